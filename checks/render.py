@@ -1,0 +1,136 @@
+"""Renderers for a Report: plain text (optionally coloured), Markdown and JSON.
+
+Text output groups findings by area (the id's first part), areas ordered by their
+worst finding, findings worst first, each followed by its fix.
+"""
+from __future__ import annotations
+
+import json
+from typing import Dict, List
+
+from . import __version__
+from .findings import Finding, Report, Status, sort_worst_first
+
+FORMATS = ("text", "markdown", "json")
+
+_MARK = {
+    Status.OK: "ok  ",
+    Status.INFO: "info",
+    Status.SKIP: "skip",
+    Status.WARN: "WARN",
+    Status.FAIL: "FAIL",
+}
+_COLOUR = {
+    Status.OK: "\x1b[32m",
+    Status.INFO: "\x1b[36m",
+    Status.SKIP: "\x1b[2m",
+    Status.WARN: "\x1b[33m",
+    Status.FAIL: "\x1b[31;1m",
+}
+_RESET = "\x1b[0m"
+
+
+def group_by_area(findings: List[Finding]) -> Dict[str, List[Finding]]:
+    groups: Dict[str, List[Finding]] = {}
+    for f in sort_worst_first(findings):
+        groups.setdefault(f.area, []).append(f)
+    return groups
+
+
+def _where(f: Finding) -> str:
+    if f.file and f.line:
+        return f"{f.file}:{f.line}"
+    if f.line:
+        return f"line {f.line}"
+    return f.file or ""
+
+
+def _summary(report: Report) -> str:
+    c = report.counts()
+    parts = [f"{c[s.value]} {s.value}" for s in (Status.FAIL, Status.WARN, Status.SKIP, Status.INFO, Status.OK) if c[s.value]]
+    return ", ".join(parts) if parts else "no findings"
+
+
+def render_text(report: Report, colour: bool = False, verbose: bool = False) -> str:
+    """Human text. ``ok`` findings are listed by title only unless ``verbose``."""
+    out: List[str] = []
+    header = report.meta.get("heading")
+    if header:
+        out.append(str(header))
+        out.append("")
+    for area, items in group_by_area(report.findings).items():
+        out.append(f"[{area}]")
+        for f in items:
+            mark = _MARK[f.status]
+            if colour:
+                mark = f"{_COLOUR[f.status]}{mark}{_RESET}"
+            where = _where(f)
+            out.append(f"  {mark} {f.title}" + (f"  ({where})" if where else "") + f"  [{f.id}]")
+            if f.status is Status.OK and not verbose:
+                continue
+            if f.detail:
+                for ln in f.detail.splitlines():
+                    out.append(f"       {ln}")
+            for ev in f.evidence_lines[:20]:
+                out.append(f"       seen: {ev}")
+            if len(f.evidence_lines) > 20:
+                out.append(f"       seen: ... {len(f.evidence_lines) - 20} more")
+            if f.fix:
+                first, *rest = f.fix.splitlines() or [""]
+                out.append(f"       fix:  {first}")
+                for ln in rest:
+                    out.append(f"             {ln}")
+            if f.seed_ref:
+                out.append(f"       manual: {f.seed_ref}")
+        out.append("")
+    out.append(f"Summary: {_summary(report)}")
+    return "\n".join(out) + "\n"
+
+
+def _md_escape(s: str) -> str:
+    return s.replace("|", "\\|").replace("\n", " ")
+
+
+def render_markdown(report: Report) -> str:
+    out: List[str] = [f"## lmdoctor {report.command}", ""]
+    header = report.meta.get("heading")
+    if header:
+        out += [str(header), ""]
+    for area, items in group_by_area(report.findings).items():
+        out.append(f"### {area}")
+        out.append("")
+        for f in items:
+            where = _where(f)
+            out.append(f"- **{f.status.value.upper()}** {f.title}" + (f" (`{where}`)" if where else "") + f" `{f.id}`")
+            if f.detail:
+                out.append(f"  - {_md_escape(f.detail)}")
+            for ev in f.evidence_lines[:20]:
+                out.append(f"  - seen: `{ev.replace('`', chr(39))}`")
+            if f.fix:
+                out.append(f"  - fix: {_md_escape(f.fix)}")
+            if f.seed_ref:
+                out.append(f"  - manual: {f.seed_ref}")
+        out.append("")
+    out.append(f"**Summary:** {_summary(report)}")
+    return "\n".join(out) + "\n"
+
+
+def report_dict(report: Report) -> dict:
+    d = {"lmdoctor": __version__, "command": report.command}
+    d.update({k: v for k, v in report.meta.items() if k != "heading"})
+    d["findings"] = [f.to_dict() for f in report.findings]
+    d["summary"] = report.counts()
+    d["exit_code"] = int(report.exit_code)
+    return d
+
+
+def render_json(report: Report) -> str:
+    return json.dumps(report_dict(report), indent=2, ensure_ascii=False, default=str) + "\n"
+
+
+def render(report: Report, fmt: str, colour: bool = False, verbose: bool = False) -> str:
+    if fmt == "json":
+        return render_json(report)
+    if fmt == "markdown":
+        return render_markdown(report)
+    return render_text(report, colour=colour, verbose=verbose)

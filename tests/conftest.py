@@ -1,0 +1,33 @@
+"""Shared fixtures. Sandbox-server fixtures and the leftover-process check live here too."""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+def realworld_root() -> Path:
+    env = os.environ.get("LMDOCTOR_REALWORLD")
+    return Path(env) if env else REPO.parent / "shared" / "realworld"
+
+
+@pytest.fixture(scope="session")
+def realworld() -> Path:
+    """../shared/realworld, read in place. Skips only when absent and not required (CI requires it)."""
+    root = realworld_root()
+    if not root.is_dir():
+        msg = f"real-world samples not found at {root} (set LMDOCTOR_REALWORLD)"
+        if os.environ.get("LMDOCTOR_REQUIRE_REALWORLD") == "1":
+            pytest.fail(msg + "; LMDOCTOR_REQUIRE_REALWORLD=1 forbids skipping")
+        pytest.skip(msg)
+    return root
+
+
+@pytest.fixture(scope="session")
+def python_exe() -> str:
+    return sys.executable
