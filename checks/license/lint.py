@@ -1,0 +1,645 @@
+"""Lint rules for license files: every mistake the Sigasi manual and FlexNet describe.
+
+``lint_license`` turns a parsed ``LicenseFile`` into findings, each with the
+physical line it concerns and a concrete fix. Rules are plain functions taking a
+``_Ctx``; they yield findings. Repetitive findings are capped per id so a
+50 MB file of garbage produces a readable report, not a million lines.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import re
+from dataclasses import dataclass, field
+from typing import Callable, Dict, Iterator, List, Optional
+
+from ..findings import Finding, Status
+from ..hostinfo import HostIdentity, normalize_mac
+from .model import LINE_KEYWORDS, Entry, FeatureLine, LicenseFile, ServerLine, VendorLine
+
+SEED_TROUBLE = "Troubleshooting"
+SEED_FLOAT = "Troubleshooting > Floating licenses"
+SEED_CUSTOM = "License server setup > Customize License Server settings"
+SEED_TYPICAL = "Troubleshooting > Typical error messages"
+SEED_WINDOWS = "License server setup > Starting the FlexNet and Sigasi daemon on Windows"
+
+MAX_PER_ID = 25
+MAX_LOGICAL_LINE = 2048
+MAX_FEATURE_NAME = 30
+
+PLACEHOLDER_HOST = re.compile(
+    r"^(?:<.*>|your[_\-]?(?:server|host|license)?[_\-]?(?:name|server|host)?\d*|"
+    r"(?:server|host)[_\-]?name\d*|hostname|server_?host|license[_\-]?server\d*|changeme|xxx+)$",
+    re.IGNORECASE,
+)
+TYPO_QUOTES = "\u201c\u201d\u201e\u201f\u2018\u2019\u00ab\u00bb\u2033"
+_HEX = re.compile(r"^[0-9A-Fa-f]+$")
+_HEX4 = re.compile(r"^[0-9A-Fa-f]{4}$")
+_TOKEN24 = re.compile(r"^[A-Za-z0-9]{24}$")
+_MAC_IN_VS = re.compile(r"(?:^|;)\s*mac\s*:\s*([0-9A-Fa-f:\-]{12,17})", re.IGNORECASE)
+_WIN_PATH = re.compile(r"^[A-Za-z]:[\\/]")
+
+
+@dataclass
+class LintOptions:
+    on_server: Optional[bool] = None  # None: guess from whether a SERVER hostid is one of our MACs
+    warn_days: int = 30
+    product_version: Optional[int] = None  # Sigasi major version the key must serve
+    today: Optional[_dt.date] = None
+    identity: Optional[HostIdentity] = None  # None: do not compare with this machine
+    label: Optional[str] = None  # file name shown in findings
+
+
+@dataclass
+class _Ctx:
+    lic: LicenseFile
+    opt: LintOptions
+    today: _dt.date
+    on_server: Optional[bool]
+    role_guessed: bool
+    file: Optional[str]
+    counted: List[FeatureLine] = field(default_factory=list)
+
+
+def _f(ctx: _Ctx, id: str, status: Status, title: str, line: Optional[int] = None, **kw) -> Finding:
+    return Finding(id=id, status=status, title=title, file=ctx.file, line=line, **kw)
+
+
+# ---------------------------------------------------------------- structure / copy damage
+
+def rule_binary_or_empty(ctx: _Ctx) -> Iterator[Finding]:
+    lic = ctx.lic
+    if lic.is_binary:
+        yield _f(ctx, "license.binary", Status.FAIL, "This is not a license file: it is binary data", 1,
+                 detail="The file contains NUL or control bytes; a FlexLM license file is plain text.",
+                 fix="Open the e-mail or download again and save the license as plain text (.lic). "
+                     "If it came as a .zip, unpack it first.",
+                 evidence=lic.problems[0].evidence if lic.problems else "", seed_ref=SEED_TROUBLE)
+        return
+    if lic.encoding != "utf-8":
+        yield _f(ctx, "license.utf16", Status.FAIL, f"The file is saved as {lic.encoding.upper()}, which lmgrd cannot read", 1,
+                 detail="Windows editors sometimes save 'Unicode' text; FlexNet expects plain ASCII.",
+                 fix="Save the file again as ANSI/UTF-8 (Notepad: File > Save As > Encoding: ANSI).")
+    if not any(e.kind not in ("BLANK", "COMMENT") for e in lic.entries):
+        yield _f(ctx, "license.empty", Status.FAIL, "The license file has no license lines", 1 if lic.lines else None,
+                 detail="No SERVER, DAEMON/VENDOR, FEATURE or INCREMENT line was found.",
+                 fix="Paste the whole license key you received (it starts with SERVER, DAEMON or INCREMENT).",
+                 seed_ref=SEED_TROUBLE)
+
+
+def rule_token_pasted(ctx: _Ctx) -> Iterator[Finding]:
+    """A Sigasi license *token* (24 characters) pasted where a license key (file) belongs."""
+    if any(e.is_line_keyword() for e in ctx.lic.entries):
+        return
+    for e in ctx.lic.entries:
+        if e.kind == "UNKNOWN" and _TOKEN24.match(e.text.strip().replace("-", "")[:24]) and len(
+                e.text.strip().replace("-", "")) == 24:
+            yield _f(ctx, "license.token-not-key", Status.FAIL,
+                     "This is a License Token, not a license key", e.first_line,
+                     detail="A License Token is a 24-character string; a license key is a file of SERVER/DAEMON/"
+                            "INCREMENT lines.",
+                     fix="Activate the token at https://www.sigasi.com/activate-your-license-key to get the "
+                         "license key, and use that file instead.",
+                     evidence=e.text.strip()[:40], seed_ref=SEED_TROUBLE)
+            return
+
+
+def rule_parse_problems(ctx: _Ctx) -> Iterator[Finding]:
+    texts = {
+        "unterminated-quote": ("license.unterminated-quote", Status.FAIL,
+                               "A quoted value is never closed",
+                               "Usually a continuation line lost its trailing backslash or a line was cut when "
+                               "copying. Compare with the original key and restore the missing part."),
+        "backslash-before-blank": ("license.backslash-before-blank", Status.FAIL,
+                                   "A continuation backslash is followed by a blank line",
+                                   "Remove the blank line so the entry continues on the next line."),
+        "backslash-at-eof": ("license.backslash-at-eof", Status.WARN,
+                             "The last line ends with a backslash",
+                             "The file seems truncated: copy the rest of the key, or remove the trailing backslash."),
+        "space-after-backslash": ("license.space-after-backslash", Status.WARN,
+                                  "Whitespace after a continuation backslash",
+                                  "Delete the spaces after the backslash: the backslash must be the last character "
+                                  "of the line, or FlexNet may not join the lines."),
+    }
+    for p in ctx.lic.problems:
+        if p.code not in texts:
+            continue
+        id, st, title, fix = texts[p.code]
+        yield _f(ctx, id, st, title, p.line, detail=p.message, fix=fix,
+                 evidence=p.evidence or ctx.lic.line_text(p.line).strip()[:120], seed_ref=SEED_TROUBLE)
+
+
+def _prev_significant(entries: List[Entry], idx: int) -> Optional[Entry]:
+    for k in range(idx - 1, -1, -1):
+        if entries[k].kind != "BLANK":
+            return entries[k]
+    return None
+
+
+def rule_unknown_lines(ctx: _Ctx) -> Iterator[Finding]:
+    entries = ctx.lic.entries
+    for idx, e in enumerate(entries):
+        if e.kind != "UNKNOWN":
+            continue
+        physical = ctx.lic.line_text(e.first_line)
+        if physical.lstrip().startswith(">"):
+            continue  # reported by the mail-quote rule
+        prev = entries[idx - 1] if idx > 0 else None
+        first = e.tokens[0] if e.tokens else None
+        looks_continuation = physical[:1] in (" ", "\t") or (first is not None and first.key is not None)
+        if prev is not None and prev.is_line_keyword() and looks_continuation:
+            yield _f(ctx, "license.missing-backslash", Status.FAIL,
+                     "A continuation line without the backslash before it", e.first_line,
+                     detail=f"Line {prev.last_line} does not end with '\\', so this line is read as a new, "
+                            "unknown entry instead of the rest of the line above.",
+                     fix=f"Add a backslash at the end of line {prev.last_line} (or join the two lines).",
+                     evidence=physical.strip()[:120], seed_ref=SEED_TROUBLE)
+        else:
+            yield _f(ctx, "license.unknown-line", Status.FAIL, "A line FlexNet does not understand", e.first_line,
+                     detail="License lines start with SERVER, VENDOR/DAEMON, USE_SERVER, FEATURE, INCREMENT, "
+                            "UPGRADE or PACKAGE; comments start with '#'.",
+                     fix="Remove the line, or restore it from the original key if it was damaged when copying.",
+                     evidence=physical.strip()[:120], seed_ref=SEED_TROUBLE)
+
+
+def rule_mail_quotes(ctx: _Ctx) -> Iterator[Finding]:
+    start = None
+    count = 0
+    for ln in ctx.lic.lines:
+        if ln.text.lstrip(" ").startswith(">"):
+            if start is None:
+                start = ln.number
+            count += 1
+        elif start is not None:
+            break
+    if start is not None:
+        total = sum(1 for ln in ctx.lic.lines if ln.text.lstrip(" ").startswith(">"))
+        yield _f(ctx, "license.mail-quote", Status.FAIL, "Lines start with '>' from a quoted e-mail", start,
+                 detail=f"{total} line(s) carry a mail-quote prefix, so FlexNet cannot read them.",
+                 fix="Copy the key from the original e-mail or attachment, or remove the leading '> ' from "
+                     "every line.", evidence=ctx.lic.line_text(start)[:120], seed_ref=SEED_TROUBLE)
+
+
+def rule_copy_damage_chars(ctx: _Ctx) -> Iterator[Finding]:
+    for e in ctx.lic.entries:
+        if e.kind in ("BLANK", "COMMENT"):
+            continue
+        for n in range(e.first_line, e.last_line + 1):
+            text = ctx.lic.line_text(n)
+            typo = [c for c in text if c in TYPO_QUOTES]
+            if typo:
+                yield _f(ctx, "license.typographic-quotes", Status.FAIL, "Typographic (curly) quotes", n,
+                         detail="A word processor or mail client replaced straight quotes with “ ” or ‘ ’.",
+                         fix='Replace them with straight double quotes ("), or copy the key again from the '
+                             'original plain-text file.', evidence=text.strip()[:120], seed_ref=SEED_TROUBLE)
+            other = [c for c in text if ord(c) > 126 and c not in TYPO_QUOTES]
+            if other:
+                shown = ", ".join(sorted({"U+%04X" % ord(c) if not ("\udc80" <= c <= "\udcff")
+                                          else "byte 0x%02X" % (ord(c) - 0xDC00) for c in other}))
+                yield _f(ctx, "license.non-ascii", Status.WARN, "Non-ASCII characters in a license line", n,
+                         detail=f"Characters {shown} are not part of any license key (non-breaking spaces and "
+                                "soft hyphens come from mail clients and web pages).",
+                         fix="Retype the affected characters or copy the key again from the original file.",
+                         evidence=text.strip()[:120], seed_ref=SEED_TROUBLE)
+        if len(e.text) > MAX_LOGICAL_LINE:
+            yield _f(ctx, "license.line-too-long", Status.FAIL,
+                     f"A license line is {len(e.text)} characters long (FlexNet's limit is {MAX_LOGICAL_LINE})",
+                     e.first_line,
+                     fix="Split the line with backslash continuations, or check that separate lines were not "
+                         "joined when copying.", evidence=e.text[:80] + "...")
+        if e.is_line_keyword():
+            toks = e.tokens
+            for k, t in enumerate(toks):
+                if t.raw == "\\" and k != len(toks) - 1:
+                    yield _f(ctx, "license.text-after-backslash", Status.FAIL,
+                             "Text after a continuation backslash", t.line,
+                             detail="The backslash only continues a line when it is the last character; here more "
+                                    "text follows it, so the entry ends on this line.",
+                             fix="Remove everything after the backslash on this line.",
+                             evidence=ctx.lic.line_text(t.line).strip()[:120], seed_ref=SEED_TROUBLE)
+                elif not t.quoted and t.key is None and t.raw.startswith("#") and k > 0:
+                    yield _f(ctx, "license.inline-comment", Status.FAIL, "A '#' comment after license data",
+                             t.line,
+                             detail="FlexNet accepts '#' comments only at the start of a line.",
+                             fix="Move the comment to a line of its own starting with '#'.",
+                             evidence=ctx.lic.line_text(t.line).strip()[:120], seed_ref=SEED_TROUBLE)
+                    break
+            later = [t for t in toks[1:] if t.key is None and not t.quoted and t.value.upper() in LINE_KEYWORDS
+                     and t.line != e.first_line and t is _first_on_line(toks, t.line)]
+            for t in later:
+                yield _f(ctx, "license.joined-lines", Status.FAIL,
+                         f"A backslash joins a {t.value.upper()} line to the line above", t.line,
+                         detail="The line above ends with '\\' (a Windows path ending in a backslash does this), "
+                                "so two license lines were read as one.",
+                         fix=f"Remove the trailing backslash at the end of line {t.line - 1}.",
+                         evidence=ctx.lic.line_text(t.line - 1).strip()[-80:])
+
+
+def _first_on_line(tokens, line: int):
+    for t in tokens:
+        if t.line == line:
+            return t
+    return None
+
+
+def rule_signatures(ctx: _Ctx) -> Iterator[Finding]:
+    counts: Dict[str, Dict[int, List[int]]] = {}
+    for f in ctx.lic.features:
+        for key in ("SIGN", "SIGN2"):
+            tok = f.entry.get_token(key)
+            if tok is None or tok.unterminated:
+                continue
+            groups = tok.value.split()
+            if not groups:
+                continue
+            if len(groups) == 1:
+                bad = [] if _HEX.match(groups[0]) else groups
+            else:
+                bad = [g for g in groups if not _HEX4.match(g)]
+                counts.setdefault(f.vendor.lower(), {}).setdefault(len(groups), []).append(tok.line)
+            if bad:
+                yield _f(ctx, "license.sign-damaged", Status.FAIL, f"{key}= value is damaged", tok.line,
+                         detail=f"Signature groups must be 4 hexadecimal digits; these are not: {' '.join(bad[:6])}",
+                         fix="Copy the license key again from the original file: a signature cannot be repaired "
+                             "by hand.", evidence=tok.raw[:120], seed_ref=SEED_TROUBLE)
+    for vendor, by_len in counts.items():
+        if len(by_len) < 2:
+            continue
+        usual = max(by_len, key=lambda n: len(by_len[n]))
+        for n, lines in by_len.items():
+            if n == usual:
+                continue
+            for line in lines:
+                yield _f(ctx, "license.sign-length", Status.WARN,
+                         f"This signature has {n} groups; the other {vendor} signatures have {usual}", line,
+                         detail="Signatures of one vendor in one file normally have the same length; a missing or "
+                                "extra group usually means a line was lost or duplicated when copying.",
+                         fix="Compare this entry with the original key and copy it again.",
+                         evidence=ctx.lic.line_text(line).strip()[:120], seed_ref=SEED_TROUBLE)
+
+
+# ---------------------------------------------------------------- servers and daemons
+
+def rule_servers(ctx: _Ctx) -> Iterator[Finding]:
+    lic = ctx.lic
+    servers = lic.servers
+    ident = ctx.opt.identity
+    for s in servers:
+        if not s.host or not s.hostid:
+            yield _f(ctx, "license.server-malformed", Status.FAIL, "SERVER line without host name and host id",
+                     s.line, fix="A SERVER line reads: SERVER <hostname> <hostid> <port>, e.g. "
+                                 "SERVER myserver 74e50bb0911e 27000.",
+                     evidence=lic.line_text(s.line).strip(), seed_ref=SEED_CUSTOM)
+            continue
+        if PLACEHOLDER_HOST.match(s.host):
+            real = ident.short_name if ident and ident.short_name and ctx.on_server else "<your server's hostname>"
+            yield _f(ctx, "license.placeholder-host", Status.FAIL,
+                     f"SERVER host is still the placeholder '{s.host}'", s.line,
+                     detail="The key ships with a placeholder host name; FlexNet needs the license server's real "
+                            "host name (the 'Invalid license key (inconsistent authentication code)' symptom).",
+                     fix=f"Replace '{s.host}' with {real} on this SERVER line. Changing the host name and port does "
+                         "not break the signature.",
+                     evidence=lic.line_text(s.line).strip(), seed_ref=SEED_WINDOWS)
+        elif s.host.lower() == "this_host":
+            yield _f(ctx, "license.this-host", Status.INFO, "SERVER host is 'this_host'", s.line,
+                     detail="FlexNet substitutes the local host name for this_host on the server; clients cannot "
+                            "use it to find the server.",
+                     fix="On client machines use port@server (SIGASI_LM_LICENSE_FILE) instead of this file.")
+        elif ident is not None and ctx.on_server and not ident.is_this_host(s.host) and len(servers) == 1:
+            yield _f(ctx, "license.host-not-this-machine", Status.FAIL,
+                     f"SERVER host '{s.host}' is not this machine's name", s.line,
+                     detail="lmgrd refuses to start ('Not a valid server hostname, exiting') when the SERVER host "
+                            "is not the machine it runs on.",
+                     fix=f"Replace '{s.host}' with '{ident.short_name}' (host and port can be changed without breaking "
+                         "the signature), or run lmgrd on the machine named in the license.",
+                     evidence=[lic.line_text(s.line).strip(), f"this machine: {', '.join(sorted(ident.names))}"],
+                     seed_ref=SEED_FLOAT)
+        yield from _hostid_check(ctx, s)
+        if s.port_text is not None and (s.port is None or not 0 < s.port < 65536):
+            yield _f(ctx, "license.bad-port", Status.FAIL, f"SERVER port '{s.port_text}' is not a valid port", s.line,
+                     fix="Use a TCP port between 1 and 65535, normally 27000.", seed_ref=SEED_CUSTOM)
+        elif s.port_text is None:
+            yield _f(ctx, "license.server-no-port", Status.WARN, "SERVER line without a port", s.line,
+                     detail="lmgrd then takes the first free port of 27000-27009, which clients and firewalls "
+                            "cannot know in advance.",
+                     fix=f"Add the port at the end: {lic.line_text(s.line).strip()} 27000",
+                     seed_ref=SEED_CUSTOM)
+    if len(servers) == 2:
+        yield _f(ctx, "license.two-servers", Status.FAIL, "Two SERVER lines: a redundant triad needs three",
+                 servers[1].line,
+                 detail="FlexNet supports one license server or a triad of three (quorum 2 of 3); two is an error.",
+                 fix="Keep one SERVER line, or add the third server of the triad as issued by the vendor.")
+    elif len(servers) > 3:
+        yield _f(ctx, "license.too-many-servers", Status.FAIL, f"{len(servers)} SERVER lines", servers[3].line,
+                 fix="Use one SERVER line, or exactly three for a redundant triad.")
+    ports = {s.port for s in servers if s.port is not None}
+    if len(ports) > 1:
+        yield _f(ctx, "license.server-port-conflict", Status.FAIL, "SERVER lines use different ports",
+                 servers[0].line, detail="lmgrd stops with 'license files have conflicting port numbers'.",
+                 fix="Use the same port on every SERVER line.",
+                 evidence=[lic.line_text(s.line).strip() for s in servers])
+    if len(servers) == 3 and ctx.on_server and ident is not None:
+        if not any(ident.is_this_host(s.host) for s in servers):
+            yield _f(ctx, "license.host-not-this-machine", Status.FAIL,
+                     "None of the three SERVER hosts is this machine", servers[0].line,
+                     fix="Run lmgrd on one of the triad's machines, or correct the host names.",
+                     evidence=[f"this machine: {', '.join(sorted(ident.names))}"])
+
+
+def _hostid_check(ctx: _Ctx, s: ServerLine) -> Iterator[Finding]:
+    ident = ctx.opt.identity
+    mac = normalize_mac(s.hostid)
+    if ident is None or mac is None:
+        return
+    if ident.has_mac(mac):
+        yield _f(ctx, "license.hostid-matches", Status.OK, f"SERVER hostid {s.hostid} is a MAC of this machine",
+                 s.line, evidence=ident.mac_list())
+        return
+    if ctx.on_server:
+        yield _f(ctx, "license.hostid-mismatch", Status.FAIL,
+                 f"SERVER hostid {s.hostid} is not a MAC address of this machine", s.line,
+                 detail="lmgrd logs 'Wrong hostid on SERVER line' and the vendor daemon exits (Invalid host).",
+                 fix="Run the server on the machine whose MAC the key was issued for, or request a new key for "
+                     "one of this machine's MACs (the host id cannot be edited: it is signed).",
+                 evidence=["local MACs: " + (", ".join(ident.mac_list()) or "none found")], seed_ref=SEED_TROUBLE)
+    elif ctx.role_guessed:
+        yield _f(ctx, "license.hostid-elsewhere", Status.INFO,
+                 f"SERVER hostid {s.hostid} is not a MAC of this machine: treated as a client", s.line,
+                 detail="That is expected on a client. If this machine is the license server, rerun with "
+                        "--on-server.", evidence=["local MACs: " + (", ".join(ident.mac_list()) or "none found")])
+
+
+def rule_feature_macs(ctx: _Ctx) -> Iterator[Finding]:
+    ident = ctx.opt.identity
+    if ident is None:
+        return
+    seen = set()
+    for f in ctx.lic.features:
+        cands = []
+        hid = f.hostid
+        if hid and normalize_mac(hid):
+            cands.append(("HOSTID=", normalize_mac(hid)))
+        vs = f.entry.get("VENDOR_STRING") or ""
+        for m in _MAC_IN_VS.finditer(vs):
+            mac = normalize_mac(m.group(1))
+            if mac:
+                cands.append(("mac:", mac))
+        for where, mac in cands:
+            if (mac, f.line) in seen:
+                continue
+            seen.add((mac, f.line))
+            if ident.has_mac(mac):
+                yield _f(ctx, "license.mac-matches", Status.OK, f"{where}{mac} of {f.name} is a MAC of this machine",
+                         f.line)
+                continue
+            node_locked = f.uncounted
+            here = "the machine running Sigasi Studio" if node_locked else "the license server"
+            relevant = (node_locked and ctx.on_server is not True) or (not node_locked and ctx.on_server)
+            yield _f(ctx, "license.mac-mismatch", Status.WARN if relevant else Status.INFO,
+                     f"{where}{mac} of {f.name} is not a MAC of this machine", f.line,
+                     detail=f"This key is bound to {here} with that MAC address.",
+                     fix="Is the MAC address correct? Use the key on the machine it was issued for, or ask Sigasi "
+                         "for a key for one of this machine's MACs.",
+                     evidence=["local MACs: " + (", ".join(ident.mac_list()) or "none found")], seed_ref=SEED_TROUBLE)
+
+
+def rule_server_presence(ctx: _Ctx) -> Iterator[Finding]:
+    lic = ctx.lic
+    servers = lic.servers
+    counted = ctx.counted
+    if counted and not servers:
+        yield _f(ctx, "license.no-server-lines", Status.FAIL, "Counted features but no SERVER line",
+                 counted[0].line,
+                 detail="lmgrd stops with 'No SERVER lines in license file' (FlexNet Licensing error:-13,66); a "
+                        "client cannot find a server either.",
+                 fix="Add the SERVER line (SERVER <hostname> <hostid> 27000) and DAEMON line from the key you "
+                     "received; on a client, point SIGASI_LM_LICENSE_FILE at 27000@server, or keep SERVER and add "
+                     "a USE_SERVER line.",
+                 evidence=lic.line_text(counted[0].line).strip()[:120], seed_ref=SEED_TYPICAL)
+    if servers and not lic.vendors and lic.features:
+        yield _f(ctx, "license.no-vendor-line", Status.FAIL, "SERVER line but no DAEMON/VENDOR line",
+                 servers[0].line, detail="lmgrd has no vendor daemon to start.",
+                 fix="Add the vendor line, e.g. DAEMON sigasi port=27001 (path to the daemon optional).",
+                 seed_ref=SEED_CUSTOM)
+    if servers and counted and ctx.on_server is False and not lic.has_use_server:
+        yield _f(ctx, "license.client-no-use-server", Status.WARN, "Client license file without USE_SERVER",
+                 servers[-1].line,
+                 detail="On a client, USE_SERVER makes the client ask the server instead of reading the feature "
+                        "lines itself.",
+                 fix="Add a line USE_SERVER after the DAEMON line, or set SIGASI_LM_LICENSE_FILE=27000@server.",
+                 seed_ref=SEED_FLOAT)
+
+
+def rule_vendors(ctx: _Ctx) -> Iterator[Finding]:
+    lic = ctx.lic
+    server_ports = {s.port for s in lic.servers if s.port}
+    for v in lic.vendors:
+        line = lic.line_text(v.line).strip()
+        if not v.name:
+            yield _f(ctx, "license.vendor-malformed", Status.FAIL, f"{v.entry.kind} line without a vendor name",
+                     v.line, fix="Write it as: DAEMON sigasi port=27001", evidence=line)
+            continue
+        if v.port_text is None:
+            if lic.servers or ctx.on_server:
+                yield _f(ctx, "license.vendor-no-port", Status.WARN,
+                         f"{v.entry.kind} {v.name} has no port=: the vendor daemon takes a random port", v.line,
+                         detail="Clients first ask lmgrd, then connect to the vendor daemon's port; a random port "
+                                "cannot be opened in a firewall or forwarded through an SSH tunnel.",
+                         fix=f"Add a fixed port: {line} port=27001 (and open it in the firewall).",
+                         evidence=line, seed_ref=SEED_FLOAT)
+        elif v.port is None or not 0 < v.port < 65536:
+            yield _f(ctx, "license.bad-port", Status.FAIL, f"Vendor port '{v.port_text}' is not a valid port", v.line,
+                     fix="Use a TCP port between 1 and 65535, e.g. port=27001.", evidence=line)
+        elif v.port in server_ports:
+            yield _f(ctx, "license.port-clash", Status.FAIL,
+                     f"{v.name} uses port {v.port}, the same as the SERVER line", v.line,
+                     fix="Give lmgrd and the vendor daemon different ports (Sigasi: 27000 and 27001).",
+                     evidence=line, seed_ref=SEED_CUSTOM)
+        path = v.path
+        if not path:
+            continue
+        path_tok = v.entry.positional[1] if len(v.entry.positional) > 1 else None
+        if " " in path or (path_tok is not None and path_tok.quoted):
+            yield _f(ctx, "license.daemon-path-spaces", Status.FAIL, "Spaces in the vendor daemon path", v.line,
+                     detail="The manual: you can not have spaces in the daemon path.",
+                     fix="Move the daemon to a folder without spaces (e.g. C:\\Sigasi\\license or "
+                         "/opt/flexnet-sigasi) and update this line.", evidence=line, seed_ref=SEED_FLOAT)
+        if _WIN_PATH.match(path) or "\\" in path:
+            parts = [p for p in re.split(r"[\\/]+", path) if p]
+            exe = parts[-1] if parts else ""
+            stem = exe.lower()[:-4] if exe.lower().endswith(".exe") else exe.lower()
+            parent = parts[-2].lower() if len(parts) >= 2 else ""
+            if stem and parent == stem:
+                yield _f(ctx, "license.daemon-dir-named-like-daemon", Status.WARN,
+                         f"The daemon sits in a folder named '{parts[-2]}', like the daemon itself", v.line,
+                         detail=r"Users report that c:\flexlm\sigasi\sigasi.exe fails while "
+                                r"c:\flexlm\vhdl_editor\sigasi.exe works.",
+                         fix="Rename the folder (e.g. to vhdl_editor) and update this path.", evidence=line,
+                         seed_ref=SEED_FLOAT)
+            if any(p.lower() == "flexlm" for p in parts[1:2]):
+                yield _f(ctx, "license.flexlm-folder", Status.WARN,
+                         r"The license software is under a folder named FlexLM", v.line,
+                         detail='A folder C:\\FlexLM\\ is linked to "Exiting due to signal 32" (Exited because '
+                                'another server was running).',
+                         fix=r"Rename the folder, e.g. C:\FlexLM to C:\LMFlex, and update the path in lmtools "
+                             "Config Services too.", evidence=line, seed_ref=SEED_TYPICAL)
+            if v.name.lower() == "sigasi" and not (len(parts) >= 2 and parts[1].lower() == "sigasi"):
+                yield _f(ctx, "license.daemon-not-in-c-sigasi", Status.INFO,
+                         r"The Sigasi daemon is not in C:\Sigasi", v.line,
+                         detail=r"Some users report an arbitrary absolute daemon path on Windows only works when "
+                                r"the daemon is in the C:\Sigasi folder.",
+                         fix=r"If the daemon does not start, move it to C:\Sigasi and point this line there.",
+                         evidence=line, seed_ref=SEED_FLOAT)
+
+
+# ---------------------------------------------------------------- features
+
+def rule_features(ctx: _Ctx) -> Iterator[Finding]:
+    lic = ctx.lic
+    vendor_lines = {v.name.lower() for v in lic.vendors}
+    served = bool(lic.servers)
+    warned_vendor = set()
+    for f in lic.features:
+        line = lic.line_text(f.line).strip()
+        if not (f.name and f.vendor and f.version and f.expiry.text and f.count_text):
+            yield _f(ctx, "license.feature-malformed", Status.FAIL,
+                     f"{f.kind} line is missing fields", f.line,
+                     detail=f"A {f.kind} line reads: {f.kind} name vendor version expiry count KEY=value ...",
+                     fix="Copy the line again from the original key.", evidence=line[:120], seed_ref=SEED_TROUBLE)
+            continue
+        if not f.uncounted and f.count is None:
+            yield _f(ctx, "license.feature-malformed", Status.FAIL,
+                     f"Count '{f.count_text}' of {f.name} is not a number or 'uncounted'", f.line,
+                     fix="Copy the line again from the original key.", evidence=line[:120])
+        if len(f.name) > MAX_FEATURE_NAME:
+            yield _f(ctx, "license.feature-name-long", Status.WARN,
+                     f"Feature name {f.name[:40]} is longer than {MAX_FEATURE_NAME} characters", f.line,
+                     detail="Older FlexNet versions reject such names.", fix="Update the FlexNet daemons.")
+        # dates
+        if not f.expiry.valid:
+            yield _f(ctx, "license.bad-date", Status.FAIL, f"Expiry date '{f.expiry.text}' of {f.name} is not a date",
+                     f.line, detail="FlexNet dates read d-mmm-yyyy, e.g. 18-nov-2012, or 'permanent'.",
+                     fix="Copy the line again from the original key (the date is signed).", evidence=line[:120])
+        else:
+            left = f.expiry.days_left(ctx.today)
+            if left is not None and left < 0:
+                yield _f(ctx, "license.expired", Status.FAIL, f"{f.name} expired on {f.expiry.text}", f.line,
+                         detail="FlexNet refuses expired features (-10, 'feature has expired').",
+                         fix="Has the license expired? Ask Sigasi (or your vendor) for a renewed key.",
+                         evidence=line[:120], seed_ref=SEED_TROUBLE)
+            elif left is not None and left <= ctx.opt.warn_days:
+                yield _f(ctx, "license.expiring", Status.WARN, f"{f.name} expires in {left} day(s) ({f.expiry.text})",
+                         f.line, fix="Request the renewal now so the new key is installed before it expires.",
+                         evidence=line[:120], seed_ref=SEED_TROUBLE)
+        start = f.start
+        if start is not None:
+            if not start.valid:
+                yield _f(ctx, "license.bad-date", Status.FAIL, f"START date '{start.text}' of {f.name} is not a date",
+                         f.line, fix="Copy the line again from the original key.", evidence=line[:120])
+            elif start.date is not None and start.date > ctx.today:
+                yield _f(ctx, "license.start-in-future", Status.FAIL,
+                         f"{f.name} only starts on {start.text}", f.line,
+                         detail="Before its START date FlexNet reports -31 (feature start date is in the future). "
+                                "Check the system clock too.",
+                         fix=f"Wait until {start.text}, correct the machine's clock, or ask for a key that starts "
+                             "today.", evidence=line[:120])
+        # version vs product
+        pv = ctx.opt.product_version
+        if pv is not None and f.vendor.lower() == "sigasi" and f.major_version is not None and f.major_version < pv:
+            yield _f(ctx, "license.version-too-old", Status.FAIL,
+                     f"{f.name} is a version {f.version} key; Sigasi Studio {pv} needs {pv}.0 or later", f.line,
+                     detail="The feature version is the Sigasi major version: a 2.x key does not serve Sigasi 3 "
+                            "('No license').",
+                     fix=f"Request a Sigasi {pv} key (and update the Sigasi daemon: an old daemon gives "
+                         "'Internal Flexlm Error').", evidence=line[:120], seed_ref=SEED_TYPICAL)
+        # signing
+        if f.sign is None and f.entry.get("SIGN2") is None and f.entry.get("AUTH") is None:
+            pos = [t for t in f.entry.tokens[1:] if t.key is None]
+            legacy = len(pos) >= 6 and _HEX.match(pos[5].value or "x") and 12 <= len(pos[5].value) <= 20
+            if not legacy:
+                yield _f(ctx, "license.no-sign", Status.WARN, f"{f.name} has no SIGN= signature", f.line,
+                         detail="Current FlexNet needs SIGN= (-114); the line may have been cut when copying.",
+                         fix="Copy the complete line, including SIGN=\"...\", from the original key.",
+                         evidence=line[:120])
+        # served or not
+        if f.uncounted and served:
+            yield _f(ctx, "license.uncounted-on-server", Status.WARN,
+                     f"{f.name} is a node-locked (uncounted) key in a server license file", f.line,
+                     detail="Uncounted keys are checked on the client machine itself; a license server does not "
+                            "serve them.",
+                     fix="Use this key directly in Sigasi Studio (License Key path) on the machine it was issued "
+                         "for, and keep floating keys on the server.", evidence=line[:120])
+        if served and not f.uncounted and f.vendor.lower() not in vendor_lines and f.vendor.lower() not in warned_vendor:
+            warned_vendor.add(f.vendor.lower())
+            yield _f(ctx, "license.feature-vendor-missing", Status.FAIL,
+                     f"No DAEMON/VENDOR line for vendor '{f.vendor}'", f.line,
+                     detail=f"Features of {f.vendor} are served by a vendor daemon of that name.",
+                     fix=f"Add: DAEMON {f.vendor} port=27001", evidence=line[:120], seed_ref=SEED_CUSTOM)
+
+
+# ---------------------------------------------------------------- driver
+
+RULES: List[Callable[[_Ctx], Iterator[Finding]]] = [
+    rule_parse_problems,
+    rule_mail_quotes,
+    rule_copy_damage_chars,
+    rule_unknown_lines,
+    rule_signatures,
+    rule_servers,
+    rule_feature_macs,
+    rule_server_presence,
+    rule_vendors,
+    rule_features,
+]
+
+
+def _guess_role(lic: LicenseFile, opt: LintOptions) -> "tuple[Optional[bool], bool]":
+    if opt.on_server is not None:
+        return opt.on_server, False
+    if opt.identity is None:
+        return None, False
+    for s in lic.servers:
+        if opt.identity.has_mac(s.hostid):
+            return True, True
+    return (False if lic.servers else None), True
+
+
+def lint_license(lic: LicenseFile, options: Optional[LintOptions] = None) -> List[Finding]:
+    opt = options or LintOptions()
+    on_server, guessed = _guess_role(lic, opt)
+    ctx = _Ctx(lic=lic, opt=opt, today=opt.today or _dt.date.today(), on_server=on_server, role_guessed=guessed,
+               file=opt.label or lic.path)
+    out: List[Finding] = []
+    per_id: Dict[str, int] = {}
+    suppressed: Dict[str, List[Finding]] = {}
+
+    def emit(f: Finding) -> None:
+        n = per_id.get(f.id, 0) + 1
+        per_id[f.id] = n
+        if n <= MAX_PER_ID:
+            out.append(f)
+        else:
+            suppressed.setdefault(f.id, []).append(f)
+
+    for f in rule_binary_or_empty(ctx):
+        emit(f)
+    if lic.is_binary:
+        return out
+    for f in rule_token_pasted(ctx):
+        emit(f)
+    if any(f.id == "license.token-not-key" for f in out):
+        return out
+    ctx.counted = [f for f in lic.features if not f.uncounted and f.count is not None]
+    for rule in RULES:
+        for f in rule(ctx):
+            emit(f)
+    for id, rest in suppressed.items():
+        first = rest[0]
+        out.append(first.with_(title=f"... and {len(rest)} more like this ({first.title})",
+                               detail=f"{len(rest)} further lines have the same problem; the first is shown.",
+                               evidence=[f"lines {rest[0].line}..{rest[-1].line}"]))
+    problems = [f for f in out if f.status in (Status.FAIL, Status.WARN)]
+    if not problems:
+        out.insert(0, _f(ctx, "license.ok", Status.OK,
+                         f"License file reads cleanly: {len(lic.servers)} SERVER, {len(lic.vendors)} DAEMON/VENDOR, "
+                         f"{len(lic.features)} FEATURE/INCREMENT line(s)"))
+    return out
