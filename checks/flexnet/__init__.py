@@ -1,0 +1,1 @@
+"""FlexNet knowledge: the message catalogue and the debug-log analyser (more modules land here)."""
