@@ -1,0 +1,181 @@
+"""``lmdoctor explain``: turn FlexLM error codes, exit signals and known messages into findings.
+
+Input is anything a user pastes: a bare code (``-15``), a code with minor and errno
+(``-18,327:10054``), a dialog text, or whole debug-log lines. Each distinct code, exit
+signal and catalogue message becomes one finding (repeats are counted, not repeated).
+"""
+from __future__ import annotations
+
+from typing import Dict, List, Optional, Tuple
+
+from .errors import (
+    ErrorRef,
+    ExitRef,
+    decode_exit_signal,
+    errno_interpretations,
+    find_error_codes,
+    find_exit_signals,
+    flexlm_meaning,
+    flexlm_range_hint,
+    practical_meaning,
+)
+from .findings import Finding, Status
+from .flexnet.catalogue import CatalogueMatch, load_catalogue
+
+MAX_EVIDENCE = 5
+# Catalogue entries whose whole content is the exit decode: the exit finding covers them.
+_EXIT_ENTRIES = {"log.exit-signal", "log.vendor-exited"}
+
+
+def _split_next(text: str) -> Tuple[str, str]:
+    """PRACTICAL texts end with 'Next: ...': that part is the fix."""
+    i = text.find("Next:")
+    if i < 0:
+        return text, ""
+    return text[:i].strip(), text[i + len("Next:"):].strip()
+
+
+def _code_label(ref: ErrorRef) -> str:
+    s = str(ref.major)
+    if ref.minor is not None:
+        s += f",{ref.minor}"
+    if ref.errno is not None:
+        s += f":{ref.errno}"
+    return s
+
+
+def explain_code(ref: ErrorRef, harmless: bool = False, evidence: Optional[List[str]] = None) -> Finding:
+    meaning = flexlm_meaning(ref.major)
+    lines: List[str] = []
+    if meaning:
+        lines.append(f"FlexLM {ref.major}: {meaning}.")
+    else:
+        hint = flexlm_range_hint(ref.major)
+        lines.append(f"FlexLM {ref.major}: unknown - this code is not in lmdoctor's table"
+                     + (f" ({hint})." if hint else ".")
+                     + " Search the vendor's FlexNet documentation for it.")
+    if ref.minor is not None:
+        lines.append(f"Minor {ref.minor}: marks the place in the FlexNet library that raised the "
+                     "error; it has no public meaning (quote it to the vendor's support).")
+    if ref.errno is not None:
+        lines.append(f"OS error {ref.errno}, read both ways:")
+        lines.extend(f"  - {t}" for t in errno_interpretations(ref.errno))
+        if ref.errno_text:
+            lines.append(f"  The message printed with it: \"{ref.errno_text}\".")
+    practical = practical_meaning(ref.major)
+    fix = ""
+    if practical:
+        what, fix = _split_next(practical)
+        lines.append(f"In practice: {what}")
+    elif meaning:
+        fix = "Read the meaning above; check the license server's debug log (`lmdoctor log FILE`) around the time it happened."
+    if harmless:
+        lines.append("On this line it is expected and harmless: Sigasi Studio probes "
+                     "com.sigasi.hdt.custom and com.sigasi.hdt.preview.")
+        fix = "Nothing to do."
+    title = f"{_code_label(ref)}: {meaning}" if meaning else f"{_code_label(ref)}: unknown FlexLM error code"
+    status = Status.INFO if harmless or not meaning else Status.FAIL
+    return Finding(id="explain.code", status=status, title=title, detail="\n".join(lines), fix=fix,
+                   evidence=tuple(evidence or [ref.raw]),
+                   seed_ref="Troubleshooting > Floating licenses" if harmless else None)
+
+
+def explain_exit(ref: ExitRef, platform_hint: Optional[str] = None,
+                 evidence: Optional[List[str]] = None) -> Finding:
+    decodes = decode_exit_signal(ref.signal, ref.reason, platform_hint)
+    lines = ["A vendor daemon's exit number is base + reason: base 32 on Unix, 23 on Windows."]
+    if ref.text:
+        lines.append(f"lmgrd's own words: \"{ref.text}\".")
+    fixes: List[str] = []
+    for d in decodes:
+        where = {"unix": "Unix/Linux", "windows": "Windows"}.get(d.platform or "", "an unknown platform")
+        lines.append(f"On {where}: {ref.signal} = {d.base} + {d.reason}: {d.reason_text}.")
+        if d.fix and d.fix not in fixes:
+            fixes.append(d.fix)
+    if len(decodes) > 1:
+        lines.append("Both readings are possible; the server's operating system decides which applies.")
+    if decodes:
+        title = f"Exit {ref.signal}: " + " / ".join(
+            f"{d.reason_text.split(' (')[0]} ({d.platform or '?'})" for d in decodes)
+        status = Status.FAIL
+    else:
+        title = f"Exit {ref.signal}: unknown exit reason"
+        lines.append(f"Neither {ref.signal} - 32 (Unix) nor {ref.signal} - 23 (Windows) is a known "
+                     "exit reason; lmdoctor does not know what it means.")
+        status = Status.INFO
+        fixes.append("Read the debug-log lines just before the exit for the cause.")
+    return Finding(id="explain.exit-signal", status=status, title=title, detail="\n".join(lines),
+                   fix="\n".join(fixes), evidence=tuple(evidence or [ref.raw]),
+                   seed_ref="Troubleshooting > Typical error messages")
+
+
+def explain_message(m: CatalogueMatch, evidence: Optional[List[str]] = None, count: int = 1) -> Finding:
+    e = m.entry
+    detail = e.meaning
+    if m.groups:
+        detail += "\nRecognised: " + ", ".join(f"{k}={v}" for k, v in sorted(m.groups.items()))
+    if count > 1:
+        detail += f"\nSeen {count} times."
+    return Finding(id=f"explain.message.{e.id}", status=Status(e.status), title=e.title, detail=detail,
+                   fix=e.fix, evidence=tuple(evidence or [m.line.strip()]), seed_ref=e.seed_ref or None)
+
+
+def _platform_hint(text: str) -> Optional[str]:
+    # A pasted Windows log gives itself away; it settles ambiguous exit statuses.
+    low = text.lower()
+    if "(ibm pc)" in low or ".exe" in low or "c:\\" in low or "lmtools" in low:
+        return "windows"
+    if "x64_lsb" in low or "(linux)" in low or "/usr/" in low or "/opt/" in low:
+        return "unix"
+    return None
+
+
+def explain(text: str) -> List[Finding]:
+    """Findings for every code, exit signal and known message in ``text``. Never raises.
+
+    An empty list means nothing was recognised.
+    """
+    if not isinstance(text, str) or not text.strip():
+        return []
+    cat = load_catalogue()
+    hint = _platform_hint(text)
+    codes: Dict[Tuple[int, Optional[int], Optional[int]], Tuple[ErrorRef, bool, List[str]]] = {}
+    exits: Dict[Tuple[int, Optional[int]], Tuple[ExitRef, List[str]]] = {}
+    msgs: Dict[str, Tuple[CatalogueMatch, List[str], List[int]]] = {}
+    lines = text.splitlines() or [text]
+    for line in lines:
+        if not line.strip():
+            continue
+        matches = cat.search_text(line)
+        harmless = any(m.entry.ignorable for m in matches)
+        line_exits = find_exit_signals(line)
+        for ref in find_error_codes(line):
+            key = (ref.major, ref.minor, ref.errno)
+            if key not in codes:
+                codes[key] = (ref, harmless, [])
+            elif not harmless and codes[key][1]:
+                codes[key] = (codes[key][0], False, codes[key][2])
+            if len(codes[key][2]) < MAX_EVIDENCE:
+                codes[key][2].append(line.strip())
+        for ex in line_exits:
+            key2 = (ex.signal, ex.reason)
+            if key2 not in exits:
+                exits[key2] = (ex, [])
+            if len(exits[key2][1]) < MAX_EVIDENCE:
+                exits[key2][1].append(line.strip())
+        for m in matches:
+            if m.entry.id in _EXIT_ENTRIES and line_exits:
+                continue
+            if m.entry.id not in msgs:
+                msgs[m.entry.id] = (m, [], [0])
+            msgs[m.entry.id][2][0] += 1
+            if len(msgs[m.entry.id][1]) < MAX_EVIDENCE:
+                msgs[m.entry.id][1].append(line.strip())
+    out: List[Finding] = []
+    for ref, harmless, ev in codes.values():
+        out.append(explain_code(ref, harmless, ev))
+    for ex, ev in exits.values():
+        out.append(explain_exit(ex, hint, ev))
+    for m, ev, n in msgs.values():
+        out.append(explain_message(m, ev, n[0]))
+    return out

@@ -1,0 +1,366 @@
+"""The one catalogue of known FlexNet messages, loaded from ``catalogue.toml``.
+
+``classify(line)`` is called for every line of multi-gigabyte debug logs and every
+line a daemon prints, so it is cheap: each entry declares an ``anchor`` literal, all
+anchors form one prefilter regex, and only the entries whose anchor occurs in the line
+run their patterns. The two hot usage lines (OUT/IN) are recognised by a string test
+before any regex runs.
+"""
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, List, NamedTuple, Optional, Pattern, Tuple
+
+try:
+    import tomllib  # type: ignore[import-not-found]
+except ImportError:  # Python < 3.11
+    import tomli as tomllib  # type: ignore[no-redef]
+
+CATALOGUE_PATH = Path(__file__).with_name("catalogue.toml")
+STATUSES = ("ok", "info", "warn", "fail")
+KINDS = ("startup", "usage", "exit", "port", "host", "config", "filesystem", "time",
+         "message", "platform", "security", "info")
+_REQUIRED = ("id", "kind", "anchor", "patterns", "status", "title", "meaning", "fix", "seed_ref", "ignorable")
+_ID_RE = re.compile(r"^[a-z][a-z0-9]*(?:\.[a-z0-9][a-z0-9-]*)+$")
+
+
+def _word_table() -> bytes:
+    t = bytearray(range(256))
+    for i in range(128):
+        c = chr(i)
+        t[i] = ord(c.lower()) if c.isalnum() else 32
+    return bytes(t)
+
+
+# ASCII letters/digits lower-cased, every other ASCII byte a space: "Started (pid" -> "started  pid".
+_WORD_TABLE = _word_table()
+# Words on most log lines make poor prefilter keys; an anchor is indexed by a rarer word.
+_COMMON_WORDS = frozenset(w.encode() for w in (
+    "in out the on for to no a of s license lmgrd server using feature file error vendor daemon "
+    "daemons licensing flexnet").split())
+
+
+class CatalogueError(ValueError):
+    """The catalogue data file is invalid; the message names the entry and the problem."""
+
+
+@dataclass(frozen=True)
+class CatalogueEntry:
+    id: str
+    kind: str
+    anchor: str
+    patterns: Tuple[str, ...]
+    status: str
+    title: str
+    meaning: str
+    fix: str
+    seed_ref: str
+    ignorable: bool
+    compiled: Tuple[Pattern[str], ...] = field(repr=False, compare=False, default=())
+
+
+class CatalogueMatch(NamedTuple):
+    """One line recognised by one catalogue entry (a tuple: built for millions of lines)."""
+
+    entry: CatalogueEntry
+    groups: Dict[str, str]
+    line: str
+    start: int = 0
+    end: int = 0
+    time: Optional[str] = None    # "hh:mm:ss" from the log-line prefix, when present
+    daemon: Optional[str] = None  # "lmgrd", "sigasi" ... from the prefix, when present
+
+    @property
+    def id(self) -> str:
+        return self.entry.id
+
+    @property
+    def text(self) -> str:
+        return self.line[self.start:self.end]
+
+
+# "hh:mm:ss (daemon) message"; hours may be space-padded; -datestamp logs carry a date first.
+LINE_PREFIX = re.compile(
+    r"^\s*(?:(?:\d{4}-\d\d-\d\d|\d{1,2}/\d{1,2}/\d{2,4})[T ])?"
+    r"(?P<time>\d{1,2}:\d\d:\d\d)(?:\.\d+)?\s+\((?P<daemon>[^()\s]{1,64})\)\s?"
+)
+
+
+class Catalogue:
+    def __init__(self, entries: List[CatalogueEntry]):
+        self.entries = entries
+        self.by_id: Dict[str, CatalogueEntry] = {e.id: e for e in entries}
+        self._order: Dict[str, int] = {e.id: i for i, e in enumerate(entries)}
+        by_anchor: Dict[str, List[CatalogueEntry]] = {}
+        for e in entries:
+            by_anchor.setdefault(e.anchor.lower(), []).append(e)
+        self._by_anchor = by_anchor
+        # Prefilter: each anchor is indexed by its longest word. A line is split into words
+        # once (bytes.translate + split run in C); only anchors whose word occurs are checked.
+        by_word: Dict[bytes, List[str]] = {}
+        for a in by_anchor:
+            words = a.encode("utf-8").translate(_WORD_TABLE).split() or [a.encode("utf-8")]
+            rare = [w for w in words if w not in _COMMON_WORDS] or words
+            by_word.setdefault(max(rare, key=len), []).append(a)
+        self._by_word = by_word
+        self._words = frozenset(by_word)
+        self._out = by_anchor.get('out: "', [])
+        self._in = by_anchor.get('in: "', [])
+
+    def candidates(self, line: str) -> List[CatalogueEntry]:
+        """Entries whose anchor occurs in ``line``, in catalogue order."""
+        hits = self._words.intersection(
+            line.encode("utf-8", "surrogatepass").translate(_WORD_TABLE).split())
+        if not hits:
+            return []
+        low = line.lower()
+        cands: List[CatalogueEntry] = []
+        for w in hits:
+            for a in self._by_word[w]:
+                if a in low:
+                    cands.extend(self._by_anchor[a])
+        if len(hits) > 1 or len(cands) > 1:
+            cands.sort(key=lambda e: self._order[e.id])
+        return cands
+
+    def _match_entries(self, cands: List[CatalogueEntry], line: str, first_only: bool) -> List[CatalogueMatch]:
+        out: List[CatalogueMatch] = []
+        pm = None
+        done = set()  # entries sharing an anchor are specific-first alternatives: one match each
+        for e in cands:
+            if e.anchor in done:
+                continue
+            for rx in e.compiled:
+                m = rx.search(line)
+                if m:
+                    if pm is None:
+                        pm = LINE_PREFIX.match(line) or False
+                    out.append(CatalogueMatch(
+                        e, {k: v for k, v in m.groupdict().items() if v is not None}, line,
+                        m.start(), m.end(),
+                        pm.group("time") if pm else None, pm.group("daemon") if pm else None))
+                    if first_only:
+                        return out
+                    done.add(e.anchor)
+                    break
+        return out
+
+    def _hot(self, entries: List[CatalogueEntry], line: str, i: int) -> Optional[CatalogueMatch]:
+        # OUT/IN lines: the prefix is split by hand, the entry's regex runs from the keyword on.
+        for e in entries:
+            for rx in e.compiled:
+                m = rx.match(line, i)
+                if m:
+                    head = line[:i - 1].strip()
+                    j = head.find(" (")
+                    t = head[:j] if j > 0 else None
+                    d = head[j + 2:-1] if j > 0 and head.endswith(")") else None
+                    return CatalogueMatch(e, {k: v for k, v in m.groupdict().items() if v is not None},
+                                          line, m.start(), m.end(), t, d)
+        return None
+
+    def classify(self, line: str) -> Optional[CatalogueMatch]:
+        if not isinstance(line, str) or not line:
+            return None
+        # Hot path: OUT/IN lines are most of a busy log; skip the prefilter for them.
+        i = line.find(") ", 0, 90)
+        if i > 0:
+            i += 2
+            if line.startswith('OUT: "', i):
+                r = self._hot(self._out, line, i)
+                if r is not None:
+                    return r
+            elif line.startswith('IN: "', i):
+                r = self._hot(self._in, line, i)
+                if r is not None:
+                    return r
+        cands = self.candidates(line)
+        if not cands:
+            return None
+        r = self._match_entries(cands, line, True)
+        return r[0] if r else None
+
+    def search_text(self, text: str) -> List[CatalogueMatch]:
+        """Every entry matching anywhere in pasted text (one match per entry per line)."""
+        if not isinstance(text, str):
+            return []
+        out: List[CatalogueMatch] = []
+        for line in text.splitlines():
+            cands = self.candidates(line)
+            if cands:
+                out.extend(self._match_entries(cands, line, False))
+        return out
+
+
+def _fail(where: str, msg: str) -> CatalogueError:
+    return CatalogueError(f"{CATALOGUE_PATH.name}: {where}: {msg}")
+
+
+def parse_catalogue(data: dict) -> Catalogue:
+    """Validate parsed TOML and build the catalogue; raises CatalogueError naming the problem."""
+    raw = data.get("entry")
+    if not isinstance(raw, list) or not raw:
+        raise _fail("file", "no [[entry]] tables")
+    entries: List[CatalogueEntry] = []
+    seen: Dict[str, int] = {}
+    for n, d in enumerate(raw, 1):
+        where = f"entry {n}" + (f" ({d.get('id')})" if isinstance(d, dict) and d.get("id") else "")
+        if not isinstance(d, dict):
+            raise _fail(where, "not a table")
+        missing = [k for k in _REQUIRED if k not in d]
+        if missing:
+            raise _fail(where, "missing field(s): " + ", ".join(missing))
+        unknown = sorted(set(d) - set(_REQUIRED))
+        if unknown:
+            raise _fail(where, "unknown field(s): " + ", ".join(unknown))
+        for k in _REQUIRED:
+            if k in ("patterns", "ignorable"):
+                continue
+            if not isinstance(d[k], str) or (k != "seed_ref" and not d[k].strip()):
+                raise _fail(where, f"field {k!r} must be a non-empty string")
+        if not _ID_RE.match(d["id"]):
+            raise _fail(where, f"id {d['id']!r} is not a dotted lower-case id")
+        if d["id"] in seen:
+            raise _fail(where, f"duplicate id {d['id']!r} (first at entry {seen[d['id']]})")
+        seen[d["id"]] = n
+        if d["status"] not in STATUSES:
+            raise _fail(where, f"status {d['status']!r} not one of {', '.join(STATUSES)}")
+        if d["kind"] not in KINDS:
+            raise _fail(where, f"kind {d['kind']!r} not one of {', '.join(KINDS)}")
+        if not isinstance(d["ignorable"], bool):
+            raise _fail(where, "ignorable must be true or false")
+        pats = d["patterns"]
+        if not isinstance(pats, list) or not pats or not all(isinstance(p, str) and p for p in pats):
+            raise _fail(where, "patterns must be a non-empty list of strings")
+        compiled = []
+        for p in pats:
+            try:
+                rx = re.compile(p, re.IGNORECASE)
+            except re.error as exc:
+                raise _fail(where, f"bad regex {p!r}: {exc}")
+            if rx.search(""):
+                raise _fail(where, f"regex {p!r} matches the empty string")
+            compiled.append(rx)
+        entries.append(CatalogueEntry(
+            id=d["id"], kind=d["kind"], anchor=d["anchor"], patterns=tuple(pats), status=d["status"],
+            title=d["title"].strip(), meaning=d["meaning"].strip(), fix=d["fix"].strip(),
+            seed_ref=d["seed_ref"].strip(), ignorable=d["ignorable"], compiled=tuple(compiled)))
+    return Catalogue(entries)
+
+
+def load_catalogue_file(path: Path) -> Catalogue:
+    try:
+        with open(path, "rb") as fh:
+            data = tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise CatalogueError(f"{path.name}: not valid TOML: {exc}")
+    return parse_catalogue(data)
+
+
+_lock = threading.Lock()
+_cached: Optional[Catalogue] = None
+
+
+def load_catalogue() -> Catalogue:
+    """The packaged catalogue, loaded and validated once per process."""
+    global _cached
+    if _cached is None:
+        with _lock:
+            if _cached is None:
+                _cached = load_catalogue_file(CATALOGUE_PATH)
+    return _cached
+
+
+def classify(line: str) -> Optional[CatalogueMatch]:
+    """The first catalogue entry matching one line (log line, daemon output), or None. Never raises."""
+    return load_catalogue().classify(line)
+
+
+def search_text(text: str) -> List[CatalogueMatch]:
+    """All catalogue matches in pasted text (dialog text, several log lines). Never raises."""
+    return load_catalogue().search_text(text)
+
+
+def ere_pattern(pattern: str) -> Optional[str]:
+    """A grep -E (GNU) version of one catalogue pattern, for the benchmark; None if it cannot be.
+
+    Named and non-capturing groups become plain groups, \\d \\s \\S POSIX classes, non-greedy
+    greedy, a negative look-behind of one character ``(^|[^c])``; a negative look-ahead is
+    dropped (grep then matches a few more lines, never fewer). Case: use grep -i.
+    """
+    out: List[str] = []
+    i, n, in_br = 0, len(pattern), False
+    while i < n:
+        c = pattern[i]
+        if c == "\\" and i + 1 < n:
+            e = pattern[i + 1]
+            i += 2
+            if e == "d":
+                out.append("0-9" if in_br else "[0-9]")
+            elif e == "s":
+                out.append("[:space:]" if in_br else "[[:space:]]")
+            elif e == "S":
+                if in_br:
+                    return None
+                out.append("[^[:space:]]")
+            elif e == "b":
+                continue
+            elif e.isalnum():
+                return None
+            else:
+                out.append(e if in_br else "\\" + e)
+            continue
+        if in_br:
+            out.append(c)
+            if c == "]" and not (out[-2:-1] == ["["] or out[-2:-1] == ["^"] and out[-3:-2] == ["["]):
+                in_br = False
+            i += 1
+            continue
+        if c == "[":
+            in_br = True
+            out.append(c)
+            i += 1
+            continue
+        if pattern.startswith("(?P<", i):
+            j = pattern.index(">", i)
+            out.append("(")
+            i = j + 1
+            continue
+        if pattern.startswith("(?:", i):
+            out.append("(")
+            i += 3
+            continue
+        if pattern.startswith("(?<!", i) or pattern.startswith("(?!", i):
+            depth, j = 0, i
+            while j < n:
+                if pattern[j] == "\\":
+                    j += 2
+                    continue
+                if pattern[j] == "(":
+                    depth += 1
+                elif pattern[j] == ")":
+                    depth -= 1
+                    if depth == 0:
+                        break
+                j += 1
+            body = pattern[i + (4 if pattern.startswith("(?<!", i) else 3):j]
+            if pattern.startswith("(?<!", i):
+                if body.startswith("[") and body.endswith("]") and not body.startswith("[^"):
+                    out.append("(^|[^" + body[1:-1] + "])")
+                elif len(body) == 2 and body[0] == "\\" and not body[1].isalnum():
+                    out.append("(^|[^" + body[1] + "])")
+                else:
+                    return None
+            i = j + 1
+            continue
+        if c == "(" and pattern.startswith("(?", i):
+            return None
+        if c == "?" and out and out[-1] in ("*", "+", "?", "}"):
+            i += 1
+            continue
+        out.append(c)
+        i += 1
+    return "".join(out)
