@@ -1,0 +1,99 @@
+"""``lmdoctor log FILE``: analyse an lmgrd / vendor-daemon debug log."""
+from __future__ import annotations
+
+import argparse
+
+from ._common import add_format_option
+
+HELP = "analyse an lmgrd/vendor-daemon debug log: start-ups, exits and their reasons, errors, DENIED"
+DESCRIPTION = (
+    "Read a FlexNet debug log (the file given to lmgrd -l) in one pass, in constant memory, and report "
+    "the last start-up and whether it succeeded, restarts and vendor-daemon exits with their decoded "
+    "reasons, errors by kind with first/last time and count, DENIED requests by feature and user, and "
+    "UNSUPPORTED lines (Sigasi's harmless com.sigasi.hdt.custom/preview probes counted apart). "
+    "'-' reads standard input. --follow keeps reading appended lines like tail -f, printing each "
+    "start-up, warning and failure as it appears, and prints the report on Ctrl-C."
+)
+
+
+def register(p: argparse.ArgumentParser) -> None:
+    p.add_argument("file", metavar="FILE", help="the debug log ('-' for standard input)")
+    p.add_argument("--follow", "-f", action="store_true", help="keep reading new lines until Ctrl-C (like tail -f)")
+    p.add_argument("--since", metavar="TIME",
+                   help="only count lines from TIME on: YYYY-MM-DD[ HH:MM], m/d/yyyy, or 3d / 12h ago")
+    p.add_argument("--progress", action="store_true", help="show progress on stderr while reading")
+    add_format_option(p)
+
+
+def run(args: argparse.Namespace) -> int:
+    import sys
+
+    from ..findings import Report
+    from ..flexnet import logscan
+    from ..runtime import CancelToken
+    from ._common import fail_input
+
+    since = None
+    if args.since:
+        since = logscan.parse_since(args.since)
+        if since is None:
+            return fail_input(f"--since {args.since!r} is not a time: use YYYY-MM-DD, 'YYYY-MM-DD HH:MM', m/d/yyyy, 3d or 12h")
+    cancel = CancelToken()
+    progress = None
+    if args.progress:
+        def progress(done: int, total) -> None:
+            pct = f" {100 * done // total}%" if total else ""
+            sys.stderr.write(f"\rread {done / 1e6:,.0f} MB{pct}   ")
+            sys.stderr.flush()
+    try:
+        if args.file == "-":
+            if args.follow:
+                return fail_input("--follow needs a file, not standard input")
+            summary = logscan.scan_stream(sys.stdin.buffer, cancel, progress, since, path="<stdin>")
+        elif args.follow:
+            def show(ev) -> None:
+                print(logscan.describe_event(ev), flush=True)
+            try:
+                summary = _follow(logscan, args.file, cancel, show if (args.format or "text") == "text" else None, since)
+            except KeyboardInterrupt:  # pragma: no cover - handled inside
+                summary = None
+        else:
+            summary = logscan.scan_file(args.file, cancel, progress, since)
+    except FileNotFoundError:
+        return fail_input(f"log not found: {args.file} (check the path given to lmgrd -l)")
+    except IsADirectoryError:
+        return fail_input(f"{args.file} is a directory, not a log file")
+    except PermissionError:
+        return fail_input(f"permission denied reading {args.file} (run as a user who can read it, e.g. with sudo)")
+    except OSError as exc:
+        return fail_input(f"cannot read {args.file}: {exc.strerror or exc}")
+    if progress is not None:
+        sys.stderr.write("\n")
+    if summary is None:
+        return fail_input("interrupted")
+    report = Report("log", logscan.summary_findings(summary), {"file": summary.path, "lines": summary.lines,
+                                                               "bytes": summary.bytes_read})
+    return emit_report(report, args)
+
+
+def _follow(logscan, path, cancel, show, since):
+    import signal
+    import threading
+
+    # Ctrl-C cancels the token; the scanner returns what it has and the report is printed.
+    result = {}
+    old = None
+    if threading.current_thread() is threading.main_thread():
+        old = signal.signal(signal.SIGINT, lambda *_: cancel.cancel())
+    try:
+        result["s"] = logscan.follow_file(path, cancel, show, since)
+    finally:
+        if old is not None:
+            signal.signal(signal.SIGINT, old)
+    return result["s"]
+
+
+def emit_report(report, args) -> int:
+    from ._common import emit
+
+    return emit(report, args)
