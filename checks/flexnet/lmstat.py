@@ -505,7 +505,9 @@ class _Reader:
         return self.block
 
     def _feature_for(self, name: str, line: int) -> Feature:
-        if self.feature is None or self.feature.name != name:
+        # The header names the feature again; anonymised pastes change the name ("Users of
+        # feature1" over "feature0"), so the header belongs to the current feature regardless.
+        if self.feature is None:
             # A version header with no "Users of" line before it (cut pastes): keep it anyway.
             self.feature = Feature(name=name, line=line)
             self._block(line).features.append(self.feature)
