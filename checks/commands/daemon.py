@@ -1,0 +1,142 @@
+"""lmdoctor daemon: start lmgrd with -z, show what it says, and say what it means."""
+from __future__ import annotations
+
+import argparse
+
+from ._common import add_format_option
+
+HELP = "run lmgrd in the foreground (-z) for a few seconds and explain its output"
+DESCRIPTION = (
+    "The manual's first step when a floating license server misbehaves: start lmgrd with -z and read what "
+    "it prints. lmdoctor runs `lmgrd -z -c LICENSE` (lmgrd from --lmgrd, else next to the license, else PATH) "
+    "in its own process group for --seconds, classifies every line (port in use, wrong hostid, no SERVER "
+    "lines, another server running, vendor-daemon exit reasons, harmless UNSUPPORTED probes ...), then stops "
+    "lmgrd and its vendor daemons (SIGTERM, then SIGKILL after --grace) and prints the classified transcript "
+    "and a verdict. It also compares `lmgrd -v` with the vendor daemon's `-v`. Do not run it while the real "
+    "server is up: the second lmgrd would only report that the port is in use. Ctrl-C stops it early and "
+    "still prints what was captured."
+)
+
+
+def _positive(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}")
+    if v <= 0 or v > 24 * 3600:
+        raise argparse.ArgumentTypeError("must be more than 0 and at most 86400 seconds")
+    return v
+
+
+def register(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--license", "-c", dest="license", required=True, metavar="FILE",
+                   help="license file to start lmgrd with (lmgrd -c FILE)")
+    p.add_argument("--lmgrd", metavar="PATH", help="the lmgrd to run (default: next to the license, else on PATH)")
+    p.add_argument("--vendor-daemon", metavar="PATH",
+                   help="vendor daemon to ask for its version (default: the one named after the vendor next "
+                        "to lmgrd; a DAEMON-line path elsewhere is never run)")
+    p.add_argument("--seconds", type=_positive, default=10.0, metavar="N",
+                   help="stop lmgrd after N seconds (default 10)")
+    p.add_argument("--grace", type=_positive, default=3.0, metavar="S",
+                   help="seconds between SIGTERM and SIGKILL when stopping (default 3)")
+    p.add_argument("--no-versions", dest="versions", action="store_false",
+                   help="do not run `lmgrd -v` and `<vendor> -v`")
+    live = p.add_mutually_exclusive_group()
+    live.add_argument("--live", dest="live", action="store_const", const=True, default=None,
+                      help="print each line to stderr as it arrives (default: when stderr is a terminal)")
+    live.add_argument("--no-live", dest="live", action="store_const", const=False,
+                      help="do not print lines as they arrive")
+    add_format_option(p)
+
+
+def transcript_text(lines, fmt: str) -> str:
+    body = [ln.render() for ln in lines]
+    head = f"Transcript ({len(lines)} line{'s' if len(lines) != 1 else ''}):"
+    if fmt == "markdown":
+        return "\n".join(["### transcript", "", "```text"] + [b.replace("```", "'''") for b in body] + ["```"])
+    return "\n".join([head] + ["  " + b for b in body] if body else [head, "  (no output)"])
+
+
+def run(args: argparse.Namespace) -> int:
+    import os
+    import signal
+    import sys
+
+    from ..findings import Report
+    from ..flexnet.daemon import diagnose_daemon, find_lmgrd
+    from ._common import InputError, emit, fail_input, output_format, read_input, use_colour
+
+    try:
+        read_input(args.license, what="license file", limit=16 * 1024 * 1024)
+    except InputError as exc:
+        return fail_input(str(exc))
+    lic = os.path.abspath(args.license)
+    loc = find_lmgrd(lic, args.lmgrd)
+    if loc.path is None:
+        return fail_input(f"lmgrd not found ({loc.note}); pass its path with --lmgrd PATH")
+    if not os.path.exists(loc.path):
+        return fail_input(f"lmgrd not found: {loc.path} (check the --lmgrd path)")
+    if args.vendor_daemon and not os.path.isfile(args.vendor_daemon):
+        return fail_input(f"vendor daemon not found: {args.vendor_daemon} (check the --vendor-daemon path)")
+
+    live = args.live if args.live is not None else _isatty(sys.stderr)
+    colour = live and use_colour(sys.stderr)
+    fmt = output_format(args)
+
+    def show(ln) -> None:
+        text = ln.render()
+        if colour and ln.status in _COLOURS:
+            text = f"{_COLOURS[ln.status]}{text}\033[0m"
+        try:
+            print(text, file=sys.stderr, flush=True)
+        except (OSError, ValueError):
+            pass
+
+    if live:
+        print(f"lmdoctor: running {loc.path} -z -c {lic} for {args.seconds:g} s (lmgrd {loc.how}); "
+              "Ctrl-C stops it", file=sys.stderr, flush=True)
+
+    # `kill lmdoctor` must stop lmgrd too: turn SIGTERM/SIGHUP into the Ctrl-C path the runner handles.
+    def _as_interrupt(_sig, _frame):
+        raise KeyboardInterrupt
+
+    old = {}
+    for sig in (signal.SIGTERM, getattr(signal, "SIGHUP", None)):
+        if sig is not None:
+            try:
+                old[sig] = signal.signal(sig, _as_interrupt)
+            except (ValueError, OSError):  # not the main thread
+                pass
+    try:
+        drun, findings = diagnose_daemon(lic, loc.path, seconds=args.seconds, on_line=show if live else None,
+                                         vendor_daemon=args.vendor_daemon, versions=args.versions,
+                                         grace=args.grace)
+    finally:
+        for sig, h in old.items():
+            try:
+                signal.signal(sig, h)
+            except (ValueError, OSError):
+                pass
+    meta = {
+        "license": lic,
+        "lmgrd": loc.path,
+        "lmgrd_found": loc.how,
+        "run": drun.to_dict(),
+        "transcript": [ln.to_dict() for ln in drun.lines],
+    }
+    if fmt != "json":
+        meta["heading"] = transcript_text(drun.lines, fmt)
+    report = Report("daemon", findings, meta=meta)
+    if live and drun.stop_reason == "interrupted":
+        print("lmdoctor: interrupted; lmgrd stopped. What was captured:", file=sys.stderr, flush=True)
+    return emit(report, args)
+
+
+_COLOURS = {"fail": "\033[31m", "warn": "\033[33m", "ok": "\033[32m", "info": "\033[2m"}
+
+
+def _isatty(stream) -> bool:
+    try:
+        return bool(stream.isatty())
+    except Exception:
+        return False

@@ -1,0 +1,869 @@
+"""The daemon runner: start lmgrd with ``-z`` under pexpect, read and classify what it says.
+
+The manual's first troubleshooting step for floating licenses is "Start the FlexLM
+daemon with the -z option to see what is going wrong". This module does exactly
+that for the user: lmgrd (real or sandbox) runs in the foreground on a pty of its
+own, in its own session and process group; every line it and its vendor daemons
+print is timestamped, classified with the shared catalogue and streamed to a
+callback; after ``seconds`` (or Ctrl-C, or a CancelToken) the whole tree is stopped
+with :func:`checks.procs.kill_tree`; and the transcript becomes findings.
+
+Which binaries run (the "never launch a binary named in a license file" rule):
+
+* lmgrd comes from ``--lmgrd``, else the directory of the license file, else PATH.
+  It is never taken from the license file. Running it *is* the user's request, and
+  lmgrd then starts the vendor daemon the DAEMON line names, exactly as it would
+  when the admin starts it by hand.
+* For the ``-v`` version probe lmdoctor itself would launch the vendor daemon, so it
+  only does so for a file the user passed (``--vendor-daemon``) or a file named
+  after the vendor that sits in the same directory as the chosen lmgrd (the layout
+  of Sigasi's zip, and where lmgrd looks itself). A DAEMON-line path elsewhere is
+  reported, not executed.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import errno as _errno
+import os
+import re
+import shutil
+import signal
+import struct
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+
+from ..findings import Finding, Status
+from ..runtime import CancelToken, FindingSink
+
+SEED_FLOATING = "Troubleshooting > Floating licenses"
+SEED_DOWNLOAD = "License server setup > Download the FlexNet daemons"
+SEED_ERRORS = "Troubleshooting > Typical error messages"
+
+DEFAULT_SECONDS = 10.0
+DEFAULT_GRACE = 3.0
+MAX_LINE = 8192        # a daemon printing without newlines must not grow memory without bound
+MAX_LINES = 20000      # transcript cap; later lines are counted, not kept
+RECORD_EVERY = 0.25    # how often descendants are recorded while lmgrd runs
+DRAIN_AFTER_EXIT = 0.5  # output still arriving from vendor daemons after lmgrd exited
+
+_VERSION_RE = re.compile(r"\bv(\d+(?:\.\d+){1,3})\b")
+
+
+# ----------------------------------------------------------------------------- data
+@dataclass
+class TranscriptLine:
+    offset: float            # seconds since lmgrd was started
+    time: str                # local wall-clock time, ISO 8601 with milliseconds
+    text: str
+    id: Optional[str] = None       # catalogue entry id, None when the line is not in the catalogue
+    kind: Optional[str] = None
+    status: Optional[str] = None
+    title: Optional[str] = None
+    fix: Optional[str] = None
+    groups: Dict[str, str] = field(default_factory=dict)
+    ignorable: bool = False
+    daemon: Optional[str] = None   # "lmgrd", "sigasi" ... from the line's "(name)" prefix
+
+    def to_dict(self) -> Dict[str, Any]:
+        d: Dict[str, Any] = {"offset": round(self.offset, 3), "time": self.time, "text": self.text}
+        if self.id:
+            d.update({"id": self.id, "kind": self.kind, "status": self.status, "title": self.title})
+            if self.groups:
+                d["groups"] = dict(self.groups)
+        return d
+
+    def render(self) -> str:
+        tag = f"[{self.status} {self.id}]" if self.id else ""
+        return f"{self.time[11:23]} +{self.offset:6.2f}s  {self.text}" + (f"  {tag}" if tag else "")
+
+
+@dataclass
+class DaemonRun:
+    argv: List[str]
+    license: str
+    pid: Optional[int] = None
+    started_at: str = ""
+    exit_status: Optional[int] = None    # lmgrd's exit status, when it exited normally
+    exit_signal: Optional[int] = None    # the signal that ended lmgrd, when one did
+    lines: List[TranscriptLine] = field(default_factory=list)
+    dropped_lines: int = 0
+    duration: float = 0.0
+    stopped_by_us: bool = False
+    stop_reason: str = ""   # "seconds", "cancelled", "interrupted", "exited", "launch-failed", "error"
+    launch_error: Optional[str] = None
+    launch_errno: Optional[int] = None
+    escalated: bool = False               # SIGTERM was not enough; SIGKILL was sent
+    signalled: List[int] = field(default_factory=list)  # pids lmdoctor signalled at stop
+    leftovers: List[int] = field(default_factory=list)  # pids still running after the stop
+    descendants: List[int] = field(default_factory=list)  # pids seen below lmgrd while it ran
+
+    @property
+    def exited_by_itself(self) -> bool:
+        return self.pid is not None and not self.stopped_by_us
+
+    def ids(self) -> List[str]:
+        return [ln.id for ln in self.lines if ln.id]
+
+    def to_dict(self) -> Dict[str, Any]:
+        return {
+            "argv": list(self.argv), "license": self.license, "pid": self.pid, "started_at": self.started_at,
+            "exit_status": self.exit_status, "exit_signal": self.exit_signal,
+            "duration": round(self.duration, 3), "stopped_by_us": self.stopped_by_us,
+            "stop_reason": self.stop_reason, "launch_error": self.launch_error,
+            "escalated": self.escalated, "leftovers": list(self.leftovers),
+            "dropped_lines": self.dropped_lines,
+        }
+
+
+LineSink = Callable[[TranscriptLine], None]
+
+
+# ----------------------------------------------------------------------------- classification
+def classify_line(text: str) -> Tuple[Optional[Any], Optional[str]]:
+    """(catalogue match or None, error text). The catalogue is another module; never let it stop a run."""
+    try:
+        from .catalogue import classify
+        return classify(text), None
+    except Exception as exc:  # a broken catalogue must not leave a daemon running
+        return None, f"{type(exc).__name__}: {exc}"
+
+
+def make_line(text: str, offset: float, now: Optional[_dt.datetime] = None) -> TranscriptLine:
+    now = now or _dt.datetime.now()
+    ln = TranscriptLine(offset=offset, time=now.isoformat(timespec="milliseconds"), text=text)
+    m, _err = classify_line(text)
+    if m is not None:
+        e = m.entry
+        ln.id, ln.kind, ln.status, ln.title, ln.fix = e.id, e.kind, e.status, e.title, e.fix
+        ln.groups = dict(m.groups)
+        ln.ignorable = bool(e.ignorable)
+        ln.daemon = m.daemon
+    return ln
+
+
+class _LineSplitter:
+    """Bytes-free line assembly from pty text: CRLF, lone CR and over-long lines handled."""
+
+    def __init__(self) -> None:
+        self.buf = ""
+
+    def feed(self, chunk: str) -> List[str]:
+        self.buf += chunk
+        out: List[str] = []
+        while True:
+            i = self.buf.find("\n")
+            if i < 0:
+                break
+            out.append(self.buf[:i])
+            self.buf = self.buf[i + 1:]
+        while len(self.buf) > MAX_LINE:
+            out.append(self.buf[:MAX_LINE])
+            self.buf = self.buf[MAX_LINE:]
+        return [_clean(s) for s in out]
+
+    def flush(self) -> List[str]:
+        rest, self.buf = self.buf, ""
+        return [_clean(rest)] if rest.strip() else []
+
+
+def _clean(s: str) -> str:
+    # A pty turns "\n" into "\r\n"; a lone "\r" (progress output) keeps the last rewrite.
+    s = s.rstrip("\r")
+    if "\r" in s:
+        s = s.rsplit("\r", 1)[-1]
+    return s
+
+
+# ----------------------------------------------------------------------------- locating binaries
+@dataclass
+class Located:
+    path: Optional[str]
+    how: str   # "given", "next to the license", "PATH", "next to lmgrd", "not found", ...
+    note: str = ""
+
+
+def find_lmgrd(license_path: str, given: Optional[str] = None) -> Located:
+    """lmgrd from ``--lmgrd``, else next to the license file, else PATH. Never from the license text."""
+    if given:
+        return Located(os.path.abspath(given), "given")
+    lic_dir = os.path.dirname(os.path.abspath(license_path))
+    for name in ("lmgrd", "lmgrd.exe"):
+        cand = os.path.join(lic_dir, name)
+        if os.path.isfile(cand):
+            return Located(cand, "next to the license")
+    on_path = shutil.which("lmgrd")
+    if on_path:
+        return Located(os.path.abspath(on_path), "PATH")
+    return Located(None, "not found", f"no lmgrd in {lic_dir} and none on PATH")
+
+
+def _daemon_lines(license_path: str) -> List[Tuple[str, Optional[str], int]]:
+    """(vendor name, path as written or None, line) for each DAEMON/VENDOR line. Never raises."""
+    try:
+        from ..license import parse_license_file
+        lic = parse_license_file(license_path)
+        return [(v.name, v.path, v.line) for v in lic.vendors()]
+    except Exception:
+        return []
+
+
+def find_vendor_daemon(license_path: str, lmgrd: Optional[str], given: Optional[str] = None
+                       ) -> List[Located]:
+    """The vendor daemon(s) lmdoctor may run with ``-v``: given, or named after the vendor next to lmgrd."""
+    if given:
+        return [Located(os.path.abspath(given), "given")]
+    out: List[Located] = []
+    lm_dir = os.path.realpath(os.path.dirname(lmgrd)) if lmgrd else None
+    for name, path, line in _daemon_lines(license_path):
+        written = path
+        if path and not os.path.isabs(path):
+            # lmgrd resolves a relative DAEMON path against its working directory; lmdoctor
+            # runs it from the license's directory, so resolve it there.
+            path = os.path.join(os.path.dirname(os.path.abspath(license_path)), path)
+        if path and lm_dir and os.path.isfile(path) and os.path.realpath(os.path.dirname(path)) == lm_dir:
+            out.append(Located(os.path.abspath(path), "DAEMON line, next to lmgrd"))
+            continue
+        cand = os.path.join(lm_dir, name) if lm_dir else None
+        if cand and os.path.isfile(cand) and not written:
+            out.append(Located(cand, "next to lmgrd"))
+            continue
+        if written:
+            out.append(Located(None, "not next to lmgrd",
+                               f"DAEMON {name} (line {line}) names {written}, which is not in lmgrd's "
+                               "directory; lmdoctor does not run binaries named in a license file. "
+                               "Pass --vendor-daemon PATH to check its version."))
+        else:
+            out.append(Located(None, "not found", f"no {name} next to lmgrd"
+                               + (f" in {lm_dir}" if lm_dir else "")))
+    return out
+
+
+# ----------------------------------------------------------------------------- versions
+def parse_version(text: str) -> Optional[Tuple[int, ...]]:
+    """The first ``vN.N[.N[.N]]`` in text (``lmgrd v11.16.4.0 build ...``) as a tuple, or None."""
+    if not isinstance(text, str):
+        return None
+    m = _VERSION_RE.search(text)
+    if not m:
+        return None
+    try:
+        return tuple(int(x) for x in m.group(1).split("."))
+    except ValueError:  # pragma: no cover - the regex admits digits only
+        return None
+
+
+def version_text(v: Optional[Tuple[int, ...]]) -> str:
+    return "v" + ".".join(str(x) for x in v) if v else "unknown"
+
+
+def _pad(v: Tuple[int, ...]) -> Tuple[int, ...]:
+    return tuple(v) + (0,) * (4 - len(v))
+
+
+@dataclass
+class VersionProbe:
+    path: str
+    version: Optional[Tuple[int, ...]]
+    output: str
+    error: str = ""
+
+
+def probe_version(path: str, timeout: float = 5.0, cancel: Optional[CancelToken] = None) -> VersionProbe:
+    """Run ``PATH -v`` (argv list, own group, timeout, tree killed) and parse the version."""
+    from ..procs import run
+    r = run([path, "-v"], timeout=timeout, cancel=cancel, grace=0.5, max_output=64 * 1024)
+    text = r.output.strip()
+    if r.error is not None:
+        return VersionProbe(path, None, "", f"could not run {path}: {r.error.strerror or r.error}")
+    if r.timed_out:
+        return VersionProbe(path, parse_version(text), text, f"{path} -v did not finish within {timeout:g} s")
+    return VersionProbe(path, parse_version(text), text, "" if parse_version(text) else "no version in its output")
+
+
+def compare_versions(lmgrd: VersionProbe, vendor: Optional[VersionProbe], vendor_note: str = "") -> Finding:
+    """The manual: the two from the same zip, or lmgrd (FlexNet) newer than the vendor daemon."""
+    if vendor is None or lmgrd.version is None or vendor.version is None:
+        parts = []
+        if lmgrd.version is None:
+            parts.append(f"lmgrd: {lmgrd.error or 'version unknown'}")
+        if vendor is None:
+            parts.append(vendor_note or "the vendor daemon was not found next to lmgrd")
+        elif vendor.version is None:
+            parts.append(f"{os.path.basename(vendor.path)}: {vendor.error or 'version unknown'}")
+        ev = [x for x in ((lmgrd.output.splitlines() or [""])[0], (vendor.output.splitlines() or [""])[0]
+                          if vendor else "") if x]
+        return Finding("daemon.version-unknown", Status.INFO, "lmgrd / vendor daemon versions not compared",
+                       detail="; ".join(parts), evidence=ev,
+                       fix="Check both with `lmgrd -v` and `<vendor> -v`: they should come from the same zip, "
+                           "or lmgrd must be the newer one.", seed_ref=SEED_FLOATING)
+    lv, vv = _pad(lmgrd.version), _pad(vendor.version)
+    vname = os.path.basename(vendor.path)
+    ev = [f"{lmgrd.path} -v: {version_text(lmgrd.version)}", f"{vendor.path} -v: {version_text(vendor.version)}"]
+    if lv == vv:
+        return Finding("daemon.version-match", Status.OK,
+                       f"lmgrd and {vname} are the same version ({version_text(lmgrd.version)})",
+                       evidence=ev, seed_ref=SEED_FLOATING)
+    if lv > vv:
+        return Finding("daemon.version-match", Status.OK,
+                       f"lmgrd {version_text(lmgrd.version)} is newer than {vname} {version_text(vendor.version)} "
+                       "(allowed)",
+                       detail="The manual allows mixing versions when the FlexNet daemon (lmgrd) is equal to "
+                              "or newer than the vendor daemon.", evidence=ev, seed_ref=SEED_FLOATING)
+    return Finding("daemon.version-mismatch", Status.FAIL,
+                   f"lmgrd {version_text(lmgrd.version)} is older than {vname} {version_text(vendor.version)}",
+                   detail="The FlexNet daemon (lmgrd) must be the same version as the vendor daemon or newer.",
+                   fix="Install lmgrd and the Sigasi daemon from the same zip on the Sigasi download server "
+                       "(FlexNet 11.16.4.0 is the current one).",
+                   evidence=ev, seed_ref=SEED_FLOATING)
+
+
+def check_versions(license_path: str, lmgrd: str, vendor_daemon: Optional[str] = None,
+                   cancel: Optional[CancelToken] = None, timeout: float = 5.0) -> List[Finding]:
+    """``lmgrd -v`` and ``<vendor> -v`` compared; one finding per vendor daemon."""
+    lm = probe_version(lmgrd, timeout=timeout, cancel=cancel)
+    vendors = find_vendor_daemon(license_path, lmgrd, vendor_daemon)
+    if not vendors:
+        return [compare_versions(lm, None, "the license has no DAEMON/VENDOR line to name a vendor daemon")]
+    out = []
+    for loc in vendors:
+        if loc.path is None:
+            out.append(compare_versions(lm, None, loc.note))
+        else:
+            out.append(compare_versions(lm, probe_version(loc.path, timeout=timeout, cancel=cancel)))
+    return out
+
+
+# ----------------------------------------------------------------------------- ELF loader
+def elf_interpreter(path: str) -> Optional[str]:
+    """PT_INTERP of an ELF file (the loader the kernel needs), or None. Never raises."""
+    try:
+        from ..probes.elf import read_elf  # the probes' reader; the local one covers its absence
+    except ImportError:
+        return _read_pt_interp(path)
+    try:
+        info = read_elf(path)
+    except Exception:
+        return _read_pt_interp(path)
+    return info.interpreter if info.is_elf else None
+
+
+def _read_pt_interp(path: str) -> Optional[str]:
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(64)
+            if len(head) < 52 or head[:4] != b"\x7fELF":
+                return None
+            is64 = head[4] == 2
+            end = "<" if head[5] == 1 else ">"
+            if is64:
+                phoff, = struct.unpack(end + "Q", head[32:40])
+                phentsize, phnum = struct.unpack(end + "HH", head[54:58])
+            else:
+                phoff, = struct.unpack(end + "I", head[28:32])
+                phentsize, phnum = struct.unpack(end + "HH", head[42:46])
+            if phnum > 4096 or phentsize < (56 if is64 else 32):
+                return None
+            fh.seek(phoff)
+            table = fh.read(phentsize * phnum)
+            for i in range(phnum):
+                ent = table[i * phentsize:(i + 1) * phentsize]
+                if len(ent) < phentsize:
+                    break
+                p_type, = struct.unpack(end + "I", ent[:4])
+                if p_type != 3:  # PT_INTERP
+                    continue
+                if is64:
+                    off, = struct.unpack(end + "Q", ent[8:16])
+                    size, = struct.unpack(end + "Q", ent[32:40])
+                else:
+                    off, = struct.unpack(end + "I", ent[4:8])
+                    size, = struct.unpack(end + "I", ent[16:20])
+                if size > 4096:
+                    return None
+                fh.seek(off)
+                raw = fh.read(size)
+                return raw.split(b"\0", 1)[0].decode("utf-8", "replace") or None
+    except (OSError, struct.error, IndexError):
+        return None
+    return None
+
+
+def _shebang_interpreter(path: str) -> Optional[str]:
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(256)
+    except OSError:
+        return None
+    if not head.startswith(b"#!"):
+        return None
+    parts = head[2:].split(b"\n", 1)[0].strip().split()
+    return parts[0].decode("utf-8", "replace") if parts else None
+
+
+# ----------------------------------------------------------------------------- launch problems
+def preflight(lmgrd: str) -> Optional[Finding]:
+    """Why lmgrd cannot be executed, found before trying (missing, directory, no x bit)."""
+    if not os.path.exists(lmgrd):
+        return Finding("daemon.lmgrd-not-found", Status.FAIL, f"lmgrd not found: {lmgrd}",
+                       fix="Pass the path of lmgrd with --lmgrd PATH, or put lmgrd next to the license file.",
+                       seed_ref="License server setup > Starting the FlexNet and Sigasi daemon on Linux")
+    if os.path.isdir(lmgrd):
+        return Finding("daemon.not-executable", Status.FAIL, f"{lmgrd} is a directory, not lmgrd",
+                       fix="Pass the lmgrd program itself with --lmgrd PATH.")
+    if os.name == "posix" and not os.access(lmgrd, os.X_OK):
+        return Finding("daemon.not-executable", Status.FAIL, f"{os.path.basename(lmgrd)} is not executable",
+                       detail=f"{lmgrd} exists but has no execute permission for this user "
+                              "(typical after unpacking a zip, which drops the mode bits).",
+                       fix=f"chmod +x {lmgrd} (and the vendor daemon next to it, e.g. sigasi)",
+                       evidence=_mode_text(lmgrd))
+    return None
+
+
+def _mode_text(path: str) -> str:
+    try:
+        import stat
+        return f"{stat.filemode(os.stat(path).st_mode)} {path}"
+    except OSError:
+        return path
+
+
+def launch_failure(lmgrd: str, exc: BaseException) -> Finding:
+    """Turn an exec error into the finding that names its real cause."""
+    code = getattr(exc, "errno", None)
+    msg = getattr(exc, "strerror", None) or str(exc)
+    if code == _errno.ENOENT and os.path.isfile(lmgrd):
+        interp = elf_interpreter(lmgrd)
+        if interp and not os.path.exists(interp):
+            lsb = "ld-lsb" in interp
+            return Finding(
+                "daemon.lsb-loader-missing" if lsb else "daemon.loader-missing", Status.FAIL,
+                f"lmgrd needs the program loader {interp}, which is not installed",
+                detail=f"Starting {lmgrd} fails with 'No such file or directory' although the file exists: "
+                       f"the kernel cannot find its ELF interpreter {interp}."
+                       + (" FlexNet's x64_lsb builds need the LSB loader." if lsb else ""),
+                fix=("Install your distribution's LSB package (sudo apt-get install lsb-core; zypper in lsb; "
+                     "yum install lsb / redhat-lsb.i686), or as root: "
+                     "cd /lib64 && ln -s ld-linux-x86-64.so.2 ld-lsb-x86-64.so.3") if lsb else
+                    f"Install the loader {interp} (the package providing it for this architecture), "
+                    "or use an lmgrd built for this system.",
+                evidence=[f"{lmgrd}: {msg}", f"ELF interpreter: {interp} (missing)"], seed_ref=SEED_FLOATING)
+        shebang = _shebang_interpreter(lmgrd)
+        if shebang and not os.path.exists(shebang):
+            return Finding("daemon.loader-missing", Status.FAIL,
+                           f"lmgrd is a script whose interpreter {shebang} is missing",
+                           evidence=[f"{lmgrd}: {msg}", f"#!{shebang}"],
+                           fix=f"Install {shebang} or correct the script's first line.")
+    if code in (_errno.EACCES, _errno.EPERM):
+        return Finding("daemon.not-executable", Status.FAIL, f"{os.path.basename(lmgrd)} cannot be executed",
+                       detail=f"{lmgrd}: {msg}. The file or a directory above it lacks execute permission, "
+                              "or its file system is mounted noexec.",
+                       fix=f"chmod +x {lmgrd}; if that does not help, move it off a noexec mount.",
+                       evidence=_mode_text(lmgrd))
+    if code == _errno.ENOEXEC:
+        return Finding("daemon.not-executable", Status.FAIL, f"{os.path.basename(lmgrd)} is not a program for "
+                       "this system", detail=f"{lmgrd}: {msg} (wrong architecture, a Windows .exe, or damaged).",
+                       fix="Download the Linux 64-bit FlexNet daemons for this machine.", seed_ref=SEED_DOWNLOAD)
+    return Finding("daemon.launch-failed", Status.FAIL, f"lmgrd could not be started: {msg}",
+                   evidence=f"{lmgrd}: {msg}", fix="Check the path given with --lmgrd and its permissions.")
+
+
+# ----------------------------------------------------------------------------- running
+def run_daemon(license_path: str, lmgrd: str, seconds: float = DEFAULT_SECONDS,
+               on_line: Optional[LineSink] = None, cancel: Optional[CancelToken] = None,
+               grace: float = DEFAULT_GRACE, extra_args: Sequence[str] = (), cwd: Optional[str] = None,
+               env: Optional[Dict[str, str]] = None, stop_when: Optional[Callable[[TranscriptLine], bool]] = None
+               ) -> DaemonRun:
+    """Run ``lmgrd -z -c LICENSE`` for up to ``seconds``, then stop its whole tree.
+
+    Each output line goes to ``on_line`` as it arrives. Returns early when lmgrd exits,
+    ``cancel`` is cancelled, ``stop_when(line)`` is true, or Ctrl-C is pressed (the run is
+    then marked ``interrupted`` and returned, not raised). Whatever happens, nothing
+    started here is left running when this returns (``leftovers`` lists any pid that
+    survived SIGKILL, which only happens for processes in uninterruptible sleep).
+    """
+    argv = [os.path.abspath(lmgrd), "-z", "-c", os.path.abspath(license_path)] + list(extra_args)
+    run = DaemonRun(argv=argv, license=license_path)
+    start = time.monotonic()
+    run.started_at = _dt.datetime.now().isoformat(timespec="milliseconds")
+    if os.name != "posix":
+        run.stop_reason = "launch-failed"
+        run.launch_error = "the daemon runner needs a POSIX system (pexpect); on Windows use lmtools"
+        return run
+    try:
+        import pexpect
+    except ImportError as exc:  # pragma: no cover - pexpect is a dependency
+        run.stop_reason, run.launch_error = "launch-failed", f"pexpect is not installed: {exc}"
+        return run
+    from ..procs import Descendants, kill_tree
+
+    try:
+        child = pexpect.spawn(argv[0], argv[1:], cwd=cwd or os.path.dirname(os.path.abspath(license_path)),
+                              env=env, encoding="utf-8", codec_errors="replace", echo=False,
+                              timeout=None, ignore_sighup=False)
+    except pexpect.ExceptionPexpect as exc:
+        run.stop_reason, run.launch_error = "launch-failed", str(exc)
+        run.launch_errno = _errno.EACCES if os.path.exists(argv[0]) else _errno.ENOENT
+        return run
+    except OSError as exc:
+        run.stop_reason, run.launch_error, run.launch_errno = "launch-failed", exc.strerror or str(exc), exc.errno
+        return run
+
+    run.pid = child.pid
+    # pty.fork makes the child a session leader, so its pid is its process group.
+    pgid = child.pid
+    tracker = Descendants(child.pid)
+    splitter = _LineSplitter()
+    deadline = start + max(0.0, seconds)
+    exited_at: Optional[float] = None
+    last_record = 0.0
+
+    def emit(text: str) -> bool:
+        ln = make_line(text, time.monotonic() - start)
+        if len(run.lines) < MAX_LINES:
+            run.lines.append(ln)
+        else:
+            run.dropped_lines += 1
+        if on_line is not None:
+            on_line(ln)
+        return bool(stop_when and stop_when(ln))
+
+    def reap() -> None:
+        # isalive() waits (WNOHANG) on lmgrd, which records its status and frees the zombie.
+        try:
+            child.isalive()
+        except Exception:
+            pass
+
+    try:
+        while True:
+            now = time.monotonic()
+            if now - last_record >= RECORD_EVERY:
+                tracker.record()
+                last_record = now
+            if cancel is not None and cancel.cancelled:
+                run.stop_reason = "cancelled"
+                break
+            if now >= deadline:
+                run.stop_reason = "seconds"
+                break
+            if exited_at is None and not child.isalive():
+                exited_at = now
+            if exited_at is not None and now - exited_at >= DRAIN_AFTER_EXIT:
+                run.stop_reason = "exited"
+                break
+            try:
+                chunk = child.read_nonblocking(65536, timeout=min(0.1, max(0.01, deadline - now)))
+            except pexpect.TIMEOUT:
+                continue
+            except pexpect.EOF:
+                # Every holder of the pty is gone; wait for lmgrd's status briefly.
+                if exited_at is None:
+                    exited_at = time.monotonic()
+                if not child.isalive():
+                    run.stop_reason = "exited"
+                    break
+                time.sleep(0.02)
+                continue
+            stop = False
+            for text in splitter.feed(chunk):
+                stop = emit(text) or stop
+            if stop:
+                run.stop_reason = "stop-condition"
+                break
+    except KeyboardInterrupt:
+        run.stop_reason = "interrupted"
+    except BaseException:
+        run.stop_reason = "error"
+        _stop(run, child, pgid, tracker, grace, kill_tree, reap)
+        raise
+    _stop(run, child, pgid, tracker, grace, kill_tree, reap)
+    # What lmgrd printed while being stopped ("lmgrd exiting ...") belongs in the transcript too.
+    try:
+        while True:
+            chunk = child.read_nonblocking(65536, timeout=0)
+            for text in splitter.feed(chunk):
+                emit(text)
+    except Exception:
+        pass
+    for text in splitter.flush():
+        emit(text)
+    try:
+        child.close(force=True)
+    except Exception:
+        pass
+    run.duration = time.monotonic() - start
+    return run
+
+
+def _stop(run: DaemonRun, child: Any, pgid: int, tracker: Any, grace: float, kill_tree: Callable[..., Any],
+          reap: Callable[[], None]) -> None:
+    try:
+        tracker.record()
+    except Exception:
+        pass
+    alive_before = False
+    try:
+        alive_before = child.isalive()
+    except Exception:
+        pass
+    tracked = tracker.alive()
+    run.descendants = sorted(tracker.seen)
+    run.stopped_by_us = alive_before
+    try:
+        res = kill_tree(pgid, tracked, grace=grace, reap=reap)
+    except KeyboardInterrupt:
+        # A second Ctrl-C: skip the grace period, but still leave nothing behind.
+        res = kill_tree(pgid, tracked, grace=0.0, reap=reap)
+    run.escalated = res.escalated
+    run.signalled = res.signalled
+    run.leftovers = res.survivors
+    reap()
+    for _ in range(100):
+        if child.exitstatus is not None or child.signalstatus is not None:
+            break
+        reap()
+        time.sleep(0.02)
+    run.exit_status = child.exitstatus
+    run.exit_signal = child.signalstatus
+
+
+# ----------------------------------------------------------------------------- verdict
+def _ev(lines: List[TranscriptLine], limit: int = 8) -> List[str]:
+    return [ln.text.strip() for ln in lines[:limit]]
+
+
+def _platform_hint() -> str:
+    return "windows" if sys.platform.startswith("win") else "unix"
+
+
+def _decode_exit(signal_no: int, reason: Optional[int] = None) -> Tuple[Optional[int], str, str]:
+    """(reason number, reason text, fix) for a vendor-daemon exit signal/status."""
+    try:
+        from ..errors import decode_exit_signal
+        ds = decode_exit_signal(signal_no, reason, platform_hint=_platform_hint())
+    except Exception:
+        ds = []
+    if ds:
+        d = ds[0]
+        return d.reason, d.reason_text or "", d.fix or ""
+    return None, "", ""
+
+
+def _signal_name(n: int) -> str:
+    try:
+        return signal.Signals(n).name
+    except (ValueError, AttributeError):
+        return f"signal {n}"
+
+
+def verdict(run: DaemonRun) -> List[Finding]:
+    """The findings a transcript supports, worst first within the daemon area."""
+    out: List[Finding] = []
+    by_id: Dict[str, List[TranscriptLine]] = {}
+    for ln in run.lines:
+        if ln.id:
+            by_id.setdefault(ln.id, []).append(ln)
+
+    def has(*ids: str) -> List[TranscriptLine]:
+        return [ln for i in ids for ln in by_id.get(i, [])]
+
+    handled = set()
+
+    def take(*ids: str) -> List[TranscriptLine]:
+        handled.update(ids)
+        return sorted(has(*ids), key=lambda ln: ln.offset)
+
+    if run.launch_error is not None and run.pid is None:
+        out.append(launch_failure(run.argv[0], OSError(run.launch_errno or 0, run.launch_error)))
+        return out
+
+    ls = take("log.no-server-lines")
+    if ls:
+        out.append(Finding("daemon.no-server-lines", Status.FAIL, "lmgrd refused the license: no SERVER lines (-13,66)",
+                           detail="lmgrd only serves a floating license: the file it was given has no SERVER line "
+                                  "(a node-locked key, or the wrong file).",
+                           fix="Use the floating key with its SERVER and DAEMON lines (clients need USE_SERVER); "
+                               "`lmdoctor lint FILE` shows what the file holds.",
+                           evidence=_ev(ls), file=run.license, seed_ref=SEED_ERRORS))
+    ls = take("log.port-in-use", "log.port-retrying", "log.port-open-failed", "log.conflicting-ports")
+    if ls:
+        port = next((ln.groups.get("port") for ln in ls if ln.groups.get("port")), None)
+        conflicting = any(ln.id == "log.conflicting-ports" for ln in ls)
+        out.append(Finding("daemon.port-in-use", Status.FAIL,
+                           "license files have conflicting port numbers" if conflicting and not port else
+                           f"the SERVER port{(' ' + port) if port else ''} is already in use",
+                           detail="lmgrd cannot bind the TCP port from the SERVER line: another program (often an "
+                                  "lmgrd that is already running) holds it. lmgrd retries for about 5 minutes, "
+                                  "then gives up.",
+                           fix="Stop the other lmgrd (lmutil lmdown -c PORT@HOST) or find the holder with "
+                               "`ss -ltnp`; or change the port on the SERVER line (allowed without breaking the "
+                               "signature).",
+                           evidence=_ev(ls), seed_ref="License server setup > Customize License Server settings"))
+    ls = take("log.wrong-hostid", "log.invalid-hostid", "log.no-valid-hostids", "log.invalid-host",
+              "log.not-valid-server-hostname")
+    if ls:
+        hostname = any(ln.id == "log.not-valid-server-hostname" for ln in ls)
+        out.append(Finding("daemon.wrong-hostid", Status.FAIL,
+                           "the SERVER line does not name this machine" if hostname and len(ls) == 1 else
+                           "the SERVER line's hostid is not this machine's",
+                           detail="lmgrd and the vendor daemon only serve a license whose SERVER host name and "
+                                  "hostid (MAC) are this machine's.",
+                           fix="Put this machine's host name on the SERVER line; compare `lmutil lmhostid` with the "
+                               "SERVER hostid and ask Sigasi for a key for this MAC if they differ (in a container: "
+                               "give it the licensed MAC).",
+                           evidence=_ev(ls), file=run.license, seed_ref=SEED_FLOATING))
+    another = take("log.another-server-running", "log.multiple-servers")
+    exits = take("log.exit-signal", "log.vendor-exited")
+    for ln in exits:
+        n = ln.groups.get("signal") or ln.groups.get("status")
+        r = ln.groups.get("reason")
+        if n and n.isdigit():
+            reason, _t, _f = _decode_exit(int(n), int(r) if r and r.isdigit() else None)
+            if reason == 9:
+                another.append(ln)
+    if another:
+        out.append(Finding("daemon.another-server", Status.FAIL, "another license server for this vendor is running",
+                           detail="The vendor daemon exited because another copy of it (another lmgrd) already "
+                                  "serves this vendor on this machine.",
+                           fix="Stop every other lmgrd and vendor daemon first (lmtools.exe, lmgrd, sigasi); "
+                               "`lmdoctor check` lists them. On Windows, a C:\\FlexLM\\ install folder can cause "
+                               "this too: rename it (e.g. C:\\LMFlex\\) and update lmtools.",
+                           evidence=_ev(sorted(another, key=lambda x: x.offset)), seed_ref=SEED_ERRORS))
+    other_exits = [ln for ln in exits if ln not in another]
+    if other_exits or run.exited_by_itself:
+        out.append(_exited_finding(run, other_exits))
+    ls = take("log.usr-tmp")
+    if ls:
+        path = next((ln.groups.get("path") for ln in ls if ln.groups.get("path")), "/usr/tmp/.flexlm")
+        out.append(Finding("daemon.lock-dir", Status.FAIL, f"lmgrd cannot create its lock directory {path}",
+                           detail="lmgrd writes status/lock files under /usr/tmp/.flexlm and needs write access "
+                                  "to /usr/tmp.",
+                           fix="As root: ln -s /tmp /usr/tmp (when /usr/tmp does not exist), or make it "
+                               "writable for the user running lmgrd.",
+                           evidence=_ev(ls), seed_ref=SEED_FLOATING))
+    ls = take("log.unsupported-sigasi-probe")
+    if ls:
+        feats = sorted({ln.groups.get("feature", "") for ln in ls} - {""})
+        out.append(Finding("daemon.unsupported-harmless", Status.INFO,
+                           f"{len(ls)} UNSUPPORTED line(s) for Sigasi's probe features (harmless)",
+                           detail="Sigasi Studio pre-emptively asks for " + ", ".join(feats or ["them"]) +
+                                  "; the manual says these messages can be safely ignored.",
+                           evidence=_ev(ls, 4), seed_ref=SEED_FLOATING))
+    ls = take("log.unsupported")
+    if ls:
+        feats = sorted({ln.groups.get("feature", "") for ln in ls} - {""})
+        out.append(Finding("daemon.unsupported", Status.WARN,
+                           "clients asked for feature(s) this server does not serve: " + ", ".join(feats),
+                           fix="Compare the features clients ask for with the INCREMENT lines of the key.",
+                           evidence=_ev(ls)))
+    ls = take("log.denied")
+    if ls:
+        feats = sorted({ln.groups.get("feature", "") for ln in ls} - {""})
+        out.append(Finding("daemon.denied", Status.WARN, "checkouts were DENIED: " + ", ".join(feats),
+                           detail="The reason in brackets says why (e.g. -4: all seats in use).",
+                           fix="`lmdoctor explain CODE` for the code in the line.", evidence=_ev(ls)))
+
+    started_lmgrd = has("log.startup", "log.lmgrd-port", "log.starting-vendors", "log.license-files")
+    served = has("log.server-started")
+    fails = [f for f in out if f.status is Status.FAIL]
+    if run.stopped_by_us and served and not fails:
+        out.insert(0, Finding("daemon.started", Status.OK,
+                              "lmgrd started and the vendor daemon is serving licenses",
+                              detail=f"lmgrd ran for {run.duration:.1f} s until lmdoctor stopped it.",
+                              evidence=_ev(sorted(started_lmgrd + served, key=lambda x: x.offset), 6)))
+    elif run.stopped_by_us and not fails and run.stop_reason != "interrupted":
+        ev = _ev(started_lmgrd, 4)
+        out.append(Finding("daemon.vendor-not-started", Status.WARN,
+                           "lmgrd kept running but no vendor daemon reported 'Server started'",
+                           detail=f"Nothing in {run.duration:.1f} s said the vendor daemon serves its features "
+                                  "(it may need longer, or it failed without a known message).",
+                           fix="Run again with a larger --seconds, and read the unrecognised lines below.",
+                           evidence=ev))
+    # Other catalogue lines that carry a warning or a failure: passed through, not dropped.
+    rest: Dict[str, List[TranscriptLine]] = {}
+    for ln in run.lines:
+        if ln.id and ln.id not in handled and ln.status in ("warn", "fail"):
+            rest.setdefault(ln.id, []).append(ln)
+    for cid, ls in rest.items():
+        first = ls[0]
+        out.append(Finding("daemon.message." + cid.split(".", 1)[-1], Status(first.status),
+                           first.title or cid, fix=first.fix or "", evidence=_ev(ls)))
+    unknown = [ln for ln in run.lines if not ln.id and ln.text.strip()]
+    if unknown:
+        out.append(Finding("daemon.unrecognised-lines", Status.INFO,
+                           f"{len(unknown)} line(s) lmdoctor's catalogue does not know",
+                           detail="Listed so nothing lmgrd said is lost; read them for anything unusual.",
+                           evidence=_ev(unknown, 20)))
+    if run.stop_reason == "interrupted":
+        out.append(Finding("daemon.interrupted", Status.INFO, "stopped with Ctrl-C",
+                           detail=f"The verdict covers the {run.duration:.1f} s captured before the interrupt."))
+    if run.leftovers:
+        out.append(Finding("daemon.leftover-processes", Status.FAIL,
+                           f"{len(run.leftovers)} process(es) survived SIGKILL",
+                           detail="They are probably stuck in the kernel (uninterruptible I/O).",
+                           fix="Check them with `ps -o pid,stat,cmd -p " + ",".join(map(str, run.leftovers)) + "`.",
+                           evidence=[str(p) for p in run.leftovers]))
+    if not run.lines and run.pid is not None:
+        out.append(Finding("daemon.no-output", Status.WARN if run.stopped_by_us else Status.FAIL,
+                           "lmgrd printed nothing",
+                           detail="With -z lmgrd logs to the terminal; no output at all suggests it is not "
+                                  "FlexNet's lmgrd, or it writes its log elsewhere.",
+                           fix="Check the --lmgrd path; run it by hand with -z -c LICENSE."))
+    return out
+
+
+def _exited_finding(run: DaemonRun, exits: List[TranscriptLine]) -> Finding:
+    parts: List[str] = []
+    fixes: List[str] = []
+    for ln in exits:
+        n = ln.groups.get("signal") or ln.groups.get("status")
+        r = ln.groups.get("reason")
+        vendor = ln.groups.get("vendor") or ln.daemon
+        if n and n.isdigit():
+            reason, text, fix = _decode_exit(int(n), int(r) if r and r.isdigit() else None)
+            lmgrd_text = ln.groups.get("text")
+            what = text or (lmgrd_text or "unknown reason")
+            parts.append(f"{vendor or 'the vendor daemon'} exited with {n}: {what}"
+                         + (f" (exit reason {reason})" if reason is not None else ""))
+            if fix and fix not in fixes:
+                fixes.append(fix)
+    if run.exited_by_itself:
+        if run.exit_signal is not None:
+            parts.append(f"lmgrd was killed by {_signal_name(run.exit_signal)} after {run.duration:.1f} s")
+        else:
+            parts.append(f"lmgrd exited by itself with status {run.exit_status} after {run.duration:.1f} s")
+    title = parts[0] if parts else "the daemon exited"
+    if run.exited_by_itself and not exits:
+        title = parts[-1]
+    return Finding("daemon.exited", Status.FAIL, title, detail="; ".join(parts),
+                   fix="\n".join(fixes) or "Read the transcript above for the last message before the exit; "
+                                          "`lmdoctor explain` decodes error codes.",
+                   evidence=_ev(exits), seed_ref=SEED_FLOATING)
+
+
+def diagnose_daemon(license_path: str, lmgrd: str, seconds: float = DEFAULT_SECONDS,
+                    on_line: Optional[LineSink] = None, on_finding: Optional[FindingSink] = None,
+                    cancel: Optional[CancelToken] = None, vendor_daemon: Optional[str] = None,
+                    versions: bool = True, grace: float = DEFAULT_GRACE) -> Tuple[DaemonRun, List[Finding]]:
+    """Versions, then the run, then the verdict: what ``lmdoctor daemon`` and the TUI call."""
+    findings: List[Finding] = []
+
+    def add(f: Finding) -> None:
+        findings.append(f)
+        if on_finding is not None:
+            on_finding(f)
+
+    pre = preflight(lmgrd)
+    if pre is not None:
+        add(pre)
+        return DaemonRun(argv=[lmgrd, "-z", "-c", license_path], license=license_path,
+                         stop_reason="launch-failed", launch_error=pre.title), findings
+    run = run_daemon(license_path, lmgrd, seconds=seconds, on_line=on_line, cancel=cancel, grace=grace)
+    for f in verdict(run):
+        add(f)
+    if versions and run.pid is not None and not (cancel is not None and cancel.cancelled):
+        for f in check_versions(license_path, lmgrd, vendor_daemon, cancel=cancel):
+            add(f)
+    return run, findings

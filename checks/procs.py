@@ -1,0 +1,281 @@
+"""The one way lmdoctor launches and stops processes.
+
+Every external program (lmgrd, vendor daemons, lmutil, ``-v`` probes) is started
+from an argv list (never a shell), in a session and process group of its own, with
+a timeout, and is stopped by killing its whole tree: SIGTERM to the group, a grace
+period, then SIGKILL. Descendants recorded while the program ran are signalled too,
+because a vendor daemon may leave the group (setsid) and still hold a port.
+
+Zombies count as gone: on some machines PID 1 does not reap orphans, so an exited
+grandchild can stay ``<defunct>`` forever although nothing runs any more.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Dict, Iterable, List, Mapping, Optional, Sequence
+
+import psutil
+
+from .runtime import CancelToken
+
+DEFAULT_GRACE = 3.0
+# After SIGKILL the kernel needs a moment to tear processes down; this bounds the wait.
+KILL_WAIT = 3.0
+POLL = 0.02
+IS_POSIX = os.name == "posix"
+
+
+def check_argv(argv: Sequence[str]) -> List[str]:
+    """An argv list of strings, or TypeError: a single string would invite shell habits."""
+    if isinstance(argv, (str, bytes)) or not argv:
+        raise TypeError("argv must be a non-empty list of strings, not a command string")
+    out = [os.fspath(a) for a in argv]
+    if not all(isinstance(a, str) for a in out):
+        raise TypeError("argv items must be str")
+    return out
+
+
+def _alive(p: psutil.Process) -> bool:
+    try:
+        return p.is_running() and p.status() != psutil.STATUS_ZOMBIE
+    except (psutil.NoSuchProcess, psutil.ZombieProcess):
+        return False
+    except psutil.AccessDenied:
+        return True
+
+
+def group_members(pgid: int) -> List[psutil.Process]:
+    """Live (non-zombie) processes whose process group is ``pgid``."""
+    if not IS_POSIX or pgid is None or pgid <= 1:
+        return []
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return []
+    except PermissionError:
+        pass
+    out = []
+    for p in psutil.process_iter():
+        try:
+            if os.getpgid(p.pid) == pgid and _alive(p):
+                out.append(p)
+        except (ProcessLookupError, PermissionError, OSError, psutil.Error):
+            continue
+    return out
+
+
+class Descendants:
+    """Processes seen below a root while it ran, kept as psutil handles (safe from pid reuse)."""
+
+    def __init__(self, root_pid: Optional[int] = None):
+        self.root_pid = root_pid
+        self.seen: Dict[int, psutil.Process] = {}
+
+    def record(self) -> None:
+        if self.root_pid is None:
+            return
+        try:
+            root = psutil.Process(self.root_pid)
+            kids = root.children(recursive=True)
+        except psutil.Error:
+            return
+        for k in kids:
+            old = self.seen.get(k.pid)
+            if old is None or not _same(old, k):
+                self.seen[k.pid] = k
+        # Children of recorded processes that outlived the root (re-parented to init).
+        for p in list(self.seen.values()):
+            try:
+                for k in p.children(recursive=True):
+                    self.seen.setdefault(k.pid, k)
+            except psutil.Error:
+                continue
+
+    def alive(self) -> List[psutil.Process]:
+        return [p for p in self.seen.values() if _alive(p)]
+
+
+def _same(a: psutil.Process, b: psutil.Process) -> bool:
+    try:
+        return a.create_time() == b.create_time()
+    except psutil.Error:
+        return False
+
+
+@dataclass
+class KillResult:
+    signalled: List[int] = field(default_factory=list)
+    escalated: bool = False  # SIGKILL was needed
+    survivors: List[int] = field(default_factory=list)
+
+
+def _signal_all(pgid: Optional[int], procs: Iterable[psutil.Process], sig: int, done: List[int]) -> None:
+    if pgid is not None and pgid > 1 and IS_POSIX:
+        try:
+            os.killpg(pgid, sig)
+        except (ProcessLookupError, PermissionError):
+            pass
+    for p in procs:
+        try:
+            if _alive(p):
+                p.send_signal(sig)
+                if p.pid not in done:
+                    done.append(p.pid)
+        except psutil.Error:
+            continue
+
+
+def _remaining(pgid: Optional[int], tracked: List[psutil.Process]) -> List[psutil.Process]:
+    rest = {p.pid: p for p in tracked if _alive(p)}
+    if pgid is not None:
+        for p in group_members(pgid):
+            rest.setdefault(p.pid, p)
+    return list(rest.values())
+
+
+def _wait_gone(pgid: Optional[int], tracked: List[psutil.Process], timeout: float,
+               reap: Optional[Callable[[], None]]) -> List[psutil.Process]:
+    deadline = time.monotonic() + timeout
+    while True:
+        if reap is not None:
+            try:
+                reap()
+            except Exception:
+                pass
+        rest = _remaining(pgid, tracked)
+        if not rest or time.monotonic() >= deadline:
+            return rest
+        time.sleep(POLL)
+
+
+def kill_tree(pgid: Optional[int], tracked: Iterable[psutil.Process] = (), grace: float = DEFAULT_GRACE,
+              reap: Optional[Callable[[], None]] = None) -> KillResult:
+    """SIGTERM the group and every tracked process, wait ``grace`` s, SIGKILL what is left.
+
+    ``reap`` is called while waiting so the caller can collect its direct child (which
+    otherwise stays a zombie it alone can reap). A second Ctrl-C during the grace
+    period skips straight to SIGKILL; nothing is left behind either way.
+    """
+    tracked = list(tracked)
+    res = KillResult()
+    if not _remaining(pgid, tracked):
+        return res
+    _signal_all(pgid, tracked, signal.SIGTERM, res.signalled)
+    try:
+        rest = _wait_gone(pgid, tracked, grace, reap)
+    except KeyboardInterrupt:
+        rest = _remaining(pgid, tracked)
+    if rest:
+        res.escalated = True
+        kill_sig = signal.SIGKILL if IS_POSIX else signal.SIGTERM
+        # Some of the rest may sit in other groups (setsid); take them by pid as well.
+        _signal_all(pgid, tracked + rest, kill_sig, res.signalled)
+        rest = _wait_gone(pgid, tracked + rest, KILL_WAIT, reap)
+    res.survivors = sorted(p.pid for p in rest)
+    return res
+
+
+@dataclass
+class Completed:
+    """What a short-lived program did. ``error`` is set when it could not be started at all."""
+
+    argv: List[str]
+    returncode: Optional[int] = None  # exit status, or -N when killed by signal N (subprocess style)
+    stdout: str = ""
+    stderr: str = ""
+    timed_out: bool = False
+    cancelled: bool = False
+    error: Optional[OSError] = None
+    duration: float = 0.0
+    pid: Optional[int] = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and not self.timed_out and not self.cancelled and self.returncode == 0
+
+    @property
+    def output(self) -> str:
+        return self.stdout + (("\n" + self.stderr) if self.stderr and self.stdout else self.stderr)
+
+
+def session_kwargs() -> Dict[str, object]:
+    """Popen keyword arguments that put the child in its own session / process group."""
+    if IS_POSIX:
+        return {"start_new_session": True}
+    return {"creationflags": getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0)}
+
+
+def run(argv: Sequence[str], timeout: float = 10.0, cancel: Optional[CancelToken] = None,
+        cwd: Optional[str] = None, env: Optional[Mapping[str, str]] = None, stdin: Optional[bytes] = None,
+        grace: float = 1.0, max_output: int = 4 * 1024 * 1024) -> Completed:
+    """Run a program to completion (or ``timeout``), capture its output, and kill its whole tree.
+
+    Never raises for the program's sake: a missing or non-executable file comes back as
+    ``error`` (the OSError with its errno), a hang as ``timed_out``.
+    """
+    argv = check_argv(argv)
+    res = Completed(argv=argv)
+    start = time.monotonic()
+    try:
+        proc = subprocess.Popen(
+            argv, stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=cwd,
+            env=dict(env) if env is not None else None, **session_kwargs())
+    except OSError as exc:
+        res.error = exc
+        res.duration = time.monotonic() - start
+        return res
+    res.pid = proc.pid
+    tracker = Descendants(proc.pid)
+    out = b""
+    err = b""
+    deadline = start + max(0.0, timeout)
+    first = True
+    try:
+        while True:
+            tracker.record()
+            step = min(0.1, max(0.0, deadline - time.monotonic()))
+            try:
+                o, e = proc.communicate(input=stdin if first else None, timeout=step)
+                out, err = o or b"", e or b""
+                break
+            except subprocess.TimeoutExpired:
+                first = False
+                if cancel is not None and cancel.cancelled:
+                    res.cancelled = True
+                    break
+                if time.monotonic() >= deadline:
+                    res.timed_out = True
+                    break
+    finally:
+        kill_tree(proc.pid if IS_POSIX else None, _handles(proc, tracker), grace=grace, reap=proc.poll)
+        if res.timed_out or res.cancelled:
+            try:
+                o, e = proc.communicate(timeout=KILL_WAIT)
+                out, err = o or b"", e or b""
+            except (subprocess.TimeoutExpired, ValueError, OSError):
+                pass
+        try:
+            proc.wait(timeout=KILL_WAIT)
+        except subprocess.TimeoutExpired:  # pragma: no cover - SIGKILL failed
+            pass
+    res.returncode = proc.returncode
+    res.stdout = out[:max_output].decode("utf-8", "replace")
+    res.stderr = err[:max_output].decode("utf-8", "replace")
+    res.duration = time.monotonic() - start
+    return res
+
+
+
+def _handles(proc: subprocess.Popen, tracker: Descendants) -> List[psutil.Process]:
+    out = tracker.alive()
+    if proc.poll() is None:
+        try:
+            out.append(psutil.Process(proc.pid))
+        except psutil.Error:
+            pass
+    return out
