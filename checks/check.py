@@ -1,0 +1,217 @@
+"""`lmdoctor check`: find the license, run every live probe concurrently, then lint it.
+
+The license is the one given with --license, else the one a running lmgrd was started
+with (-c), else the first file in the search path (environment, ~/.flexlmrc), else the
+default location. The report says which one it used and why.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import os
+import time
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Mapping, Optional
+
+from .findings import Finding, Report, Status
+from .license import LicenseFile, parse_license
+from .probes.context import DEFAULT_VENDOR, ProbeContext
+from .probes.runner import ProgressCallback, run_probes
+from .runtime import NEVER_CANCELLED, CancelToken, FindingSink, discard
+
+MAX_LICENSE_BYTES = 16 * 1024 * 1024
+
+
+class LicenseArgumentError(Exception):
+    """--license names a file lmdoctor cannot read (the CLI exits 3)."""
+
+
+@dataclass
+class CheckOptions:
+    license_path: Optional[str] = None
+    servers: List[str] = field(default_factory=list)
+    vendor: Optional[str] = None
+    timeout: float = 3.0
+    use_lmutil: bool = True
+    env: Optional[Mapping[str, str]] = None  # default: os.environ
+    home: Optional[str] = None
+    today: Optional[_dt.date] = None
+
+
+@dataclass
+class LicenseChoice:
+    path: Optional[str] = None
+    source: str = ""  # '--license', 'lmgrd -c (pid N)', 'SIGASI_LM_LICENSE_FILE (environment)', 'default'
+    license: Optional[LicenseFile] = None
+    error: Optional[str] = None
+    candidates: List[Dict[str, str]] = field(default_factory=list)
+    lmgrd_pids: List[int] = field(default_factory=list)  # running lmgrds started with this file
+
+
+def read_license(path: str) -> LicenseFile:
+    """Parse a license file; raises OSError/ValueError with a readable message."""
+    with open(path, "rb") as fh:
+        data = fh.read(MAX_LICENSE_BYTES + 1)
+    if len(data) > MAX_LICENSE_BYTES:
+        raise ValueError(f"{path} is larger than {MAX_LICENSE_BYTES // (1024 * 1024)} MB; that is not a license file")
+    return parse_license(data, path=path)
+
+
+def _file_entries(value: str) -> List[str]:
+    from .probes.searchpath import parse_search_path
+
+    out = []
+    for e in parse_search_path(value).entries:
+        if e.kind == "path" and e.path:
+            out.append(e.path)
+    return out
+
+
+def find_license(opts: CheckOptions, ctx: ProbeContext) -> LicenseChoice:
+    from .probes.processes import ProcInfo
+    from .probes.searchpath import collect_sources
+
+    choice = LicenseChoice()
+    cands: List[Dict[str, str]] = []
+    if opts.license_path:
+        cands.append({"path": opts.license_path, "source": "--license"})
+    scan = ctx.get_scan()
+    for g in scan.by_role("lmgrd"):
+        assert isinstance(g, ProcInfo)
+        for p in _file_entries(g.license_arg or ""):
+            cands.append({"path": p, "source": f"lmgrd -c (pid {g.pid})"})
+    sources, _ = collect_sources(ctx.env, ctx.home_dir(), ctx.all_vendors(), ctx.is_windows)
+    for s in sources:
+        for p in _file_entries(s.value):
+            if os.path.isdir(p):
+                try:
+                    lics = sorted(n for n in os.listdir(p) if n.lower().endswith(".lic"))
+                except OSError:
+                    lics = []
+                for n in lics:
+                    cands.append({"path": os.path.join(p, n), "source": f"{s.name} ({s.origin})"})
+            else:
+                cands.append({"path": p, "source": s.origin if s.origin == "default" else f"{s.name} ({s.origin})"})
+    choice.candidates = cands
+    for c in cands:
+        path = c["path"]
+        explicit = c["source"] == "--license"
+        if not explicit and not os.path.isfile(path):
+            continue
+        try:
+            lic = read_license(path)
+        except (OSError, ValueError) as exc:
+            msg = f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}"
+            if explicit:
+                raise LicenseArgumentError(msg)
+            if choice.error is None:
+                choice.error = msg
+            continue
+        choice.path, choice.source, choice.license = path, c["source"], lic
+        break
+    if choice.path:
+        real = os.path.realpath(choice.path)
+        for g in scan.by_role("lmgrd"):
+            if any(os.path.realpath(p) == real for p in _file_entries(g.license_arg or "")):
+                choice.lmgrd_pids.append(g.pid)
+    return choice
+
+
+def _license_finding(choice: LicenseChoice) -> Finding:
+    if choice.path:
+        return Finding("check.license", Status.INFO, f"License file: {choice.path}",
+                       detail=f"Found via {choice.source}.", file=choice.path,
+                       evidence=[f"{c['source']}: {c['path']}" for c in choice.candidates[:10]])
+    if choice.error:
+        return Finding("check.license-unreadable", Status.FAIL, "The license file in use cannot be read",
+                       detail=choice.error, fix="Run lmdoctor as a user who can read it (or sudo), or pass "
+                                                "--license FILE.")
+    return Finding("check.no-license", Status.INFO, "No license file found on this machine",
+                   detail="Looked at running lmgrd processes (-c), SIGASI_LM_LICENSE_FILE / LM_LICENSE_FILE, "
+                          "~/.flexlmrc and the default location. A client that uses port@server needs none.",
+                   fix="Pass --license FILE to check a license file too.",
+                   evidence=[f"{c['source']}: {c['path']} (absent)" for c in choice.candidates[:10]])
+
+
+def lint_findings(lic: LicenseFile, choice: LicenseChoice, ctx: ProbeContext,
+                  today: Optional[_dt.date] = None) -> List[Finding]:
+    """The lint rules for the license in use, told what the probes learned about this machine."""
+    try:
+        from .license.lint import LintOptions, lint_license
+    except ImportError:
+        return []  # the lint has not landed in this checkout
+    on_server: Optional[bool] = True if choice.lmgrd_pids else None
+    opts = LintOptions(on_server=on_server, identity=ctx.get_identity(), today=today, label=choice.path)
+    try:
+        return list(lint_license(lic, opts))
+    except Exception as exc:
+        return [Finding("check.lint-error", Status.SKIP, f"The license lint failed: {type(exc).__name__}",
+                        detail=str(exc)[:500], fix="This is a bug in lmdoctor; please report it.")]
+
+
+def lmutil_findings(ctx: ProbeContext, choice: LicenseChoice, cancel: CancelToken) -> List[Finding]:
+    """Ask lmutil (when it is installed) about the servers we know; empty when the runner is absent."""
+    try:
+        from .flexnet import lmutil as _lmutil  # noqa: F401
+    except ImportError:
+        return []
+    run = getattr(_lmutil, "check_servers", None)
+    if run is None:
+        return []
+    from .probes.reachability import _targets
+
+    targets, _ = _targets(ctx)
+    servers = [t.label for t in targets if t.role == "lmgrd" and t.port is not None]
+    if not servers and not choice.path:
+        return []
+    try:
+        return list(run(servers=servers, license_path=choice.path, timeout=ctx.timeout, cancel=cancel))
+    except Exception as exc:
+        return [Finding("check.lmutil-error", Status.SKIP, f"Running lmutil failed: {type(exc).__name__}",
+                        detail=str(exc)[:500])]
+
+
+def run_check(opts: CheckOptions, cancel: CancelToken = NEVER_CANCELLED, on_finding: FindingSink = discard,
+              on_progress: Optional[ProgressCallback] = None) -> Report:
+    """The whole check. Raises LicenseArgumentError only for an unreadable --license."""
+    started = time.monotonic()
+    env = dict(opts.env if opts.env is not None else os.environ)
+    vendors = [v for v in ([opts.vendor] if opts.vendor else []) + [DEFAULT_VENDOR] if v]
+    ctx = ProbeContext(license=None, license_path=None, vendors=list(dict.fromkeys(vendors)),
+                       servers=list(opts.servers), timeout=opts.timeout, env=env, home=opts.home)
+    report = Report("check")
+
+    def put(f: Finding) -> None:
+        report.add(f)
+        on_finding(f)
+
+    choice = find_license(opts, ctx)
+    if choice.license is not None:
+        ctx.license, ctx.license_path = choice.license, choice.path
+        extra = [v for v in choice.license.vendor_names() if v.lower() not in {x.lower() for x in ctx.vendors}]
+        if extra:
+            ctx.scan = None  # the license names more vendor daemons: look for them too
+    put(_license_finding(choice))
+    # Stream as they come; keep the report in probe order so output is the same run to run.
+    report.extend(run_probes(ctx, cancel=cancel, on_finding=on_finding, on_progress=on_progress))
+    if choice.license is not None:
+        for f in lint_findings(choice.license, choice, ctx, opts.today):
+            put(f if f.file else f.with_(file=choice.path))
+    if opts.use_lmutil:
+        for f in lmutil_findings(ctx, choice, cancel):
+            put(f)
+    report.meta.update(_meta(choice, ctx, time.monotonic() - started))
+    return report
+
+
+def _meta(choice: LicenseChoice, ctx: ProbeContext, seconds: float) -> Dict[str, Any]:
+    ident = ctx.identity
+    return {
+        "heading": "lmdoctor check: " + (f"license {choice.path} ({choice.source})" if choice.path
+                                         else "no license file found"),
+        "license": {"path": choice.path, "source": choice.source} if choice.path else None,
+        "license_candidates": choice.candidates[:20],
+        "servers": list(ctx.servers),
+        "timeout": ctx.timeout,
+        "host": {"name": ident.short_name, "fqdn": ident.fqdn} if ident else None,
+        "seconds": round(seconds, 3),
+    }

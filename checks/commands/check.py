@@ -1,0 +1,94 @@
+"""`lmdoctor check`: scan this machine the way an expert admin would."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from ._common import add_format_option, emit, fail_input
+
+HELP = "scan this machine: processes, ports, search path, reachability, tunnels, identity, files, license"
+DESCRIPTION = (
+    "Find the license in use (--license, a running lmgrd's -c, SIGASI_LM_LICENSE_FILE / LM_LICENSE_FILE, "
+    "~/.flexlmrc, the default location), run every live probe concurrently, then lint the license. "
+    "Only the servers named in the search path, the license and --server are contacted."
+)
+
+
+def _timeout(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}")
+    if not 0 < v <= 120:
+        raise argparse.ArgumentTypeError("the timeout must be between 0 and 120 seconds")
+    return v
+
+
+def register(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--license", metavar="FILE", help="the license file to check (default: find it)")
+    p.add_argument("--server", metavar="PORT@HOST", action="append", default=[],
+                   help="a license server to test (repeatable; a triad as p1@h1,p2@h2,p3@h3)")
+    p.add_argument("--vendor", metavar="NAME", help="vendor daemon name to look for besides 'sigasi'")
+    p.add_argument("--timeout", metavar="S", type=_timeout, default=3.0,
+                   help="TCP connect and name lookup timeout in seconds (default 3)")
+    p.add_argument("--no-lmutil", dest="use_lmutil", action="store_false",
+                   help="do not run lmutil lmstat / lmdiag against the servers")
+    p.add_argument("--redact", action="store_true",
+                   help="hide customer names, VENDOR_STRING, SIGN, user names, host names and IPs")
+    add_format_option(p)
+
+
+class _ProgressLine:
+    """One self-overwriting line on stderr, only when stderr is a terminal."""
+
+    def __init__(self, stream) -> None:
+        self.stream = stream
+        self.running: list = []
+        self.width = 0
+
+    def __call__(self, ev) -> None:
+        if ev.state == "started":
+            self.running.append(ev.title)
+        elif ev.title in self.running:
+            self.running.remove(ev.title)
+        text = f"lmdoctor check: {ev.done}/{ev.total} probes done"
+        if self.running:
+            text += " - " + ", ".join(self.running)
+        text = text[:110]
+        self.stream.write("\r" + text.ljust(self.width))
+        self.stream.flush()
+        self.width = len(text)
+
+    def clear(self) -> None:
+        if self.width:
+            self.stream.write("\r" + " " * self.width + "\r")
+            self.stream.flush()
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..check import CheckOptions, LicenseArgumentError, run_check
+    from ..runtime import CancelToken
+
+    opts = CheckOptions(license_path=args.license, servers=list(args.server or []), vendor=args.vendor,
+                        timeout=args.timeout, use_lmutil=args.use_lmutil)
+    cancel = CancelToken()
+    progress = None
+    try:
+        if sys.stderr.isatty():
+            progress = _ProgressLine(sys.stderr)
+    except Exception:
+        progress = None
+    try:
+        report = run_check(opts, cancel=cancel, on_progress=progress)
+    except LicenseArgumentError as exc:
+        if progress:
+            progress.clear()
+        return fail_input(f"{exc} (check the path given with --license)")
+    except KeyboardInterrupt:
+        cancel.cancel()
+        if progress:
+            progress.clear()
+        raise
+    if progress:
+        progress.clear()
+    return emit(report, args)

@@ -1,0 +1,138 @@
+"""One concurrent runner for the probes: a thread pool, a cancel token, a finding sink and
+progress callbacks (probe started / finished) for the CLI's progress line and the TUI.
+
+A probe that raises is a bug in lmdoctor, not in the machine: it becomes a ``skip``
+finding naming the probe and the error, and the other probes carry on.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Callable, Dict, List, Optional, Sequence
+
+from ..findings import Finding, Status
+from ..runtime import NEVER_CANCELLED, CancelToken, Cancelled, FindingSink, discard
+from .context import ProbeContext
+
+ProbeFunc = Callable[[ProbeContext, CancelToken, FindingSink], List[Finding]]
+
+
+@dataclass(frozen=True)
+class Probe:
+    name: str  # stable key: "processes", "reachability" ...
+    title: str  # what a progress line shows
+    func: ProbeFunc
+
+
+@dataclass(frozen=True)
+class ProgressEvent:
+    probe: str
+    title: str
+    state: str  # "started", "finished", "failed", "cancelled"
+    done: int  # probes finished so far (including this one when state != started)
+    total: int
+    findings: int = 0  # findings this probe produced (when finished)
+    seconds: float = 0.0
+
+
+ProgressCallback = Callable[[ProgressEvent], None]
+
+
+def default_probes() -> List[Probe]:
+    from .identity import probe_identity
+    from .listeners import probe_listeners
+    from .processes import probe_processes
+    from .reachability import probe_reachability
+    from .searchpath import probe_searchpath
+    from .system import probe_system
+    from .tunnels import probe_tunnels
+
+    # Slowest first so its timeout starts as early as possible.
+    return [
+        Probe("reachability", "reachability", probe_reachability),
+        Probe("identity", "host identity", probe_identity),
+        Probe("processes", "processes", probe_processes),
+        Probe("listeners", "listeners", probe_listeners),
+        Probe("searchpath", "license search path", probe_searchpath),
+        Probe("tunnels", "SSH tunnels", probe_tunnels),
+        Probe("system", "system files", probe_system),
+    ]
+
+
+def run_probes(ctx: ProbeContext, probes: Optional[Sequence[Probe]] = None,
+               cancel: CancelToken = NEVER_CANCELLED, on_finding: FindingSink = discard,
+               on_progress: Optional[ProgressCallback] = None, max_workers: Optional[int] = None) -> List[Finding]:
+    """Run ``probes`` concurrently; stream findings to ``on_finding``; return them in probe order."""
+    probes = list(probes) if probes is not None else default_probes()
+    total = len(probes)
+    results: Dict[str, List[Finding]] = {p.name: [] for p in probes}
+    lock = threading.Lock()
+    done = [0]
+
+    def sink(probe: Probe) -> FindingSink:
+        def put(f: Finding) -> None:
+            with lock:
+                results[probe.name].append(f)
+            on_finding(f)
+        return put
+
+    def progress(ev: ProgressEvent) -> None:
+        if on_progress is None:
+            return
+        try:
+            on_progress(ev)
+        except Exception:
+            pass  # a broken progress display must not stop the probes
+
+    def one(probe: Probe) -> None:
+        if cancel.cancelled:
+            return
+        start = time.monotonic()
+        progress(ProgressEvent(probe.name, probe.title, "started", done[0], total))
+        put = sink(probe)
+        state = "finished"
+        try:
+            returned = probe.func(ctx, cancel, put)
+            # Probes stream and return the same list; keep any finding only returned, not streamed.
+            with lock:
+                streamed = set(id(f) for f in results[probe.name])
+            for f in returned or []:
+                if id(f) not in streamed:
+                    put(f)
+        except Cancelled:
+            state = "cancelled"
+        except Exception as exc:  # a bug: say so and carry on
+            state = "failed"
+            put(Finding(
+                f"check.probe-error", Status.SKIP, f"The {probe.title} probe failed: {type(exc).__name__}",
+                detail=str(exc)[:500], fix="This is a bug in lmdoctor; please report it with this output."))
+        with lock:
+            done[0] += 1
+            n = done[0]
+            count = len(results[probe.name])
+        progress(ProgressEvent(probe.name, probe.title, state, n, total, count, time.monotonic() - start))
+
+    workers = max_workers or max(1, total)
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="lmdoctor-probe")
+    try:
+        futures = [pool.submit(one, p) for p in probes]
+        for fut in futures:
+            # Wait in slices so Ctrl-C in the main thread is seen promptly.
+            while not fut.done():
+                try:
+                    fut.result(timeout=0.05)
+                except Exception:
+                    pass
+    except BaseException:
+        cancel_token = cancel if cancel is not NEVER_CANCELLED else None
+        if cancel_token is not None:
+            cancel_token.cancel()
+        pool.shutdown(wait=False)
+        raise
+    pool.shutdown(wait=True)
+    out: List[Finding] = []
+    for p in probes:
+        out.extend(results[p.name])
+    return out
