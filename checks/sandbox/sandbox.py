@@ -1,0 +1,463 @@
+"""Build, start, inspect and stop a sandbox license server in a directory.
+
+``Sandbox(dir).start("healthy")`` writes ``lmgrd``, ``sigasi``, ``lmutil`` and a
+license into the directory, starts lmgrd the way the Sigasi manual does
+(``lmgrd -c DIR/sigasi.lic -l DIR/debug.log``), and waits until the scenario has
+played out. ``stop()`` ends every process group it started (SIGTERM, then SIGKILL
+after a grace period); it is idempotent. Use it as a context manager in tests.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import socket
+import stat
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Dict, List, Optional
+
+from . import scenarios as _sc
+from .common import ENV_LMGRD_VERSION, ENV_PORT_RETRY, ENV_ROOT, ENV_VENDOR_VERSION, lmgrd_lock_dir
+
+CONNECT_HOST = "127.0.0.1"
+EXECUTABLES = {"lmgrd": "lmgrd", "sigasi": "vendor", "lmutil": "lmutil", "portholder": "portholder"}
+SANDBOX_NAMES = ("lmgrd", "sigasi", "lmutil", "portholder")
+DEFAULT_TIMEOUT = 30.0
+DEFAULT_PORT_RETRY = 2.0  # seconds; the real lmgrd retries a busy port for about 5 minutes
+_STARTED = re.compile(r"Started (\S+) \(internet tcp_port (\d+) pid (\d+)\)")
+_LMGRD_PID = re.compile(r"\(lmgrd\) pid (\d+)")
+_REPO_ROOT = str(Path(__file__).resolve().parents[2])
+
+
+class SandboxError(Exception):
+    """The sandbox could not do what was asked; the message says why and what to do."""
+
+
+@dataclass
+class SandboxInfo:
+    dir: str
+    scenario: str
+    summary: str
+    license_path: str
+    log_path: str
+    server_host: str  # the host name written on the SERVER line
+    host: str  # where clients connect: always 127.0.0.1
+    lmgrd_port: Optional[int]
+    vendor_port: Optional[int]
+    lmgrd_pid: Optional[int]
+    vendor_pid: Optional[int]
+    lmgrd_path: str
+    vendor_path: str
+    lmutil_path: str
+    lock_root: str
+    lock_dir: str
+    settled: bool  # the scenario's last expected message appeared before the timeout
+    expect: List[str] = field(default_factory=list)
+    first_log_path: Optional[str] = None  # duplicate: the server that was running first
+    first_license_path: Optional[str] = None
+    first_lmgrd_port: Optional[int] = None
+    holder_pids: List[int] = field(default_factory=list)
+
+    @property
+    def port_at_host(self) -> str:
+        return f"{self.lmgrd_port}@{self.host}" if self.lmgrd_port else ""
+
+    @property
+    def stop_command(self) -> str:
+        return f"lmdoctor sandbox stop --dir {self.dir}"
+
+    def log_text(self) -> str:
+        try:
+            return Path(self.log_path).read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return ""
+
+    def to_dict(self) -> Dict[str, object]:
+        d = asdict(self)
+        d["port_at_host"] = self.port_at_host
+        d["stop_command"] = self.stop_command
+        return d
+
+
+@dataclass
+class ProcState:
+    pid: int
+    name: str
+    cmdline: List[str]
+    pgid: int
+    listening: List[int]
+
+
+@dataclass
+class SandboxStatus:
+    dir: str
+    processes: List[ProcState]
+
+    @property
+    def running(self) -> bool:
+        return bool(self.processes)
+
+    def to_dict(self) -> Dict[str, object]:
+        return asdict(self)
+
+
+def free_ports(n: int) -> List[int]:
+    """n distinct free TCP ports on 127.0.0.1 (held together while picking, so distinct)."""
+    socks, ports = [], []
+    try:
+        for _ in range(n):
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            s.bind((CONNECT_HOST, 0))
+            socks.append(s)
+            ports.append(s.getsockname()[1])
+    finally:
+        for s in socks:
+            s.close()
+    return ports
+
+
+def _state_file() -> Path:
+    base = os.environ.get("XDG_RUNTIME_DIR") or tempfile.gettempdir()
+    return Path(base) / f"lmdoctor-sandbox-{os.getuid() if hasattr(os, 'getuid') else 0}.last"
+
+
+def last_dir() -> Optional[str]:
+    try:
+        text = _state_file().read_text(encoding="utf-8").strip()
+    except OSError:
+        return None
+    return text or None
+
+
+def this_host_id() -> str:
+    from ..hostinfo import current_identity
+
+    macs = sorted(current_identity().macs)
+    return macs[0] if macs else "ANY"
+
+
+def wrong_host_id() -> str:
+    from ..hostinfo import current_identity
+
+    macs = current_identity().macs
+    cand = _sc.WRONG_HOSTID
+    while cand in macs:
+        cand = format((int(cand, 16) + 1) % (1 << 48), "012x")
+    return cand
+
+
+def _script(module: str, sandbox_dir: str, version: Optional[str], vendor: Optional[str] = None) -> str:
+    kw = f"version={version!r}, sandbox_dir={sandbox_dir!r}"
+    if vendor:
+        kw += f", vendor={vendor!r}"
+    return (
+        f"#!{sys.executable}\n"
+        f"# lmdoctor sandbox: imitates FlexNet's {module} for tests, training and demos. Not FlexNet.\n"
+        "import sys\n"
+        f"sys.path.insert(0, {_REPO_ROOT!r})\n"
+        f"from checks.sandbox.{module} import main\n"
+        f"sys.exit(main(sys.argv, {kw}))\n"
+    )
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        import psutil
+
+        p = psutil.Process(pid)
+        return p.is_running() and p.status() != psutil.STATUS_ZOMBIE
+    except Exception:
+        return False
+
+
+class Sandbox:
+    def __init__(self, dir: Optional[str] = None) -> None:  # noqa: A002 - the CLI calls it --dir
+        self.dir = os.path.abspath(dir) if dir else tempfile.mkdtemp(prefix="lmdoctor-sandbox-")
+        self.info: Optional[SandboxInfo] = None
+        self._procs: List[subprocess.Popen] = []
+
+    # -- paths ----------------------------------------------------------------------------
+    def path(self, *parts: str) -> str:
+        return os.path.join(self.dir, *parts)
+
+    @property
+    def pid_dir(self) -> str:
+        return self.path("pids")
+
+    def write_executables(self, lmgrd_version: str = "11.16.4.0", vendor_version: str = "11.16.4.0") -> None:
+        os.makedirs(self.dir, exist_ok=True)
+        versions = {"lmgrd": lmgrd_version, "sigasi": vendor_version, "lmutil": lmgrd_version, "portholder": None}
+        for name, module in EXECUTABLES.items():
+            p = self.path(name)
+            text = _script(module, self.dir, versions[name], _sc.VENDOR if name == "sigasi" else None)
+            with open(p, "w", encoding="utf-8") as fh:
+                fh.write(text)
+            os.chmod(p, os.stat(p).st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+
+    # -- start ----------------------------------------------------------------------------
+    def start(self, scenario: str = "healthy", *, foreground: bool = False, timeout: float = DEFAULT_TIMEOUT,
+              port_retry: float = DEFAULT_PORT_RETRY) -> SandboxInfo:
+        sc = _sc.get(scenario)
+        if sc is None:
+            raise SandboxError(f"unknown scenario {scenario!r}; 'lmdoctor sandbox list' shows them: "
+                               + ", ".join(_sc.names()))
+        if self.status().running:
+            raise SandboxError(f"a sandbox is already running in {self.dir}; stop it first "
+                               f"(lmdoctor sandbox stop --dir {self.dir})")
+        self.write_executables(sc.lmgrd_version, sc.vendor_version)
+        for old in ("debug.log", "first/debug.log"):
+            try:
+                os.unlink(self.path(old))
+            except OSError:
+                pass
+        root = self.path("root")
+        os.makedirs(os.path.join(root, "var", "tmp"), exist_ok=True)
+        usr_tmp = os.path.join(root, "usr", "tmp")
+        if sc.lock_dir_missing:
+            import shutil
+
+            shutil.rmtree(os.path.join(root, "usr"), ignore_errors=True)
+        else:
+            os.makedirs(usr_tmp, exist_ok=True)
+        env = dict(os.environ)
+        env[ENV_ROOT] = root
+        env[ENV_PORT_RETRY] = str(port_retry)
+        for k in (ENV_LMGRD_VERSION, ENV_VENDOR_VERSION):
+            env.pop(k, None)
+
+        server_port, vendor_port, first_port, first_vport = free_ports(4)
+        from ..hostinfo import current_identity
+
+        hostname = current_identity().short_name or socket.gethostname()
+        host = {"this": hostname, "placeholder": _sc.PLACEHOLDER_HOST, "none": ""}[sc.server]
+        hostid = wrong_host_id() if sc.hostid == "wrong" else this_host_id()
+        try:
+            _state_file().write_text(self.dir + "\n", encoding="utf-8")
+        except OSError:
+            pass
+
+        info_first: Dict[str, object] = {}
+        holders: List[int] = []
+        if sc.duplicate:
+            os.makedirs(self.path("first"), exist_ok=True)
+            first_lic = self.path("first", "sigasi.lic")
+            Path(first_lic).write_text(_sc.render_license(_sc.LicenseParams(
+                hostname, hostid, first_port, first_vport,
+                comment="lmdoctor sandbox: the server that was running first")), encoding="utf-8")
+            first_log = self.path("first", "debug.log")
+            self._launch(first_lic, first_log, env, foreground)
+            if not _wait_for(first_log, "(sigasi) Server started on", timeout):
+                raise SandboxError(f"the first server of the duplicate scenario did not start; see {first_log}")
+            info_first = {"first_log_path": first_log, "first_license_path": first_lic, "first_lmgrd_port": first_port}
+        if sc.block_server_port:
+            holders.append(self._hold(server_port, env, timeout))
+        if sc.block_vendor_port:
+            holders.append(self._hold(vendor_port, env, timeout))
+
+        lic_path = self.path("sigasi.lic")
+        log_path = self.path("debug.log")
+        Path(lic_path).write_text(_sc.render_license(_sc.LicenseParams(
+            host, hostid, server_port, vendor_port if sc.daemon_port else None, sc.features,
+            comment=f"lmdoctor sandbox license, scenario {sc.name}: {sc.summary}. Not a real key.")),
+            encoding="utf-8")
+        self._launch(lic_path, log_path, env, foreground)
+        if sc.probe:
+            settled = _wait_for(log_path, "(sigasi) Server started on", timeout) and self._probe(log_path, sc, timeout)
+        else:
+            settled = _wait_for(log_path, sc.settled, timeout)
+        text = _read(log_path)
+        m = _LMGRD_PID.search(text)
+        lmgrd_pid = int(m.group(1)) if m else None
+        started = _STARTED.findall(text)
+        vendor_pid = int(started[-1][2]) if started else None
+        actual_vport = int(started[-1][1]) if started else None
+        # Failing scenarios: let the processes that are meant to end, end, so states are stable.
+        deadline = time.monotonic() + 5
+        for pid, up in ((lmgrd_pid, sc.lmgrd_up), (vendor_pid, sc.vendor_up)):
+            while pid and not up and _pid_alive(pid) and time.monotonic() < deadline:
+                time.sleep(0.05)
+        self.info = SandboxInfo(
+            dir=self.dir, scenario=sc.name, summary=sc.summary, license_path=lic_path, log_path=log_path,
+            server_host=host, host=CONNECT_HOST, lmgrd_port=server_port if sc.server != "none" else None,
+            vendor_port=actual_vport or (vendor_port if sc.daemon_port else None),
+            lmgrd_pid=lmgrd_pid, vendor_pid=vendor_pid, lmgrd_path=self.path("lmgrd"),
+            vendor_path=self.path(_sc.VENDOR), lmutil_path=self.path("lmutil"), lock_root=root,
+            lock_dir=lmgrd_lock_dir(root), settled=settled, expect=list(sc.expect), holder_pids=holders,
+            **info_first)  # type: ignore[arg-type]
+        return self.info
+
+    def _launch(self, lic: str, log: str, env: Dict[str, str], foreground: bool) -> None:
+        argv = [self.path("lmgrd"), "-c", lic, "-l", log] + (["-z"] if foreground else [])
+        out = open(self.path("lmgrd.out"), "ab")
+        try:
+            proc = subprocess.Popen(argv, cwd=self.dir, env=env, stdin=subprocess.DEVNULL, stdout=out,
+                                    stderr=subprocess.STDOUT, start_new_session=True)
+        finally:
+            out.close()
+        if foreground:
+            self._procs.append(proc)
+        else:
+            try:
+                proc.wait(timeout=15)  # the parent exits as soon as it has forked
+            except subprocess.TimeoutExpired:
+                self._procs.append(proc)
+
+    def _hold(self, port: int, env: Dict[str, str], timeout: float) -> int:
+        proc = subprocess.Popen([self.path("portholder"), str(port)], cwd=self.dir, env=env,
+                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+        self._procs.append(proc)
+        line = proc.stdout.readline() if proc.stdout else b""
+        if not line.startswith(b"holding"):
+            raise SandboxError(f"could not hold port {port} for the scenario: {line.decode(errors='replace').strip()}")
+        return proc.pid
+
+    def _probe(self, log_path: str, sc: "_sc.Scenario", timeout: float) -> bool:
+        from .client import Checkout
+
+        m = _STARTED.findall(_read(log_path))
+        if not m:
+            return False
+        with Checkout(CONNECT_HOST, int(m[-1][1])) as co:
+            for feat in sc.probe:
+                co.checkout(feat)
+        return _wait_for(log_path, sc.settled, timeout)
+
+    # -- stop / status --------------------------------------------------------------------
+    def _pid_files(self) -> List[Path]:
+        try:
+            return sorted(p for p in Path(self.pid_dir).iterdir() if p.is_file())
+        except OSError:
+            return []
+
+    def _group_members(self, pgid: int) -> List["object"]:
+        import psutil
+
+        out = []
+        for p in psutil.process_iter(["pid", "name", "cmdline"]):
+            try:
+                if os.getpgid(p.pid) == pgid and p.status() != psutil.STATUS_ZOMBIE:
+                    out.append(p)
+            except (OSError, psutil.Error):
+                continue
+        return out
+
+    def _ours(self, procs: List["object"]) -> bool:
+        # A recycled pgid must never be killed: one member must be a sandbox process of this dir.
+        for p in procs:
+            try:
+                cmd = " ".join(p.info.get("cmdline") or [])  # type: ignore[attr-defined]
+                if p.info.get("name") in SANDBOX_NAMES and self.dir in cmd:  # type: ignore[attr-defined]
+                    return True
+            except Exception:
+                continue
+        return False
+
+    def stop(self, grace: float = 5.0) -> List[int]:
+        """Stop everything this sandbox started. Returns the pids that were signalled."""
+        import psutil
+
+        signalled: List[int] = []
+        groups: Dict[int, Path] = {}
+        for pf in self._pid_files():
+            try:
+                data = json.loads(pf.read_text(encoding="utf-8"))
+                groups[int(data["pgid"])] = pf
+            except (OSError, ValueError, KeyError, TypeError):
+                pf.unlink()
+        for proc in self._procs:
+            try:
+                groups.setdefault(os.getpgid(proc.pid), Path(os.devnull))
+            except OSError:
+                pass
+        for pgid in groups:
+            members = self._group_members(pgid)
+            if not members or not self._ours(members):
+                continue
+            try:
+                os.killpg(pgid, signal.SIGTERM)
+                signalled.extend(p.pid for p in members)  # type: ignore[attr-defined]
+            except OSError:
+                continue
+        deadline = time.monotonic() + grace
+        for pgid in groups:
+            while self._group_members(pgid) and time.monotonic() < deadline:
+                self._reap()
+                time.sleep(0.05)
+            if self._group_members(pgid):
+                try:
+                    os.killpg(pgid, signal.SIGKILL)
+                except OSError:
+                    pass
+        for proc in self._procs:
+            try:
+                proc.wait(timeout=grace)
+            except (subprocess.TimeoutExpired, OSError):
+                pass
+        self._procs = []
+        for pf in self._pid_files():
+            try:
+                pf.unlink()
+            except OSError:
+                pass
+        del psutil
+        return signalled
+
+    def _reap(self) -> None:
+        for proc in self._procs:
+            proc.poll()
+
+    def status(self) -> SandboxStatus:
+        import psutil
+
+        procs: List[ProcState] = []
+        seen = set()
+        pgids = set()
+        for pf in self._pid_files():
+            try:
+                pgids.add(int(json.loads(pf.read_text(encoding="utf-8"))["pgid"]))
+            except (OSError, ValueError, KeyError, TypeError):
+                continue
+        for pgid in sorted(pgids):
+            members = self._group_members(pgid)
+            if not self._ours(members):
+                continue
+            for p in members:
+                if p.pid in seen:  # type: ignore[attr-defined]
+                    continue
+                seen.add(p.pid)  # type: ignore[attr-defined]
+                try:
+                    conns = p.net_connections("tcp") if hasattr(p, "net_connections") else p.connections("tcp")  # type: ignore[attr-defined]
+                    ports = sorted({c.laddr.port for c in conns if c.status == psutil.CONN_LISTEN})
+                except psutil.Error:
+                    ports = []
+                procs.append(ProcState(p.pid, p.info.get("name") or "", p.info.get("cmdline") or [], pgid, ports))  # type: ignore[attr-defined]
+        return SandboxStatus(self.dir, procs)
+
+    def __enter__(self) -> "Sandbox":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def _read(path: str) -> str:
+    try:
+        return Path(path).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ""
+
+
+def _wait_for(path: str, needle: str, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if needle in _read(path):
+            return True
+        time.sleep(0.05)
+    return False
