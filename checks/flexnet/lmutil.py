@@ -8,9 +8,6 @@ from __future__ import annotations
 import datetime as _dt
 import os
 import shutil
-import signal
-import subprocess
-import time
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
@@ -107,8 +104,8 @@ def find_lmutil(explicit: Optional[str] = None, license_path: Optional[str] = No
 class RunResult:
     argv: List[str]
     returncode: Optional[int] = None
-    stdout: bytes = b""
-    stderr: bytes = b""
+    stdout: str = ""
+    stderr: str = ""
     timed_out: bool = False
     cancelled: bool = False
     error: Optional[str] = None  # could not start it at all
@@ -117,100 +114,30 @@ class RunResult:
     def ok(self) -> bool:
         return self.error is None and not self.timed_out and not self.cancelled
 
-
-def _kill_group(proc: "subprocess.Popen[bytes]", grace: float = 1.0) -> None:
-    """SIGTERM the process group, then SIGKILL whatever is left after ``grace`` seconds."""
-    if proc.poll() is not None and os.name != "posix":
-        return
-    if os.name == "posix":
-        try:
-            pgid = os.getpgid(proc.pid)
-        except OSError:
-            pgid = None
-        for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, 5.0)):
-            if pgid is not None:
-                try:
-                    os.killpg(pgid, sig)
-                except OSError:
-                    pass
-            try:
-                proc.wait(timeout=wait)
-                # The leader is gone; a child it forked may still hold the group. SIGKILL it too.
-                if pgid is not None and sig is signal.SIGTERM:
-                    try:
-                        os.killpg(pgid, signal.SIGKILL)
-                    except OSError:
-                        pass
-                return
-            except subprocess.TimeoutExpired:
-                continue
-    else:  # pragma: no cover - Windows
-        try:
-            subprocess.run(["taskkill", "/F", "/T", "/PID", str(proc.pid)], capture_output=True, timeout=10)
-        except Exception:
-            proc.kill()
-        try:
-            proc.wait(timeout=5)
-        except Exception:
-            pass
+    @property
+    def output(self) -> str:
+        return self.stdout + ("\n" + self.stderr if self.stderr.strip() else "")
 
 
 def run_lmutil(argv: Sequence[str], timeout: float = DEFAULT_TIMEOUT,
                cancel: CancelToken = NEVER_CANCELLED, env: Optional[dict] = None) -> RunResult:
-    """Run an argv list in its own process group; kill the group on timeout or cancel."""
+    """Run an argv list through checks.procs (own process group; the tree is killed on timeout/cancel)."""
+    from .. import procs
+
     argv = [str(a) for a in argv]
-    res = RunResult(argv=argv)
-    kwargs: dict = {}
-    if os.name == "posix":
-        kwargs["start_new_session"] = True
-    else:  # pragma: no cover - Windows
-        kwargs["creationflags"] = getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0)
-    try:
-        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, env=env, **kwargs)
-    except FileNotFoundError:
-        res.error = f"{argv[0]} not found"
-        return res
-    except PermissionError:
-        res.error = f"{argv[0]} is not executable (check its permissions)"
-        return res
-    except OSError as exc:
-        # ENOENT for a file that exists: usually a missing LSB loader (the seed's lsb advice).
-        res.error = f"cannot start {argv[0]}: {exc.strerror or exc}"
-        return res
-    deadline = time.monotonic() + max(0.0, timeout)
-    out_chunks: List[bytes] = []
-    err_chunks: List[bytes] = []
-    try:
-        while True:
-            step = min(0.2, max(0.0, deadline - time.monotonic()))
-            try:
-                o, e = proc.communicate(timeout=step if step > 0 else 0.01)
-                out_chunks.append(o or b"")
-                err_chunks.append(e or b"")
-                break
-            except subprocess.TimeoutExpired:
-                pass
-            if cancel.cancelled:
-                res.cancelled = True
-                break
-            if time.monotonic() >= deadline:
-                res.timed_out = True
-                break
-        if res.cancelled or res.timed_out:
-            _kill_group(proc)
-            try:
-                o, e = proc.communicate(timeout=5)
-                out_chunks.append(o or b"")
-                err_chunks.append(e or b"")
-            except Exception:
-                pass
-    finally:
-        if proc.poll() is None:
-            _kill_group(proc)
-    res.returncode = proc.returncode
-    res.stdout = b"".join(out_chunks)
-    res.stderr = b"".join(err_chunks)
+    done = procs.run(argv, timeout=timeout, cancel=cancel, env=env, grace=1.0)
+    res = RunResult(argv=argv, returncode=done.returncode, stdout=done.stdout, stderr=done.stderr,
+                    timed_out=done.timed_out, cancelled=done.cancelled)
+    exc = done.error
+    if exc is not None:
+        if isinstance(exc, FileNotFoundError):
+            # ENOENT for a file that exists: a missing LSB loader (the seed's lsb advice).
+            res.error = (f"{argv[0]} not found" if not os.path.exists(argv[0])
+                         else f"cannot start {argv[0]}: No such file or directory (its ELF interpreter is missing)")
+        elif isinstance(exc, PermissionError):
+            res.error = f"{argv[0]} is not executable (check its permissions)"
+        else:
+            res.error = f"cannot start {argv[0]}: {exc.strerror or exc}"
     return res
 
 
@@ -270,7 +197,7 @@ def run_lmstat(spec: str, lmutil: str, timeout: float = DEFAULT_TIMEOUT,
         f = _run_failed_finding("lmstat", spec, run, timeout)
         out.findings.append(f)
         on_finding(f)
-    out.lmstat = parse_lmstat(run.stdout + (b"\n" + run.stderr if run.stderr.strip() else b""))
+    out.lmstat = parse_lmstat(run.output)
     for f in lmstat_findings(out.lmstat, warn_days=warn_days, today=today, source=f"lmstat -c {spec}"):
         out.findings.append(f)
         on_finding(f)
@@ -294,7 +221,7 @@ def run_lmdiag(spec: str, lmutil: str, timeout: float = DEFAULT_TIMEOUT,
         on_finding(f)
         if not run.stdout:
             return out
-    out.lmdiag = parse_lmdiag(run.stdout + (b"\n" + run.stderr if run.stderr.strip() else b""))
+    out.lmdiag = parse_lmdiag(run.output)
     for f in lmdiag_findings(out.lmdiag, source=f"lmdiag -c {spec}"):
         out.findings.append(f)
         on_finding(f)

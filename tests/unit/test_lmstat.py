@@ -463,3 +463,28 @@ def test_lmstat_like_input_never_raises(parts, nl):
 def test_arbitrary_bytes_never_raise(data):
     r = parse_lmstat(data)
     assert isinstance(r.unparsed, list)
+
+
+def test_two_server_blocks_keep_their_own_features_and_errors():
+    text = (
+        "License server status: 27000@a\n    License file(s) on a: /a.lic:\n\n"
+        "a: license server UP (MASTER) v11.16.4\n\nVendor daemon status (on a):\n\n  sigasi: UP v11.16.4\n"
+        "Feature usage info:\n\nUsers of com.sigasi.hdt:  (Total of 4 licenses issued;  Total of 1 license in use)\n\n"
+        "License server status: 27001@b\n    License file(s) on b: /b.lic:\n\n"
+        "lmgrd is not running: License server machine is down or not responding. (-96,7)\n"
+    )
+    r = parse_lmstat(text)
+    assert r.unparsed == []
+    a, b = r.blocks
+    assert [f.name for f in a.features] == ["com.sigasi.hdt"] and b.features == []
+    assert b.errors[0].major == -96 and not a.errors
+    f = lmstat_findings(r, today=TODAY)
+    (err,) = by_id(f, "lmstat.status-error")
+    assert "27001@b" in err.title and err.line == 16
+
+
+def test_line_kinds_name_what_each_line_was():
+    r = fixture("sigasi_healthy.txt")
+    kinds = r.line_kinds
+    assert kinds[0] == "header" and kinds[3] == "note" and kinds[4] == "server-status"
+    assert kinds[7] == "server" and kinds[11] == "vendor" and kinds[30] == "user-queued"
