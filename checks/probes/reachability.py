@@ -257,7 +257,7 @@ def probe_reachability(ctx: ProbeContext, cancel: CancelToken = NEVER_CANCELLED,
         for p in ([t.port] if t.port is not None else list(DEFAULT_RANGE)):
             endpoints.append((t.host, p))
     results = probe_endpoints(endpoints, ctx.timeout, cancel, factory)
-    state: Dict[Tuple[str, str], str] = {}  # (host, role) -> summary outcome
+    state: Dict[Tuple[str, Optional[int], str], str] = {}  # (host, port, role) -> summary outcome
     for t in targets:
         ports = [t.port] if t.port is not None else list(DEFAULT_RANGE)
         attempts = [a for p in ports for a in results.get((t.host, p), [])]
@@ -268,7 +268,7 @@ def probe_reachability(ctx: ProbeContext, cancel: CancelToken = NEVER_CANCELLED,
         else:
             summary = _summarise(attempts)
             shown = attempts
-        state[(t.host.lower(), t.role)] = summary
+        state[(t.host.lower(), t.port, t.role)] = summary
         what = "lmgrd port" if t.role == "lmgrd" else f"{t.vendor} vendor daemon port"
         ev = [a.label for a in shown] + [f"from: {t.source}"]
         if summary == OPEN:
@@ -291,8 +291,9 @@ def probe_reachability(ctx: ProbeContext, cancel: CancelToken = NEVER_CANCELLED,
     for t in targets:
         if t.role != "vendor":
             continue
-        lm = state.get((t.host.lower(), "lmgrd"))
-        vd = state.get((t.host.lower(), "vendor"))
+        lm_states = [v for (h, _p, r), v in state.items() if h == t.host.lower() and r == "lmgrd"]
+        lm = OPEN if OPEN in lm_states else (lm_states[0] if lm_states else None)
+        vd = state.get((t.host.lower(), t.port, "vendor"))
         if lm == OPEN and vd == TIMEOUT:
             emit(Finding(
                 "network.vendor-port-blocked", Status.FAIL,
@@ -314,12 +315,12 @@ def probe_reachability(ctx: ProbeContext, cancel: CancelToken = NEVER_CANCELLED,
         if t.group and t.role == "lmgrd":
             groups.setdefault(t.group, []).append(t)
     for g, members in groups.items():
-        up = [m for m in members if state.get((m.host.lower(), "lmgrd")) == OPEN]
+        up = [m for m in members if state.get((m.host.lower(), m.port, "lmgrd")) == OPEN]
         ok = len(up) >= 2
         emit(Finding(
             "network.triad-quorum", Status.OK if ok else Status.FAIL,
             f"Triad {g}: {len(up)} of {len(members)} servers answer" + ("" if ok else ": no quorum"),
             detail="A redundant triad serves licenses while 2 of its 3 servers are up.",
             fix="" if ok else "Bring up at least two of the three servers (error -20: no majority).",
-            evidence=[f"{m.label}: {state.get((m.host.lower(), 'lmgrd'))}" for m in members], seed_ref=SEED_TROUBLE))
+            evidence=[f"{m.label}: {state.get((m.host.lower(), m.port, 'lmgrd'))}" for m in members], seed_ref=SEED_TROUBLE))
     return out
