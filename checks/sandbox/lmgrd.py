@@ -202,7 +202,8 @@ def _bind(log: Log, port: Optional[int]) -> Optional[socket.socket]:
         time.sleep(min(1.0, max(0.05, left)))
 
 
-def _start_vendor(srv: Server, name: str, path: str, lmgrd_dir: str) -> Optional[VendorChild]:
+def _start_vendor(srv: Server, name: str, path: str, lmgrd_dir: str,
+                  requested_port: Optional[int]) -> Optional[VendorChild]:
     ours, theirs = socket.socketpair()
     argv = [path, "-T", srv.host, srv.version.rsplit(".", 2)[0], str(theirs.fileno()), "-c", srv.license_path,
             "--lmgrd_start", format(int(time.time()), "x")]
@@ -235,6 +236,8 @@ def _start_vendor(srv: Server, name: str, path: str, lmgrd_dir: str) -> Optional
         except OSError:
             pass
         srv.log(f"{name} using TCP-port {child.port}")
+    elif requested_port:
+        srv.log(f"Started {name} (internet tcp_port {requested_port} pid {proc.pid})")
     else:
         srv.log(f"Started {name} (pid {proc.pid})")
     return child
@@ -412,7 +415,7 @@ def _run(log: Log, version: str, license_path: str, script: str, sandbox_dir: Op
             # The sandbox only ever starts its own vendor daemon scripts.
             log(f"Can't start {v.name}: {path} is not in the sandbox directory {lmgrd_dir}")
             continue
-        child = _start_vendor(srv, v.name, path, lmgrd_dir)
+        child = _start_vendor(srv, v.name, path, lmgrd_dir, v.port)
         if child:
             srv.vendors[v.name] = child
 

@@ -188,7 +188,7 @@ def lmdiag(args: List[str]) -> Tuple[List[str], int]:
         try:
             st = server_status(host, t.port)
         except ClientError as err:
-            out.append(cannot_connect(err))
+            _diag_down(out, err, t, want)
             out.append(rule)
             rc = 1
             continue
@@ -200,8 +200,8 @@ def lmdiag(args: List[str]) -> Tuple[List[str], int]:
                 pass
             if vport is None:
                 name = want or v.name
-                out += [f'"{name}" vendor: {v.name}', "This license cannot be checked out because:",
-                        "\tThe desired vendor daemon is down. (-97,121)", rule]
+                out += ["This license cannot be checked out because:", "\tThe desired vendor daemon is down.",
+                        f"Feature:       {name}", f"License path:  {t.text}", "FlexNet Licensing error:-97,121", rule]
                 rc = 1
                 continue
             try:
@@ -217,25 +217,40 @@ def lmdiag(args: List[str]) -> Tuple[List[str], int]:
 
 
 def _diag_block(out: List[str], st: ServerStatus, vendor: str, name: str, ans: List[str], t: Target) -> int:
-    if ans and ans[0] == "OK":
-        version, expiry, total = (ans[1:4] + ["", "", "0"])[:3]
-        out.append(f'"{name}" v{version}, vendor: {vendor}')
-        out.append(f"  License server: {st.host}")
-        out.append(f"  floating license  expires: {expiry}" + (f"  ({_plural(int(total), 'license')})" if total.isdigit() and int(total) else ""))
+    # Answers: "OK version expiry total" or "NO code version|- expiry|- reason words".
+    ok = bool(ans) and ans[0] == "OK"
+    version = ans[1] if ok and len(ans) > 1 else (ans[2] if len(ans) > 2 else "-")
+    expiry = ans[2] if ok and len(ans) > 2 else (ans[3] if len(ans) > 3 else "-")
+    if version != "-":
+        out.append(f'"{name}" v{version}, vendor: {vendor}, expiry: {expiry}')
+        out.append(f"License server: {st.host}")
+        out.append(f"floating license  expires: {expiry}")
         out.append("")
+    if ok:
         out.append("This license can be checked out")
         return 0
     code = ans[1] if len(ans) > 1 else "-12,0"
-    reason = " ".join(w for w in ans[2:] if not re.match(r"^[\d.]+$|^\d+-\w+-\d+$", w)) or "Invalid returned data"
-    out.append(f'"{name}" vendor: {vendor}')
-    out.append(f"  License server: {st.host}")
-    out.append("")
+    words = ans[4:]
     out.append("This license cannot be checked out because:")
-    out.append(f"\t{reason} ({code})")
-    out.append(f"\tFeature:       {name}")
-    out.append(f"\tLicense path:  {t.text}")
-    out.append(f"\tFlexNet Licensing error:{code}")
+    out.append("\t" + (" ".join(words) or "Invalid returned data from license server system."))
+    out.append(f"Feature:       {name}")
+    out.append(f"License path:  {t.text}")
+    out.append(f"FlexNet Licensing error:{code}")
     return 1
+
+
+def _diag_down(out: List[str], err: ClientError, t: Target, feature: Optional[str]) -> None:
+    code = err.errno or 111
+    out.append("This license cannot be checked out because:")
+    out.append("\tCannot connect to license server system.")
+    out.append(" The license server manager (lmgrd) has not been started yet,")
+    out.append(" the wrong port@host or license file is being used, or the")
+    out.append(" port or hostname in the license file has been changed.")
+    if feature:
+        out.append(f"Feature:       {feature}")
+    out.append(f"Server name:   {t.host}")
+    out.append(f"License path:  {t.text}")
+    out.append(f'FlexNet Licensing error:-15,570.  System Error: {code} "{ERRNO_TEXT.get(code) or err}"')
 
 
 # -- lmhostid, lmdown, lmver ------------------------------------------------------------------

@@ -30,7 +30,7 @@ EXECUTABLES = {"lmgrd": "lmgrd", "sigasi": "vendor", "lmutil": "lmutil", "portho
 SANDBOX_NAMES = ("lmgrd", "sigasi", "lmutil", "portholder")
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_PORT_RETRY = 2.0  # seconds; the real lmgrd retries a busy port for about 5 minutes
-_STARTED = re.compile(r"Started (\S+) \(internet tcp_port (\d+) pid (\d+)\)")
+_STARTED = re.compile(r"Started (\S+) \((?:internet tcp_port (\d+) )?pid (\d+)\)")
 _LMGRD_PID = re.compile(r"\(lmgrd\) pid (\d+)")
 _REPO_ROOT = str(Path(__file__).resolve().parents[2])
 
@@ -276,7 +276,7 @@ class Sandbox:
         lmgrd_pid = int(m.group(1)) if m else None
         started = _STARTED.findall(text)
         vendor_pid = int(started[-1][2]) if started else None
-        actual_vport = int(started[-1][1]) if started else None
+        actual_vport = int(started[-1][1]) if started and started[-1][1] else None
         # Failing scenarios: let the processes that are meant to end, end, so states are stable.
         deadline = time.monotonic() + 5
         for pid, up in ((lmgrd_pid, sc.lmgrd_up), (vendor_pid, sc.vendor_up)):
@@ -323,6 +323,8 @@ class Sandbox:
 
         m = _STARTED.findall(_read(log_path))
         if not m:
+            return False
+        if not m[-1][1]:
             return False
         with Checkout(CONNECT_HOST, int(m[-1][1])) as co:
             for feat in sc.probe:

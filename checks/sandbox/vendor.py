@@ -270,11 +270,11 @@ def _answer(state: State, words: List[str], mine: List[int]) -> List[str]:
     if cmd == "DIAG" and len(words) > 1:
         f = state.features.get(words[1])
         if f is None:
-            return ["NO -18,327 License server system does not support this feature."]
+            return ["NO -18,327 - - License server system does not support this feature."]
         with state.lock:
             used = state.in_use(f.name)
         if f.total and used >= f.total:
-            return [f"NO -4,342 Licensed number of users already reached. {f.version} {f.expiry} {f.total}"]
+            return [f"NO -4,342 {f.version} {f.expiry} Licensed number of users already reached."]
         return [f"OK {f.version} {f.expiry} {f.total}"]
     if cmd == "CHECKOUT" and len(words) >= 6:
         name, ver, user, host, display = words[1:6]
