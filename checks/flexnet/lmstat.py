@@ -460,6 +460,8 @@ _COUNT = re.compile(r"^,\s*(?P<n>\d+)\s+licen[sc]es?")
 _PID = re.compile(r"^,\s*PID:\s*(?P<pid>\d+)", re.I)
 _LINGER = re.compile(r"^,?\s*\(linger:\s*(?P<a>\d+)(?:\s*/\s*(?P<b>\d+))?\)", re.I)
 _QUEUED = re.compile(r"^\s*queued for (?P<n>\d+) licen[sc]es?", re.I)
+_PLACEHOLDER = re.compile(r"\.{3,}|…")
+_WS = re.compile(r"\s+")
 _HOSTLIKE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 _EXTRA_TOKEN = re.compile(r"^(?:\w+=\S*|[A-Za-z0-9_]+:[A-Za-z0-9_.-]+|\d+(?:\.\d+)+)$")
 _SERVER_LINE = re.compile(
@@ -521,7 +523,7 @@ class _Reader:
         t = s.strip()
         if not t:
             return "blank"
-        if re.fullmatch(r"\.{3,}|…", t):
+        if _PLACEHOLDER.fullmatch(t):
             self.r.placeholders += 1
             return "placeholder"
         h = self.r.header
@@ -727,7 +729,7 @@ class _Reader:
         while rest.strip():
             m = _START.match(rest)
             if m and u.start is None:
-                u.start = re.sub(r"\s+", " ", m.group("start"))
+                u.start = _WS.sub(" ", m.group("start"))
                 rest = rest[m.end():]
                 continue
             m = _COUNT.match(rest)
