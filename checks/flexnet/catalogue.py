@@ -89,6 +89,18 @@ LINE_PREFIX = re.compile(
 )
 
 
+def _split_prefix(line: str, msg_start: int) -> Tuple[Optional[str], Optional[str]]:
+    """(time, daemon) of "hh:mm:ss (daemon) message" given where the message starts."""
+    head = line[:msg_start - 1].strip()
+    j = head.find(" (")
+    if j <= 0 or not head.endswith(")"):
+        return None, None
+    t = head[:j]
+    if ":" not in t:
+        return None, head[j + 2:-1]
+    return t.rsplit(" ", 1)[-1].rsplit("T", 1)[-1], head[j + 2:-1]
+
+
 class Catalogue:
     def __init__(self, entries: List[CatalogueEntry]):
         self.entries = entries
@@ -109,6 +121,16 @@ class Catalogue:
         self._words = frozenset(by_word)
         self._out = by_anchor.get('out: "', [])
         self._in = by_anchor.get('in: "', [])
+        # First-token prefilter for log-shaped lines: "hh:mm:ss (daemon) DENIED: ..." -> the
+        # entries whose anchor starts with that token ("denied:").
+        by_token: Dict[str, List[CatalogueEntry]] = {}
+        for a, es in by_anchor.items():
+            tok = a.split(" ", 1)[0]
+            if tok:
+                by_token.setdefault(tok, []).extend(es)
+        for es in by_token.values():
+            es.sort(key=lambda e: self._order[e.id])
+        self._by_token = by_token
 
     def candidates(self, line: str) -> List[CatalogueEntry]:
         """Entries whose anchor occurs in ``line``, in catalogue order."""
@@ -126,7 +148,8 @@ class Catalogue:
             cands.sort(key=lambda e: self._order[e.id])
         return cands
 
-    def _match_entries(self, cands: List[CatalogueEntry], line: str, first_only: bool) -> List[CatalogueMatch]:
+    def _match_entries(self, cands: List[CatalogueEntry], line: str, first_only: bool,
+                       msg_start: int = -1) -> List[CatalogueMatch]:
         out: List[CatalogueMatch] = []
         pm = None
         done = set()  # entries sharing an anchor are specific-first alternatives: one match each
@@ -136,12 +159,15 @@ class Catalogue:
             for rx in e.compiled:
                 m = rx.search(line)
                 if m:
-                    if pm is None:
-                        pm = LINE_PREFIX.match(line) or False
+                    if msg_start > 0:
+                        t, d = _split_prefix(line, msg_start)
+                    else:
+                        if pm is None:
+                            pm = LINE_PREFIX.match(line) or False
+                        t, d = (pm.group("time"), pm.group("daemon")) if pm else (None, None)
                     out.append(CatalogueMatch(
                         e, {k: v for k, v in m.groupdict().items() if v is not None}, line,
-                        m.start(), m.end(),
-                        pm.group("time") if pm else None, pm.group("daemon") if pm else None))
+                        m.start(), m.end(), t, d))
                     if first_only:
                         return out
                     done.add(e.anchor)
@@ -149,15 +175,12 @@ class Catalogue:
         return out
 
     def _hot(self, entries: List[CatalogueEntry], line: str, i: int) -> Optional[CatalogueMatch]:
-        # OUT/IN lines: the prefix is split by hand, the entry's regex runs from the keyword on.
+        # OUT/IN lines: the entry's regex runs from the keyword on.
         for e in entries:
             for rx in e.compiled:
                 m = rx.match(line, i)
                 if m:
-                    head = line[:i - 1].strip()
-                    j = head.find(" (")
-                    t = head[:j] if j > 0 else None
-                    d = head[j + 2:-1] if j > 0 and head.endswith(")") else None
+                    t, d = _split_prefix(line, i)
                     return CatalogueMatch(e, {k: v for k, v in m.groupdict().items() if v is not None},
                                           line, m.start(), m.end(), t, d)
         return None
@@ -177,6 +200,12 @@ class Catalogue:
                 r = self._hot(self._in, line, i)
                 if r is not None:
                     return r
+            j = line.find(" ", i)
+            toks = self._by_token.get((line[i:j] if j > 0 else line[i:]).lower())
+            if toks:
+                r = self._match_entries(toks, line, True, i)
+                if r:
+                    return r[0]
         cands = self.candidates(line)
         if not cands:
             return None

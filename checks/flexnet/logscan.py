@@ -35,6 +35,22 @@ _FAIL_BEFORE_SERVING = {"log.port-open-failed", "log.not-valid-server-hostname",
 _EXIT_IDS = {"log.exit-signal", "log.vendor-exited"}
 _OUT = b') OUT: "'
 _IN = b') IN: "'
+_PROBES = (("com.sigasi.hdt.custom", b') UNSUPPORTED: "com.sigasi.hdt.custom"'),
+           ("com.sigasi.hdt.preview", b') UNSUPPORTED: "com.sigasi.hdt.preview"'))
+# A line that needs a closer look: after a newline, either the usual "hh:mm:ss (daemon) " prefix
+# followed by anything but the hot messages counted in bulk (OUT, IN, Sigasi's probes) or the
+# "(@vendor-SLOG@)" statistics, or a line of any other shape. Starting with a literal newline
+# lets the regex engine jump from line to line with a fast search.
+_DENIED = b') DENIED: "'
+_DENIED_LINE = re.compile(rb'\) DENIED: "([^"\n]*)" ([^@\s]*)@(\S+)[ \t]*(?:\((.*)\))?')
+_SLOG = b") (@"
+_COLD_STD = re.compile(
+    rb'\n[ \d]?\d:\d\d:\d\d \([^)\n]{0,64}\) '
+    rb'(?!OUT: "|IN: "|DENIED: "|UNSUPPORTED: "com\.sigasi\.hdt\.(?:custom|preview)"|\(@)')
+_COLD_LINE = re.compile(
+    rb'\n(?:[ \d]?\d:\d\d:\d\d \([^)\n]{0,64}\) '
+    rb'(?!OUT: "|IN: "|DENIED: "|UNSUPPORTED: "com\.sigasi\.hdt\.(?:custom|preview)"|\(@)'
+    rb'|(?![ \d]?\d:\d\d:\d\d \())')
 
 ProgressCallback = Callable[[int, Optional[int]], None]  # (bytes read, total bytes or None)
 EventCallback = Callable[["LogEvent"], None]
@@ -121,7 +137,6 @@ def _bump(d: Dict[str, int], key: str, n: int = 1) -> None:
 
 
 _DATE_RE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{2,4})$")
-_TIME_RE = re.compile(r"^(\d{1,2}):(\d\d):(\d\d)$")
 
 
 def _parse_mdy(s: str) -> Optional[_dt.date]:
@@ -167,6 +182,8 @@ class LogScanner:
         self._cutting = False  # inside an over-long line: drop bytes until the next newline
         self._line_no = 0
         self._date: Optional[_dt.date] = None
+        self._date_iso = ""
+        self._code_cache: Dict[str, str] = {}
         self._last_secs = -1
         self._serving_since_start = False
         anchors = []
@@ -229,59 +246,106 @@ class LogScanner:
             outs, ins = block.count(_OUT), block.count(_IN)
             s.out_lines += outs
             s.in_lines += ins
-            s.classified += outs + ins
-            low = block.lower()
-            starts = set()
-            find, rfind = low.find, low.rfind
-            for a in self._anchors:
-                i = find(a)
-                while i >= 0:
-                    ls = rfind(b"\n", 0, i) + 1
-                    starts.add(ls)
-                    le = find(b"\n", i)
-                    i = find(a, le)
-            if not starts:
-                return
-            # Line numbers of the interesting lines, counted only between them.
-            prev, line_no = 0, base_line
-            for ls in sorted(starts):
-                line_no += block.count(b"\n", prev, ls)
+            probes = 0
+            for feat, needle in _PROBES:
+                k = block.count(needle)
+                if k:
+                    probes += k
+                    _bump(s.unsupported_harmless, feat, k)
+            if probes:
+                s.ignorable[HARMLESS_UNSUPPORTED] = s.ignorable.get(HARMLESS_UNSUPPORTED, 0) + probes
+            s.classified += outs + ins + probes
+            # DENIED lines: the first and last of the block are classified (for times and
+            # examples), the ones between are only counted, straight from the bytes.
+            data = b"\n" + block
+            starts = [m.start() for m in _COLD_STD.finditer(data)]
+            # Lines of another shape (no "hh:mm:ss (daemon) " prefix) are rare: look for them
+            # only when the lines counted so far do not add up to the block's line count.
+            known = outs + ins + probes + len(starts) + block.count(_SLOG) + block.count(_DENIED)
+            if known != n:
+                starts = [m.start() for m in _COLD_LINE.finditer(data)]
+            d1 = block.find(_DENIED)
+            if d1 >= 0:
+                d1 = block.rfind(b"\n", 0, d1) + 1
+                d2 = block.rfind(b"\n", 0, block.rfind(_DENIED)) + 1
+                starts.append(d1)
+                if d2 != d1:
+                    starts.append(d2)
+                    self._count_denied(block[block.find(b"\n", d1) + 1:d2])
+                starts.sort()
+            # Every other line except the hot ones (and SLOG statistics) is classified one by one.
+            prev, line_no, end = 0, base_line, len(block)
+            cnt, find, line = block.count, block.find, self._line
+            for ls in starts:
+                if ls >= end:
+                    break
+                line_no += cnt(b"\n", prev, ls)
                 prev = ls
-                le = block.find(b"\n", ls)
-                self._line(block[ls:le], line_no + 1)
+                line(block[ls:find(b"\n", ls)], line_no + 1)
         else:
             line_no = base_line
             for raw in block.split(b"\n")[:-1]:
                 line_no += 1
                 self._line(raw, line_no)
 
+    def _count_denied(self, chunk: bytes) -> None:
+        s = self.summary
+        n = 0
+        for feat, user, host, reason in _DENIED_LINE.findall(chunk):
+            n += 1
+            _bump(s.denied_by_feature, feat.decode("utf-8", "replace"))
+            _bump(s.denied_by_user, (user + b"@" + host).decode("utf-8", "replace"))
+            _bump(s.denied_by_code, self._code_of(reason.decode("utf-8", "replace")))
+        # A DENIED line too odd for the pattern still counts as a denial.
+        odd = chunk.count(_DENIED) - n
+        if odd > 0:
+            _bump(s.denied_by_feature, "?", odd)
+            _bump(s.denied_by_code, "no code", odd)
+            n += odd
+        s.denied.count += n
+        s.classified += n
+
+    def _code_of(self, reason: str) -> str:
+        code = self._code_cache.get(reason)
+        if code is None:
+            codes = find_error_codes(reason)
+            code = (f"{codes[0].major},{codes[0].minor}" if codes and codes[0].minor is not None
+                    else (str(codes[0].major) if codes else "no code"))
+            if len(self._code_cache) < MAX_KEYS:
+                self._code_cache[reason] = code
+        return code
+
     # ----------------------------------------------------------------- lines
     def _when(self, m: CatalogueMatch) -> Tuple[Optional[str], Optional[_dt.datetime]]:
         t = m.time
         if not t:
             return (self._date.isoformat() if self._date else None), None
-        tm = _TIME_RE.match(t)
-        if not tm:
+        try:
+            h, mi, se = int(t[:-6]), int(t[-5:-3]), int(t[-2:])
+        except ValueError:
             return t, None
-        h, mi, se = int(tm.group(1)), int(tm.group(2)), int(tm.group(3))
         secs = h * 3600 + mi * 60 + se
         if self._date is not None and self._last_secs >= 0 and secs + 3600 < self._last_secs:
             # Time went backwards by more than an hour with no TIMESTAMP: a new day.
             self._date = self._date + _dt.timedelta(days=1)
+            self._date_iso = self._date.isoformat()
         self._last_secs = secs
         if self._date is None:
             return f"{h:02d}:{mi:02d}:{se:02d}", None
+        when = f"{self._date_iso} {h:02d}:{mi:02d}:{se:02d}"
+        if self.since is None:
+            return when, None
         try:
-            full = _dt.datetime.combine(self._date, _dt.time(h % 24, mi % 60, se % 60))
+            return when, _dt.datetime.combine(self._date, _dt.time(h % 24, mi % 60, se % 60))
         except ValueError:
-            return t, None
-        return full.isoformat(sep=" "), full
+            return when, None
 
     def _set_date(self, text: Optional[str]) -> None:
         d = _parse_mdy(text or "")
         if d is None:
             return
         self._date = d
+        self._date_iso = d.isoformat()
         self._last_secs = -1
         s = self.summary
         iso = d.isoformat()
@@ -342,9 +406,7 @@ class LogScanner:
             s.denied.add(when, text.strip(), line_no)
             _bump(s.denied_by_feature, m.groups.get("feature", "?"))
             _bump(s.denied_by_user, m.groups.get("user", "?") + "@" + m.groups.get("host", "?"))
-            codes = find_error_codes(m.groups.get("reason", ""))
-            _bump(s.denied_by_code, f"{codes[0].major},{codes[0].minor}" if codes and codes[0].minor is not None
-                  else (str(codes[0].major) if codes else "no code"))
+            _bump(s.denied_by_code, self._code_of(m.groups.get("reason", "")))
         elif eid == HARMLESS_UNSUPPORTED:
             _bump(s.unsupported_harmless, m.groups.get("feature", "?"))
         elif eid == "log.unsupported":
