@@ -1,0 +1,36 @@
+"""lmdoctor tui: the Textual app (the default when lmdoctor runs on a terminal without a command)."""
+from __future__ import annotations
+
+import argparse
+
+HELP = "open the interactive app (default when run on a terminal with no command)"
+DESCRIPTION = (
+    "Open lmdoctor's terminal app: a live check of this machine, the guided troubleshooter, "
+    "error explanations and the license linter, in tabs. Press ctrl+p for the command palette."
+)
+
+
+def register(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--license", metavar="FILE", help="license file to check and lint")
+    p.add_argument("--server", action="append", default=[], metavar="PORT@HOST",
+                   help="a license server to probe (repeatable)")
+    p.add_argument("--symptom", metavar="MESSAGE", help="start the troubleshooter with this pasted message")
+    p.add_argument("--no-autorun", action="store_true", help="do not start a check when the app opens")
+
+
+def run(args: argparse.Namespace) -> int:
+    import sys
+
+    from ..findings import ExitCode
+
+    if not (sys.stdout.isatty() and sys.stdin.isatty()):
+        print("lmdoctor: the app needs a terminal; use 'lmdoctor check' (or another command) for plain output",
+              file=sys.stderr)
+        return int(ExitCode.ERROR)
+    # Only this command loads Textual.
+    from tui.app import LmdoctorApp
+
+    app = LmdoctorApp(license_path=args.license, servers=args.server, symptom=args.symptom,
+                      autorun=not args.no_autorun)
+    app.run()
+    return int(app.return_code or 0)
