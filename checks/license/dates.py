@@ -3,13 +3,14 @@ from __future__ import annotations
 
 import datetime as _dt
 import re
+import functools
 from dataclasses import dataclass
 from typing import Optional
 
 MONTHS = {m: i for i, m in enumerate(
     ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], start=1)}
 
-_DATE = re.compile(r"^(\d{1,2})-([A-Za-z]{3})-(\d{1,4})$")
+_DATE = re.compile(r"([0-9]{1,2})-([A-Za-z]{3})-([0-9]{1,4})\Z")
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,16 @@ class FlexDate:
 
 def parse_date(text: str) -> FlexDate:
     """Parse an expiry/START/ISSUED value. Never raises; ``valid`` says whether it made sense."""
+    if not isinstance(text, str):
+        return FlexDate(str(text), valid=False)
+    if len(text) > 64:
+        return FlexDate(text, valid=False)
+    return _parse_date(text)
+
+
+# License files repeat the same few dates thousands of times; FlexDate is immutable.
+@functools.lru_cache(maxsize=4096)
+def _parse_date(text: str) -> FlexDate:
     t = text.strip()
     if t.lower() == "permanent":
         return FlexDate(text, permanent=True)

@@ -10,11 +10,12 @@ from __future__ import annotations
 import datetime as _dt
 import re
 from dataclasses import dataclass, field
-from typing import Callable, Dict, Iterator, List, Optional
+from typing import Callable, Dict, Iterator, List, Optional, Set
 
 from ..findings import Finding, Status
 from ..hostinfo import HostIdentity, normalize_mac
 from .model import LINE_KEYWORDS, Entry, FeatureLine, LicenseFile, ServerLine, VendorLine
+from .parser import gc_paused
 
 SEED_TROUBLE = "Troubleshooting"
 SEED_FLOAT = "Troubleshooting > Floating licenses"
@@ -26,15 +27,24 @@ MAX_PER_ID = 25
 MAX_LOGICAL_LINE = 2048
 MAX_FEATURE_NAME = 30
 
+# Host names vendors ship as "fill this in": your_server_name1 (Sigasi), <hostname>,
+# server_name, YOUR_HOST, [hostname], {server} ...
 PLACEHOLDER_HOST = re.compile(
-    r"^(?:<.*>|your[_\-]?(?:server|host|license)?[_\-]?(?:name|server|host)?\d*|"
-    r"(?:server|host)[_\-]?name\d*|hostname|server_?host|license[_\-]?server\d*|changeme|xxx+)$",
+    r"^(?:<.*>|\[.*\]|\{.*\}|%.*%|\$.+|"
+    r"your[_\-]?(?:server|host|license|machine)?[_\-]?(?:name|server|host)?\d*(?:[_\-]?here)?|"
+    r"(?:enter|insert|put)[_\-]?(?:your)?[_\-]?(?:server|host)[_\-]?(?:name)?(?:[_\-]?here)?|"
+    r"(?:server|host|machine)[_\-]?name\d*(?:[_\-]?here)?|hostname|server_?host|license[_\-]?server\d*|"
+    r"changeme|change[_\-]me|placeholder|xxx+)$",
     re.IGNORECASE,
 )
 TYPO_QUOTES = "\u201c\u201d\u201e\u201f\u2018\u2019\u00ab\u00bb\u2033"
-_HEX = re.compile(r"^[0-9A-Fa-f]+$")
-_HEX4 = re.compile(r"^[0-9A-Fa-f]{4}$")
-_TOKEN24 = re.compile(r"^[A-Za-z0-9]{24}$")
+_TYPO_RE = re.compile("[" + TYPO_QUOTES + "]")
+_NON_ASCII = re.compile("[^\x00-\x7e" + TYPO_QUOTES + "]")
+_HEX = re.compile(r"[0-9A-Fa-f]+\Z")
+_HEX4 = re.compile(r"[0-9A-Fa-f]{4}\Z")
+_SIGN_OK = re.compile(r"[0-9A-Fa-f]{4}(?:[ \t]+[0-9A-Fa-f]{4})*\Z")
+# A Sigasi license token: 24 letters/digits, maybe shown in dash- or space-separated groups.
+_TOKEN_CHARS = re.compile(r"[A-Za-z0-9]+(?:[\s\-]+[A-Za-z0-9]+)*\Z")
 _MAC_IN_VS = re.compile(r"(?:^|;)\s*mac\s*:\s*([0-9A-Fa-f:\-]{12,17})", re.IGNORECASE)
 _WIN_PATH = re.compile(r"^[A-Za-z]:[\\/]")
 
@@ -58,10 +68,37 @@ class _Ctx:
     role_guessed: bool
     file: Optional[str]
     counted: List[FeatureLine] = field(default_factory=list)
+    # Entries (by index) that are the rest of the entry above, cut off by a lost backslash.
+    orphans: Set[int] = field(default_factory=set)
+    # First lines of entries that have such an orphan after them.
+    cut_entries: Set[int] = field(default_factory=set)
 
 
 def _f(ctx: _Ctx, id: str, status: Status, title: str, line: Optional[int] = None, **kw) -> Finding:
     return Finding(id=id, status=status, title=title, file=ctx.file, line=line, **kw)
+
+
+def _find_orphans(ctx: _Ctx) -> None:
+    entries = ctx.lic.entries
+    lic = ctx.lic
+    for idx in range(1, len(entries)):
+        e = entries[idx]
+        if e.kind != "UNKNOWN":
+            continue
+        prev = entries[idx - 1]
+        physical = lic.line_text(e.first_line)
+        if physical.lstrip().startswith(">"):
+            continue
+        first = e.tokens[0] if e.tokens else None
+        if prev.is_line_keyword() and (physical[:1] in (" ", "\t") or (first is not None and first.key is not None)):
+            ctx.orphans.add(idx)
+            ctx.cut_entries.add(prev.first_line)
+    # An entry cut short by a blank line after its backslash: its tail is reported as an unknown line.
+    cut_at = {p.line for p in lic.problems if p.code == "backslash-before-blank"}
+    if cut_at:
+        for e in entries:
+            if e.last_line in cut_at:
+                ctx.cut_entries.add(e.first_line)
 
 
 # ---------------------------------------------------------------- structure / copy damage
@@ -76,125 +113,168 @@ def rule_binary_or_empty(ctx: _Ctx) -> Iterator[Finding]:
                  evidence=lic.problems[0].evidence if lic.problems else "", seed_ref=SEED_TROUBLE)
         return
     if lic.encoding != "utf-8":
-        yield _f(ctx, "license.utf16", Status.FAIL, f"The file is saved as {lic.encoding.upper()}, which lmgrd cannot read", 1,
-                 detail="Windows editors sometimes save 'Unicode' text; FlexNet expects plain ASCII.",
-                 fix="Save the file again as ANSI/UTF-8 (Notepad: File > Save As > Encoding: ANSI).")
+        yield _f(ctx, "license.utf16", Status.FAIL,
+                 f"The file is saved as {lic.encoding.upper()}, which lmgrd cannot read", 1,
+                 detail="Windows editors sometimes save 'Unicode' text; FlexNet expects plain ASCII. lmdoctor "
+                        "decoded it to check the rest.",
+                 fix="Save the file again as ANSI/UTF-8 (Notepad: File > Save As > Encoding: ANSI).",
+                 seed_ref=SEED_TROUBLE)
+    elif lic.bom:
+        yield _f(ctx, "license.bom", Status.WARN, "The file starts with a UTF-8 byte-order mark", 1,
+                 detail="Editors such as Notepad add three invisible bytes (EF BB BF) before the first keyword. "
+                        "FlexNet expects plain ASCII and may not recognise the first line.",
+                 fix="Save the file again without BOM (Notepad: Encoding 'UTF-8' instead of 'UTF-8 with BOM', "
+                     "or ANSI).", evidence="bytes EF BB BF at the start of line 1", seed_ref=SEED_TROUBLE)
     if not any(e.kind not in ("BLANK", "COMMENT") for e in lic.entries):
-        yield _f(ctx, "license.empty", Status.FAIL, "The license file has no license lines", 1 if lic.lines else None,
+        yield _f(ctx, "license.empty", Status.FAIL, "The license file has no license lines", 1,
                  detail="No SERVER, DAEMON/VENDOR, FEATURE or INCREMENT line was found.",
                  fix="Paste the whole license key you received (it starts with SERVER, DAEMON or INCREMENT).",
                  seed_ref=SEED_TROUBLE)
 
 
+def _token_text(text: str) -> Optional[str]:
+    """The 24 characters of a license token in ``text``, or None."""
+    t = text.strip().strip("\"'<>").strip()
+    if not t or len(t) > 64 or not _TOKEN_CHARS.match(t):
+        return None
+    compact = re.sub(r"[\s\-]+", "", t)
+    if len(compact) != 24 and len(t) != 24:
+        return None
+    # A token mixes digits and letters; a 24-letter word or number is something else.
+    if not (any(c.isdigit() for c in compact) and any(c.isalpha() for c in compact)):
+        return None
+    return t
+
+
 def rule_token_pasted(ctx: _Ctx) -> Iterator[Finding]:
     """A Sigasi license *token* (24 characters) pasted where a license key (file) belongs."""
-    if any(e.is_line_keyword() for e in ctx.lic.entries):
+    entries = ctx.lic.entries
+    if any(e.is_line_keyword() for e in entries):
         return
-    for e in ctx.lic.entries:
-        if e.kind == "UNKNOWN" and _TOKEN24.match(e.text.strip().replace("-", "")[:24]) and len(
-                e.text.strip().replace("-", "")) == 24:
+    for e in entries:
+        if e.kind != "UNKNOWN":
+            continue
+        tok = _token_text(e.text)
+        if tok is not None:
             yield _f(ctx, "license.token-not-key", Status.FAIL,
                      "This is a License Token, not a license key", e.first_line,
                      detail="A License Token is a 24-character string; a license key is a file of SERVER/DAEMON/"
                             "INCREMENT lines.",
                      fix="Activate the token at https://www.sigasi.com/activate-your-license-key to get the "
                          "license key, and use that file instead.",
-                     evidence=e.text.strip()[:40], seed_ref=SEED_TROUBLE)
+                     evidence=tok[:40], seed_ref=SEED_TROUBLE)
             return
 
 
+_PROBLEM_TEXT = {
+    "unterminated-quote": ("license.unterminated-quote", Status.FAIL,
+                           "A quoted value is never closed",
+                           "Usually a continuation line lost its trailing backslash or a line was cut when "
+                           "copying. Compare with the original key and restore the missing part."),
+    "backslash-before-blank": ("license.backslash-before-blank", Status.FAIL,
+                               "A continuation backslash is followed by a blank line",
+                               "Remove the blank line so the entry continues on the next line."),
+    "backslash-at-eof": ("license.backslash-at-eof", Status.WARN,
+                         "The last line ends with a backslash",
+                         "The file seems truncated: copy the rest of the key, or remove the trailing backslash."),
+    "space-after-backslash": ("license.space-after-backslash", Status.WARN,
+                              "Whitespace after a continuation backslash",
+                              "Delete the spaces after the backslash: the backslash must be the last character "
+                              "of the line, or FlexNet may not join the lines."),
+    "internal": ("license.parse-error", Status.FAIL, "lmdoctor could not parse this file",
+                 "Please report this file (redacted) to the lmdoctor maintainers."),
+}
+
+
 def rule_parse_problems(ctx: _Ctx) -> Iterator[Finding]:
-    texts = {
-        "unterminated-quote": ("license.unterminated-quote", Status.FAIL,
-                               "A quoted value is never closed",
-                               "Usually a continuation line lost its trailing backslash or a line was cut when "
-                               "copying. Compare with the original key and restore the missing part."),
-        "backslash-before-blank": ("license.backslash-before-blank", Status.FAIL,
-                                   "A continuation backslash is followed by a blank line",
-                                   "Remove the blank line so the entry continues on the next line."),
-        "backslash-at-eof": ("license.backslash-at-eof", Status.WARN,
-                             "The last line ends with a backslash",
-                             "The file seems truncated: copy the rest of the key, or remove the trailing backslash."),
-        "space-after-backslash": ("license.space-after-backslash", Status.WARN,
-                                  "Whitespace after a continuation backslash",
-                                  "Delete the spaces after the backslash: the backslash must be the last character "
-                                  "of the line, or FlexNet may not join the lines."),
-    }
+    # The closing half of a quote cut off by a lost backslash: the opening half is reported.
+    orphan_lines = {ctx.lic.entries[i].first_line for i in ctx.orphans}
     for p in ctx.lic.problems:
-        if p.code not in texts:
+        if p.code not in _PROBLEM_TEXT:
             continue
-        id, st, title, fix = texts[p.code]
+        if p.code == "unterminated-quote" and p.line in orphan_lines:
+            continue
+        id, st, title, fix = _PROBLEM_TEXT[p.code]
         yield _f(ctx, id, st, title, p.line, detail=p.message, fix=fix,
                  evidence=p.evidence or ctx.lic.line_text(p.line).strip()[:120], seed_ref=SEED_TROUBLE)
 
 
-def _prev_significant(entries: List[Entry], idx: int) -> Optional[Entry]:
-    for k in range(idx - 1, -1, -1):
-        if entries[k].kind != "BLANK":
-            return entries[k]
-    return None
+def _has_backslash_token(e: Entry) -> bool:
+    return any(t.raw == "\\" for t in e.tokens)
 
 
 def rule_unknown_lines(ctx: _Ctx) -> Iterator[Finding]:
     entries = ctx.lic.entries
+    lic = ctx.lic
     for idx, e in enumerate(entries):
         if e.kind != "UNKNOWN":
             continue
-        physical = ctx.lic.line_text(e.first_line)
+        physical = lic.line_text(e.first_line)
         if physical.lstrip().startswith(">"):
             continue  # reported by the mail-quote rule
-        prev = entries[idx - 1] if idx > 0 else None
-        first = e.tokens[0] if e.tokens else None
-        looks_continuation = physical[:1] in (" ", "\t") or (first is not None and first.key is not None)
-        if prev is not None and prev.is_line_keyword() and looks_continuation:
+        if idx in ctx.orphans:
+            prev = entries[idx - 1]
+            if _has_backslash_token(prev):
+                # "... \  # comment": the backslash is there but is not the last character.
+                fix = (f"Remove the text after the backslash at the end of line {prev.last_line}, so the "
+                       "backslash is the last character.")
+                why = f"Line {prev.last_line} has text after its backslash"
+            else:
+                fix = f"Add a backslash at the end of line {prev.last_line} (or join the two lines)."
+                why = f"Line {prev.last_line} does not end with '\\'"
             yield _f(ctx, "license.missing-backslash", Status.FAIL,
                      "A continuation line without the backslash before it", e.first_line,
-                     detail=f"Line {prev.last_line} does not end with '\\', so this line is read as a new, "
-                            "unknown entry instead of the rest of the line above.",
-                     fix=f"Add a backslash at the end of line {prev.last_line} (or join the two lines).",
-                     evidence=physical.strip()[:120], seed_ref=SEED_TROUBLE)
+                     detail=f"{why}, so this line is read as a new, unknown entry instead of the rest of the "
+                            "line above.",
+                     fix=fix, evidence=physical.strip()[:120], seed_ref=SEED_TROUBLE)
         else:
             yield _f(ctx, "license.unknown-line", Status.FAIL, "A line FlexNet does not understand", e.first_line,
                      detail="License lines start with SERVER, VENDOR/DAEMON, USE_SERVER, FEATURE, INCREMENT, "
                             "UPGRADE or PACKAGE; comments start with '#'.",
-                     fix="Remove the line, or restore it from the original key if it was damaged when copying.",
+                     fix="Remove the line, or restore it from the original key if it was damaged when copying "
+                         "(a blank line inside a continued entry also cuts it here).",
                      evidence=physical.strip()[:120], seed_ref=SEED_TROUBLE)
 
 
 def rule_mail_quotes(ctx: _Ctx) -> Iterator[Finding]:
     start = None
-    count = 0
+    total = 0
     for ln in ctx.lic.lines:
-        if ln.text.lstrip(" ").startswith(">"):
+        text = ln.text
+        if text[:1] == ">" or (text[:1] in (" ", "\t") and text.lstrip(" \t")[:1] == ">"):
             if start is None:
                 start = ln.number
-            count += 1
-        elif start is not None:
-            break
+            total += 1
     if start is not None:
-        total = sum(1 for ln in ctx.lic.lines if ln.text.lstrip(" ").startswith(">"))
         yield _f(ctx, "license.mail-quote", Status.FAIL, "Lines start with '>' from a quoted e-mail", start,
                  detail=f"{total} line(s) carry a mail-quote prefix, so FlexNet cannot read them.",
                  fix="Copy the key from the original e-mail or attachment, or remove the leading '> ' from "
                      "every line.", evidence=ctx.lic.line_text(start)[:120], seed_ref=SEED_TROUBLE)
 
 
+def _char_name(c: str) -> str:
+    if "\udc80" <= c <= "\udcff":
+        return "byte 0x%02X" % (ord(c) - 0xDC00)
+    return "U+%04X" % ord(c)
+
+
 def rule_copy_damage_chars(ctx: _Ctx) -> Iterator[Finding]:
-    for e in ctx.lic.entries:
+    lic = ctx.lic
+    for e in lic.entries:
         if e.kind in ("BLANK", "COMMENT"):
             continue
-        for n in range(e.first_line, e.last_line + 1):
-            text = ctx.lic.line_text(n)
-            typo = [c for c in text if c in TYPO_QUOTES]
-            if typo:
+        for n in (range(e.first_line, e.last_line + 1) if not e.text.isascii() else ()):
+            text = lic.line_text(n)
+            if text.isascii():
+                continue
+            if _TYPO_RE.search(text):
                 yield _f(ctx, "license.typographic-quotes", Status.FAIL, "Typographic (curly) quotes", n,
                          detail="A word processor or mail client replaced straight quotes with “ ” or ‘ ’.",
                          fix='Replace them with straight double quotes ("), or copy the key again from the '
                              'original plain-text file.', evidence=text.strip()[:120], seed_ref=SEED_TROUBLE)
-            other = [c for c in text if ord(c) > 126 and c not in TYPO_QUOTES]
+            other = _NON_ASCII.findall(text)
             if other:
-                shown = ", ".join(sorted({"U+%04X" % ord(c) if not ("\udc80" <= c <= "\udcff")
-                                          else "byte 0x%02X" % (ord(c) - 0xDC00) for c in other}))
+                shown = ", ".join(sorted({_char_name(c) for c in other})[:8])
                 yield _f(ctx, "license.non-ascii", Status.WARN, "Non-ASCII characters in a license line", n,
                          detail=f"Characters {shown} are not part of any license key (non-breaking spaces and "
                                 "soft hyphens come from mail clients and web pages).",
@@ -205,9 +285,9 @@ def rule_copy_damage_chars(ctx: _Ctx) -> Iterator[Finding]:
                      f"A license line is {len(e.text)} characters long (FlexNet's limit is {MAX_LOGICAL_LINE})",
                      e.first_line,
                      fix="Split the line with backslash continuations, or check that separate lines were not "
-                         "joined when copying.", evidence=e.text[:80] + "...")
-        if e.is_line_keyword():
-            toks = e.tokens
+                         "joined when copying.", evidence=e.text[:80] + "...", seed_ref=SEED_TROUBLE)
+        toks = e.tokens
+        if e.is_line_keyword() and "\\" in e.text:
             for k, t in enumerate(toks):
                 if t.raw == "\\" and k != len(toks) - 1:
                     yield _f(ctx, "license.text-after-backslash", Status.FAIL,
@@ -215,56 +295,98 @@ def rule_copy_damage_chars(ctx: _Ctx) -> Iterator[Finding]:
                              detail="The backslash only continues a line when it is the last character; here more "
                                     "text follows it, so the entry ends on this line.",
                              fix="Remove everything after the backslash on this line.",
-                             evidence=ctx.lic.line_text(t.line).strip()[:120], seed_ref=SEED_TROUBLE)
-                elif not t.quoted and t.key is None and t.raw.startswith("#") and k > 0:
+                             evidence=lic.line_text(t.line).strip()[:120], seed_ref=SEED_TROUBLE)
+                    break
+        if e.is_line_keyword() and len(e.starts) > 1:
+            # A line keyword at the start of a continuation line means two license lines were
+            # joined by a backslash that should not be there.
+            by_offset = None
+            for start in e.starts[1:]:
+                words = e.text[start:start + 12].split(None, 1)
+                if not words or words[0].upper() not in LINE_KEYWORDS:
+                    continue
+                if by_offset is None:
+                    by_offset = {t.offset: t for t in toks}
+                t = by_offset.get(start)
+                if t is None or t.key is not None or t.quoted:
+                    continue
+                yield _f(ctx, "license.joined-lines", Status.FAIL,
+                         f"A backslash joins a {t.value.upper()} line to the line above", t.line,
+                         detail="The line above ends with '\\' (a Windows path ending in a backslash does "
+                                "this), so two license lines were read as one.",
+                         fix=f"Remove the trailing backslash at the end of line {t.line - 1}.",
+                         evidence=lic.line_text(t.line - 1).strip()[-80:], seed_ref=SEED_TROUBLE)
+        if "#" in e.text and (e.kind != "UNKNOWN" or not lic.line_text(e.first_line).lstrip().startswith(">")):
+            for k, t in enumerate(toks):
+                if k > 0 and not t.quoted and t.key is None and t.raw.startswith("#"):
                     yield _f(ctx, "license.inline-comment", Status.FAIL, "A '#' comment after license data",
                              t.line,
                              detail="FlexNet accepts '#' comments only at the start of a line.",
                              fix="Move the comment to a line of its own starting with '#'.",
-                             evidence=ctx.lic.line_text(t.line).strip()[:120], seed_ref=SEED_TROUBLE)
+                             evidence=lic.line_text(t.line).strip()[:120], seed_ref=SEED_TROUBLE)
                     break
-            later = [t for t in toks[1:] if t.key is None and not t.quoted and t.value.upper() in LINE_KEYWORDS
-                     and t.line != e.first_line and t is _first_on_line(toks, t.line)]
-            for t in later:
-                yield _f(ctx, "license.joined-lines", Status.FAIL,
-                         f"A backslash joins a {t.value.upper()} line to the line above", t.line,
-                         detail="The line above ends with '\\' (a Windows path ending in a backslash does this), "
-                                "so two license lines were read as one.",
-                         fix=f"Remove the trailing backslash at the end of line {t.line - 1}.",
-                         evidence=ctx.lic.line_text(t.line - 1).strip()[-80:])
-
-
-def _first_on_line(tokens, line: int):
-    for t in tokens:
-        if t.line == line:
-            return t
-    return None
 
 
 def rule_signatures(ctx: _Ctx) -> Iterator[Finding]:
+    # vendor -> group count -> lines of the SIGN= values with that count
     counts: Dict[str, Dict[int, List[int]]] = {}
     for f in ctx.lic.features:
+        e = f.entry
         for key in ("SIGN", "SIGN2"):
-            tok = f.entry.get_token(key)
+            tok = e.get_token(key)
             if tok is None or tok.unterminated:
                 continue
-            groups = tok.value.split()
-            if not groups:
-                continue
-            if len(groups) == 1:
-                bad = [] if _HEX.match(groups[0]) else groups
-            else:
-                bad = [g for g in groups if not _HEX4.match(g)]
-                counts.setdefault(f.vendor.lower(), {}).setdefault(len(groups), []).append(tok.line)
-            if bad:
-                yield _f(ctx, "license.sign-damaged", Status.FAIL, f"{key}= value is damaged", tok.line,
-                         detail=f"Signature groups must be 4 hexadecimal digits; these are not: {' '.join(bad[:6])}",
+            value = tok.value.strip()
+            if not value:
+                yield _f(ctx, "license.sign-damaged", Status.FAIL, f"{key}= value is empty", tok.line,
                          fix="Copy the license key again from the original file: a signature cannot be repaired "
                              "by hand.", evidence=tok.raw[:120], seed_ref=SEED_TROUBLE)
-    for vendor, by_len in counts.items():
+                continue
+            if " " not in value and "\t" not in value:
+                if not _HEX.match(value):
+                    yield _f(ctx, "license.sign-damaged", Status.FAIL, f"{key}= value is damaged", tok.line,
+                             detail="A signature is hexadecimal; this one has other characters.",
+                             fix="Copy the license key again from the original file: a signature cannot be "
+                                 "repaired by hand.", evidence=tok.raw[:120], seed_ref=SEED_TROUBLE)
+                continue
+            if not _SIGN_OK.match(value):
+                # Find the first bad group and the physical line it sits on.
+                bad: List[str] = []
+                line = tok.line
+                value_off = tok.offset + len(tok.key or "") + 1 + (1 if tok.quoted else 0)
+                for m in re.finditer(r"\S+", tok.value):
+                    if not _HEX4.match(m.group()):
+                        if not bad:
+                            line = e.line_at(value_off + m.start())
+                        bad.append(m.group())
+                yield _f(ctx, "license.sign-damaged", Status.FAIL, f"{key}= value is damaged", line,
+                         detail="Signature groups must be 4 hexadecimal digits; these are not: "
+                                f"{' '.join(bad[:6])}",
+                         fix="Copy the license key again from the original file: a signature cannot be repaired "
+                             "by hand (look for O instead of 0, l instead of 1, or a lost character).",
+                         evidence=ctx.lic.line_text(line).strip()[:120], seed_ref=SEED_TROUBLE)
+            n = len(value.split())
+            counts.setdefault(f"{f.vendor.lower()}/{key}", {}).setdefault(n, []).append(tok.line)
+    for vkey, by_len in counts.items():
         if len(by_len) < 2:
             continue
-        usual = max(by_len, key=lambda n: len(by_len[n]))
+        vendor = vkey.split("/", 1)[0]
+        ranked = sorted(by_len, key=lambda n: -len(by_len[n]))
+        usual = ranked[0]
+        if len(by_len[ranked[0]]) == len(by_len[ranked[1]]):
+            # No majority: say they differ, at the first signature that differs from the first one.
+            first_line = min(ln for lines in by_len.values() for ln in lines)
+            first_n = next(n for n, lines in by_len.items() if first_line in lines)
+            other = min(ln for n, lines in by_len.items() if n != first_n for ln in lines)
+            other_n = next(n for n, lines in by_len.items() if other in lines)
+            yield _f(ctx, "license.sign-length", Status.WARN,
+                     f"{vendor} signatures differ in length: {first_n} groups on line {first_line}, "
+                     f"{other_n} here", other,
+                     detail="Signatures of one vendor in one file normally have the same length; a missing or "
+                            "extra group usually means a line was lost or duplicated when copying.",
+                     fix="Compare both entries with the original key and copy them again.",
+                     evidence=ctx.lic.line_text(other).strip()[:120], seed_ref=SEED_TROUBLE)
+            continue
         for n, lines in by_len.items():
             if n == usual:
                 continue
@@ -331,12 +453,18 @@ def rule_servers(ctx: _Ctx) -> Iterator[Finding]:
     elif len(servers) > 3:
         yield _f(ctx, "license.too-many-servers", Status.FAIL, f"{len(servers)} SERVER lines", servers[3].line,
                  fix="Use one SERVER line, or exactly three for a redundant triad.")
-    ports = {s.port for s in servers if s.port is not None}
-    if len(ports) > 1:
-        yield _f(ctx, "license.server-port-conflict", Status.FAIL, "SERVER lines use different ports",
-                 servers[0].line, detail="lmgrd stops with 'license files have conflicting port numbers'.",
-                 fix="Use the same port on every SERVER line.",
-                 evidence=[lic.line_text(s.line).strip() for s in servers])
+    ported = [s for s in servers if s.port is not None]
+    if len({s.port for s in ported}) > 1:
+        usual = max({s.port for s in ported}, key=lambda p: (sum(1 for s in ported if s.port == p), -ported.index(
+            next(s for s in ported if s.port == p))))
+        odd = next(s for s in ported if s.port != usual)
+        yield _f(ctx, "license.server-port-conflict", Status.FAIL,
+                 f"SERVER lines use different ports ({odd.port} here, {usual} on the others)", odd.line,
+                 detail="lmgrd stops with 'license files have conflicting port numbers'; every node of a triad "
+                        "needs the same SERVER lines.",
+                 fix=f"Use the same port on every SERVER line: change {odd.port} to {usual} on this line (the port "
+                     "can be changed without breaking the signature).",
+                 evidence=[lic.line_text(s.line).strip() for s in servers], seed_ref=SEED_CUSTOM)
     if len(servers) == 3 and ctx.on_server and ident is not None:
         if not any(ident.is_this_host(s.host) for s in servers):
             yield _f(ctx, "license.host-not-this-machine", Status.FAIL,
@@ -458,37 +586,53 @@ def rule_vendors(ctx: _Ctx) -> Iterator[Finding]:
         if not path:
             continue
         path_tok = v.entry.positional[1] if len(v.entry.positional) > 1 else None
-        if " " in path or (path_tok is not None and path_tok.quoted):
+        quoted_spaces = path_tok is not None and path_tok.quoted and " " in path
+        # Unquoted "C:\Program Files\Sigasi\sigasi.exe" splits into "C:\Program" + "Files\...":
+        # a second word that is not itself a path is the rest of the daemon path.
+        extra = [w for w in v.extra if w.upper() not in LINE_KEYWORDS]  # joined lines: reported elsewhere
+        split_path = bool(extra) or (
+            v.options is not None and not v.entry.get("OPTIONS") and not _looks_like_path(v.options)
+            and v.options.upper() not in LINE_KEYWORDS)
+        if quoted_spaces or split_path:
             yield _f(ctx, "license.daemon-path-spaces", Status.FAIL, "Spaces in the vendor daemon path", v.line,
                      detail="The manual: you can not have spaces in the daemon path.",
-                     fix="Move the daemon to a folder without spaces (e.g. C:\\Sigasi\\license or "
-                         "/opt/flexnet-sigasi) and update this line.", evidence=line, seed_ref=SEED_FLOAT)
+                     fix="Move the daemon to a folder without spaces (e.g. C:\\Sigasi\\license\\sigasi.exe or "
+                         "/opt/flexnet-sigasi/sigasi) and update this line, or leave the path out so lmgrd looks "
+                         "for the daemon next to itself.", evidence=line, seed_ref=SEED_FLOAT)
+            if split_path and not quoted_spaces:
+                path = " ".join([path] + ([v.options] if v.options and not v.entry.get("OPTIONS") else []) + extra)
         if _WIN_PATH.match(path) or "\\" in path:
             parts = [p for p in re.split(r"[\\/]+", path) if p]
             exe = parts[-1] if parts else ""
             stem = exe.lower()[:-4] if exe.lower().endswith(".exe") else exe.lower()
             parent = parts[-2].lower() if len(parts) >= 2 else ""
-            if stem and parent == stem:
+            in_sigasi_root = len(parts) == 3 and _WIN_PATH.match(path) is not None and parent == "sigasi"
+            if stem and parent == stem and not in_sigasi_root:
                 yield _f(ctx, "license.daemon-dir-named-like-daemon", Status.WARN,
                          f"The daemon sits in a folder named '{parts[-2]}', like the daemon itself", v.line,
                          detail=r"Users report that c:\flexlm\sigasi\sigasi.exe fails while "
                                 r"c:\flexlm\vhdl_editor\sigasi.exe works.",
-                         fix="Rename the folder (e.g. to vhdl_editor) and update this path.", evidence=line,
-                         seed_ref=SEED_FLOAT)
-            if any(p.lower() == "flexlm" for p in parts[1:2]):
+                         fix=f"Rename the folder '{parts[-2]}' (e.g. to vhdl_editor or license) and update this "
+                             "path.", evidence=line, seed_ref=SEED_FLOAT)
+            if len(parts) >= 2 and parts[1].lower() == "flexlm":
                 yield _f(ctx, "license.flexlm-folder", Status.WARN,
                          r"The license software is under a folder named FlexLM", v.line,
                          detail='A folder C:\\FlexLM\\ is linked to "Exiting due to signal 32" (Exited because '
                                 'another server was running).',
                          fix=r"Rename the folder, e.g. C:\FlexLM to C:\LMFlex, and update the path in lmtools "
                              "Config Services too.", evidence=line, seed_ref=SEED_TYPICAL)
-            if v.name.lower() == "sigasi" and not (len(parts) >= 2 and parts[1].lower() == "sigasi"):
+            if v.name.lower() == "sigasi" and not (len(parts) >= 3 and parts[1].lower() == "sigasi"):
                 yield _f(ctx, "license.daemon-not-in-c-sigasi", Status.INFO,
                          r"The Sigasi daemon is not in C:\Sigasi", v.line,
-                         detail=r"Some users report an arbitrary absolute daemon path on Windows only works when "
-                                r"the daemon is in the C:\Sigasi folder.",
-                         fix=r"If the daemon does not start, move it to C:\Sigasi and point this line there.",
+                         detail=r"Some users report an arbitrary absolute daemon path on Windows (e.g. "
+                                r"C:\sigasi.exe) only works when the daemon is in the C:\Sigasi folder.",
+                         fix=r"If the daemon does not start, move it to C:\Sigasi\license\sigasi.exe and point "
+                             r"this line there, or leave the path out so lmgrd uses the daemon next to lmgrd.exe.",
                          evidence=line, seed_ref=SEED_FLOAT)
+
+
+def _looks_like_path(text: str) -> bool:
+    return bool(re.match(r"^(?:[A-Za-z]:[\\/]|[/\\.~$%])", text)) or text.lower().endswith((".opt", ".txt"))
 
 
 # ---------------------------------------------------------------- features
@@ -532,12 +676,15 @@ def rule_features(ctx: _Ctx) -> Iterator[Finding]:
                          evidence=line[:120], seed_ref=SEED_TROUBLE)
         start = f.start
         if start is not None:
+            start_line = f.entry.get_token("START").line  # type: ignore[union-attr]
             if not start.valid:
                 yield _f(ctx, "license.bad-date", Status.FAIL, f"START date '{start.text}' of {f.name} is not a date",
-                         f.line, fix="Copy the line again from the original key.", evidence=line[:120])
+                         start_line, detail="FlexNet dates read d-mmm-yyyy, e.g. 21-Oct-2012.",
+                         fix="Copy the line again from the original key (the date is signed).",
+                         evidence=lic.line_text(start_line).strip()[:120])
             elif start.date is not None and start.date > ctx.today:
                 yield _f(ctx, "license.start-in-future", Status.FAIL,
-                         f"{f.name} only starts on {start.text}", f.line,
+                         f"{f.name} only starts on {start.text}", start_line,
                          detail="Before its START date FlexNet reports -31 (feature start date is in the future). "
                                 "Check the system clock too.",
                          fix=f"Wait until {start.text}, correct the machine's clock, or ask for a key that starts "
@@ -552,7 +699,8 @@ def rule_features(ctx: _Ctx) -> Iterator[Finding]:
                      fix=f"Request a Sigasi {pv} key (and update the Sigasi daemon: an old daemon gives "
                          "'Internal Flexlm Error').", evidence=line[:120], seed_ref=SEED_TYPICAL)
         # signing
-        if f.sign is None and f.entry.get("SIGN2") is None and f.entry.get("AUTH") is None:
+        if f.sign is None and f.entry.get("SIGN2") is None and f.entry.get("AUTH") is None \
+                and f.line not in ctx.cut_entries:  # its SIGN= is on the cut-off line: reported there
             pos = [t for t in f.entry.tokens[1:] if t.key is None]
             legacy = len(pos) >= 6 and _HEX.match(pos[5].value or "x") and 12 <= len(pos[5].value) <= 20
             if not legacy:
@@ -561,6 +709,13 @@ def rule_features(ctx: _Ctx) -> Iterator[Finding]:
                          fix="Copy the complete line, including SIGN=\"...\", from the original key.",
                          evidence=line[:120])
         # served or not
+        if f.uncounted and not f.hostid and f.line not in ctx.cut_entries:
+            yield _f(ctx, "license.uncounted-no-hostid", Status.FAIL,
+                     f"{f.name} is uncounted but has no HOSTID=", f.line,
+                     detail="An uncounted (node-locked) feature must say which machine it is locked to; FlexNet "
+                            "rejects it without HOSTID= (Sigasi's node-locked keys carry HOSTID=ANY).",
+                     fix="Copy the complete entry again from the original key: the HOSTID= part is missing.",
+                     evidence=line[:120], seed_ref=SEED_TROUBLE)
         if f.uncounted and served:
             yield _f(ctx, "license.uncounted-on-server", Status.WARN,
                      f"{f.name} is a node-locked (uncounted) key in a server license file", f.line,
@@ -604,6 +759,12 @@ def _guess_role(lic: LicenseFile, opt: LintOptions) -> "tuple[Optional[bool], bo
 
 
 def lint_license(lic: LicenseFile, options: Optional[LintOptions] = None) -> List[Finding]:
+    """All findings for ``lic``, each with its line and fix. Never raises on odd input."""
+    with gc_paused():
+        return _lint(lic, options)
+
+
+def _lint(lic: LicenseFile, options: Optional[LintOptions]) -> List[Finding]:
     opt = options or LintOptions()
     on_server, guessed = _guess_role(lic, opt)
     ctx = _Ctx(lic=lic, opt=opt, today=opt.today or _dt.date.today(), on_server=on_server, role_guessed=guessed,
@@ -629,6 +790,7 @@ def lint_license(lic: LicenseFile, options: Optional[LintOptions] = None) -> Lis
     if any(f.id == "license.token-not-key" for f in out):
         return out
     ctx.counted = [f for f in lic.features if not f.uncounted and f.count is not None]
+    _find_orphans(ctx)
     for rule in RULES:
         for f in rule(ctx):
             emit(f)

@@ -7,6 +7,7 @@ they do not touch stays byte-identical.
 """
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, field
 from typing import Dict, Iterator, List, Optional
 
@@ -20,6 +21,8 @@ FEATURE_KINDS = ("FEATURE", "INCREMENT", "UPGRADE")
 
 @dataclass
 class PhysLine:
+    # __slots__ by hand (dataclass(slots=) needs 3.10): a 50 MB file has millions of these.
+    __slots__ = ("number", "text", "eol")
     number: int  # 1-based
     text: str  # without its line ending
     eol: str  # "\n", "\r\n", "\r" or "" (last line without newline)
@@ -27,6 +30,7 @@ class PhysLine:
 
 @dataclass
 class Token:
+    __slots__ = ("raw", "key", "value", "quoted", "unterminated", "line", "offset")
     raw: str  # as written in the joined logical text
     key: Optional[str]  # for key=value tokens, the key as written
     value: str  # unquoted value (or the bare word)
@@ -55,6 +59,16 @@ class Entry:
     last_line: int
     text: str  # logical text, continuations joined with one space
     tokens: List[Token] = field(default_factory=list)
+    # Where each physical line's segment starts in ``text`` (parallel lists), for line_at().
+    starts: List[int] = field(default_factory=list, repr=False, compare=False)
+    numbers: List[int] = field(default_factory=list, repr=False, compare=False)
+    _keys: Optional[Dict[str, Token]] = field(default=None, repr=False, compare=False)
+
+    def line_at(self, offset: int) -> int:
+        """The physical line holding character ``offset`` of the logical text."""
+        if len(self.numbers) <= 1:
+            return self.first_line
+        return self.numbers[max(0, bisect.bisect_right(self.starts, offset) - 1)]
 
     @property
     def keyword(self) -> str:
@@ -69,11 +83,15 @@ class Entry:
         return [t for t in self.tokens[1:] if t.key is not None]
 
     def get_token(self, key: str) -> Optional[Token]:
-        k = key.upper()
-        for t in self.tokens[1:]:
-            if t.key is not None and t.key.upper() == k:
-                return t
-        return None
+        """The first KEY=value token, key matched in any case."""
+        keys = self._keys
+        if keys is None:
+            keys = {}
+            for t in self.tokens[1:]:
+                if t.key is not None:
+                    keys.setdefault(t.key.upper(), t)
+            self._keys = keys
+        return keys.get(key.upper())
 
     def get(self, key: str) -> Optional[str]:
         t = self.get_token(key)
@@ -129,6 +147,9 @@ class VendorLine:
     path: Optional[str]
     options: Optional[str]
     port_text: Optional[str]
+    # Positional words after path and options: FlexNet has no place for them. Usually an
+    # unquoted daemon path with a space in it ("C:\Program Files\...") split in two.
+    extra: List[str] = field(default_factory=list)
 
     @property
     def port(self) -> Optional[int]:
@@ -153,9 +174,14 @@ class VendorLine:
             path = rest[0]
         if len(rest) > 1:
             options = rest[1]
-        options = e.get("OPTIONS") or options
+        kw_options = e.get("OPTIONS")
+        if kw_options:
+            options = kw_options
+            extra = rest[1:]
+        else:
+            extra = rest[2:]
         port = e.get("PORT") or port
-        return cls(e, name, path, options, port)
+        return cls(e, name, path, options, port, extra)
 
 
 @dataclass
@@ -209,9 +235,12 @@ class FeatureLine:
             if t.key is not None:
                 break
             pos.append(t.value)
+        if e.kind == "UPGRADE" and len(pos) > 2:
+            # UPGRADE name vendor from_version to_version exp_date count: keep to_version.
+            del pos[2]
         pos += [""] * (5 - len(pos))
         name, vendor, version, exp, count = pos[:5]
-        return cls(e, name, vendor, version, parse_date(exp) if exp else parse_date(""), count)
+        return cls(e, name, vendor, version, parse_date(exp), count)
 
 
 @dataclass
@@ -235,17 +264,40 @@ class LicenseFile:
             if e.kind in kinds:
                 yield e
 
+    def _views(self) -> "tuple[List[ServerLine], List[VendorLine], List[FeatureLine]]":
+        # Built once and reused: lint asks for these many times and a 20,000-feature file
+        # must not be re-parsed each time. Keyed on the entry objects, so replacing or adding
+        # an entry rebuilds them (the cached views hold the entries, so ids stay unique).
+        key = tuple(map(id, self.entries))
+        cached = self.__dict__.get("_views_cache")
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        servers: List[ServerLine] = []
+        vendors: List[VendorLine] = []
+        features: List[FeatureLine] = []
+        for e in self.entries:
+            k = e.kind
+            if k == "SERVER":
+                servers.append(ServerLine.of(e))
+            elif k in ("VENDOR", "DAEMON"):
+                vendors.append(VendorLine.of(e))
+            elif k in FEATURE_KINDS:
+                features.append(FeatureLine.of(e))
+        views = (servers, vendors, features)
+        self.__dict__["_views_cache"] = (key, views)
+        return views
+
     @property
     def servers(self) -> List[ServerLine]:
-        return [ServerLine.of(e) for e in self.iter_kind("SERVER")]
+        return list(self._views()[0])
 
     @property
     def vendors(self) -> List[VendorLine]:
-        return [VendorLine.of(e) for e in self.iter_kind("VENDOR", "DAEMON")]
+        return list(self._views()[1])
 
     @property
     def features(self) -> List[FeatureLine]:
-        return [FeatureLine.of(e) for e in self.iter_kind(*FEATURE_KINDS)]
+        return list(self._views()[2])
 
     @property
     def has_use_server(self) -> bool:
