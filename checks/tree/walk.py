@@ -73,6 +73,7 @@ class Walk:
         self.current: Node = tree.nodes[self.symptom.start]
         self.pending_note: List[str] = []  # why the probe at the current node could not answer
         self._probed: Dict[str, ProbeResult] = {}
+        self._held: Optional[str] = None
         for step_id in self.answers:
             if step_id not in tree.nodes:
                 raise WalkError(f"--answer names unknown step {step_id!r}")
@@ -117,6 +118,23 @@ class Walk:
         self.pending_note = []
         return self.current
 
+    def back_to_question(self) -> Node:
+        """Undo steps up to and including the last one a person (or --answer) answered.
+
+        Probe steps in between are undone too; otherwise walking forward again would
+        re-apply them and ``back`` would never get anywhere.
+        """
+        while self.steps:
+            last = self.steps.pop()
+            self.current = last.node
+            if last.by != BY_PROBE:
+                self.answers.pop(last.node.id, None)
+                self._probed.pop(last.node.id, None)
+                self._held = last.node.id
+                break
+        self.pending_note = []
+        return self.current
+
     def probe_current(self) -> Optional[ProbeResult]:
         node = self.current
         if node.kind != PROBE or not node.probe:
@@ -132,6 +150,8 @@ class Walk:
             guard -= 1
             node = self.current
             self.pending_note = []
+            if node.id == self._held:
+                break  # the person went back to this step to answer it again
             if node.id in self.answers:
                 choice = node.resolve_choice(self.answers[node.id])
                 assert choice is not None  # checked in __init__
@@ -152,6 +172,7 @@ class Walk:
     def _take(self, node: Node, choice: Choice, by: str, evidence: Optional[List[str]] = None,
               note: Optional[List[str]] = None, source: str = "") -> None:
         self.steps.append(Step(node, choice, by, list(evidence or []), list(note or []), source))
+        self._held = None
         self.current = self.tree.nodes[choice.next]
 
     # -------------------------------------------------------------- output
