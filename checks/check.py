@@ -148,26 +148,45 @@ def lint_findings(lic: LicenseFile, choice: LicenseChoice, ctx: ProbeContext,
                         detail=str(exc)[:500], fix="This is a bug in lmdoctor; please report it.")]
 
 
-def lmutil_findings(ctx: ProbeContext, choice: LicenseChoice, cancel: CancelToken) -> List[Finding]:
-    """Ask lmutil (when it is installed) about the servers we know; empty when the runner is absent."""
+def lmutil_findings(ctx: ProbeContext, choice: LicenseChoice, cancel: CancelToken,
+                    on_finding: FindingSink = discard) -> List[Finding]:
+    """``lmutil lmstat -a`` against every server that answered, all at once; nothing when lmutil is absent."""
+    specs = list(ctx.open_servers)
+    if not specs:
+        return []  # nothing answered: nothing to ask (and no need to load the lmstat parser)
     try:
-        from .flexnet import lmutil as _lmutil  # noqa: F401
+        from .flexnet.lmutil import find_lmutil, run_lmstat
     except ImportError:
-        return []
-    run = getattr(_lmutil, "check_servers", None)
-    if run is None:
-        return []
-    from .probes.reachability import _targets
+        return []  # the lmutil runner has not landed in this checkout
+    loc = find_lmutil(license_path=choice.path)
+    if loc is None:
+        f = Finding("check.lmutil-absent", Status.INFO, "lmutil not found: lmstat was not run",
+                    detail="lmdoctor looked next to the license file, next to a running lmgrd and on PATH.",
+                    fix="Put lmutil (from the same FlexNet zip as the daemons) on PATH to let 'check' ask the "
+                        "servers what they serve, or run 'lmutil lmdiag -c \"<port>@<server>\" -n' yourself.",
+                    seed_ref="Troubleshooting > Floating licenses")
+        on_finding(f)
+        return [f]
+    results: Dict[str, List[Finding]] = {}
+    timeout = max(5.0, ctx.timeout * 3)
 
-    targets, _ = _targets(ctx)
-    servers = [t.label for t in targets if t.role == "lmgrd" and t.port is not None]
-    if not servers and not choice.path:
-        return []
-    try:
-        return list(run(servers=servers, license_path=choice.path, timeout=ctx.timeout, cancel=cancel))
-    except Exception as exc:
-        return [Finding("check.lmutil-error", Status.SKIP, f"Running lmutil failed: {type(exc).__name__}",
-                        detail=str(exc)[:500])]
+    def one(spec: str) -> None:
+        try:
+            results[spec] = list(run_lmstat(spec, loc.path, timeout=timeout, cancel=cancel,
+                                            on_finding=on_finding).findings)
+        except Exception as exc:
+            results[spec] = [Finding("check.lmutil-error", Status.SKIP, f"Running lmutil failed: "
+                                     f"{type(exc).__name__}", detail=str(exc)[:500])]
+            on_finding(results[spec][0])
+
+    import threading
+
+    threads = [threading.Thread(target=one, args=(s,), daemon=True) for s in specs]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return [f for s in specs for f in results.get(s, [])]
 
 
 def run_check(opts: CheckOptions, cancel: CancelToken = NEVER_CANCELLED, on_finding: FindingSink = discard,
@@ -197,8 +216,7 @@ def run_check(opts: CheckOptions, cancel: CancelToken = NEVER_CANCELLED, on_find
         for f in lint_findings(choice.license, choice, ctx, opts.today):
             put(f if f.file else f.with_(file=choice.path))
     if opts.use_lmutil:
-        for f in lmutil_findings(ctx, choice, cancel):
-            put(f)
+        report.extend(lmutil_findings(ctx, choice, cancel, on_finding))
     report.meta.update(_meta(choice, ctx, time.monotonic() - started))
     return report
 

@@ -54,6 +54,8 @@ class ProbeContext:
     is_windows: bool = sys.platform.startswith("win")
     scan: Optional[object] = None  # a processes.ProcessScan; read lazily when None
     identity: Optional[HostIdentity] = None  # read lazily (with a bounded FQDN lookup) when None
+    # Filled by the reachability probe: lmgrd endpoints (port@host, triads whole) that answered.
+    open_servers: List[str] = field(default_factory=list)
     # Separate locks: a slow FQDN lookup must not hold up the process snapshot.
     _scan_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _id_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)

@@ -124,10 +124,12 @@ def connect_once(family: int, sockaddr: tuple, timeout: float,
 
 
 def probe_endpoints(endpoints: Sequence[Tuple[str, int]], timeout: float, cancel: CancelToken = NEVER_CANCELLED,
-                    factory: Optional[SocketFactory] = None) -> Dict[Tuple[str, int], List[Attempt]]:
+                    factory: Optional[SocketFactory] = None,
+                    resolver: Optional[Callable[[str, int], List[Tuple[int, tuple]]]] = None,
+                    ) -> Dict[Tuple[str, int], List[Attempt]]:
     """Resolve and connect every (host, port) concurrently. Returns attempts per endpoint in resolver order."""
     hosts = list(dict.fromkeys(h for h, _ in endpoints))
-    lookups = {h: _run_daemon(resolve, h, 0) for h in hosts}
+    lookups = {h: _run_daemon(resolver or resolve, h, 0) for h in hosts}
     _wait_all([ev for ev, _ in lookups.values()], time.monotonic() + timeout, cancel)
     resolved: Dict[str, object] = {}
     for h, (ev, box) in lookups.items():
@@ -237,7 +239,8 @@ _FAIL_TEXT = {
 
 
 def probe_reachability(ctx: ProbeContext, cancel: CancelToken = NEVER_CANCELLED,
-                       on_finding: FindingSink = discard, factory: Optional[SocketFactory] = None) -> List[Finding]:
+                       on_finding: FindingSink = discard, factory: Optional[SocketFactory] = None,
+                       resolver: Optional[Callable[[str, int], List[Tuple[int, tuple]]]] = None) -> List[Finding]:
     out: List[Finding] = []
 
     def emit(f: Finding) -> None:
@@ -256,7 +259,7 @@ def probe_reachability(ctx: ProbeContext, cancel: CancelToken = NEVER_CANCELLED,
     for t in targets:
         for p in ([t.port] if t.port is not None else list(DEFAULT_RANGE)):
             endpoints.append((t.host, p))
-    results = probe_endpoints(endpoints, ctx.timeout, cancel, factory)
+    results = probe_endpoints(endpoints, ctx.timeout, cancel, factory, resolver)
     state: Dict[Tuple[str, Optional[int], str], str] = {}  # (host, port, role) -> summary outcome
     for t in targets:
         ports = [t.port] if t.port is not None else list(DEFAULT_RANGE)
@@ -287,6 +290,11 @@ def probe_reachability(ctx: ProbeContext, cancel: CancelToken = NEVER_CANCELLED,
         fid, text, fix = _FAIL_TEXT.get(summary, _FAIL_TEXT[ERROR])
         emit(Finding(fid, Status.FAIL, f"{t.label} ({what}): {text}", fix=fix, evidence=ev,
                      seed_ref=SEED_FLOAT if summary == TIMEOUT else None))
+    specs: Dict[str, None] = {}
+    for t in targets:
+        if t.role == "lmgrd" and t.port is not None and state.get((t.host.lower(), t.port, "lmgrd")) == OPEN:
+            specs.setdefault(t.group or t.label, None)
+    ctx.open_servers = list(specs)
     # The manual's firewall case: lmgrd answers, the vendor daemon's port does not.
     for t in targets:
         if t.role != "vendor":

