@@ -1,0 +1,128 @@
+"""FlexLM code table, errno/Winsock tables, code finding in text, exit-signal decoding."""
+from __future__ import annotations
+
+import re
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from checks.errors import (
+    FLEXLM_CODES,
+    decode_exit_signal,
+    errno_interpretations,
+    errno_meaning,
+    find_error_codes,
+    find_exit_signals,
+    flexlm_meaning,
+    flexlm_range_hint,
+    practical_meaning,
+)
+from tests.conftest import REPO
+
+FACTS = REPO.parent / "shared" / "reference" / "flexlm-facts.md"
+
+
+def test_every_code_in_the_facts_file_is_in_the_table():
+    text = FACTS.read_text(encoding="utf-8")
+    section = text.split("## 3. Error codes", 1)[1].split("## 4.", 1)[0]
+    body = section.split("Major codes", 1)[1]
+    listed = {int(m.group(1)) for m in re.finditer(r"(?<![\d.])(-\d{1,3}) [a-z\"(]", body)}
+    assert len(listed) > 60
+    missing = sorted(listed - set(FLEXLM_CODES))
+    assert not missing, missing
+
+
+def test_unlisted_codes_are_unknown_not_invented():
+    assert flexlm_meaning(-27) is None
+    assert flexlm_meaning(-150) is None
+    assert flexlm_range_hint(-150) is not None  # inside -102..-235: the range's subject is named
+    assert flexlm_range_hint(-15) is None
+    assert flexlm_meaning(-9999) is None and flexlm_range_hint(-9999) is None
+
+
+def test_known_meanings():
+    assert "Cannot connect" in flexlm_meaning(-15)
+    assert "SERVER lines" in flexlm_meaning(-13)
+    assert "users already reached" in flexlm_meaning(-4)
+    assert flexlm_meaning(15) == flexlm_meaning(-15)
+    assert "Next:" in practical_meaning(-15)
+    assert "harmless" in practical_meaning(-18)
+    assert practical_meaning(-76) is None
+
+
+def test_errno_unix_and_winsock():
+    assert "ECONNREFUSED" in errno_meaning(111) and "Unix" in errno_meaning(111)
+    assert "EINPROGRESS" in errno_meaning(115)
+    assert "WSAECONNRESET" in errno_meaning(10054) and "Winsock" in errno_meaning(10054)
+    assert "Host not found" in errno_meaning(11001)
+    assert errno_meaning(9999) is None
+    both = errno_interpretations(10061)
+    assert any("WSAECONNREFUSED" in t for t in both) and any("not a Unix" in t for t in both)
+    both = errno_interpretations(113)
+    assert any("EHOSTUNREACH" in t for t in both) and any("not a Winsock" in t for t in both)
+
+
+def test_find_forms():
+    (r,) = find_error_codes("-15")
+    assert (r.major, r.minor, r.errno) == (-15, None, None)
+    (r,) = find_error_codes("-18,327:10054")
+    assert (r.major, r.minor, r.errno) == (-18, 327, 10054)
+    (r,) = find_error_codes('Cannot connect to license server system. (-15,570:115 "Operation now in progress")')
+    assert (r.major, r.minor, r.errno, r.errno_text) == (-15, 570, 115, "Operation now in progress")
+    (r,) = find_error_codes("(lmgrd) FlexNet Licensing error:-13,66")
+    assert (r.major, r.minor, r.errno) == (-13, 66, None)
+    (r,) = find_error_codes('FlexNet Licensing error:-15,578. System Error: 10049 "WinSock: Invalid address"')
+    assert (r.major, r.minor, r.errno, r.errno_text) == (-15, 578, 10049, "WinSock: Invalid address")
+    refs = find_error_codes("-15 -4")
+    assert [x.major for x in refs] == [-15, -4]
+    (r,) = find_error_codes('UNSUPPORTED: "x" (PORT_AT_HOST_PLUS   ) u@h  (License server system does not '
+                            'support this feature. (-18,327:10054 ""))')
+    assert (r.major, r.errno, r.errno_text) == (-18, 10054, None)
+
+
+def test_no_codes_in_ordinary_numbers():
+    assert find_error_codes("16:11:46 (lmgrd) Changing message security level from -1 to 0") == []
+    assert find_error_codes("expiry: 1-jan-0, 2018-15,3") == []
+    assert find_error_codes("") == []
+
+
+def test_exit_decoding_from_the_facts():
+    (d,) = decode_exit_signal(41)
+    assert (d.platform, d.reason) == ("unix", 9)
+    (d,) = decode_exit_signal(32)
+    assert (d.platform, d.reason) == ("windows", 9)
+    (d,) = decode_exit_signal(25, 2)
+    assert (d.platform, d.reason) == ("windows", 2) and "wrong host" in d.reason_text
+    (d,) = decode_exit_signal(36)
+    assert (d.platform, d.reason) == ("unix", 4) and "no features" in d.reason_text
+    (d,) = decode_exit_signal(41, 9)
+    assert d.platform == "unix"
+    assert len(decode_exit_signal(37)) == 2  # 32+5 on Unix, 23+14 on Windows
+    assert [d.platform for d in decode_exit_signal(37, platform_hint="Windows")] == ["windows"]
+    assert decode_exit_signal(99) == []
+    assert decode_exit_signal(15) == []  # lmgrd's own SIGTERM status is not a vendor reason
+
+
+def test_find_exit_signals():
+    refs = find_exit_signals("17:09:27 (MSC) EXITING DUE TO SIGNAL 25 Exit reason 2")
+    assert [(r.signal, r.reason) for r in refs] == [(25, 2)]
+    (r,) = find_exit_signals("17:09:32 (lmgrd) MSC exited with status 25 (Invalid host)")
+    assert (r.signal, r.reason, r.text) == (25, None, "Invalid host")
+    (r,) = find_exit_signals("status 36")
+    assert r.signal == 36
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text())
+def test_find_error_codes_never_raises(text):
+    for r in find_error_codes(text):
+        assert r.major < 0
+    find_exit_signals(text)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(-10**6, 10**6), st.one_of(st.none(), st.integers(-100, 100)),
+       st.sampled_from([None, "win", "linux", "unix"]))
+def test_decode_exit_never_raises(sig, reason, hint):
+    for d in decode_exit_signal(sig, reason, hint):
+        assert d.reason in (1, 2, 3, 4, 5, 8, 9, 14)
