@@ -170,7 +170,7 @@ class ProbeEnv:
         lmgrds = scan.by_role("lmgrd")
         vendors = scan.by_role("vendor")
         lic, where = self.license()
-        if lic is None or not self.license_path and not where:
+        if lic is None:
             return lmgrds, vendors, scan
         target = _real(where)
         mine = [g for g in lmgrds if g.license_arg and _real(g.license_arg) == target]
@@ -299,7 +299,15 @@ def probe_hostid(env: ProbeEnv) -> ProbeResult:
     if good:
         return ProbeResult("match", _ev(good), "license lint + this machine's MACs")
     if ids.get("license.hostid-elsewhere"):
-        # The key is for another machine and lmdoctor runs on a client: that is no mismatch to judge.
+        # The key's MAC is not here. On the server (its SERVER host is this machine's name) that is
+        # a mismatch; on a client it is normal, so lmdoctor cannot judge.
+        lic, _ = env.license()
+        ident = env.identity() if env.live else None
+        if lic is not None and ident is not None and any(s.host and ident.is_this_host(s.host)
+                                                        for s in lic.servers):
+            return ProbeResult("mismatch", _ev(ids["license.hostid-elsewhere"])
+                               + ["the SERVER host is this machine, yet none of its MACs is the hostid"],
+                               "license lint + this machine's MACs")
         return unknown("the key's host id belongs to another machine (this may be a client)", "license lint")
     return unknown("the license has no MAC host id to compare (HOSTID=ANY and no mac:)", "license lint")
 
@@ -317,6 +325,16 @@ def probe_server_host(env: ProbeEnv) -> ProbeResult:
     lic, _ = env.license()
     if lic is not None and not lic.servers:
         return unknown("the license has no SERVER line", "license lint")
+    ident = env.identity() if env.live else None
+    if lic is not None and ident is not None:
+        hosts = [s.host for s in lic.servers if s.host]
+        if any(ident.is_this_host(h) for h in hosts):
+            return ProbeResult("ok", [f"SERVER host {h} is this machine" for h in hosts if ident.is_this_host(h)],
+                               "license + this machine's names")
+        if env.server_here():
+            return ProbeResult("wrong", [f"SERVER host {', '.join(hosts)} is not this machine "
+                                         f"({', '.join(sorted(ident.names)[:3])}), which serves this license"],
+                               "license + this machine's names")
     return unknown("lmdoctor cannot tell whether this machine is the server named on the SERVER line",
                    "license lint")
 
@@ -425,10 +443,19 @@ def probe_duplicate(env: ProbeEnv) -> ProbeResult:
     # same vendor (another lmgrd's, or an orphan) holds the vendor lock on this machine.
     if lmgrds and not vendors:
         mine = {g.pid for g in lmgrds}
-        others = [v for v in scan.by_role("vendor") if v.ppid not in mine]
-        if others:
-            return ProbeResult("yes", ["lmgrd runs without its vendor daemon:"] + _proc_ev(lmgrds)
-                               + ["while another vendor daemon of the same name runs:"] + _proc_ev(others), "processes")
+        names = {v.base for v in scan.by_role("vendor")}
+        others = [v for v in scan.by_role("vendor") if v.ppid not in mine and v.base in names]
+        # The log says why the vendor daemon left; another reason (port in use, nothing to
+        # serve ...) means the other daemon is a bystander, not the cause.
+        reasons = _exit_reasons(_latest_session(env.log_text()[0]))
+        if reasons and reasons[-1][0] != 9:
+            pass
+        elif others:
+            ev = ["lmgrd runs without its vendor daemon:"] + _proc_ev(lmgrds)
+            ev += ["while another vendor daemon of the same name runs:"] + _proc_ev(others)
+            if reasons:
+                ev.append(f"debug log: {reasons[-1][1]} (exit reason 9: another server was running)")
+            return ProbeResult("yes", ev, "processes + debug log" if reasons else "processes")
     if lmgrds or vendors or env.server_here():
         return ProbeResult("no", [f"{len(lmgrds)} lmgrd and {len(vendors)} vendor daemon(s) for this license"]
                            + _proc_ev(lmgrds + vendors), "processes")
@@ -767,6 +794,29 @@ def probe_unsupported(env: ProbeEnv) -> ProbeResult:
     return unknown("no UNSUPPORTED line in the message or the log", "message")
 
 
+_LMGRD_VERSION = re.compile(r"\(lmgrd\)\s+FLEX(?:net|lm) Licensing \(v(\d+(?:\.\d+)*)", re.I)
+_VENDOR_VERSION = re.compile(r"\((?!lmgrd\))[^()\s]{1,64}\)\s+FLEX(?:net|lm) Licensing version v(\d+(?:\.\d+)*)", re.I)
+
+
+def _vtuple(v: str) -> Tuple[int, ...]:
+    return tuple(int(x) for x in v.split(".") if x.isdigit())
+
+
+def probe_versions(env: ProbeEnv) -> ProbeResult:
+    """lmgrd's version against the vendor daemon's, from the start-up lines of the debug log."""
+    for src, text in _texts(env):
+        lm = _LMGRD_VERSION.findall(text)
+        vd = _VENDOR_VERSION.findall(text)
+        if lm and vd:
+            a, b = _vtuple(lm[-1]), _vtuple(vd[-1])
+            n = min(len(a), len(b), 3)  # builds differ in the 4th part without mattering
+            ev = [f"{src}: lmgrd v{lm[-1]}, vendor daemon v{vd[-1]}"]
+            if a[:n] == b[:n]:
+                return ProbeResult("same", ev, src)
+            return ProbeResult("lmgrd-newer" if a[:n] > b[:n] else "lmgrd-older", ev, src)
+    return unknown("no lmgrd and vendor daemon start-up versions in the message or the log", "debug log")
+
+
 # ---------------------------------------------------------------------- the registry
 @dataclass(frozen=True)
 class ProbeSpec:
@@ -805,6 +855,8 @@ REGISTRY: Dict[str, ProbeSpec] = {s.name: s for s in [
     ProbeSpec("system.lsb-loader", ("present", "missing"), probe_lsb, "system: LSB loader"),
     ProbeSpec("log.reason", tuple(dict.fromkeys(o for _, o in _LOG_OUTCOMES)) + ("nothing",), probe_log_reason,
               "debug log / message: why the server stopped"),
+    ProbeSpec("log.versions", ("same", "lmgrd-newer", "lmgrd-older"), probe_versions,
+              "debug log: lmgrd version against the vendor daemon's"),
     ProbeSpec("message.exit-reason", ("another-server", "port-in-use", "wrong-host", "bad-config", "no-features",
                                       "communication", "lmgrd-asked", "other"), probe_exit_reason,
               "message / log: vendor daemon exit reason"),
