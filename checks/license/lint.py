@@ -301,8 +301,12 @@ def rule_copy_damage_chars(ctx: _Ctx) -> Iterator[Finding]:
             # A line keyword at the start of a continuation line means two license lines were
             # joined by a backslash that should not be there.
             by_offset = None
+            text = e.text
             for start in e.starts[1:]:
-                words = e.text[start:start + 12].split(None, 1)
+                head = text[start:start + 11]
+                if not head.upper().startswith(LINE_KEYWORDS):
+                    continue
+                words = head.split(None, 1)
                 if not words or words[0].upper() not in LINE_KEYWORDS:
                     continue
                 if by_offset is None:
@@ -329,7 +333,7 @@ def rule_copy_damage_chars(ctx: _Ctx) -> Iterator[Finding]:
 
 def rule_signatures(ctx: _Ctx) -> Iterator[Finding]:
     # vendor -> group count -> lines of the SIGN= values with that count
-    counts: Dict[str, Dict[int, List[int]]] = {}
+    counts: Dict["tuple[str, str]", Dict[int, List[int]]] = {}
     for f in ctx.lic.features:
         e = f.entry
         for key in ("SIGN", "SIGN2"):
@@ -366,11 +370,16 @@ def rule_signatures(ctx: _Ctx) -> Iterator[Finding]:
                              "by hand (look for O instead of 0, l instead of 1, or a lost character).",
                          evidence=ctx.lic.line_text(line).strip()[:120], seed_ref=SEED_TROUBLE)
             n = len(value.split())
-            counts.setdefault(f"{f.vendor.lower()}/{key}", {}).setdefault(n, []).append(tok.line)
-    for vkey, by_len in counts.items():
+            by_len = counts.get((f.vendor, key))
+            if by_len is None:
+                by_len = counts[(f.vendor, key)] = {}
+            if n in by_len:
+                by_len[n].append(tok.line)
+            else:
+                by_len[n] = [tok.line]
+    for (vendor, _key), by_len in counts.items():
         if len(by_len) < 2:
             continue
-        vendor = vkey.split("/", 1)[0]
         ranked = sorted(by_len, key=lambda n: -len(by_len[n]))
         usual = ranked[0]
         if len(by_len[ranked[0]]) == len(by_len[ranked[1]]):
@@ -503,27 +512,32 @@ def rule_feature_macs(ctx: _Ctx) -> Iterator[Finding]:
     seen = set()
     for f in ctx.lic.features:
         cands = []
-        hid = f.hostid
-        if hid and normalize_mac(hid):
-            cands.append(("HOSTID=", normalize_mac(hid)))
-        vs = f.entry.get("VENDOR_STRING") or ""
-        for m in _MAC_IN_VS.finditer(vs):
-            mac = normalize_mac(m.group(1))
-            if mac:
-                cands.append(("mac:", mac))
-        for where, mac in cands:
-            if (mac, f.line) in seen:
+        hid_tok = f.entry.get_token("HOSTID")
+        if hid_tok is not None:
+            # HOSTID may list several ids in quotes; each 12-hex one is a MAC.
+            for word in hid_tok.value.split():
+                mac = normalize_mac(word)
+                if mac:
+                    cands.append(("HOSTID=", mac, hid_tok.line))
+        vs_tok = f.entry.get_token("VENDOR_STRING")
+        if vs_tok is not None:
+            for m in _MAC_IN_VS.finditer(vs_tok.value):
+                mac = normalize_mac(m.group(1))
+                if mac:
+                    cands.append(("mac:", mac, vs_tok.line))
+        for where, mac, line in cands:
+            if (mac, line) in seen:
                 continue
-            seen.add((mac, f.line))
+            seen.add((mac, line))
             if ident.has_mac(mac):
                 yield _f(ctx, "license.mac-matches", Status.OK, f"{where}{mac} of {f.name} is a MAC of this machine",
-                         f.line)
+                         line)
                 continue
             node_locked = f.uncounted
             here = "the machine running Sigasi Studio" if node_locked else "the license server"
             relevant = (node_locked and ctx.on_server is not True) or (not node_locked and ctx.on_server)
             yield _f(ctx, "license.mac-mismatch", Status.WARN if relevant else Status.INFO,
-                     f"{where}{mac} of {f.name} is not a MAC of this machine", f.line,
+                     f"{where}{mac} of {f.name} is not a MAC of this machine", line,
                      detail=f"This key is bound to {here} with that MAC address.",
                      fix="Is the MAC address correct? Use the key on the machine it was issued for, or ask Sigasi "
                          "for a key for one of this machine's MACs.",
