@@ -15,7 +15,7 @@ from typing import List, Optional, Tuple
 from ..findings import Finding, Status
 from ..runtime import NEVER_CANCELLED, CancelToken, FindingSink, discard
 from .context import SEED_CUSTOM, SEED_FLOAT, ProbeContext
-from .processes import ProcInfo, base_name
+from .processes import ProcInfo, base_name, server_here
 
 
 @dataclass(frozen=True)
@@ -104,7 +104,7 @@ def probe_listeners(ctx: ProbeContext, cancel: CancelToken = NEVER_CANCELLED,
         emit(Finding("listener.unreadable", Status.SKIP, "Could not read the listening sockets",
                      detail=scan.listeners_error, fix="Run lmdoctor as root to see who holds the license ports."))
         return out
-    server_here = bool(scan.by_role("lmgrd")) or _server_here(ctx)
+    here = server_here(ctx, scan)
     vendor_names = {v.lower() for v in ctx.all_vendors()}
     wanted: List[Tuple[int, str, str]] = [(p, "lmgrd", "lmgrd") for p in ctx.lmgrd_ports()]
     for vname, vport in ctx.vendor_ports().items():
@@ -116,13 +116,13 @@ def probe_listeners(ctx: ProbeContext, cancel: CancelToken = NEVER_CANCELLED,
         what = "lmgrd port" if role == "lmgrd" else f"{daemon} vendor daemon port"
         if not holders:
             emit(Finding(
-                "listener.nothing", Status.FAIL if server_here else Status.INFO,
+                "listener.nothing", Status.FAIL if here else Status.INFO,
                 f"Nothing listens on the {what} {port}",
                 detail=("This machine is the license server, so clients will get 'Cannot connect to license server "
-                        "(-15)'." if server_here else "Normal on a client; this machine is not the license server."),
+                        "(-15)'." if here else "Normal on a client; this machine is not the license server."),
                 fix=("Start lmgrd (lmgrd -c <license> -l <log>) and read its debug log if the port still stays "
-                     "closed." if server_here else ""),
-                seed_ref=SEED_CUSTOM if server_here else None))
+                     "closed." if here else ""),
+                seed_ref=SEED_CUSTOM if here else None))
             continue
         by_pid = {}
         for l in holders:
@@ -181,9 +181,3 @@ def _is_root() -> bool:
     # As root, an ownerless socket belongs to another network namespace: nothing more to see.
     geteuid = getattr(os, "geteuid", None)
     return bool(geteuid and geteuid() == 0)
-
-
-def _server_here(ctx: ProbeContext) -> bool:
-    from .processes import _license_says_server_here
-
-    return _license_says_server_here(ctx)

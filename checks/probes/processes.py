@@ -310,6 +310,23 @@ def _duplicates(emit, procs: List[ProcInfo], fid: str, what: str, by_parent: boo
             evidence=[ln for p in group for ln in p.describe()[:2]], seed_ref=SEED_TYPICAL))
 
 
+def serves_this_license(ctx: ProbeContext, scan: ProcessScan) -> List[ProcInfo]:
+    """The running lmgrds started with the license in use (all of them when no license is known)."""
+    lmgrds = scan.by_role("lmgrd")
+    if not ctx.license_path:
+        return lmgrds
+    try:
+        real = os.path.realpath(ctx.license_path)
+    except (OSError, ValueError):
+        return []
+    return [g for g in lmgrds if real in g.license_key.split(":")]
+
+
+def server_here(ctx: ProbeContext, scan: ProcessScan) -> bool:
+    """Is this machine the license server: an lmgrd runs for this license, or the license names us."""
+    return bool(serves_this_license(ctx, scan)) or _license_says_server_here(ctx)
+
+
 def _license_says_server_here(ctx: ProbeContext) -> bool:
     if ctx.license is None or not ctx.license.servers:
         return False

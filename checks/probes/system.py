@@ -182,10 +182,9 @@ def probe_system(ctx: ProbeContext, cancel: CancelToken = NEVER_CANCELLED,
         emit(Finding("system.not-linux", Status.SKIP, "The /usr/tmp, loader and lock checks are for Linux"))
         check_daemon_paths(emit, ctx, scan)
         return out
-    from .processes import _license_says_server_here
+    from .processes import server_here
 
-    server_here = bool(scan.by_role("lmgrd")) or _license_says_server_here(ctx)
-    check_usr_tmp(emit, server_here)
+    check_usr_tmp(emit, server_here(ctx, scan))
     cancel.check()
     check_loaders(emit, _binaries(ctx, scan))
     cancel.check()
