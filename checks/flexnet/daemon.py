@@ -731,9 +731,6 @@ def verdict(run: DaemonRun) -> List[Finding]:
                                "`lmdoctor check` lists them. On Windows, a C:\\FlexLM\\ install folder can cause "
                                "this too: rename it (e.g. C:\\LMFlex\\) and update lmtools.",
                            evidence=_ev(sorted(another, key=lambda x: x.offset)), seed_ref=SEED_ERRORS))
-    other_exits = [ln for ln in exits if ln not in another]
-    if other_exits or run.exited_by_itself:
-        out.append(_exited_finding(run, other_exits))
     ls = take("log.usr-tmp")
     if ls:
         path = next((ln.groups.get("path") for ln in ls if ln.groups.get("path")), "/usr/tmp/.flexlm")
@@ -743,6 +740,10 @@ def verdict(run: DaemonRun) -> List[Finding]:
                            fix="As root: ln -s /tmp /usr/tmp (when /usr/tmp does not exist), or make it "
                                "writable for the user running lmgrd.",
                            evidence=_ev(ls), seed_ref=SEED_FLOATING))
+    # The exit comes after its cause (no SERVER lines, port, host, lock dir), which says more.
+    other_exits = [ln for ln in exits if ln not in another]
+    if other_exits or run.exited_by_itself:
+        out.append(_exited_finding(run, other_exits))
     ls = take("log.unsupported-sigasi-probe")
     if ls:
         feats = sorted({ln.groups.get("feature", "") for ln in ls} - {""})
