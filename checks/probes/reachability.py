@@ -188,7 +188,8 @@ def _targets(ctx: ProbeContext) -> Tuple[List[Target], List[Finding]]:
         servers = ctx.license.servers
         group = ",".join(f"{s.port or ''}@{s.host}" for s in servers) if len(servers) == 3 else None
         for s in servers:
-            if not s.host or PLACEHOLDER.match(s.host) or not re.match(r"^[A-Za-z0-9_.\-]+$", s.host):
+            if not s.host or len(s.host) > 253 or PLACEHOLDER.match(s.host) or not re.match(
+                    r"^[A-Za-z0-9_.\-]+$", s.host):
                 continue
             port = s.port if s.port and 0 < s.port < 65536 else None
             targets.append(Target(s.host, port, f"license line {s.line}", "lmgrd", group))

@@ -93,7 +93,7 @@ def _server(text: str) -> Tuple[Optional[Server], List[str]]:
         problems.append("spaces")
     if ";" in host:
         problems.append("semicolon")
-    if not host or not (_HOST.match(host) or _IPV4.match(host)):
+    if not host or len(host) > 253 or not (_HOST.match(host) or _IPV4.match(host)):
         if "semicolon" not in problems and "spaces" not in problems:
             problems.append("bad-host")
     if host.lower() == "localhost":
@@ -340,8 +340,6 @@ def _check_source(emit, src: PathSource, windows: bool) -> None:
     if len(non_empty) != len(parsed.entries):
         emit(Finding("searchpath.empty-entry", Status.INFO, f"{where} has empty entries (doubled or trailing "
                      f"separator)", evidence=shorten(src.value), fix="Remove the extra separator."))
-    if not windows and ";" in src.value and all("semicolon" not in e.problems for e in parsed.entries):
-        pass
     for e in parsed.entries:
         for prob in e.problems:
             status, what, fix = _PROBLEM_TEXT[prob]

@@ -1,0 +1,64 @@
+"""`lmdoctor check`: where the license comes from, absurd environments, --redact."""
+from __future__ import annotations
+
+import json
+import os
+import socket
+import sys
+
+sys.path.insert(0, os.path.dirname(__file__))
+
+from checkhelp import check_json, helpers, run_check, with_id, write_license  # noqa: E402,F401
+
+# The SERVER host is this machine's own name (resolved from /etc/hosts): tests contact nothing but loopback.
+HOST = socket.gethostname()
+SECRET_LIC = (
+    f"SERVER {HOST} 001122334455 27000\nDAEMON sigasi port=27001\n"
+    "INCREMENT com.sigasi.hdt sigasi 5.0 permanent 4 VENDOR_STRING=\"company:Acme Rockets;name:Jane Roe\" "
+    "HOSTID=ANY SIGN=\"0CCC 87EA 9BB6 256E\"\n")
+
+
+def _from_lmgrd(rep) -> bool:
+    return rep["license"] is not None and rep["license"]["source"].startswith("lmgrd -c")
+
+
+def test_license_from_the_environment_and_from_flexlmrc(tmp_path):
+    lic = write_license(tmp_path / "env.lic", 27000, 27001, host="your_server_name1")
+    code, rep = check_json(["--timeout", "0.5"], tmp_path, SIGASI_LM_LICENSE_FILE=str(lic))
+    assert {"path": str(lic), "source": "SIGASI_LM_LICENSE_FILE (environment)"} in rep["license_candidates"]
+    if not _from_lmgrd(rep):  # a running lmgrd (another test's) would come first
+        assert rep["license"] == {"path": str(lic), "source": "SIGASI_LM_LICENSE_FILE (environment)"}
+        assert with_id(rep, "license.placeholder-host")  # the lint ran on it
+    (tmp_path / ".flexlmrc").write_text(f"SIGASI_LM_LICENSE_FILE={lic}\n")
+    code, rep = check_json(["--timeout", "0.5"], tmp_path)
+    assert {"path": str(lic), "source": "SIGASI_LM_LICENSE_FILE (~/.flexlmrc)"} in rep["license_candidates"]
+
+
+def test_absurdly_long_environment_variable(tmp_path):
+    value = "/nonexistent/" + "x" * 100_000
+    code, rep = check_json(["--timeout", "0.5"], tmp_path, LM_LICENSE_FILE=value, SIGASI_LM_LICENSE_FILE="27000@" +
+                           "h" * 60_000)
+    assert code in (0, 1, 2)
+    assert len(with_id(rep, "searchpath.too-long")) == 2
+    blob = json.dumps(rep)
+    assert len(blob) < 200_000  # the value is shown cut, not echoed whole
+
+
+def test_unreadable_or_binary_license_does_not_crash(tmp_path):
+    blob = tmp_path / "blob.lic"
+    blob.write_bytes(os.urandom(5000) + b"\x00")
+    code, rep = check_json(["--license", str(blob), "--timeout", "0.5"], tmp_path)
+    assert rep["license"]["path"] == str(blob)
+    assert any(f["id"].startswith("license.") for f in rep["findings"])
+
+
+def test_redact_hides_customer_sign_hosts_and_users(tmp_path):
+    lic = tmp_path / "secret.lic"
+    lic.write_text(SECRET_LIC)
+    cp = run_check(["--license", str(lic), "--timeout", "0.5", "--no-lmutil", "--redact", "--format", "markdown"],
+                   tmp_path)
+    assert cp.returncode in (0, 1, 2), cp.stderr
+    for secret in ("Acme", "Jane Roe", "0CCC 87EA", f"@{HOST} "):
+        assert secret not in cp.stdout, secret
+    plain = run_check(["--license", str(lic), "--timeout", "0.5", "--no-lmutil", "--format", "markdown"], tmp_path)
+    assert f"@{HOST} " in plain.stdout  # the test can fail: without --redact the name is there
