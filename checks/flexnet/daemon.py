@@ -204,7 +204,8 @@ def _daemon_lines(license_path: str) -> List[Tuple[str, Optional[str], int]]:
     try:
         from ..license import parse_license_file
         lic = parse_license_file(license_path)
-        return [(v.name, v.path, v.line) for v in lic.vendors()]
+        vendors = lic.vendors() if callable(lic.vendors) else lic.vendors
+        return [(v.name, v.path, v.line) for v in vendors]
     except Exception:
         return []
 
