@@ -18,7 +18,7 @@ from .model import Symptom, Tree
 
 MAX_TEXT = 20000  # a whole pasted log is fine; fuzzy matching only looks at the start
 CONFIDENT = 0.6  # below this nothing is picked
-MARGIN = 0.04  # the best must lead the second by this much
+MARGIN = 0.05  # the best must lead the second by this much
 _QUOTES = str.maketrans({"\u201c": '"', "\u201d": '"', "\u2018": "'", "\u2019": "'", "\u00a0": " "})
 
 
@@ -113,7 +113,7 @@ def match_symptoms(tree: Tree, text: str, limit: int = 5) -> MatchResult:
             for s in tree.symptoms.values():
                 hit = reasons_k & set(s.exit_reasons)
                 if hit and len(reasons_k) == 1:
-                    add(s.id, 0.97, f"exit reason {hit.pop()} in {ref.raw!r}")
+                    add(s.id, 1.0, f"exit reason {hit.pop()} in {ref.raw!r}")
                 elif hit:
                     add(s.id, 0.7, f"{ref.raw!r} may mean exit reason {sorted(hit)[0]}")
     except ImportError:  # pragma: no cover - errors.py ships with lmdoctor
