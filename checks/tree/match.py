@@ -67,12 +67,21 @@ def _partial_ratio(needle: str, hay: str) -> float:
     if len(hay) <= len(needle) * 1.3:
         return difflib.SequenceMatcher(None, needle, hay, autojunk=False).ratio()
     nw, hw = needle.split(" "), hay.split(" ")
+    # Windows only start at a word the needle shares (typos aside, one word is usually intact);
+    # without that, random text would cost a comparison per message per word.
+    anchors = {w for w in nw if len(w) >= 4}
+    starts = sorted({max(0, i - j) for i, w in enumerate(hw) if w in anchors for j in range(len(nw))})
+    if not starts:
+        return 0.0
     n = len(nw)
+    sm = difflib.SequenceMatcher(None, autojunk=False)
+    sm.set_seq2(needle)
     best = 0.0
     for size in {n, n + 1, max(1, n - 1)}:
-        for i in range(0, max(1, len(hw) - size + 1)):
-            window = " ".join(hw[i:i + size])
-            sm = difflib.SequenceMatcher(None, needle, window, autojunk=False)
+        for i in starts:
+            if i + size > len(hw) + 1:
+                continue
+            sm.set_seq1(" ".join(hw[i:i + size]))
             if sm.real_quick_ratio() <= best or sm.quick_ratio() <= best:
                 continue
             best = max(best, sm.ratio())
@@ -157,7 +166,7 @@ def match_symptoms(tree: Tree, text: str, limit: int = 5) -> MatchResult:
                 add(s.id, 0.8 + 0.15 * min(1.0, len(m) / 40.0), f"message {msg[:60]!r}")
                 continue
             if len(fuzzy_text) >= 0.75 * len(m) and (len(fuzzy_text) <= len(m) * 1.3 or len(m) >= 12):
-                best_fuzzy = max(best_fuzzy, _partial_ratio(m, fuzzy_text) if len(fuzzy_text) < 600
+                best_fuzzy = max(best_fuzzy, _partial_ratio(m, fuzzy_text) if len(fuzzy_text) < 300
                                  else difflib.SequenceMatcher(None, m, fuzzy_text[:len(m) * 2]).ratio())
         kw = [normalize(k) for k in s.keywords]
         if kw and text_words:

@@ -281,10 +281,16 @@ COPY_DAMAGE = ("license.sign-damaged", "license.sign-length", "license.typograph
 
 
 def probe_token(env: ProbeEnv) -> ProbeResult:
-    if env.license_path is None:
-        # The pasted message itself may be the token (24 characters, nothing else).
-        if re.fullmatch(r"\s*[A-Za-z0-9]{24}\s*", env.message or ""):
-            return ProbeResult("yes", ["the pasted text is a 24-character string: a License Token"], "message")
+    if env.license_path is None and env.message and len(env.message) < 200:
+        # The pasted message itself may be the token: the lint rule knows what one looks like.
+        from ..license import parse_license
+        from ..license.lint import LintOptions, lint_license
+
+        hits = [f for f in lint_license(parse_license(env.message), LintOptions(label="<message>"))
+                if f.id == "license.token-not-key"]
+        if hits:
+            return ProbeResult("yes", ["the pasted text is a License Token (24 characters), not a license key"],
+                               "message")
     return _finding_probe(["license.token-not-key"])(env)
 
 

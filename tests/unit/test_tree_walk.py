@@ -1,0 +1,240 @@
+"""Walking the tree: answers, presets, back, the transcript, and probes that answer offline
+(license lint, the pasted message, a debug log file) or fall back to asking."""
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from checks.tree import Walk, WalkError, load_tree
+from checks.tree.model import UNKNOWN
+from checks.tree.probes import REGISTRY, ProbeEnv, run_probe
+from checks.tree.walk import BY_PERSON, BY_PRESET, BY_PROBE
+
+SIGN = ('SIGN="0CCC 87EA 9BB6 256E 7D81 E49D B2A6 E53D 1CA5 41D4 63DF 8671 5695 EF82 0E30 1028 \\\n'
+        '        732D DED3 0999 FD11 8B97 42B0 7CF2 F51F 20A0 DA6E 7F54 9D64 FF29 49AB"')
+
+
+def lic(tmp_path, server="SERVER licsrv BD41FCF5DE27 27000", daemon="DAEMON sigasi port=27001",
+        expiry="1-jan-0", name="sigasi.lic"):
+    text = "\n".join(x for x in (daemon, server) if x) + "\n"
+    text += (f"INCREMENT com.sigasi.hdt sigasi 4.0 {expiry} 4 HOSTID=ANY ISSUER=Sigasi \\\n"
+             f"        ISSUED=21-Oct-2012 START=21-Oct-2012 {SIGN}\n")
+    p = tmp_path / name
+    p.write_text(text, encoding="utf-8")
+    return str(p)
+
+
+def offline(**kw) -> ProbeEnv:
+    kw.setdefault("live", False)
+    return ProbeEnv(**kw)
+
+
+def test_answers_walk_to_a_leaf_and_record_each_step():
+    w = Walk(load_tree(), "dacl-failed")
+    assert w.current.id == "S7" and not w.done
+    w.answer("1")  # by number
+    assert w.done and w.leaf.id == "S7.1"
+    assert [s.node.id for s in w.steps] == ["S7"]
+    st0 = w.steps[0]
+    assert st0.choice.key == "yes" and st0.by == BY_PERSON
+    d = w.to_dict()
+    assert d["symptom"]["id"] == "dacl-failed" and d["leaf"]["id"] == "S7.1" and d["pending"] is None
+    assert d["steps"][0]["question"].startswith("Did you get this")
+
+
+def test_answer_by_key_or_label_and_bad_answers():
+    w = Walk(load_tree(), "another-server")
+    with pytest.raises(WalkError):
+        w.answer("maybe")
+    with pytest.raises(WalkError):
+        w.answer("7")
+    w.answer("No, only one (or none now)")  # the label works too
+    assert w.current.id == "S12.2"
+    w.answer("yes")
+    assert w.leaf.id == "S12.3"
+    with pytest.raises(WalkError):
+        w.answer("yes")  # nothing to answer at a leaf
+
+
+def test_back_undoes_steps():
+    w = Walk(load_tree(), "another-server")
+    w.answer("no")
+    w.answer("no")
+    assert w.leaf.id == "S12.4"
+    assert w.back().id == "S12.2"
+    assert w.back().id == "S12"
+    assert w.back().id == "S12"  # nothing left to undo
+    assert w.steps == []
+
+
+def test_presets_are_applied_and_checked():
+    tree = load_tree()
+    w = Walk(tree, "another-server", answers={"S12": "no", "S12.2": "1"})
+    w.advance()
+    assert w.leaf.id == "S12.3"
+    assert all(s.by == BY_PRESET for s in w.steps)
+    with pytest.raises(WalkError, match="unknown step"):
+        Walk(tree, "another-server", answers={"S99": "yes"})
+    with pytest.raises(WalkError, match="not a choice"):
+        Walk(tree, "another-server", answers={"S12": "perhaps"})
+    with pytest.raises(WalkError, match="diagnosis"):
+        Walk(tree, "another-server", answers={"S12.1": "yes"})
+    with pytest.raises(WalkError, match="unknown symptom"):
+        Walk(tree, "nope")
+
+
+def test_advance_stops_at_an_unanswered_question():
+    w = Walk(load_tree(), "another-server", answers={"S12": "no"})
+    w.advance()
+    assert w.current.id == "S12.2" and not w.done
+    d = w.to_dict()
+    assert d["leaf"] is None
+    assert [c["answer"] for c in d["pending"]["choices"]] == ["--answer S12.2=yes", "--answer S12.2=no"]
+
+
+def test_probe_falls_back_to_asking_when_it_cannot_run():
+    # No license, live probes off: nothing can be measured; the walk asks, and says why.
+    w = Walk(load_tree(), "server-not-working", env=offline(), auto=True)
+    w.advance()
+    assert w.current.id == "S5" and w.steps == []
+    assert w.pending_note and "live probes are off" in w.pending_note[0]
+    w.answer("running")
+    assert w.steps[-1].probe_note  # the transcript keeps why the probe could not answer
+
+
+def test_auto_placeholder_host_reaches_the_rename_fix(tmp_path):
+    path = lic(tmp_path, server="SERVER your_server_name1 BD41FCF5DE27 27000")
+    w = Walk(load_tree(), "inconsistent-key", env=offline(license_path=path), auto=True)
+    w.advance()
+    assert w.leaf.id == "S3.2"
+    assert w.steps[0].by == BY_PROBE
+    assert any("license.placeholder-host" in e for e in w.steps[0].evidence)
+
+
+def test_auto_no_server_lines(tmp_path):
+    path = lic(tmp_path, server="")
+    w = Walk(load_tree(), "no-server-lines", env=offline(license_path=path), auto=True)
+    w.advance()
+    assert w.leaf.id == "S9.1"
+    path2 = lic(tmp_path, name="ok.lic")
+    w2 = Walk(load_tree(), "no-server-lines", env=offline(license_path=path2), auto=True)
+    w2.advance()
+    assert w2.leaf.id == "S9.2"
+
+
+def test_auto_token_pasted_as_message_and_as_file(tmp_path):
+    w = Walk(load_tree(), "key-not-working", env=offline(message="A1B2C3D4E5F6G7H8J9K0L1M2"), auto=True)
+    w.advance()
+    assert w.leaf.id == "S1.8"
+    tok = tmp_path / "token.lic"
+    tok.write_text("A1B2C3D4E5F6G7H8J9K0L1M2\n", encoding="utf-8")
+    w = Walk(load_tree(), "key-not-working", env=offline(license_path=str(tok)), auto=True)
+    w.advance()
+    assert w.leaf.id == "S1.8"
+
+
+def test_auto_key_checklist_expired(tmp_path):
+    path = lic(tmp_path, expiry="1-jan-2020")
+    w = Walk(load_tree(), "key-not-working", env=offline(license_path=path), auto=True)
+    w.advance()
+    assert [s.node.id for s in w.steps] == ["S1", "S1.1", "S1.2"]
+    assert w.leaf.id == "S1.10"
+
+
+def test_auto_random_vendor_port_with_presets(tmp_path):
+    path = lic(tmp_path, daemon="DAEMON sigasi")
+    answers = {"S5": "running", "S5.1": "no", "S5.2": "running", "S5.3": "open", "S5.4": "blocked"}
+    w = Walk(load_tree(), "server-not-working", env=offline(license_path=path), auto=True, answers=answers)
+    w.advance()
+    assert w.leaf.id == "S5.23"
+    assert w.steps[-1].node.id == "S5.4.1" and w.steps[-1].by == BY_PROBE
+
+
+def test_preset_answer_overrides_a_probe(tmp_path):
+    path = lic(tmp_path, daemon="DAEMON sigasi")
+    answers = {"S5": "running", "S5.1": "no", "S5.2": "running", "S5.3": "open", "S5.4": "blocked",
+               "S5.4.1": "fixed"}
+    w = Walk(load_tree(), "server-not-working", env=offline(license_path=path), auto=True, answers=answers)
+    w.advance()
+    assert w.leaf.id == "S5.24"
+
+
+def test_exit_reason_from_message_then_expired_license(tmp_path):
+    path = lic(tmp_path, expiry="1-jan-2020")
+    env = offline(message="10:00:00 (sigasi) EXITING DUE TO SIGNAL 36 Exit reason 4", license_path=path)
+    w = Walk(load_tree(), "vendor-exited", env=env, auto=True)
+    w.advance()
+    assert [s.choice.key for s in w.steps] == ["no-features", "yes"]
+    assert w.leaf.id == "S1.10"
+
+
+def test_log_file_answers_the_read_the_log_step(tmp_path):
+    log = tmp_path / "debug.log"
+    log.write_text("\n".join([
+        " 8:00:00 (lmgrd) FlexNet Licensing (v11.16.4.0 build 1 x64_lsb) started on old (linux) (1/1/2026)",
+        " 8:00:01 (lmgrd) Wrong hostid on SERVER line for license file: /x.lic",
+        " 9:00:00 (lmgrd) FlexNet Licensing (v11.16.4.0 build 1 x64_lsb) started on vm (linux) (1/2/2026)",
+        " 9:00:01 (lmgrd) The TCP port number in the license, 27000, is already in use.",
+    ]) + "\n", encoding="utf-8")
+    env = offline(log_paths=[str(log)])
+    w = Walk(load_tree(), "invalid-message", env=env, auto=True, answers={"S6": "yes"})
+    w.advance()
+    # The latest start-up decides (port in use), not the older wrong-hostid run.
+    assert w.steps[-1].node.id == "S5.10" and w.steps[-1].choice.key == "port-in-use"
+    assert w.current.id == "S13"  # who holds the port: a live probe, off here, so it asks
+
+
+def test_log_versions(tmp_path):
+    log = tmp_path / "debug.log"
+    log.write_text(" 9:00:00 (lmgrd) FlexNet Licensing (v11.13.1.2 build 1 x64_lsb) started on vm (linux)\n"
+                   " 9:00:01 (sigasi) FlexNet Licensing version v11.16.4.0 build 2 x64_lsb\n", encoding="utf-8")
+    r = run_probe("log.versions", offline(log_paths=[str(log)]))
+    assert r.outcome == "lmgrd-older" and "v11.13.1.2" in r.evidence[0]
+
+
+def test_unsupported_lines():
+    harmless = '9:14:47 (sigasi) UNSUPPORTED: "com.sigasi.hdt.custom" (PORT_AT_HOST_PLUS   ) u@h  (x (-18,327:10054 ""))'
+    assert run_probe("message.unsupported", offline(message=harmless)).outcome == "sigasi-probe"
+    other = '9:14:47 (sigasi) UNSUPPORTED: "com.sigasi.hdt.xl" (PORT_AT_HOST_PLUS   ) u@h  (x (-18,327:10054 ""))'
+    assert run_probe("message.unsupported", offline(message=other)).outcome == "other"
+
+
+@pytest.mark.parametrize("name", sorted(REGISTRY))
+def test_every_probe_without_input_is_unknown_not_an_error(name):
+    r = run_probe(name, offline())
+    assert r.outcome == UNKNOWN or r.outcome in REGISTRY[name].outcomes
+    assert r.evidence  # always says what it saw or why it could not
+
+
+def test_unreadable_license_is_unknown(tmp_path):
+    r = run_probe("license.server-host", offline(license_path=str(tmp_path / "missing.lic")))
+    assert r.outcome == UNKNOWN and "cannot read" in r.evidence[0]
+    binary = tmp_path / "blob.lic"
+    binary.write_bytes(b"\x00\x01\x02garbage\xff" * 100)
+    for name in ("license.server-host", "license.copy-damage", "license.kind", "license.vendor-port"):
+        assert run_probe(name, offline(license_path=str(binary))).outcome in REGISTRY[name].outcomes + (UNKNOWN,)
+
+
+def test_unknown_probe_name():
+    assert run_probe("no.such", offline()).outcome == UNKNOWN
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.data())
+def test_any_sequence_of_answers_ends_at_a_leaf(data):
+    tree = load_tree()
+    sid = data.draw(st.sampled_from(sorted(tree.symptoms)))
+    w = Walk(tree, sid)
+    backs = 0
+    for _ in range(len(tree.nodes) + 10):
+        if w.done:
+            break
+        if w.steps and backs < 5 and data.draw(st.integers(0, 9)) == 0:
+            backs += 1
+            w.back()
+            continue
+        n = w.current
+        w.answer(str(data.draw(st.integers(1, len(n.choices)))))
+    assert w.done
+    assert len(w.steps) <= len(tree.nodes)
