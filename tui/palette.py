@@ -1,32 +1,52 @@
-"""Command palette: jump to any symptom of the troubleshooter, or any action."""
+"""Command palette (ctrl+p): every action, every symptom, and every step id ("S2.3") of the troubleshooter."""
 from __future__ import annotations
 
 from functools import partial
+from typing import Callable, List, Tuple
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
+Item = Tuple[str, str, Callable[[], object]]
+
 
 class LmdoctorCommands(Provider):
-    def _items(self):
+    async def startup(self) -> None:
+        self._cache: List[Item] = []
+
+    def _actions(self) -> List[Item]:
         app = self.app
-        items = [
+        return [
             ("Check this machine", "Run every live probe and lint the license", app.action_run_check),
+            ("Diagnose an error message", "The guided troubleshooter", partial(app.action_show_tab, "diagnose")),
             ("Explain an error code", "Paste a FlexLM code or message", partial(app.action_show_tab, "explain")),
             ("Lint a license file", "Check a license file for mistakes", partial(app.action_show_tab, "license")),
         ]
+
+    def _items(self) -> List[Item]:
+        if getattr(self, "_cache", None):
+            return self._cache
+        app = self.app
+        items = self._actions()
         try:
             from checks.tree.loader import load_tree
 
+            from .widgets.diagnose import _step_key
+
             tree = load_tree()
-            for s in tree.symptoms.values():
-                items.append((f"Diagnose: {s.title}", "Start the guided troubleshooter here",
+            for s in sorted(tree.symptoms.values(), key=lambda s: _step_key(s.start)):
+                items.append((f"Diagnose {s.start}: {s.title}", "Start the guided troubleshooter here",
                               partial(app.start_diagnosis, s.id)))
+            for n in sorted(tree.nodes.values(), key=lambda n: _step_key(n.id)):
+                text = n.title if n.is_leaf else (n.question or n.title)
+                items.append((f"Go to step {n.id}: {text[:70]}", "Stand on this step, as the helpdesk asked",
+                              partial(app.goto_step, n.id)))
         except Exception:
             pass  # the palette still offers the actions
+        self._cache = items
         return items
 
     async def discover(self) -> Hits:
-        for name, help_text, cb in self._items()[:3]:
+        for name, help_text, cb in self._actions():
             yield DiscoveryHit(name, cb, help=help_text)
 
     async def search(self, query: str) -> Hits:

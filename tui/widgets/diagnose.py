@@ -1,87 +1,199 @@
-"""The guided troubleshooter tab: pick or paste a symptom, answer questions, probes answer the rest."""
+"""The guided troubleshooter tab: pick or paste a symptom, answer questions, probes answer the rest.
+
+Step ids (S2, S2.3) are shown big and first on every line: a helpdesk agent on the phone says
+"go to step S2.3" and the user finds it at a glance (or with ctrl+p, "S2.3").
+"""
 from __future__ import annotations
 
-from typing import Optional
+from collections import deque
+from typing import Dict, List, Optional, Tuple
 
+from rich.console import Group
+from rich.table import Table
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.message import Message
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
+from checks.runtime import CancelToken
 
-class WalkUpdated(Message):
-    """The walk moved (or a probe answered); redraw from the walk's state."""
+from ..messages import TreeLoaded, WalkFailed, WalkUpdated
 
-    def can_replace(self, message: Message) -> bool:
-        return isinstance(message, WalkUpdated)
-
-
-class WalkFailed(Message):
-    def __init__(self, error: str) -> None:
-        super().__init__()
-        self.error = error
+BY_LABEL = {"probe": "measured", "answer": "preset", "person": "you"}
+LEAF_STYLE = {"fail": "bold red", "warn": "bold yellow", "info": "bold cyan", "ok": "bold green"}
 
 
-def _step_line(step) -> Text:
-    t = Text()
-    t.append(f"{step.node.id:<7}", style="bold")
-    by = {"probe": "measured", "answer": "preset", "person": "you"}.get(step.by, step.by)
-    t.append(f"{step.node.question or step.node.title}  ", style="")
-    t.append(f"-> {step.choice.label}", style="green")
-    t.append(f"  ({by})\n", style="dim")
-    for ev in step.evidence[:3]:
-        t.append(f"         seen: {ev}\n", style="dim")
-    return t
+def _step_key(node_id: str) -> Tuple:
+    """S2 < S2.3 < S10: natural order of step ids."""
+    out: List[object] = []
+    for part in node_id.lstrip("S").split("."):
+        out.append(int(part) if part.isdigit() else 0)
+    return tuple(out)
+
+
+def _symptom_prompt(s) -> Text:
+    return Text.assemble((f"{s.start:<6}", "bold"), s.title)
+
+
+def transcript_table(steps) -> Table:
+    """The path so far: step id in its own column, so wrapped questions keep the ids readable."""
+    grid = Table.grid(padding=(0, 1), expand=True)
+    grid.add_column(width=6, no_wrap=True)
+    grid.add_column(ratio=1)
+    for step in steps:
+        body = Text(step.node.question or step.node.title)
+        body.append("\n-> ", style="dim")
+        body.append(step.choice.label, style="green")
+        body.append(f"  ({BY_LABEL.get(step.by, step.by)})", style="dim")
+        for ev in step.evidence[:3]:
+            body.append(f"\n   seen: {ev}", style="dim")
+        grid.add_row(Text(step.node.id, style="bold"), body)
+    return grid
+
+
+def leaf_body(node) -> Group:
+    parts: List[object] = [Text(node.diagnosis)]
+    if node.fix:
+        parts.append(Text("\nWhat to do", style="bold"))
+        fixes = Table.grid(padding=(0, 1))
+        fixes.add_column(width=3, justify="right", style="bold green")
+        fixes.add_column(ratio=1)
+        for i, step in enumerate(node.fix, 1):
+            fixes.add_row(f"{i}.", step)
+        parts.append(fixes)
+    if node.seed_ref:
+        parts.append(Text(f"\nmanual: {node.seed_ref}", style="italic dim"))
+    return Group(*parts)
+
+
+def path_to_step(tree, step_id: str) -> Optional[Tuple[str, Dict[str, str]]]:
+    """(symptom id, preset answers) that lead from a symptom's start to ``step_id``; shortest first."""
+    if step_id not in tree.nodes:
+        return None
+    best: Optional[Tuple[str, Dict[str, str]]] = None
+    for s in sorted(tree.symptoms.values(), key=lambda s: _step_key(s.start)):
+        seen = {s.start: {}}  # node -> answers that reach it
+        queue = deque([s.start])
+        while queue:
+            nid = queue.popleft()
+            if nid == step_id:
+                if best is None or len(seen[nid]) < len(best[1]):
+                    best = (s.id, seen[nid])
+                break
+            node = tree.nodes.get(nid)
+            for c in (node.choices if node is not None else ()):
+                if c.next not in seen:
+                    seen[c.next] = dict(seen[nid], **{nid: c.key})
+                    queue.append(c.next)
+    return best
 
 
 class DiagnosePane(Vertical):
     BINDINGS = [
-        Binding("b", "back", "Back a step", id="diagnose-back", tooltip="Undo the last answer"),
-        Binding("n", "new", "New symptom", id="diagnose-new", tooltip="Choose another symptom"),
+        Binding("b", "back", "Back", id="diagnose-back", tooltip="Undo your last answer"),
+        Binding("n", "new", "New symptom", id="diagnose-new", tooltip="Choose or paste another symptom"),
+    ] + [
+        Binding(str(i), f"choose({i})", f"Choice {i}", id=f"diagnose-choice-{i}", show=False,
+                tooltip=f"Answer the current step with choice {i}")
+        for i in range(1, 10)
     ]
 
-    def __init__(self, symptom_text: Optional[str] = None, **kw) -> None:
+    def __init__(self, symptom_text: Optional[str] = None, live: bool = True, license_path: Optional[str] = None,
+                 servers=None, cursor_blink: bool = True, **kw) -> None:
         super().__init__(**kw)
         self.symptom_text = symptom_text
+        self.live = live
+        self.license_path = license_path
+        self.servers = list(servers or [])
+        self.cursor_blink = cursor_blink
         self.ttree = None
         self.walk = None
+        self._busy = False
         self.load_error: Optional[str] = None
+        self.message = ""
+        self._token: Optional[CancelToken] = None
+
+    @property
+    def busy(self) -> bool:
+        return self._busy
+
+    @busy.setter
+    def busy(self, value: bool) -> None:
+        self._busy = value
+        if self.is_attached:
+            self.app.refresh_bindings()  # the footer's Stop key follows
 
     def compose(self) -> ComposeResult:
-        yield Input(placeholder="Paste the error message, log line or code you see, then Enter",
-                    id="diagnose-input")
-        with Horizontal():
+        with Vertical(id="pick"):
+            yield Input(placeholder="Paste the error message, log line or code you see, then Enter",
+                        id="diagnose-input", compact=True)
+            yield Static("...or choose a symptom below (the first column is its step id).",
+                         id="match-status", classes="status-line")
             yield OptionList(id="symptoms")
-            with Vertical(id="walk-box"):
-                yield Static("Choose a symptom on the left, or paste a message above.", id="question",
-                             classes="question")
-                yield Static("", id="question-help", classes="status-line")
-                yield OptionList(id="choices")
+        with Vertical(id="walking"):
+            yield Static("", id="walk-symptom", classes="status-line")
+            with Horizontal(id="step-head"):
+                yield Static("", id="step-id", classes="step-id")
+                yield Static("", id="question", classes="question")
+            yield Static("", id="question-help", classes="question-help")
+            yield OptionList(id="choices")
+            with VerticalScroll(id="leaf-box"):
                 yield Static("", id="leaf", classes="leaf")
-                with VerticalScroll(id="transcript"):
-                    yield Static("", id="transcript-text")
+            with VerticalScroll(id="transcript"):
+                yield Static("", id="transcript-text")
 
     def on_mount(self) -> None:
+        self.query_one("#diagnose-input", Input).cursor_blink = self.cursor_blink
+        self.query_one("#walking").display = False
+        self.query_one("#transcript").border_title = "path so far"
+        self.query_one("#symptoms").loading = True
+        self._load_tree()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="tree")
+    def _load_tree(self) -> None:
         from checks.tree.loader import load_tree
 
         try:
-            self.ttree = load_tree()
+            self.post_message(TreeLoaded(load_tree()))
         except Exception as exc:  # a broken data file is reported, not a crash
-            self.load_error = str(exc)
-            self.query_one("#question", Static).update(f"The troubleshooting tree could not be loaded: {exc}")
-            return
+            self.post_message(TreeLoaded(None, error=f"{type(exc).__name__}: {exc}"))
+
+    def on_tree_loaded(self, message: TreeLoaded) -> None:
         symptoms = self.query_one("#symptoms", OptionList)
-        for s in self.ttree.symptoms.values():
-            symptoms.add_option(Option(s.title, id=s.id))
-        self.query_one("#choices").display = False
-        self.query_one("#leaf").display = False
+        symptoms.loading = False
+        if message.tree is None:
+            self.load_error = message.error
+            self.query_one("#match-status", Static).update(
+                f"The troubleshooting tree could not be loaded: {message.error}")
+            return
+        self.ttree = message.tree
+        for s in sorted(self.ttree.symptoms.values(), key=lambda s: _step_key(s.start)):
+            symptoms.add_option(Option(_symptom_prompt(s), id=s.id))
         if self.symptom_text:
-            self.query_one("#diagnose-input", Input).value = self.symptom_text
             self.match(self.symptom_text)
+
+    @property
+    def ready(self) -> bool:
+        """The tree is loaded (or failed to load): the pane takes input."""
+        return self.ttree is not None or self.load_error is not None
+
+    def on_unmount(self) -> None:
+        self.cancel()
+
+    def cancel(self) -> None:
+        if self._token is not None:
+            self._token.cancel()
+
+    def focus_default(self) -> None:
+        if self.walk is None:
+            self.query_one("#diagnose-input", Input).focus()
+        elif self.walk.done:
+            self.query_one("#leaf-box").focus()
+        else:
+            self.query_one("#choices").focus()
 
     # ------------------------------------------------------------ choosing a symptom
     @on(Input.Submitted, "#diagnose-input")
@@ -89,102 +201,197 @@ class DiagnosePane(Vertical):
         self.match(event.value)
 
     def match(self, text: str) -> None:
+        """Start the walk the pasted text means, or show the candidates when it is not clear."""
+        self.query_one("#diagnose-input", Input).value = text
+        status = self.query_one("#match-status", Static)
         if self.ttree is None or not text.strip():
             return
-        from checks.tree import match as tree_match
+        from checks.tree.match import match_symptoms
 
-        cands = tree_match.match_symptom(self.ttree, text)
-        if not cands:
-            self.query_one("#question", Static).update("No symptom matches that text; choose one on the left.")
+        result = match_symptoms(self.ttree, text)
+        best = result.best
+        if best is not None:
+            self.start(best.symptom.id, message=text)
             return
-        best = cands[0]
-        sym_id = getattr(best, "symptom", None) or getattr(best, "id", None) or best[0]
-        sym_id = getattr(sym_id, "id", sym_id)
-        if len(cands) == 1 or getattr(best, "confident", True):
-            self.start(sym_id)
-        else:
-            self.query_one("#question", Static).update("Several symptoms match; choose one on the left.")
+        symptoms = self.query_one("#symptoms", OptionList)
+        if not result.candidates:
+            status.update("No symptom matches that text; choose one below.")
+            symptoms.focus()
+            return
+        names = ", ".join(f"{c.symptom.start} {c.symptom.title}" for c in result.candidates[:3])
+        status.update(f"Several symptoms fit ({names}); choose one below.")
+        self.message = text
+        symptoms.highlighted = symptoms.get_option_index(result.candidates[0].symptom.id)
+        symptoms.focus()
 
     @on(OptionList.OptionSelected, "#symptoms")
     def on_symptom(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
         if event.option.id:
-            self.start(event.option.id)
+            self.start(event.option.id, message=self.message)
 
-    def start(self, symptom_id: str) -> None:
+    def _env(self, token: CancelToken):
         from checks.tree.probes import ProbeEnv
+
+        return ProbeEnv(message=self.message, license_path=self.license_path, servers=list(self.servers),
+                        live=self.live, cancel=token)
+
+    def _new_walk(self, symptom_id: str, answers: Optional[Dict[str, str]] = None, auto: bool = True):
         from checks.tree.walk import Walk
 
-        if self.ttree is None:
+        self.cancel()
+        self._token = CancelToken()
+        self.walk = Walk(self.ttree, symptom_id, env=self._env(self._token), auto=auto, answers=answers)
+        self.query_one("#pick").display = False
+        self.query_one("#walking").display = True
+        return self.walk
+
+    def start(self, symptom_id: str, message: str = "") -> None:
+        if self.ttree is None or symptom_id not in self.ttree.symptoms:
             return
-        self.walk = Walk(self.ttree, symptom_id, env=ProbeEnv(message=self.symptom_text or "", live=True), auto=True)
-        self.query_one("#question", Static).update(f"{self.walk.symptom.title}: probing...")
+        self.message = message
+        self._new_walk(symptom_id)
         self.advance()
+
+    def goto_step(self, step_id: str) -> bool:
+        """Stand on step ``step_id`` (what the helpdesk asked for), with the answers that lead there."""
+        if self.ttree is None:
+            return False
+        found = path_to_step(self.ttree, step_id)
+        if found is None:
+            return False
+        symptom_id, answers = found
+        walk = self._new_walk(symptom_id, answers=answers, auto=False)
+        walk.advance()  # presets only: no probe runs, nothing slow
+        walk.auto = True
+        self.busy = False
+        self.on_walk_updated(WalkUpdated(walk))
+        return True
 
     # ------------------------------------------------------------ walking
-    @work(thread=True, exclusive=True, exit_on_error=False, group="walk")
     def advance(self) -> None:
-        try:
-            self.walk.advance()  # probes may take a few seconds: off the UI thread
-        except Exception as exc:
-            self.post_message(WalkFailed(f"{type(exc).__name__}: {exc}"))
-            return
-        self.post_message(WalkUpdated())
-
-    @on(OptionList.OptionSelected, "#choices")
-    def on_choice(self, event: OptionList.OptionSelected) -> None:
-        if self.walk is None or self.walk.done or not event.option.id:
-            return
-        self.walk.answer(event.option.id)
-        self.advance()
-
-    def action_back(self) -> None:
-        if self.walk is not None and self.walk.steps:
-            self.walk.back()
-            self.on_walk_updated(WalkUpdated())
-
-    def action_new(self) -> None:
-        self.walk = None
-        self.query_one("#symptoms", OptionList).focus()
-
-    def on_walk_failed(self, message: WalkFailed) -> None:
-        self.query_one("#question", Static).update(f"A probe failed: {message.error}")
-
-    def on_walk_updated(self, _message: WalkUpdated) -> None:
         walk = self.walk
         if walk is None:
             return
-        transcript = Text()
-        transcript.append(f"Symptom: {walk.symptom.title}\n", style="bold")
-        for step in walk.steps:
-            transcript.append_text(_step_line(step))
-        self.query_one("#transcript-text", Static).update(transcript)
+        self.busy = True
         node = walk.current
-        question = self.query_one("#question", Static)
+        self._show_head(node.id, Text.assemble(("measuring: ", "italic"), node.question or node.title))
         helptext = self.query_one("#question-help", Static)
-        choices = self.query_one("#choices", OptionList)
-        leaf = self.query_one("#leaf", Static)
-        if node.is_leaf:
-            question.update(Text.assemble((f"{node.id}  ", "bold"), (node.title, "bold")))
-            helptext.update("")
-            choices.display = False
-            body = Text()
-            body.append(f"{node.diagnosis}\n\n")
-            for i, step in enumerate(node.fix, 1):
-                body.append(f"{i}. ", style="bold green")
-                body.append(f"{step}\n")
-            if node.seed_ref:
-                body.append(f"\nmanual: {node.seed_ref}", style="italic dim")
-            leaf.update(body)
-            leaf.display = True
+        helptext.update("lmdoctor is looking at this machine... (escape stops it)" if self.live else "")
+        helptext.display = self.live
+        self.query_one("#choices").display = False
+        self.query_one("#leaf-box").display = False
+        self._advance(walk)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="walk")
+    def _advance(self, walk) -> None:
+        try:
+            walk.advance()  # probes may take a few seconds: off the UI thread
+        except Exception as exc:
+            self.post_message(WalkFailed(walk, f"{type(exc).__name__}: {exc}"))
             return
-        leaf.display = False
-        question.update(Text.assemble((f"Step {node.id}  ", "bold"), node.question or node.title))
-        note = ""
-        if walk.pending_note:
-            note = "Could not measure this here: " + "; ".join(walk.pending_note[:2]) + "\n"
-        helptext.update(note + (node.help or ""))
+        self.post_message(WalkUpdated(walk))
+
+    def answer(self, key: str) -> None:
+        from checks.tree.walk import WalkError
+
+        if self.walk is None or self.busy or self.walk.done:
+            return
+        try:
+            self.walk.answer(key)
+        except WalkError as exc:
+            helptext = self.query_one("#question-help", Static)
+            helptext.update(str(exc))
+            helptext.display = True
+            return
+        self.advance()
+
+    @on(OptionList.OptionSelected, "#choices")
+    def on_choice(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        if event.option.id:
+            self.answer(event.option.id)
+
+    def action_choose(self, number: int) -> None:
+        if self.walk is None or self.busy or self.walk.done:
+            return
+        if 1 <= number <= len(self.walk.current.choices):
+            self.answer(self.walk.current.choices[number - 1].key)
+
+    def action_back(self) -> None:
+        if self.walk is None or self.busy or not self.walk.steps:
+            return
+        self.walk.back_to_question()
+        self.on_walk_updated(WalkUpdated(self.walk))
+
+    def action_new(self) -> None:
+        self.cancel()
+        self.walk = None
+        self.busy = False
+        self.message = ""
+        self.query_one("#walking").display = False
+        self.query_one("#pick").display = True
+        self.query_one("#match-status", Static).update("Paste a message, or choose a symptom below.")
+        self.query_one("#diagnose-input", Input).focus()
+
+    def on_walk_failed(self, message: WalkFailed) -> None:
+        if message.walk is not self.walk:
+            return
+        self.busy = False
+        helptext = self.query_one("#question-help", Static)
+        helptext.update(f"A probe failed ({message.error}); answer the question yourself.")
+        helptext.display = True
+        self._show_choices(self.walk.current)
+
+    # ------------------------------------------------------------ drawing
+    def _show_head(self, step_id: str, question) -> None:
+        self.query_one("#step-id", Static).update(f" {step_id} ")
+        self.query_one("#question", Static).update(question)
+
+    def _show_choices(self, node) -> None:
+        choices = self.query_one("#choices", OptionList)
         choices.clear_options()
         for i, c in enumerate(node.choices, 1):
-            choices.add_option(Option(f"{i}. {c.label}", id=c.key))
-        choices.display = True
+            choices.add_option(Option(Text.assemble((f"{i}. ", "bold"), c.label), id=c.key))
+        choices.highlighted = 0 if node.choices else None
+        choices.display = bool(node.choices)
         choices.focus()
+
+    def on_walk_updated(self, message: WalkUpdated) -> None:
+        walk = self.walk
+        if walk is None or message.walk is not walk:
+            return
+        self.busy = False
+        s = walk.symptom
+        self.query_one("#walk-symptom", Static).update(Text.assemble(
+            ("Symptom: ", "dim"), (s.start, "bold"), f" {s.title}",
+            ("   b back  n new symptom  1-9 answer", "dim")))
+        self.query_one("#transcript-text", Static).update(
+            transcript_table(walk.steps) if walk.steps else Text("No steps taken yet.", style="dim"))
+        self.query_one("#transcript", VerticalScroll).scroll_end(animate=False)
+        node = walk.current
+        helptext = self.query_one("#question-help", Static)
+        choices = self.query_one("#choices", OptionList)
+        leaf_box = self.query_one("#leaf-box", VerticalScroll)
+        if node.is_leaf:
+            style = LEAF_STYLE.get(node.status, "bold")
+            self._show_head(node.id, Text.assemble(("Diagnosis: ", style), (node.title, "bold")))
+            helptext.update("")
+            helptext.display = False
+            choices.display = False
+            body = leaf_body(node)
+            self.query_one("#leaf", Static).update(body)
+            leaf_box.display = True
+            leaf_box.scroll_home(animate=False)
+            leaf_box.focus()
+            return
+        leaf_box.display = False
+        self._show_head(node.id, node.question or node.title)
+        note = Text()
+        if walk.pending_note:
+            note.append("Not measured here: " + "; ".join(walk.pending_note[:2]) + "\n", style="italic")
+        if node.help:
+            note.append(node.help, style="dim")
+        helptext.update(note)
+        helptext.display = bool(note.plain)
+        self._show_choices(node)

@@ -1,7 +1,7 @@
-"""A findings table (worst first) with the selected finding's detail and fix beneath it."""
+"""A findings table (worst first) with the detail and fix of the finding under the cursor."""
 from __future__ import annotations
 
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -17,6 +17,8 @@ ICON = {
     Status.INFO: ("info", "cyan"),
     Status.OK: ("ok", "green"),
 }
+_RANK_BY_LABEL = {label: st.rank for st, (label, _style) in ICON.items()}
+EMPTY_DETAIL = "Select a finding to see its detail and fix."
 
 
 def status_text(status: Status) -> Text:
@@ -26,16 +28,21 @@ def status_text(status: Status) -> Text:
 
 def finding_detail(f: Finding) -> Text:
     t = Text()
-    t.append(f"{f.title}\n", style="bold")
-    t.append(f"{f.id}", style="dim")
+    label, style = ICON[f.status]
+    t.append(f" {label} ", style=f"reverse {style}")
+    t.append(f" {f.title}\n", style="bold")
+    t.append(f.id, style="dim")
     if f.file or f.line:
         t.append(f"   {f.file or ''}{':' + str(f.line) if f.line else ''}", style="dim")
     t.append("\n")
     if f.detail:
         t.append(f"\n{f.detail}\n")
-    for ev in f.evidence_lines[:8]:
+    lines = f.evidence_lines
+    for ev in lines[:8]:
         t.append("seen: ", style="dim")
         t.append(f"{ev}\n")
+    if len(lines) > 8:
+        t.append(f"      ... {len(lines) - 8} more\n", style="dim")
     if f.fix:
         t.append("\nfix: ", style="bold green")
         t.append(f"{f.fix}\n")
@@ -44,45 +51,57 @@ def finding_detail(f: Finding) -> Text:
     return t
 
 
+def _rank(cell: object) -> int:
+    return _RANK_BY_LABEL.get(getattr(cell, "plain", str(cell)), 0)
+
+
 class FindingsView(Vertical):
-    """Findings can be added one by one (streaming) or replaced as a whole list."""
+    """Findings added one by one (streaming) or replaced as a whole list; the detail follows the cursor."""
 
     DEFAULT_CLASSES = "findings-view"
 
-    def __init__(self, **kwargs) -> None:
+    def __init__(self, empty: str = "No findings yet.", **kwargs) -> None:
         super().__init__(**kwargs)
         self._findings: Dict[str, Finding] = {}
+        self._shown: Optional[str] = None
+        self._empty = empty
 
     def compose(self) -> ComposeResult:
-        table: DataTable = DataTable(cursor_type="row", zebra_stripes=True, classes="findings-table")
-        yield table
+        yield DataTable(cursor_type="row", zebra_stripes=True, classes="findings-table")
         with VerticalScroll(classes="finding-detail-box"):
-            yield Static("Select a finding to see its detail and fix.", classes="finding-detail")
+            yield Static(self._empty, classes="finding-detail")
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
         table.add_column("status", width=6, key="status")
-        table.add_column("area", width=12, key="area")
+        table.add_column("area", width=10, key="area")
         table.add_column("finding", key="title")
 
     @property
     def findings(self) -> List[Finding]:
         return list(self._findings.values())
 
-    def clear(self) -> None:
+    @property
+    def shown(self) -> Optional[Finding]:
+        """The finding whose detail is on screen."""
+        return self._findings.get(self._shown) if self._shown else None
+
+    def clear(self, empty: Optional[str] = None) -> None:
+        if empty is not None:
+            self._empty = empty
         self._findings.clear()
+        self._shown = None
         self.query_one(DataTable).clear()
-        self.query_one(".finding-detail", Static).update("Select a finding to see its detail and fix.")
+        self.query_one(".finding-detail", Static).update(self._empty)
 
     def add(self, f: Finding) -> None:
-        key = f"{len(self._findings)}"
+        key = str(len(self._findings))
         self._findings[key] = f
         table = self.query_one(DataTable)
         table.add_row(status_text(f.status), f.area, f.title, key=key)
-        # Keep worst first while results stream in.
-        table.sort("status", key=lambda s: -_rank(s))
-        if len(self._findings) == 1:
-            self._show(key)
+        # Worst first while results stream in; the sort is stable, so equal ones keep arrival order.
+        table.sort("status", key=lambda cell: -_rank(cell))
+        self._follow_cursor()
 
     def set_findings(self, findings: List[Finding]) -> None:
         self.clear()
@@ -90,19 +109,27 @@ class FindingsView(Vertical):
             self.add(f)
         if findings:
             self.query_one(DataTable).move_cursor(row=0)
+            self._follow_cursor()
+
+    def _follow_cursor(self) -> None:
+        table = self.query_one(DataTable)
+        if table.row_count == 0:
+            return
+        try:
+            key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        except Exception:  # the cursor is off the table for a moment while rows change
+            return
+        if key is not None and key != self._shown:
+            self._show(key)
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        event.stop()
         if event.row_key is not None and event.row_key.value is not None:
             self._show(event.row_key.value)
 
     def _show(self, key: str) -> None:
         f = self._findings.get(key)
         if f is not None:
+            self._shown = key
             self.query_one(".finding-detail", Static).update(finding_detail(f))
-
-
-def _rank(cell: Text) -> int:
-    for st, (label, _style) in ICON.items():
-        if cell.plain == label:
-            return st.rank
-    return 0
+            self.query_one(".finding-detail-box", VerticalScroll).scroll_home(animate=False)
