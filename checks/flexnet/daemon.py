@@ -65,6 +65,9 @@ class TranscriptLine:
     groups: Dict[str, str] = field(default_factory=dict)
     ignorable: bool = False
     daemon: Optional[str] = None   # "lmgrd", "sigasi" ... from the line's "(name)" prefix
+    # Printed after lmdoctor began stopping lmgrd: "EXITING DUE TO SIGNAL 15" then is our doing,
+    # so these lines stay in the transcript but do not count in the verdict.
+    after_stop: bool = False
 
     def to_dict(self) -> Dict[str, Any]:
         d: Dict[str, Any] = {"offset": round(self.offset, 3), "time": self.time, "text": self.text}
@@ -72,10 +75,14 @@ class TranscriptLine:
             d.update({"id": self.id, "kind": self.kind, "status": self.status, "title": self.title})
             if self.groups:
                 d["groups"] = dict(self.groups)
+        if self.after_stop:
+            d["after_stop"] = True
         return d
 
     def render(self) -> str:
         tag = f"[{self.status} {self.id}]" if self.id else ""
+        if self.after_stop:
+            tag = (tag + " " if tag else "") + "(while stopping)"
         return f"{self.time[11:23]} +{self.offset:6.2f}s  {self.text}" + (f"  {tag}" if tag else "")
 
 
@@ -520,8 +527,11 @@ def run_daemon(license_path: str, lmgrd: str, seconds: float = DEFAULT_SECONDS,
     exited_at: Optional[float] = None
     last_record = 0.0
 
+    stopping = False
+
     def emit(text: str) -> bool:
         ln = make_line(text, time.monotonic() - start)
+        ln.after_stop = stopping
         if len(run.lines) < MAX_LINES:
             run.lines.append(ln)
         else:
@@ -579,6 +589,18 @@ def run_daemon(license_path: str, lmgrd: str, seconds: float = DEFAULT_SECONDS,
         run.stop_reason = "error"
         _stop(run, child, pgid, tracker, grace, kill_tree, reap)
         raise
+    # Whatever lmgrd said before the stop is its own doing: read it before signalling.
+    if run.stop_reason != "exited":
+        try:
+            for _ in range(64):
+                chunk = child.read_nonblocking(65536, timeout=0)
+                for text in splitter.feed(chunk):
+                    emit(text)
+        except KeyboardInterrupt:
+            pass
+        except Exception:
+            pass
+        stopping = True
     _stop(run, child, pgid, tracker, grace, kill_tree, reap)
     # What lmgrd printed while being stopped ("lmgrd exiting ...") belongs in the transcript too.
     try:
@@ -663,7 +685,8 @@ def verdict(run: DaemonRun) -> List[Finding]:
     """The findings a transcript supports, worst first within the daemon area."""
     out: List[Finding] = []
     by_id: Dict[str, List[TranscriptLine]] = {}
-    for ln in run.lines:
+    own = [ln for ln in run.lines if not ln.after_stop]
+    for ln in own:
         if ln.id:
             by_id.setdefault(ln.id, []).append(ln)
 
@@ -785,14 +808,14 @@ def verdict(run: DaemonRun) -> List[Finding]:
                            evidence=ev))
     # Other catalogue lines that carry a warning or a failure: passed through, not dropped.
     rest: Dict[str, List[TranscriptLine]] = {}
-    for ln in run.lines:
+    for ln in own:
         if ln.id and ln.id not in handled and ln.status in ("warn", "fail"):
             rest.setdefault(ln.id, []).append(ln)
     for cid, ls in rest.items():
         first = ls[0]
         out.append(Finding("daemon.message." + cid.split(".", 1)[-1], Status(first.status),
                            first.title or cid, fix=first.fix or "", evidence=_ev(ls)))
-    unknown = [ln for ln in run.lines if not ln.id and ln.text.strip()]
+    unknown = [ln for ln in own if not ln.id and ln.text.strip()]
     if unknown:
         out.append(Finding("daemon.unrecognised-lines", Status.INFO,
                            f"{len(unknown)} line(s) lmdoctor's catalogue does not know",
