@@ -33,3 +33,17 @@ def realworld() -> Path:
 @pytest.fixture(scope="session")
 def python_exe() -> str:
     return sys.executable
+
+
+# Tests that start FlexLM-named processes (sandbox, fake lmgrd) or read the machine's whole
+# process table and sockets (check, diagnose --auto, the TUI's check tab) would see each
+# other's processes if they ran side by side. They share one xdist group, so they run one
+# after another on one worker (`-n 2 --dist loadgroup`), while pure unit tests fill the other.
+_MACHINE_WIDE = ("test_daemon", "test_sandbox", "test_probes", "test_check", "test_diagnose", "test_lmutil")
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        path = Path(str(item.fspath))
+        if "e2e" in path.parts or "tui" in path.parts or path.name.startswith(_MACHINE_WIDE):
+            item.add_marker(pytest.mark.xdist_group(name="machine"))
