@@ -42,11 +42,18 @@ class _ProgressLine:
     """One self-overwriting line on stderr, only when stderr is a terminal."""
 
     def __init__(self, stream) -> None:
+        import threading
+
+        self.lock = threading.Lock()  # probes report from their own threads
         self.stream = stream
         self.running: list = []
         self.width = 0
 
     def __call__(self, ev) -> None:
+        with self.lock:
+            self._show(ev)
+
+    def _show(self, ev) -> None:
         if ev.state == "started":
             self.running.append(ev.title)
         elif ev.title in self.running:
@@ -60,6 +67,10 @@ class _ProgressLine:
         self.width = len(text)
 
     def clear(self) -> None:
+        with self.lock:
+            self._clear()
+
+    def _clear(self) -> None:
         if self.width:
             self.stream.write("\r" + " " * self.width + "\r")
             self.stream.flush()

@@ -62,3 +62,30 @@ def test_redact_hides_customer_sign_hosts_and_users(tmp_path):
         assert secret not in cp.stdout, secret
     plain = run_check(["--license", str(lic), "--timeout", "0.5", "--no-lmutil", "--format", "markdown"], tmp_path)
     assert f"@{HOST} " in plain.stdout  # the test can fail: without --redact the name is there
+
+
+def test_progress_line_only_on_a_terminal(tmp_path):
+    import pty
+    import subprocess
+
+    from checkhelp import clean_env
+
+    master, slave = pty.openpty()
+    try:
+        cp = subprocess.run([sys.executable, "-m", "checks", "check", "--format", "json", "--no-lmutil"],
+                            stdout=subprocess.PIPE, stderr=slave, env=clean_env(tmp_path), cwd=str(tmp_path),
+                            timeout=60)
+    finally:
+        os.close(slave)
+    err = b""
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        err += chunk
+    os.close(master)
+    assert b"probes done" in err and b"\r" in err
+    json.loads(cp.stdout)  # stdout stays clean data
