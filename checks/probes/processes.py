@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as _dt
 import os
 from dataclasses import dataclass, field
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple, Set
 
 from ..findings import Finding, Status
 from ..runtime import NEVER_CANCELLED, CancelToken, FindingSink, discard
@@ -241,6 +241,23 @@ def probe_processes(ctx: ProbeContext, cancel: CancelToken = NEVER_CANCELLED,
     # lmgrd without its vendor daemon
     for g in lmgrds:
         kids = [v for v in vendors if v.ppid == g.pid or v.license_key == g.license_key]
+        # Vendor daemons of other lmgrds: a vendor name can be served once per machine, so an
+        # lmgrd whose daemon is gone while another server's daemon runs is the signal 32/41 case.
+        names = _served_vendor_names(g)
+        rivals = [v for v in vendors if v.ppid != g.pid and v.ppid in {x.pid for x in lmgrds}
+                  and v.base.lower() in names]
+        if not kids and rivals:
+            emit(Finding(
+                "process.vendor-conflict", Status.FAIL,
+                f"lmgrd (pid {g.pid}) lost its vendor daemon while another server's {rivals[0].base} runs",
+                detail="Only one vendor daemon of a name can run on a machine; the second one exits with "
+                       "'Exiting due to signal 32' (Windows) or 41 (Linux): 'Exited because another server was "
+                       "running', and lmgrd logs MULTIPLE \"" + rivals[0].base + "\" license server systems running.",
+                fix=f"Stop every lmgrd and {rivals[0].base} (also lmtools.exe on Windows), then start one lmgrd. "
+                    "If it still happens on Windows, rename a C:\\FlexLM folder to e.g. C:\\LMFlex.",
+                evidence=g.describe()[:2] + [ln for v in rivals for ln in v.describe()[:2]],
+                seed_ref=SEED_TYPICAL))
+            continue
         if not kids:
             emit(Finding(
                 "process.lmgrd-without-vendor", Status.FAIL,
@@ -290,6 +307,26 @@ def probe_processes(ctx: ProbeContext, cancel: CancelToken = NEVER_CANCELLED,
     if not out:
         emit(Finding("process.none", Status.OK, "No FlexNet processes to report"))
     return out
+
+
+def _served_vendor_names(g: ProcInfo) -> Set[str]:
+    """Vendor names in the DAEMON/VENDOR lines of the license files an lmgrd was started with.
+
+    Empty when they cannot be read: then no conflict is claimed.
+    """
+    from ..license import parse_license
+
+    names: Set[str] = set()
+    for part in (g.license_arg or "").replace(";", ":").split(":"):
+        if not part or "@" in part:
+            continue
+        try:
+            with open(part, "rb") as fh:
+                lic = parse_license(fh.read(4 * 1024 * 1024))
+        except (OSError, ValueError):
+            continue
+        names.update(v.name.lower() for v in lic.vendors if v.name)
+    return names
 
 
 def _duplicates(emit, procs: List[ProcInfo], fid: str, what: str, by_parent: bool = False) -> None:
