@@ -72,6 +72,24 @@ class _Ctx:
     orphans: Set[int] = field(default_factory=set)
     # First lines of entries that have such an orphan after them.
     cut_entries: Set[int] = field(default_factory=set)
+    # Findings per id so far, and those past MAX_PER_ID: id -> (first line, count, last line).
+    per_id: Dict[str, int] = field(default_factory=dict)
+    extra: Dict[str, "tuple[Optional[int], int, Optional[int]]"] = field(default_factory=dict)
+
+    def full(self, id: str, line: Optional[int]) -> bool:
+        """True (and counted) when ``id`` already has MAX_PER_ID findings: the rule need not build one.
+
+        Rules that can fire once per line call this first, so a 50 MB file of junk costs a
+        counter increment per line instead of a Finding.
+        """
+        if self.per_id.get(id, 0) < MAX_PER_ID:
+            return False
+        self.count_extra(id, line)
+        return True
+
+    def count_extra(self, id: str, line: Optional[int]) -> None:
+        first, count, _ = self.extra.get(id, (line, 0, line))
+        self.extra[id] = (first, count + 1, line)
 
 
 def _f(ctx: _Ctx, id: str, status: Status, title: str, line: Optional[int] = None, **kw) -> Finding:
@@ -126,7 +144,7 @@ def rule_binary_or_empty(ctx: _Ctx) -> Iterator[Finding]:
                  fix="Save the file again without BOM (Notepad: Encoding 'UTF-8' instead of 'UTF-8 with BOM', "
                      "or ANSI).", evidence="bytes EF BB BF at the start of line 1", seed_ref=SEED_TROUBLE)
     if not any(e.kind not in ("BLANK", "COMMENT") for e in lic.entries):
-        yield _f(ctx, "license.empty", Status.FAIL, "The license file has no license lines", 1,
+        yield _f(ctx, "license.empty", Status.FAIL, "The license file has no license lines", 1 if lic.lines else None,
                  detail="No SERVER, DAEMON/VENDOR, FEATURE or INCREMENT line was found.",
                  fix="Paste the whole license key you received (it starts with SERVER, DAEMON or INCREMENT).",
                  seed_ref=SEED_TROUBLE)
@@ -195,6 +213,8 @@ def rule_parse_problems(ctx: _Ctx) -> Iterator[Finding]:
         if p.code == "unterminated-quote" and p.line in orphan_lines:
             continue
         id, st, title, fix = _PROBLEM_TEXT[p.code]
+        if ctx.full(id, p.line):
+            continue
         yield _f(ctx, id, st, title, p.line, detail=p.message, fix=fix,
                  evidence=p.evidence or ctx.lic.line_text(p.line).strip()[:120], seed_ref=SEED_TROUBLE)
 
@@ -212,6 +232,8 @@ def rule_unknown_lines(ctx: _Ctx) -> Iterator[Finding]:
         physical = lic.line_text(e.first_line)
         if physical.lstrip().startswith(">"):
             continue  # reported by the mail-quote rule
+        if ctx.full("license.missing-backslash" if idx in ctx.orphans else "license.unknown-line", e.first_line):
+            continue
         if idx in ctx.orphans:
             prev = entries[idx - 1]
             if _has_backslash_token(prev):
@@ -267,13 +289,13 @@ def rule_copy_damage_chars(ctx: _Ctx) -> Iterator[Finding]:
             text = lic.line_text(n)
             if text.isascii():
                 continue
-            if _TYPO_RE.search(text):
+            if _TYPO_RE.search(text) and not ctx.full("license.typographic-quotes", n):
                 yield _f(ctx, "license.typographic-quotes", Status.FAIL, "Typographic (curly) quotes", n,
                          detail="A word processor or mail client replaced straight quotes with “ ” or ‘ ’.",
                          fix='Replace them with straight double quotes ("), or copy the key again from the '
                              'original plain-text file.', evidence=text.strip()[:120], seed_ref=SEED_TROUBLE)
             other = _NON_ASCII.findall(text)
-            if other:
+            if other and not ctx.full("license.non-ascii", n):
                 shown = ", ".join(sorted({_char_name(c) for c in other})[:8])
                 yield _f(ctx, "license.non-ascii", Status.WARN, "Non-ASCII characters in a license line", n,
                          detail=f"Characters {shown} are not part of any license key (non-breaking spaces and "
@@ -323,6 +345,8 @@ def rule_copy_damage_chars(ctx: _Ctx) -> Iterator[Finding]:
         if "#" in e.text and (e.kind != "UNKNOWN" or not lic.line_text(e.first_line).lstrip().startswith(">")):
             for k, t in enumerate(toks):
                 if k > 0 and not t.quoted and t.key is None and t.raw.startswith("#"):
+                    if ctx.full("license.inline-comment", t.line):
+                        break
                     yield _f(ctx, "license.inline-comment", Status.FAIL, "A '#' comment after license data",
                              t.line,
                              detail="FlexNet accepts '#' comments only at the start of a line.",
@@ -784,8 +808,8 @@ def _lint(lic: LicenseFile, options: Optional[LintOptions]) -> List[Finding]:
     ctx = _Ctx(lic=lic, opt=opt, today=opt.today or _dt.date.today(), on_server=on_server, role_guessed=guessed,
                file=opt.label or lic.path)
     out: List[Finding] = []
-    per_id: Dict[str, int] = {}
-    suppressed: Dict[str, List[Finding]] = {}
+    per_id = ctx.per_id
+    extra = ctx.extra
 
     def emit(f: Finding) -> None:
         n = per_id.get(f.id, 0) + 1
@@ -793,7 +817,7 @@ def _lint(lic: LicenseFile, options: Optional[LintOptions]) -> List[Finding]:
         if n <= MAX_PER_ID:
             out.append(f)
         else:
-            suppressed.setdefault(f.id, []).append(f)
+            ctx.count_extra(f.id, f.line)
 
     for f in rule_binary_or_empty(ctx):
         emit(f)
@@ -808,11 +832,19 @@ def _lint(lic: LicenseFile, options: Optional[LintOptions]) -> List[Finding]:
     for rule in RULES:
         for f in rule(ctx):
             emit(f)
-    for id, rest in suppressed.items():
-        first = rest[0]
-        out.append(first.with_(title=f"... and {len(rest)} more like this ({first.title})",
-                               detail=f"{len(rest)} further lines have the same problem; the first is shown.",
-                               evidence=[f"lines {rest[0].line}..{rest[-1].line}"]))
+    for code, (more, last) in lic.problems_dropped.items():
+        if code in _PROBLEM_TEXT:
+            id = _PROBLEM_TEXT[code][0]
+            first, count, _last = extra.get(id, (last, 0, last))
+            extra[id] = (first, count + more, max(last, _last or 0))
+    for id, (first_line, count, last_line) in extra.items():
+        template = next((f for f in reversed(out) if f.id == id), None)
+        if template is None:
+            continue
+        out.append(template.with_(title=f"... and {count} more like this ({template.title})", line=first_line,
+                                  detail=f"{count} further lines have the same problem; the first "
+                                         f"{MAX_PER_ID} are shown above.",
+                                  evidence=[f"lines {first_line}..{last_line}"]))
     problems = [f for f in out if f.status in (Status.FAIL, Status.WARN)]
     if not problems:
         out.insert(0, _f(ctx, "license.ok", Status.OK,

@@ -17,6 +17,7 @@ LINE_KEYWORDS = (
     "SERVER", "VENDOR", "DAEMON", "USE_SERVER", "FEATURE", "INCREMENT", "UPGRADE", "PACKAGE", "FEATURESET",
 )
 FEATURE_KINDS = ("FEATURE", "INCREMENT", "UPGRADE")
+_NO_INTS: "tuple[int, ...]" = ()
 
 
 @dataclass
@@ -50,19 +51,42 @@ class Problem:
     evidence: str = ""
 
 
-@dataclass
+@dataclass(init=False, eq=False)
 class Entry:
     """One logical line: a SERVER/VENDOR/FEATURE... line with its continuations, a comment or a blank."""
 
+    # Slots: a 50 MB file can hold a million entries. Hence init=False (slots and field
+    # defaults do not mix in a 3.9 dataclass) and the hand-written __init__/__eq__.
+    __slots__ = ("kind", "first_line", "last_line", "text", "tokens", "starts", "numbers", "_keys")
     kind: str  # a LINE_KEYWORDS value, "COMMENT", "BLANK" or "UNKNOWN"
     first_line: int
     last_line: int
     text: str  # logical text, continuations joined with one space
-    tokens: List[Token] = field(default_factory=list)
+    tokens: List[Token]
     # Where each physical line's segment starts in ``text`` (parallel lists), for line_at().
-    starts: List[int] = field(default_factory=list, repr=False, compare=False)
-    numbers: List[int] = field(default_factory=list, repr=False, compare=False)
-    _keys: Optional[Dict[str, Token]] = field(default=None, repr=False, compare=False)
+    starts: List[int]
+    numbers: List[int]
+
+    def __init__(self, kind: str, first_line: int, last_line: int, text: str,
+                 tokens: Optional[List[Token]] = None, starts: Optional[List[int]] = None,
+                 numbers: Optional[List[int]] = None) -> None:
+        self.kind = kind
+        self.first_line = first_line
+        self.last_line = last_line
+        self.text = text
+        self.tokens = tokens if tokens is not None else []
+        # Blank and comment lines share one empty tuple instead of two lists each.
+        self.starts = starts if starts is not None else _NO_INTS  # type: ignore[assignment]
+        self.numbers = numbers if numbers is not None else _NO_INTS  # type: ignore[assignment]
+        self._keys: Optional[Dict[str, Token]] = None
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Entry):
+            return NotImplemented
+        return (self.kind, self.first_line, self.last_line, self.text, self.tokens) == (
+            other.kind, other.first_line, other.last_line, other.text, other.tokens)
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, like a dataclass with eq
 
     def line_at(self, offset: int) -> int:
         """The physical line holding character ``offset`` of the logical text."""
@@ -252,6 +276,9 @@ class LicenseFile:
     encoding: str = "utf-8"
     is_binary: bool = False
     path: Optional[str] = None
+    # Problems beyond the parser's per-code cap are only counted (a 50 MB file of junk must
+    # not hold millions of Problem objects): code -> (how many more, last line).
+    problems_dropped: Dict[str, "tuple[int, int]"] = field(default_factory=dict)
 
     def render(self) -> bytes:
         body = "".join(ln.text + ln.eol for ln in self.lines)

@@ -10,6 +10,7 @@ import contextlib
 import gc
 import re
 from bisect import bisect_right
+from itertools import islice
 from typing import List, Optional, Tuple, Union
 
 from .model import LINE_KEYWORDS, Entry, LicenseFile, PhysLine, Problem, Token
@@ -23,6 +24,8 @@ _TOKEN = re.compile(
     r'|(?P<w>[^\s"]+)'
 )
 _BINARY_SAMPLE = 64 * 1024
+MAX_PROBLEMS_PER_CODE = 200
+UNKNOWN_TOKEN_LIMIT = 16
 _CONTROL = re.compile(rb"[\x00-\x08\x0e-\x1f]")
 
 
@@ -106,12 +109,13 @@ def _continues(text: str) -> Tuple[bool, bool]:
     return False, False
 
 
-def tokenize(text: str, starts: List[int], numbers: List[int]) -> List[Token]:
+def tokenize(text: str, starts: List[int], numbers: List[int], limit: Optional[int] = None) -> List[Token]:
     tokens: List[Token] = []
     add = tokens.append
     single = len(numbers) == 1
     first = numbers[0] if numbers else 1
-    for m in _TOKEN.finditer(text):
+    matches = _TOKEN.finditer(text)
+    for m in (matches if limit is None else islice(matches, limit)):
         key, qv, qe, v, q, qe2, w = m.groups()
         off = m.start()
         line = first if single else numbers[bisect_right(starts, off) - 1]
@@ -162,7 +166,7 @@ def _parse(data: Union[bytes, str], path: Optional[str]) -> LicenseFile:
         ))
         return lic
     entries = lic.entries
-    problems = lic.problems
+    problems = _CappedProblems(lic)
     i = 0
     n = len(lines)
     while i < n:
@@ -217,7 +221,13 @@ def _parse(data: Union[bytes, str], path: Optional[str]) -> LicenseFile:
                 break
             j += 1
         logical = " ".join(segs) if len(segs) > 1 else segs[0]
-        tokens = tokenize(logical, starts, numbers)
+        first_word = logical.lstrip(" \t")[:12].split(None, 1)
+        if first_word and first_word[0].upper() in LINE_KEYWORDS:
+            tokens = tokenize(logical, starts, numbers)
+        else:
+            # Not a license line: FlexNet will not read it, lint only looks at its first few
+            # tokens. Capping them keeps a 50 MB log passed by mistake from costing gigabytes.
+            tokens = tokenize(logical, starts, numbers, limit=UNKNOWN_TOKEN_LIMIT)
         entry = Entry(_kind(tokens), ln.number, lines[j].number, logical, tokens, starts, numbers)
         entries.append(entry)
         for t in tokens:
@@ -227,6 +237,23 @@ def _parse(data: Union[bytes, str], path: Optional[str]) -> LicenseFile:
                     "a quoted value opens here and never closes", evidence=t.raw[:60]))
         i = j + 1
     return lic
+
+
+class _CappedProblems:
+    """Appends to lic.problems up to MAX_PROBLEMS_PER_CODE per code, counts the rest."""
+
+    def __init__(self, lic: LicenseFile) -> None:
+        self.lic = lic
+        self.counts: "dict[str, int]" = {}
+
+    def append(self, p: Problem) -> None:
+        n = self.counts.get(p.code, 0) + 1
+        self.counts[p.code] = n
+        if n <= MAX_PROBLEMS_PER_CODE:
+            self.lic.problems.append(p)
+        else:
+            more, _ = self.lic.problems_dropped.get(p.code, (0, 0))
+            self.lic.problems_dropped[p.code] = (more + 1, p.line)
 
 
 def parse_license_file(path: str) -> LicenseFile:
