@@ -613,6 +613,9 @@ def run_daemon(license_path: str, lmgrd: str, seconds: float = DEFAULT_SECONDS,
     for text in splitter.flush():
         emit(text)
     try:
+        # lmgrd is reaped already; ptyprocess would otherwise sleep 0.1 s "to let it exit".
+        child.delayafterclose = 0.0
+        child.ptyproc.delayafterclose = 0.0
         child.close(force=True)
     except Exception:
         pass
