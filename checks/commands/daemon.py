@@ -14,7 +14,9 @@ DESCRIPTION = (
     "lmgrd and its vendor daemons (SIGTERM, then SIGKILL after --grace) and prints the classified transcript "
     "and a verdict. It also compares `lmgrd -v` with the vendor daemon's `-v`. Do not run it while the real "
     "server is up: the second lmgrd would only report that the port is in use. Ctrl-C stops it early and "
-    "still prints what was captured."
+    "still prints what was captured. lmdoctor never runs a binary because a license file names it: lmgrd "
+    "itself starts the DAEMON line's vendor daemon, as it always does, but the `-v` version probe only runs "
+    "--vendor-daemon PATH or a DAEMON binary that sits in lmgrd's own directory."
 )
 
 

@@ -728,18 +728,22 @@ def verdict(run: DaemonRun) -> List[Finding]:
                                "`ss -ltnp`; or change the port on the SERVER line (allowed without breaking the "
                                "signature).",
                            evidence=_ev(ls), seed_ref="License server setup > Customize License Server settings"))
-    ls = take("log.wrong-hostid", "log.invalid-hostid", "log.no-valid-hostids", "log.invalid-host",
-              "log.not-valid-server-hostname")
+    ls = take("log.not-valid-server-hostname")
     if ls:
-        hostname = any(ln.id == "log.not-valid-server-hostname" for ln in ls)
-        out.append(Finding("daemon.wrong-hostid", Status.FAIL,
-                           "the SERVER line does not name this machine" if hostname and len(ls) == 1 else
-                           "the SERVER line's hostid is not this machine's",
-                           detail="lmgrd and the vendor daemon only serve a license whose SERVER host name and "
-                                  "hostid (MAC) are this machine's.",
-                           fix="Put this machine's host name on the SERVER line; compare `lmutil lmhostid` with the "
-                               "SERVER hostid and ask Sigasi for a key for this MAC if they differ (in a container: "
-                               "give it the licensed MAC).",
+        out.append(Finding("daemon.wrong-host", Status.FAIL, "the SERVER line does not name this machine",
+                           detail="lmgrd only starts when the host name on the SERVER line is this machine's "
+                                  "(Sigasi's keys ship with the placeholder your_server_name1).",
+                           fix="Replace the host name on the SERVER line with this machine's name (`hostname`); "
+                               "that does not break the signature.",
+                           evidence=_ev(ls), file=run.license,
+                           seed_ref="License server setup > Starting the FlexNet and Sigasi daemon on Windows"))
+    ls = take("log.wrong-hostid", "log.invalid-hostid", "log.no-valid-hostids", "log.invalid-host")
+    if ls:
+        out.append(Finding("daemon.wrong-hostid", Status.FAIL, "the SERVER line's hostid is not this machine's",
+                           detail="lmgrd and the vendor daemon only serve a license whose SERVER hostid (MAC) is "
+                                  "one of this machine's.",
+                           fix="Compare `lmutil lmhostid` with the SERVER hostid and ask Sigasi for a key for this "
+                               "machine's MAC if they differ (in a container: give it the licensed MAC).",
                            evidence=_ev(ls), file=run.license, seed_ref=SEED_FLOATING))
     another = take("log.another-server-running", "log.multiple-servers")
     exits = take("log.exit-signal", "log.vendor-exited")

@@ -135,6 +135,13 @@ def test_wrong_hostid(sandbox_factory):
     assert d["exit_code"] == 2
 
 
+def test_placeholder_host(sandbox_factory):
+    info = sandbox_factory("placeholder-host")
+    d = run_json(info)
+    assert ids(d)[0] == "daemon.wrong-host"
+    assert d["exit_code"] == 2
+
+
 def test_old_lmgrd_version_mismatch(sandbox_factory):
     info = sandbox_factory("old-lmgrd")
     sandbox_factory.last.stop()

@@ -288,7 +288,7 @@ def test_vendor_exit_reason_is_decoded(tmp_path):
       "10:00:00 (lmgrd) Retrying for about 5 more minutes"], "daemon.port-in-use"),
     (["10:00:00 (lmgrd) Wrong hostid on SERVER line for license file:", "10:00:00 (lmgrd) \t/tmp/sigasi.lic"],
      "daemon.wrong-hostid"),
-    (["10:00:00 (lmgrd) Not a valid server hostname, exiting."], "daemon.wrong-hostid"),
+    (["10:00:00 (lmgrd) Not a valid server hostname, exiting."], "daemon.wrong-host"),
     (["10:00:00 (lmgrd) Can't make directory /usr/tmp/.flexlm, errno: 2(No such file or directory)"],
      "daemon.lock-dir"),
 ])
