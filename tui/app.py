@@ -75,10 +75,14 @@ class LmdoctorApp(App):
         self.call_after_refresh(self._focus_tab, self.initial)
 
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
-        self._focus_tab(event.pane.id or "")
+        # The pane is shown on the next refresh; a hidden widget cannot take focus.
+        self.call_after_refresh(self._focus_tab, event.pane.id or "")
 
     def _focus_tab(self, tab: str) -> None:
-        """Put the cursor where the user types next on that tab."""
+        """Put the cursor where the user types next on that tab (only if it is still the active one:
+        focusing a widget on another tab would switch to that tab)."""
+        if self.query_one(TabbedContent).active != tab:
+            return
         if tab == "check":
             self.query_one("#check-findings .findings-table").focus()
         elif tab == "diagnose":
