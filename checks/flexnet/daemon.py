@@ -28,7 +28,6 @@ import os
 import re
 import shutil
 import signal
-import struct
 import sys
 import time
 from dataclasses import dataclass, field
@@ -347,55 +346,11 @@ def check_versions(license_path: str, lmgrd: str, vendor_daemon: Optional[str] =
 def elf_interpreter(path: str) -> Optional[str]:
     """PT_INTERP of an ELF file (the loader the kernel needs), or None. Never raises."""
     try:
-        from ..probes.elf import read_elf  # the probes' reader; the local one covers its absence
-    except ImportError:
-        return _read_pt_interp(path)
-    try:
+        from ..probes.elf import read_elf
         info = read_elf(path)
     except Exception:
-        return _read_pt_interp(path)
-    return info.interpreter if info.is_elf else None
-
-
-def _read_pt_interp(path: str) -> Optional[str]:
-    try:
-        with open(path, "rb") as fh:
-            head = fh.read(64)
-            if len(head) < 52 or head[:4] != b"\x7fELF":
-                return None
-            is64 = head[4] == 2
-            end = "<" if head[5] == 1 else ">"
-            if is64:
-                phoff, = struct.unpack(end + "Q", head[32:40])
-                phentsize, phnum = struct.unpack(end + "HH", head[54:58])
-            else:
-                phoff, = struct.unpack(end + "I", head[28:32])
-                phentsize, phnum = struct.unpack(end + "HH", head[42:46])
-            if phnum > 4096 or phentsize < (56 if is64 else 32):
-                return None
-            fh.seek(phoff)
-            table = fh.read(phentsize * phnum)
-            for i in range(phnum):
-                ent = table[i * phentsize:(i + 1) * phentsize]
-                if len(ent) < phentsize:
-                    break
-                p_type, = struct.unpack(end + "I", ent[:4])
-                if p_type != 3:  # PT_INTERP
-                    continue
-                if is64:
-                    off, = struct.unpack(end + "Q", ent[8:16])
-                    size, = struct.unpack(end + "Q", ent[32:40])
-                else:
-                    off, = struct.unpack(end + "I", ent[4:8])
-                    size, = struct.unpack(end + "I", ent[16:20])
-                if size > 4096:
-                    return None
-                fh.seek(off)
-                raw = fh.read(size)
-                return raw.split(b"\0", 1)[0].decode("utf-8", "replace") or None
-    except (OSError, struct.error, IndexError):
         return None
-    return None
+    return info.interpreter if info.is_elf else None
 
 
 def _shebang_interpreter(path: str) -> Optional[str]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import stat
 import sys
 import threading
 from pathlib import Path
