@@ -351,6 +351,13 @@ def _run(log: Log, version: str, license_path: str, script: str, sandbox_dir: Op
     from ..hostinfo import current_identity
     from ..license import parse_license
 
+    def exit_now(signum, _frame):  # noqa: ANN001
+        # Until the main loop runs (e.g. while retrying a busy port) a signal ends lmgrd at once.
+        log(f"EXITING DUE TO SIGNAL {signum}")
+        raise SystemExit(signum)
+
+    for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(s, exit_now)
     identity = current_identity()
     host = identity.short_name or socket.gethostname()
     _banner(log, version, host, license_path)

@@ -75,8 +75,9 @@ def test_duplicate_keeps_the_first_server_serving(sandbox_factory):
     info = sandbox_factory("duplicate")
     first = Path(info.first_log_path).read_text()
     assert "(sigasi) Server started on" in first
-    names = sorted(p.name() for p in psutil.process_iter() if p.name() in ("lmgrd", "sigasi")
-                   and info.dir in " ".join(p.cmdline()))
+    names = sorted(p.info["name"] for p in psutil.process_iter(["name", "cmdline", "status"])
+                   if p.info["name"] in ("lmgrd", "sigasi") and p.info["status"] != psutil.STATUS_ZOMBIE
+                   and info.dir in " ".join(p.info["cmdline"] or []))
     assert names == ["lmgrd", "lmgrd", "sigasi"]
 
 
@@ -169,3 +170,30 @@ def test_scripts_run_with_this_python(sandbox):
     first = Path(sandbox.lmgrd_path).read_text().splitlines()[0]
     assert first == f"#!{sys.executable}"
     assert os.access(sandbox.lmgrd_path, os.X_OK)
+
+
+def test_sigterm_while_retrying_a_busy_port_exits_15(sandbox_factory):
+    info = sandbox_factory("healthy")
+    sb = sandbox_factory.last
+    sb.stop()
+    from checks.sandbox.sandbox import free_ports  # noqa: F401 - the port below is the license's own
+    import socket
+
+    blocker = socket.socket()
+    blocker.bind(("127.0.0.1", info.lmgrd_port))
+    blocker.listen(1)
+    env = dict(os.environ, LMDOCTOR_SANDBOX_PORT_RETRY="60", LMDOCTOR_SANDBOX_ROOT=info.lock_root)
+    proc = subprocess.Popen([info.lmgrd_path, "-z", "-c", info.license_path, "-l", info.log_path], env=env,
+                            start_new_session=True)
+    try:
+        deadline = time.monotonic() + 15
+        while "Retrying for about 1 more minutes" not in info.log_text() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert "is already in use." in info.log_text()
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=15) == 15
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        blocker.close()
