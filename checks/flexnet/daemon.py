@@ -580,6 +580,17 @@ def run_daemon(license_path: str, lmgrd: str, seconds: float = DEFAULT_SECONDS,
 
 def _stop(run: DaemonRun, child: Any, pgid: int, tracker: Any, grace: float, kill_tree: Callable[..., Any],
           reap: Callable[[], None]) -> None:
+    # Impatient Ctrl-C presses must not leave lmgrd behind: start over without the grace period.
+    for attempt in range(5):
+        try:
+            _stop_once(run, child, pgid, tracker, grace if attempt == 0 else 0.0, kill_tree, reap)
+            return
+        except KeyboardInterrupt:
+            continue
+
+
+def _stop_once(run: DaemonRun, child: Any, pgid: int, tracker: Any, grace: float, kill_tree: Callable[..., Any],
+               reap: Callable[[], None]) -> None:
     try:
         tracker.record()
     except Exception:
@@ -591,7 +602,7 @@ def _stop(run: DaemonRun, child: Any, pgid: int, tracker: Any, grace: float, kil
         pass
     tracked = tracker.alive()
     run.descendants = sorted(tracker.seen)
-    run.stopped_by_us = alive_before
+    run.stopped_by_us = run.stopped_by_us or alive_before
     try:
         res = kill_tree(pgid, tracked, grace=grace, reap=reap)
     except KeyboardInterrupt:
