@@ -441,10 +441,14 @@ def probe_duplicate(env: ProbeEnv) -> ProbeResult:
     if own is None:
         return unknown("cannot list this machine's processes" if env.live else "live probes are off", "processes")
     lmgrds, vendors, scan = own
-    found = env.live_findings("processes") or []
-    dups = [f for f in found if f.id in ("process.duplicate-lmgrd", "process.duplicate-vendor")]
-    if dups:
-        return ProbeResult("yes", _ev(dups), "processes")
+    # Duplicates of *this* license only: other licenses' servers on the machine are not its problem
+    # (the processes probe reports those machine-wide).
+    if len(lmgrds) > 1:
+        return ProbeResult("yes", [f"{len(lmgrds)} lmgrd processes for this license:"] + _proc_ev(lmgrds), "processes")
+    parents = {v.ppid for v in vendors}
+    if len(vendors) > 1 and len(parents) > 1:
+        return ProbeResult("yes", [f"{len(vendors)} vendor daemons for this license, from different parents:"]
+                           + _proc_ev(vendors), "processes")
     # The manual's case: this license's lmgrd lost its vendor daemon while another daemon of the
     # same vendor (another lmgrd's, or an orphan) holds the vendor lock on this machine.
     if lmgrds and not vendors:
