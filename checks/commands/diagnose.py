@@ -52,6 +52,8 @@ def register(p: argparse.ArgumentParser) -> None:
                    help="the message you see: dialog text, a log line, an error code (quote it)")
     p.add_argument("--list", action="store_true", help="list the symptoms lmdoctor can diagnose, and exit")
     p.add_argument("--symptom", metavar="ID", help="start at this symptom (see --list) instead of matching MESSAGE")
+    p.add_argument("--step", metavar="STEP", type=str.upper,
+                   help="start at this step (e.g. S5.10) instead of the symptom's first step: 'go to step S5.10'")
     p.add_argument("--answer", "-a", action="append", type=_answer, default=[], metavar="STEP=CHOICE",
                    help="answer step STEP with CHOICE (its key or number), e.g. --answer S2.3=yes; repeatable")
     p.add_argument("--auto", action="store_true",

@@ -60,6 +60,13 @@ def run_diagnose(args: argparse.Namespace) -> int:
         message = sys.stdin.buffer.read(MAX_MESSAGE).decode("utf-8", "replace")
     if len(message) > MAX_MESSAGE:
         message = message[:MAX_MESSAGE]
+    step = getattr(args, "step", None)
+    if step and step not in tree.nodes:
+        return _err(f"unknown step {step!r}; step ids look like S5 or S5.10")
+    if step and not args.symptom:
+        args.symptom = tree.symptom_for_step(
+            step, prefer=(match_symptoms(tree, message).best.symptom.id
+                          if message and match_symptoms(tree, message).best else None))
     if not message and not args.symptom and interactive:
         try:
             message = input("Paste the error message (or describe the problem): ").strip()
@@ -90,7 +97,7 @@ def run_diagnose(args: argparse.Namespace) -> int:
     env = ProbeEnv(message=message, license_path=args.license, log_paths=list(args.log), servers=list(args.server),
                    timeout=args.timeout, product_version=args.product_version, live=bool(args.auto))
     try:
-        walk = Walk(tree, symptom_id, env=env, auto=args.auto, answers=dict(args.answer))
+        walk = Walk(tree, symptom_id, env=env, auto=args.auto, answers=dict(args.answer), start=step)
     except WalkError as exc:
         return _err(str(exc))
     if interactive:

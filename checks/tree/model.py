@@ -104,6 +104,34 @@ class Tree:
     def leaves(self) -> List[Node]:
         return [n for n in self.nodes.values() if n.is_leaf]
 
+    def reachable(self, start: str) -> List[str]:
+        """Every node id reachable from ``start`` (itself included)."""
+        seen: Dict[str, None] = {}
+        todo = [start]
+        while todo:
+            nid = todo.pop()
+            if nid in seen or nid not in self.nodes:
+                continue
+            seen[nid] = None
+            todo.extend(self.nodes[nid].successors())
+        return list(seen)
+
+    def symptom_for_step(self, step: str, prefer: Optional[str] = None) -> Optional[str]:
+        """A symptom whose walk can reach ``step`` (``prefer`` when it can): for "go to step S2.3"."""
+        if prefer in self.symptoms and step in self.reachable(self.symptoms[prefer].start):
+            return prefer
+        for s in self.symptoms.values():
+            if s.start == step:
+                return s.id
+        family = step.split(".", 1)[0]  # S5.10 belongs to the symptom that starts at S5
+        for s in self.symptoms.values():
+            if s.start == family and step in self.reachable(s.start):
+                return s.id
+        for s in self.symptoms.values():
+            if step in self.reachable(s.start):
+                return s.id
+        return None
+
     def paths(self, symptom_id: str, limit: int = 100000) -> List[List[str]]:
         """Every path from the symptom's start to a node without successors (DAG only)."""
         out: List[List[str]] = []

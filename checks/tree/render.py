@@ -24,9 +24,11 @@ def walk_dict(walk: Walk, match: Optional[MatchResult] = None, message: str = ""
 def rerun_hint(walk: Walk, message: str, extra: List[str]) -> str:
     """The command line that repeats this walk with every answer given so far."""
     parts = ["lmdoctor", "diagnose"]
-    parts.append(shlex.quote(message) if message else f"--symptom {walk.symptom.id}")
-    if message and walk.symptom:
-        parts.append(f"--symptom {walk.symptom.id}")
+    if message:
+        parts.append(shlex.quote(message))
+    parts.append(f"--symptom {walk.symptom.id}")
+    if walk.start != walk.symptom.start:
+        parts.append(f"--step {walk.start}")
     for st in walk.steps:
         if st.by != BY_PROBE:
             parts.append(f"--answer {st.node.id}={st.choice.key}")
@@ -44,6 +46,8 @@ def render_text(walk: Walk, match: Optional[MatchResult], message: str, extra: L
     out: List[str] = []
     s = walk.symptom
     out.append(f"Symptom: {s.title}  [{s.id}, starts at {s.start}]")
+    if walk.start != s.start:
+        out.append(f"  started at step {walk.start} (--step)")
     best = match.candidates[0] if match and match.candidates and match.candidates[0].symptom.id == s.id else None
     if best is not None:
         out.append("  matched by: " + "; ".join(best.reasons[:3]))

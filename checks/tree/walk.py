@@ -61,16 +61,19 @@ class Walk:
     """
 
     def __init__(self, tree: Tree, symptom: str, env: Optional[ProbeEnv] = None, auto: bool = False,
-                 answers: Optional[Mapping[str, str]] = None):
+                 answers: Optional[Mapping[str, str]] = None, start: Optional[str] = None):
         if symptom not in tree.symptoms:
             raise WalkError(f"unknown symptom {symptom!r}")
+        if start is not None and start not in tree.reachable(tree.symptoms[symptom].start):
+            raise WalkError(f"step {start!r} is not part of symptom {symptom!r}")
         self.tree = tree
         self.symptom: Symptom = tree.symptoms[symptom]
         self.env = env or ProbeEnv(live=False)
         self.auto = auto
         self.answers: Dict[str, str] = dict(answers or {})
         self.steps: List[Step] = []
-        self.current: Node = tree.nodes[self.symptom.start]
+        self.start: str = start or self.symptom.start
+        self.current: Node = tree.nodes[self.start]
         self.pending_note: List[str] = []  # why the probe at the current node could not answer
         self._probed: Dict[str, ProbeResult] = {}
         self._held: Optional[str] = None
@@ -179,6 +182,7 @@ class Walk:
     def to_dict(self) -> Dict[str, Any]:
         d: Dict[str, Any] = {
             "symptom": {"id": self.symptom.id, "title": self.symptom.title, "start": self.symptom.start},
+            "started_at": self.start,
             "steps": [s.to_dict() for s in self.steps],
             "leaf": leaf_dict(self.current) if self.current.is_leaf else None,
             "pending": None,

@@ -174,3 +174,17 @@ def test_interactive_quit_and_pick_a_candidate(tmp_path):
     finally:
         child.close()
     assert child.exitstatus == 3
+
+
+def test_go_to_step(tmp_path):
+    # "Go to step S5.10": the walk starts there, in the symptom that step belongs to.
+    code, out, _ = run(["--step", "S5.10", "--answer", "S5.10=usr-tmp", "--answer", "S11=broken",
+                        "--format", "json"], tmp_path)
+    d = json.loads(out)
+    assert code == 0
+    assert d["symptom"]["id"] == "server-not-working" and d["started_at"] == "S5.10"
+    assert [s["id"] for s in d["steps"]] == ["S5.10", "S11"] and d["leaf"]["id"] == "S11.1"
+    code, out, _ = run(["--step", "S9.1"], tmp_path)
+    assert code == 0 and "Diagnosis  S9.1" in out
+    code, _, err = run(["--step", "S99"], tmp_path)
+    assert code == 3 and "unknown step" in err

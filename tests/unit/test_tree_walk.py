@@ -238,3 +238,14 @@ def test_any_sequence_of_answers_ends_at_a_leaf(data):
         w.answer(str(data.draw(st.integers(1, len(n.choices)))))
     assert w.done
     assert len(w.steps) <= len(tree.nodes)
+
+
+def test_start_at_a_step():
+    tree = load_tree()
+    assert tree.symptom_for_step("S5.10") == "server-not-working"
+    assert tree.symptom_for_step("S5.10", prefer="invalid-message") == "invalid-message"
+    assert tree.symptom_for_step("S12.3") == "another-server"
+    w = Walk(tree, "server-not-working", start="S13")
+    assert w.current.id == "S13" and w.to_dict()["started_at"] == "S13"
+    with pytest.raises(WalkError, match="not part of symptom"):
+        Walk(tree, "dacl-failed", start="S13")
