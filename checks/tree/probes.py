@@ -595,12 +595,17 @@ def probe_net_vendor(env: ProbeEnv) -> ProbeResult:
     res = env.cached("net:" + repr(vend), lambda: _connect(env, vend))
     if isinstance(res, Exception):
         return unknown(f"cannot test the connection: {res}", "network")
-    ev, opened = [], False
+    ev, states = [], []
     for ep in vend:
         attempts = res.get(ep, [])
-        opened = opened or _summary(attempts) == "open"
+        states.append(_summary(attempts))
         ev.extend(a.label for a in attempts[:3])
-    return ProbeResult("open" if opened else "blocked", ev, "network")
+    if "open" in states:
+        return ProbeResult("open", ev, "network")
+    if all(st == "refused" for st in states):
+        # The host answered and said nothing listens: the daemon is down, not firewalled.
+        return ProbeResult("refused", ev, "network")
+    return ProbeResult("blocked", ev, "network")
 
 
 def probe_searchpath(env: ProbeEnv) -> ProbeResult:
@@ -857,7 +862,7 @@ REGISTRY: Dict[str, ProbeSpec] = {s.name: s for s in [
     ProbeSpec("listener.port", ("license-server", "foreign", "free"), probe_listener_port,
               "listeners: who holds the port"),
     ProbeSpec("net.server", ("open", "refused", "timeout", "dns"), probe_net_server, "network: lmgrd port"),
-    ProbeSpec("net.vendor-port", ("open", "blocked"), probe_net_vendor, "network: vendor daemon port"),
+    ProbeSpec("net.vendor-port", ("open", "blocked", "refused"), probe_net_vendor, "network: vendor daemon port"),
     ProbeSpec("searchpath.configured", ("ok", "bad"), probe_searchpath, "search path: SIGASI_LM_LICENSE_FILE ..."),
     ProbeSpec("tunnel.localhost", ("yes", "no"), probe_tunnel, "tunnels: localhost through an SSH tunnel"),
     ProbeSpec("identity.mac-tools", ("present", "ifconfig-missing"), probe_mac_tools, "system: ip / ifconfig"),

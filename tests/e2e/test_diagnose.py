@@ -188,3 +188,31 @@ def test_go_to_step(tmp_path):
     assert code == 0 and "Diagnosis  S9.1" in out
     code, _, err = run(["--step", "S99"], tmp_path)
     assert code == 3 and "unknown step" in err
+
+
+def test_network_probes_on_loopback(tmp_path):
+    import socket
+
+    from checks.tree.probes import ProbeEnv, run_probe
+
+    lm = socket.socket()
+    lm.bind(("127.0.0.1", 0))
+    lm.listen(4)
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))  # bound, never listening: connects are refused
+    try:
+        lm_port, vd_port = lm.getsockname()[1], closed.getsockname()[1]
+        lic = tmp_path / "sigasi.lic"
+        lic.write_text(f"DAEMON sigasi port={vd_port}\nSERVER licsrv BD41FCF5DE27 {lm_port}\n"
+                       "INCREMENT com.sigasi.hdt sigasi 4.0 1-jan-0 4 HOSTID=ANY SIGN=\"0CCC 87EA\"\n",
+                       encoding="utf-8")
+        env = ProbeEnv(license_path=str(lic), servers=[f"{lm_port}@127.0.0.1"], timeout=2)
+        r = run_probe("net.server", env)
+        assert r.outcome == "open" and f"127.0.0.1:{lm_port}" in " ".join(r.evidence)
+        r = run_probe("net.vendor-port", env)
+        assert r.outcome == "refused" and f"127.0.0.1:{vd_port}" in " ".join(r.evidence)
+        env2 = ProbeEnv(license_path=str(lic), servers=[f"{vd_port}@127.0.0.1"], timeout=2)
+        assert run_probe("net.server", env2).outcome == "refused"
+    finally:
+        lm.close()
+        closed.close()
