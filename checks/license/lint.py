@@ -72,6 +72,10 @@ class _Ctx:
     orphans: Set[int] = field(default_factory=set)
     # First lines of entries that have such an orphan after them.
     cut_entries: Set[int] = field(default_factory=set)
+    # The file's SERVER / VENDOR / FEATURE views, taken once per lint.
+    servers: List[ServerLine] = field(default_factory=list)
+    vendors: List[VendorLine] = field(default_factory=list)
+    features: List[FeatureLine] = field(default_factory=list)
     # Findings per id so far, and those past MAX_PER_ID: id -> (first line, count, last line).
     per_id: Dict[str, int] = field(default_factory=dict)
     extra: Dict[str, "tuple[Optional[int], int, Optional[int]]"] = field(default_factory=dict)
@@ -104,11 +108,12 @@ def _find_orphans(ctx: _Ctx) -> None:
         if e.kind != "UNKNOWN":
             continue
         prev = entries[idx - 1]
+        if not prev.is_line_keyword():
+            continue
         physical = lic.line_text(e.first_line)
         if physical.lstrip().startswith(">"):
             continue
-        first = e.tokens[0] if e.tokens else None
-        if prev.is_line_keyword() and (physical[:1] in (" ", "\t") or (first is not None and first.key is not None)):
+        if physical[:1] in (" ", "\t") or (e.tokens and e.tokens[0].key is not None):
             ctx.orphans.add(idx)
             ctx.cut_entries.add(prev.first_line)
     # An entry cut short by a blank line after its backslash: its tail is reported as an unknown line.
@@ -169,9 +174,8 @@ def rule_token_pasted(ctx: _Ctx) -> Iterator[Finding]:
     entries = ctx.lic.entries
     if any(e.is_line_keyword() for e in entries):
         return
-    for e in entries:
-        if e.kind != "UNKNOWN":
-            continue
+    # A pasted token sits at the top, maybe under a comment: look at the first few lines only.
+    for e in [e for e in entries[:50] if e.kind == "UNKNOWN"][:5]:
         tok = _token_text(e.text)
         if tok is not None:
             yield _f(ctx, "license.token-not-key", Status.FAIL,
@@ -308,8 +312,9 @@ def rule_copy_damage_chars(ctx: _Ctx) -> Iterator[Finding]:
                      e.first_line,
                      fix="Split the line with backslash continuations, or check that separate lines were not "
                          "joined when copying.", evidence=e.text[:80] + "...", seed_ref=SEED_TROUBLE)
-        toks = e.tokens
-        if e.is_line_keyword() and "\\" in e.text:
+        keyword_line = e.is_line_keyword()
+        toks = e.tokens if keyword_line else []  # unknown lines are tokenized only when needed
+        if keyword_line and "\\" in e.text:
             for k, t in enumerate(toks):
                 if t.raw == "\\" and k != len(toks) - 1:
                     yield _f(ctx, "license.text-after-backslash", Status.FAIL,
@@ -342,10 +347,12 @@ def rule_copy_damage_chars(ctx: _Ctx) -> Iterator[Finding]:
                                 "this), so two license lines were read as one.",
                          fix=f"Remove the trailing backslash at the end of line {t.line - 1}.",
                          evidence=lic.line_text(t.line - 1).strip()[-80:], seed_ref=SEED_TROUBLE)
-        if "#" in e.text and (e.kind != "UNKNOWN" or not lic.line_text(e.first_line).lstrip().startswith(">")):
-            for k, t in enumerate(toks):
+        if "#" in e.text and (keyword_line or (
+                not lic.line_text(e.first_line).lstrip().startswith(">")
+                and not ctx.full("license.inline-comment", e.first_line))):
+            for k, t in enumerate(e.tokens):
                 if k > 0 and not t.quoted and t.key is None and t.raw.startswith("#"):
-                    if ctx.full("license.inline-comment", t.line):
+                    if keyword_line and ctx.full("license.inline-comment", t.line):
                         break
                     yield _f(ctx, "license.inline-comment", Status.FAIL, "A '#' comment after license data",
                              t.line,
@@ -358,7 +365,7 @@ def rule_copy_damage_chars(ctx: _Ctx) -> Iterator[Finding]:
 def rule_signatures(ctx: _Ctx) -> Iterator[Finding]:
     # vendor -> group count -> lines of the SIGN= values with that count
     counts: Dict["tuple[str, str]", Dict[int, List[int]]] = {}
-    for f in ctx.lic.features:
+    for f in ctx.features:
         e = f.entry
         for key in ("SIGN", "SIGN2"):
             tok = e.get_token(key)
@@ -436,7 +443,7 @@ def rule_signatures(ctx: _Ctx) -> Iterator[Finding]:
 
 def rule_servers(ctx: _Ctx) -> Iterator[Finding]:
     lic = ctx.lic
-    servers = lic.servers
+    servers = ctx.servers
     ident = ctx.opt.identity
     for s in servers:
         if not s.host or not s.hostid:
@@ -534,7 +541,7 @@ def rule_feature_macs(ctx: _Ctx) -> Iterator[Finding]:
     if ident is None:
         return
     seen = set()
-    for f in ctx.lic.features:
+    for f in ctx.features:
         cands = []
         hid_tok = f.entry.get_token("HOSTID")
         if hid_tok is not None:
@@ -570,7 +577,7 @@ def rule_feature_macs(ctx: _Ctx) -> Iterator[Finding]:
 
 def rule_server_presence(ctx: _Ctx) -> Iterator[Finding]:
     lic = ctx.lic
-    servers = lic.servers
+    servers = ctx.servers
     counted = ctx.counted
     if counted and not servers:
         yield _f(ctx, "license.no-server-lines", Status.FAIL, "Counted features but no SERVER line",
@@ -581,7 +588,7 @@ def rule_server_presence(ctx: _Ctx) -> Iterator[Finding]:
                      "received; on a client, point SIGASI_LM_LICENSE_FILE at 27000@server, or keep SERVER and add "
                      "a USE_SERVER line.",
                  evidence=lic.line_text(counted[0].line).strip()[:120], seed_ref=SEED_TYPICAL)
-    if servers and not lic.vendors and lic.features:
+    if servers and not ctx.vendors and ctx.features:
         yield _f(ctx, "license.no-vendor-line", Status.FAIL, "SERVER line but no DAEMON/VENDOR line",
                  servers[0].line, detail="lmgrd has no vendor daemon to start.",
                  fix="Add the vendor line, e.g. DAEMON sigasi port=27001 (path to the daemon optional).",
@@ -597,15 +604,15 @@ def rule_server_presence(ctx: _Ctx) -> Iterator[Finding]:
 
 def rule_vendors(ctx: _Ctx) -> Iterator[Finding]:
     lic = ctx.lic
-    server_ports = {s.port for s in lic.servers if s.port}
-    for v in lic.vendors:
+    server_ports = {s.port for s in ctx.servers if s.port}
+    for v in ctx.vendors:
         line = lic.line_text(v.line).strip()
         if not v.name:
             yield _f(ctx, "license.vendor-malformed", Status.FAIL, f"{v.entry.kind} line without a vendor name",
                      v.line, fix="Write it as: DAEMON sigasi port=27001", evidence=line)
             continue
         if v.port_text is None:
-            if lic.servers or ctx.on_server:
+            if ctx.servers or ctx.on_server:
                 yield _f(ctx, "license.vendor-no-port", Status.WARN,
                          f"{v.entry.kind} {v.name} has no port=: the vendor daemon takes a random port", v.line,
                          detail="Clients first ask lmgrd, then connect to the vendor daemon's port; a random port "
@@ -677,10 +684,10 @@ def _looks_like_path(text: str) -> bool:
 
 def rule_features(ctx: _Ctx) -> Iterator[Finding]:
     lic = ctx.lic
-    vendor_lines = {v.name.lower() for v in lic.vendors}
-    served = bool(lic.servers)
+    vendor_lines = {v.name.lower() for v in ctx.vendors}
+    served = bool(ctx.servers)
     warned_vendor = set()
-    for f in lic.features:
+    for f in ctx.features:
         line = lic.line_text(f.line).strip()
         if not (f.name and f.vendor and f.version and f.expiry.text and f.count_text):
             yield _f(ctx, "license.feature-malformed", Status.FAIL,
@@ -827,7 +834,8 @@ def _lint(lic: LicenseFile, options: Optional[LintOptions]) -> List[Finding]:
         emit(f)
     if any(f.id == "license.token-not-key" for f in out):
         return out
-    ctx.counted = [f for f in lic.features if not f.uncounted and f.count is not None]
+    ctx.servers, ctx.vendors, ctx.features = lic.servers, lic.vendors, lic.features
+    ctx.counted = [f for f in ctx.features if not f.uncounted and f.count is not None]
     _find_orphans(ctx)
     for rule in RULES:
         for f in rule(ctx):
@@ -848,6 +856,6 @@ def _lint(lic: LicenseFile, options: Optional[LintOptions]) -> List[Finding]:
     problems = [f for f in out if f.status in (Status.FAIL, Status.WARN)]
     if not problems:
         out.insert(0, _f(ctx, "license.ok", Status.OK,
-                         f"License file reads cleanly: {len(lic.servers)} SERVER, {len(lic.vendors)} DAEMON/VENDOR, "
-                         f"{len(lic.features)} FEATURE/INCREMENT line(s)"))
+                         f"License file reads cleanly: {len(ctx.servers)} SERVER, {len(ctx.vendors)} DAEMON/VENDOR, "
+                         f"{len(ctx.features)} FEATURE/INCREMENT line(s)"))
     return out

@@ -57,7 +57,7 @@ class Entry:
 
     # Slots: a 50 MB file can hold a million entries. Hence init=False (slots and field
     # defaults do not mix in a 3.9 dataclass) and the hand-written __init__/__eq__.
-    __slots__ = ("kind", "first_line", "last_line", "text", "tokens", "starts", "numbers", "_keys")
+    __slots__ = ("kind", "first_line", "last_line", "text", "_tokens", "starts", "numbers", "_keys")
     kind: str  # a LINE_KEYWORDS value, "COMMENT", "BLANK" or "UNKNOWN"
     first_line: int
     last_line: int
@@ -74,11 +74,33 @@ class Entry:
         self.first_line = first_line
         self.last_line = last_line
         self.text = text
-        self.tokens = tokens if tokens is not None else []
+        self._tokens: Optional[List[Token]] = tokens if tokens is not None else []
         # Blank and comment lines share one empty tuple instead of two lists each.
         self.starts = starts if starts is not None else _NO_INTS  # type: ignore[assignment]
         self.numbers = numbers if numbers is not None else _NO_INTS  # type: ignore[assignment]
         self._keys: Optional[Dict[str, Token]] = None
+
+    @classmethod
+    def lazy(cls, kind: str, first_line: int, last_line: int, text: str, starts: Optional[List[int]] = None,
+             numbers: Optional[List[int]] = None) -> "Entry":
+        """An entry tokenized only when someone asks (lines that are not license lines)."""
+        e = cls(kind, first_line, last_line, text, None, starts, numbers)
+        e._tokens = None
+        return e
+
+    @property
+    def tokens(self) -> List[Token]:
+        toks = self._tokens
+        if toks is None:
+            from .parser import tokenize
+
+            toks = self._tokens = tokenize(self.text, self.starts, self.numbers, None, self.first_line)
+        return toks
+
+    @tokens.setter
+    def tokens(self, value: List[Token]) -> None:
+        self._tokens = value
+        self._keys = None
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Entry):

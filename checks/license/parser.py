@@ -11,7 +11,7 @@ import gc
 import re
 from bisect import bisect_right
 from itertools import islice
-from typing import List, Optional, Tuple, Union
+from typing import List, Optional, Sequence, Tuple, Union
 
 from .model import LINE_KEYWORDS, Entry, LicenseFile, PhysLine, Problem, Token
 
@@ -25,7 +25,6 @@ _TOKEN = re.compile(
 )
 _BINARY_SAMPLE = 64 * 1024
 MAX_PROBLEMS_PER_CODE = 200
-UNKNOWN_TOKEN_LIMIT = 16
 _CONTROL = re.compile(rb"[\x00-\x08\x0e-\x1f]")
 
 
@@ -109,11 +108,13 @@ def _continues(text: str) -> Tuple[bool, bool]:
     return False, False
 
 
-def tokenize(text: str, starts: List[int], numbers: List[int], limit: Optional[int] = None) -> List[Token]:
+def tokenize(text: str, starts: Sequence[int], numbers: Sequence[int], limit: Optional[int] = None,
+             first_line: Optional[int] = None) -> List[Token]:
+    """Tokens of a logical line; ``starts``/``numbers`` map offsets to physical lines."""
     tokens: List[Token] = []
     add = tokens.append
-    single = len(numbers) == 1
-    first = numbers[0] if numbers else 1
+    single = len(numbers) <= 1
+    first = first_line if first_line is not None else (numbers[0] if numbers else 1)
     matches = _TOKEN.finditer(text)
     for m in (matches if limit is None else islice(matches, limit)):
         key, qv, qe, v, q, qe2, w = m.groups()
@@ -171,13 +172,24 @@ def _parse(data: Union[bytes, str], path: Optional[str]) -> LicenseFile:
     n = len(lines)
     while i < n:
         ln = lines[i]
-        stripped = ln.text.strip()
-        if not stripped:
+        text = ln.text
+        if not text or text.isspace():
             entries.append(Entry("BLANK", ln.number, ln.number, ""))
             i += 1
             continue
-        if stripped[0] == "#":
-            entries.append(Entry("COMMENT", ln.number, ln.number, ln.text))
+        if text[0] == "#" or text.lstrip()[0] == "#":
+            entries.append(Entry("COMMENT", ln.number, ln.number, text))
+            i += 1
+            continue
+        if not (text[-1] == "\\" or (text[-1] in " \t" and text.rstrip(" \t")[-1:] == "\\")):
+            # A line of its own (most lines of most files): no joining, no offset table.
+            if _is_license_line(text):
+                tokens = tokenize(text, _ZERO, _NO_INTS, None, ln.number)
+                entries.append(Entry(_kind(tokens), ln.number, ln.number, text, tokens))
+                if '"' in text:
+                    _report_unterminated(tokens, problems)
+            else:
+                entries.append(Entry.lazy("UNKNOWN", ln.number, ln.number, text))
             i += 1
             continue
         # Gather the continuation run. Segments are joined with exactly one space: the
@@ -212,31 +224,46 @@ def _parse(data: Union[bytes, str], path: Optional[str]) -> LicenseFile:
                     "backslash-at-eof", cur.number,
                     "the last line ends with a continuation backslash but nothing follows"))
                 break
-            nxt = lines[j + 1]
-            if not nxt.text.strip():
+            nxt = lines[j + 1].text
+            if not nxt or nxt.isspace():
                 problems.append(Problem(
                     "backslash-before-blank", cur.number,
                     "a continuation backslash is followed by a blank line, which ends the entry early",
                     evidence=cur.text.strip()[-60:]))
                 break
             j += 1
-        logical = " ".join(segs) if len(segs) > 1 else segs[0]
-        first_word = logical.lstrip(" \t")[:12].split(None, 1)
-        if first_word and first_word[0].upper() in LINE_KEYWORDS:
+        logical = " ".join(segs)
+        if _is_license_line(logical):
             tokens = tokenize(logical, starts, numbers)
+            entries.append(Entry(_kind(tokens), ln.number, lines[j].number, logical, tokens, starts, numbers))
+            if '"' in logical:
+                _report_unterminated(tokens, problems)
         else:
-            # Not a license line: FlexNet will not read it, lint only looks at its first few
-            # tokens. Capping them keeps a 50 MB log passed by mistake from costing gigabytes.
-            tokens = tokenize(logical, starts, numbers, limit=UNKNOWN_TOKEN_LIMIT)
-        entry = Entry(_kind(tokens), ln.number, lines[j].number, logical, tokens, starts, numbers)
-        entries.append(entry)
-        for t in tokens:
-            if t.unterminated:
-                problems.append(Problem(
-                    "unterminated-quote", t.line,
-                    "a quoted value opens here and never closes", evidence=t.raw[:60]))
+            entries.append(Entry.lazy("UNKNOWN", ln.number, lines[j].number, logical, starts, numbers))
         i = j + 1
     return lic
+
+
+_ZERO = (0,)
+_NO_INTS: "tuple[int, ...]" = ()
+
+
+def _is_license_line(logical: str) -> bool:
+    """Whether the first word is a license keyword (SERVER, INCREMENT ...).
+
+    Other lines are UNKNOWN to FlexNet; they are tokenized only if a lint rule asks, so a
+    50 MB log passed by mistake does not turn into millions of tokens.
+    """
+    words = logical[:40].split(None, 1)
+    return bool(words) and words[0].upper() in LINE_KEYWORDS
+
+
+def _report_unterminated(tokens: List[Token], problems: "_CappedProblems") -> None:
+    for t in tokens:
+        if t.unterminated:
+            problems.append(Problem(
+                "unterminated-quote", t.line,
+                "a quoted value opens here and never closes", evidence=t.raw[:60]))
 
 
 class _CappedProblems:
