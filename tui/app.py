@@ -14,6 +14,23 @@ from .widgets.panes import CheckPane, ExplainPane, LicensePane
 TABS = ("check", "diagnose", "explain", "license")
 
 
+class Tabs(TabbedContent):
+    """TabbedContent whose tab changes only when the user (or the app) picks a tab.
+
+    Plain TabbedContent switches to whichever tab a newly focused widget lives on. A widget
+    focused at start-up reports that a moment late, so a key pressed meanwhile (F3) would be
+    undone. Here a focus on a hidden tab is moved back to the visible tab instead.
+    """
+
+    def _on_tab_pane_focused(self, event: TabPane.Focused) -> None:
+        event.stop()
+        event.prevent_default()  # not TabbedContent's handler as well
+        if event.tab_pane.id != self.active:
+            focus_tab = getattr(self.app, "_focus_tab", None)
+            if focus_tab is not None:
+                self.app.call_after_refresh(focus_tab, self.active)
+
+
 class LmdoctorApp(App):
     """Check, Diagnose, Explain and License tabs.
 
@@ -56,7 +73,7 @@ class LmdoctorApp(App):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        with TabbedContent(initial=self.initial):
+        with Tabs(initial=self.initial):
             with TabPane("Check F1", id="check"):
                 yield CheckPane(license_path=self.license_path, servers=self.servers)
             with TabPane("Diagnose F2", id="diagnose"):
@@ -83,12 +100,18 @@ class LmdoctorApp(App):
         focusing a widget on another tab would switch to that tab)."""
         if self.query_one(TabbedContent).active != tab:
             return
+        target = None
         if tab == "check":
-            self.query_one("#check-findings .findings-table").focus()
+            target = self.query_one("#check-findings .findings-table")
         elif tab == "diagnose":
-            self.query_one(DiagnosePane).focus_default()
+            target = self.query_one(DiagnosePane).default_focus()
         elif tab in ("explain", "license"):
-            self.query_one(f"#{tab}-input", Input).focus()
+            target = self.query_one(f"#{tab}-input", Input)
+        if target is not None and target.focusable:
+            # At once, not via focus() (which is queued): keys typed right after F3 belong to the field.
+            self.screen.set_focus(target)
+        elif target is not None:
+            target.focus()
 
     # ------------------------------------------------------------------ actions
     def action_run_check(self) -> None:
@@ -116,8 +139,7 @@ class LmdoctorApp(App):
         tabs = self.query_one(TabbedContent)
         if tabs.active != tab:
             tabs.active = tab
-        else:
-            self._focus_tab(tab)
+        self._focus_tab(tab)
 
     async def action_quit(self) -> None:
         self.cancel_all()

@@ -187,13 +187,16 @@ class DiagnosePane(Vertical):
         if self._token is not None:
             self._token.cancel()
 
-    def focus_default(self) -> None:
+    def default_focus(self):
+        """The widget that should have the focus when the tab is shown."""
         if self.walk is None:
-            self.query_one("#diagnose-input", Input).focus()
-        elif self.walk.done:
-            self.query_one("#leaf-box").focus()
-        else:
-            self.query_one("#choices").focus()
+            return self.query_one("#diagnose-input", Input)
+        if self.walk.done:
+            return self.query_one("#leaf-box")
+        return self.query_one("#choices")
+
+    def focus_default(self) -> None:
+        self.default_focus().focus()
 
     # ------------------------------------------------------------ choosing a symptom
     @on(Input.Submitted, "#diagnose-input")
