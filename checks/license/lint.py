@@ -135,21 +135,22 @@ def rule_binary_or_empty(ctx: _Ctx) -> Iterator[Finding]:
                      "If it came as a .zip, unpack it first.",
                  evidence=lic.problems[0].evidence if lic.problems else "", seed_ref=SEED_TROUBLE)
         return
+    first = 1 if lic.lines else None  # a file of only a BOM has no line 1
     if lic.encoding != "utf-8":
         yield _f(ctx, "license.utf16", Status.FAIL,
-                 f"The file is saved as {lic.encoding.upper()}, which lmgrd cannot read", 1,
+                 f"The file is saved as {lic.encoding.upper()}, which lmgrd cannot read", first,
                  detail="Windows editors sometimes save 'Unicode' text; FlexNet expects plain ASCII. lmdoctor "
                         "decoded it to check the rest.",
                  fix="Save the file again as ANSI/UTF-8 (Notepad: File > Save As > Encoding: ANSI).",
                  seed_ref=SEED_TROUBLE)
     elif lic.bom:
-        yield _f(ctx, "license.bom", Status.WARN, "The file starts with a UTF-8 byte-order mark", 1,
+        yield _f(ctx, "license.bom", Status.WARN, "The file starts with a UTF-8 byte-order mark", first,
                  detail="Editors such as Notepad add three invisible bytes (EF BB BF) before the first keyword. "
                         "FlexNet expects plain ASCII and may not recognise the first line.",
                  fix="Save the file again without BOM (Notepad: Encoding 'UTF-8' instead of 'UTF-8 with BOM', "
                      "or ANSI).", evidence="bytes EF BB BF at the start of line 1", seed_ref=SEED_TROUBLE)
     if not any(e.kind not in ("BLANK", "COMMENT") for e in lic.entries):
-        yield _f(ctx, "license.empty", Status.FAIL, "The license file has no license lines", 1 if lic.lines else None,
+        yield _f(ctx, "license.empty", Status.FAIL, "The license file has no license lines", first,
                  detail="No SERVER, DAEMON/VENDOR, FEATURE or INCREMENT line was found.",
                  fix="Paste the whole license key you received (it starts with SERVER, DAEMON or INCREMENT).",
                  seed_ref=SEED_TROUBLE)
