@@ -102,11 +102,12 @@ def no_leftover_sandbox_processes(tmp_path_factory: pytest.TempPathFactory) -> I
         return
     desc = []
     for p in left:
+        desc.append(f"{p.pid} {p.info['name']}: {' '.join(p.info['cmdline'] or [])}")
         try:
-            desc.append(f"{p.pid} {p.info['name']}: {' '.join(p.info['cmdline'] or [])}")
             p.kill()
-        except psutil.Error:
-            continue
+        except psutil.Error as exc:
+            desc.append(f"  (could not kill {p.pid}: {exc})")
+    psutil.wait_procs(left, timeout=LEFTOVER_GRACE)
     pytest.fail("sandbox processes left running by the tests (now killed):\n  " + "\n  ".join(desc), pytrace=False)
 
 

@@ -167,13 +167,16 @@ def _script(module: str, sandbox_dir: str, version: Optional[str], vendor: Optio
 
 
 def _pid_alive(pid: int) -> bool:
-    try:
-        import psutil
+    """True while pid runs (zombies count as gone: only their exit status is left)."""
+    import psutil
 
+    try:
         p = psutil.Process(pid)
         return p.is_running() and p.status() != psutil.STATUS_ZOMBIE
-    except Exception:
+    except (psutil.NoSuchProcess, psutil.ZombieProcess):
         return False
+    except psutil.AccessDenied:
+        return True
 
 
 class Sandbox:
