@@ -17,6 +17,14 @@ ICON = {
     Status.INFO: ("info", "cyan"),
     Status.OK: ("ok", "green"),
 }
+# Explicit colours, not "reverse": the badge must not depend on what reverse inherits.
+BADGE = {
+    Status.FAIL: "bold white on red",
+    Status.WARN: "bold black on yellow",
+    Status.SKIP: "bold white on grey37",
+    Status.INFO: "bold black on cyan",
+    Status.OK: "bold black on green",
+}
 _RANK_BY_LABEL = {label: st.rank for st, (label, _style) in ICON.items()}
 EMPTY_DETAIL = "Select a finding to see its detail and fix."
 
@@ -28,8 +36,8 @@ def status_text(status: Status) -> Text:
 
 def finding_detail(f: Finding) -> Text:
     t = Text()
-    label, style = ICON[f.status]
-    t.append(f" {label} ", style=f"reverse {style}")
+    label, _style = ICON[f.status]
+    t.append(f" {label} ", style=BADGE[f.status])
     t.append(f" {f.title}\n", style="bold")
     t.append(f.id, style="dim")
     if f.file or f.line:
