@@ -56,7 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = LmdoctorArgumentParser(
         prog="lmdoctor",
         description=(
-            "Diagnose and repair FlexNet (FlexLM) floating-license servers, "
+            "Diagnose FlexNet (FlexLM) floating-license servers and say how to fix them, "
             "first for Sigasi Studio's 'sigasi' vendor daemon, then for any vendor."
         ),
         epilog=(
