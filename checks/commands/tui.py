@@ -16,6 +16,8 @@ def register(p: argparse.ArgumentParser) -> None:
                    help="a license server to probe (repeatable)")
     p.add_argument("--symptom", metavar="MESSAGE", help="start the troubleshooter with this pasted message")
     p.add_argument("--no-autorun", action="store_true", help="do not start a check when the app opens")
+    p.add_argument("--no-probes", action="store_true",
+                   help="the troubleshooter asks every step instead of measuring this machine")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -31,6 +33,6 @@ def run(args: argparse.Namespace) -> int:
     from tui.app import LmdoctorApp
 
     app = LmdoctorApp(license_path=args.license, servers=args.server, symptom=args.symptom,
-                      autorun=not args.no_autorun)
+                      autorun=not args.no_autorun, live=not args.no_probes)
     app.run()
     return int(app.return_code or 0)
