@@ -195,7 +195,8 @@ def _bind(log: Log, port: Optional[int]) -> Optional[socket.socket]:
         if not announced:
             log(f"The TCP port number in the license, {port}, is already in use.")
             if left >= 60:
-                log(f"Retrying for about {max(1, round(left / 60))} more minutes")
+                minutes = max(1, round(left / 60))
+                log(f"Retrying for about {minutes} more minute{'s' if minutes > 1 else ''}")
             else:
                 log(f"Retrying for about {max(1, round(left))} more seconds")
             announced = True

@@ -187,7 +187,7 @@ def test_sigterm_while_retrying_a_busy_port_exits_15(sandbox_factory):
                             start_new_session=True)
     try:
         deadline = time.monotonic() + 15
-        while "Retrying for about 1 more minutes" not in info.log_text() and time.monotonic() < deadline:
+        while "Retrying for about 1 more minute" not in info.log_text() and time.monotonic() < deadline:
             time.sleep(0.05)
         assert "is already in use." in info.log_text()
         proc.send_signal(signal.SIGTERM)
