@@ -279,6 +279,20 @@ def rule_mail_quotes(ctx: _Ctx) -> Iterator[Finding]:
                      "every line.", evidence=ctx.lic.line_text(start)[:120], seed_ref=SEED_TROUBLE)
 
 
+def rule_line_endings(ctx: _Ctx) -> Iterator[Finding]:
+    # CRLF is fine for FlexNet; a bare CR (classic Mac, some web forms) is not a line end on
+    # Linux, so lmgrd would read the whole file as one line.
+    for ln in ctx.lic.lines:
+        if ln.eol == "\r":
+            yield _f(ctx, "license.cr-line-endings", Status.WARN, "Lines end with a bare carriage return (CR)",
+                     ln.number,
+                     detail="Without a line feed, FlexNet on Linux reads these lines as one long line.",
+                     fix="Convert the line endings to LF (e.g. `tr '\\r' '\\n' < old.lic > new.lic`) or CRLF, "
+                         "or save the file again as plain text.",
+                     evidence=repr(ln.text[-40:] + ln.eol), seed_ref=SEED_TROUBLE)
+            return
+
+
 def _char_name(c: str) -> str:
     if "\udc80" <= c <= "\udcff":
         return "byte 0x%02X" % (ord(c) - 0xDC00)
@@ -782,6 +796,7 @@ def rule_features(ctx: _Ctx) -> Iterator[Finding]:
 RULES: List[Callable[[_Ctx], Iterator[Finding]]] = [
     rule_parse_problems,
     rule_mail_quotes,
+    rule_line_endings,
     rule_copy_damage_chars,
     rule_unknown_lines,
     rule_signatures,

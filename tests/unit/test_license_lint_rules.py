@@ -64,6 +64,7 @@ RULES = [
     ("lost_backslash.lic", {}, "license.missing-backslash", Status.FAIL, 5),
     ("unknown_line.lic", {}, "license.unknown-line", Status.FAIL, 4),
     ("mail_quoted.lic", {}, "license.mail-quote", Status.FAIL, 1),
+    ("sigasi_floating_cr.lic", {}, "license.cr-line-endings", Status.WARN, 1),
     ("curly_quotes.lic", {}, "license.typographic-quotes", Status.FAIL, 4),
     ("non_ascii.lic", {}, "license.non-ascii", Status.WARN, 2),
     ("line_too_long.lic", {}, "license.line-too-long", Status.FAIL, 3),
