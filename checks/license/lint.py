@@ -468,7 +468,8 @@ def rule_servers(ctx: _Ctx) -> Iterator[Finding]:
                      evidence=lic.line_text(s.line).strip(), seed_ref=SEED_CUSTOM)
             continue
         if PLACEHOLDER_HOST.match(s.host):
-            real = ident.short_name if ident and ident.short_name and ctx.on_server else "<your server's hostname>"
+            real = (f"'{ident.short_name}' (this machine's name)" if ident and ident.short_name and ctx.on_server
+                    else "the license server's host name (hostname on Linux, System Settings tab of lmtools)")
             yield _f(ctx, "license.placeholder-host", Status.FAIL,
                      f"SERVER host is still the placeholder '{s.host}'", s.line,
                      detail="The key ships with a placeholder host name; FlexNet needs the license server's real "
@@ -781,8 +782,9 @@ def rule_features(ctx: _Ctx) -> Iterator[Finding]:
                      f"{f.name} is a node-locked (uncounted) key in a server license file", f.line,
                      detail="Uncounted keys are checked on the client machine itself; a license server does not "
                             "serve them.",
-                     fix="Use this key directly in Sigasi Studio (License Key path) on the machine it was issued "
-                         "for, and keep floating keys on the server.", evidence=line[:120])
+                     fix="Use this key on the machine it was issued for (Sigasi Studio: Preferences > Sigasi > "
+                         "License Key path) and keep only floating (counted) keys on the server.",
+                     evidence=line[:120], seed_ref=SEED_TROUBLE)
         if served and not f.uncounted and f.vendor.lower() not in vendor_lines and f.vendor.lower() not in warned_vendor:
             warned_vendor.add(f.vendor.lower())
             yield _f(ctx, "license.feature-vendor-missing", Status.FAIL,
@@ -869,6 +871,8 @@ def _lint(lic: LicenseFile, options: Optional[LintOptions]) -> List[Finding]:
                                   detail=f"{count} further lines have the same problem; the first "
                                          f"{MAX_PER_ID} are shown above.",
                                   evidence=[f"lines {first_line}..{last_line}"]))
+    # File order: findings read top to bottom like the file (renderers group by status).
+    out.sort(key=lambda f: f.line or 0)
     problems = [f for f in out if f.status in (Status.FAIL, Status.WARN)]
     if not problems:
         out.insert(0, _f(ctx, "license.ok", Status.OK,
