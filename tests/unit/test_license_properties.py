@@ -3,8 +3,8 @@ findings point inside the file, and generated valid files are read as valid."""
 from __future__ import annotations
 
 import datetime as dt
-import os
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -172,6 +172,7 @@ def _bounded(findings):
     assert len(findings) < 400
 
 
+@pytest.mark.slow
 def test_fifty_megabyte_log_passed_by_mistake():
     line = b'12:34:56 (sigasi) OUT: "com.sigasi.hdt" user@workstation-042  \n'
     data = line * (50 * 1024 * 1024 // len(line) + 1)
@@ -207,7 +208,7 @@ def test_empty_and_blank_files():
 
 
 def test_binary_blob():
-    data = os.urandom(0) + bytes(range(256)) * 4096  # 1 MiB with NUL and control bytes
+    data = bytes(range(256)) * 4096  # 1 MiB with NUL and control bytes
     lic, findings = check_all(data)
     assert [f.id for f in findings] == ["license.binary"]
     assert lic.is_binary
