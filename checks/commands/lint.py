@@ -23,6 +23,16 @@ def _date(text: str) -> _dt.date:
         raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}")
 
 
+def _count(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        n = -1
+    if n < 0:
+        raise argparse.ArgumentTypeError(f"not a whole number >= 0: {text!r}")
+    return n
+
+
 def register(p: argparse.ArgumentParser) -> None:
     p.add_argument("file", metavar="FILE", help="license file to check, or '-' for standard input")
     role = p.add_mutually_exclusive_group()
@@ -30,9 +40,9 @@ def register(p: argparse.ArgumentParser) -> None:
                       help="this machine is the license server (compare SERVER host and hostid with it)")
     role.add_argument("--on-client", dest="on_server", action="store_const", const=False,
                       help="this machine is a client (default: guess from whether a SERVER hostid is a local MAC)")
-    p.add_argument("--warn-days", type=int, default=30, metavar="N",
+    p.add_argument("--warn-days", type=_count, default=30, metavar="N",
                    help="warn about features expiring within N days (default 30)")
-    p.add_argument("--product-version", type=int, metavar="MAJOR",
+    p.add_argument("--product-version", type=_count, metavar="MAJOR",
                    help="Sigasi Studio major version the key must serve, e.g. 5 (a 4.x key does not serve 5)")
     p.add_argument("--today", type=_date, metavar="YYYY-MM-DD", help="check dates as of this day (default: today)")
     p.add_argument("--no-host", action="store_true",

@@ -147,6 +147,8 @@ def test_bad_arguments_exit_3():
     assert lint(str(FIX / "sigasi_floating.lic"), "--today", "yesterday").returncode == 3
     assert lint(str(FIX / "sigasi_floating.lic"), "--on-server", "--on-client").returncode == 3
     assert lint().returncode == 3
+    assert lint(str(FIX / "sigasi_floating.lic"), "--warn-days", "-5").returncode == 3
+    assert lint(str(FIX / "sigasi_floating.lic"), "--product-version", "five").returncode == 3
 
 
 def test_help():
