@@ -140,12 +140,64 @@ def lint_findings(lic: LicenseFile, choice: LicenseChoice, ctx: ProbeContext,
     except ImportError:
         return []  # the lint has not landed in this checkout
     on_server: Optional[bool] = True if choice.lmgrd_pids else None
+    if on_server is None:
+        from .probes.processes import license_says_server_here
+
+        # The license names this machine (host or hostid): judge it as the server's license.
+        on_server = True if license_says_server_here(ctx) else None
     opts = LintOptions(on_server=on_server, identity=ctx.get_identity(), today=today, label=choice.path)
     try:
         return list(lint_license(lic, opts))
     except Exception as exc:
         return [Finding("check.lint-error", Status.SKIP, f"The license lint failed: {type(exc).__name__}",
                         detail=str(exc)[:500], fix="This is a bug in lmdoctor; please report it.")]
+
+
+LOG_TAIL_BYTES = 8 * 1024 * 1024
+
+
+def debug_log_paths(ctx: ProbeContext, choice: LicenseChoice) -> List[str]:
+    """The -l debug logs of the lmgrds serving the license in use (what the server itself wrote)."""
+    paths: List[str] = []
+    for g in ctx.get_scan().by_role("lmgrd"):
+        if g.pid not in choice.lmgrd_pids or not g.log_arg:
+            continue
+        p = g.log_arg[1:] if g.log_arg.startswith("+") else g.log_arg
+        if p and os.path.isabs(p) and p not in paths:
+            paths.append(p)
+    return paths
+
+
+def debug_log_findings(ctx: ProbeContext, choice: LicenseChoice, cancel: CancelToken) -> List[Finding]:
+    """Analyse the end of each running lmgrd's debug log: the server's own account of what failed.
+
+    Only the last few MB are read so a log of months costs the same as a log of minutes; the
+    current session is at the end.
+    """
+    out: List[Finding] = []
+    for path in debug_log_paths(ctx, choice):
+        try:
+            from .flexnet.logscan import scan_stream, summary_findings
+
+            with open(path, "rb") as fh:
+                size = os.fstat(fh.fileno()).st_size
+                if size > LOG_TAIL_BYTES:
+                    fh.seek(size - LOG_TAIL_BYTES)
+                    fh.readline()  # drop the partial first line
+                summary = scan_stream(fh, cancel=cancel, path=path)
+            found = summary_findings(summary)
+        except OSError as exc:
+            out.append(Finding("check.debug-log-unreadable", Status.SKIP, f"Cannot read the debug log {path}",
+                               detail=exc.strerror or str(exc), file=path,
+                               fix="Run lmdoctor as the license server's user (or sudo) to read its log."))
+            continue
+        except Exception as exc:  # a scanner bug must not cost the rest of the check
+            out.append(Finding("check.debug-log-error", Status.SKIP, f"Analysing {path} failed",
+                               detail=f"{type(exc).__name__}: {exc}"[:500], file=path))
+            continue
+        for f in found:
+            out.append(f.with_(title=f"Debug log: {f.title}", file=f.file or path))
+    return out
 
 
 def lmutil_findings(ctx: ProbeContext, choice: LicenseChoice, cancel: CancelToken,
@@ -215,6 +267,9 @@ def run_check(opts: CheckOptions, cancel: CancelToken = NEVER_CANCELLED, on_find
     if choice.license is not None:
         for f in lint_findings(choice.license, choice, ctx, opts.today):
             put(f if f.file else f.with_(file=choice.path))
+    if choice.lmgrd_pids:
+        for f in debug_log_findings(ctx, choice, cancel):
+            put(f)
     if opts.use_lmutil:
         report.extend(lmutil_findings(ctx, choice, cancel, on_finding))
     report.meta.update(_meta(choice, ctx, time.monotonic() - started))

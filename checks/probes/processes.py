@@ -364,6 +364,11 @@ def server_here(ctx: ProbeContext, scan: ProcessScan) -> bool:
     return bool(serves_this_license(ctx, scan)) or _license_says_server_here(ctx)
 
 
+def license_says_server_here(ctx: ProbeContext) -> bool:
+    """The license's SERVER line names this machine, by host name or by hostid."""
+    return _license_says_server_here(ctx)
+
+
 def _license_says_server_here(ctx: ProbeContext) -> bool:
     if ctx.license is None or not ctx.license.servers:
         return False
