@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import os
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Mapping, Optional
@@ -221,24 +222,39 @@ def lmutil_findings(ctx: ProbeContext, choice: LicenseChoice, cancel: CancelToke
         return [f]
     results: Dict[str, List[Finding]] = {}
     timeout = max(5.0, ctx.timeout * 3)
+    # One server reached under two names (27000@vm and 27000@127.0.0.1) answers the same:
+    # say each thing once.
+    seen: set = set()
+    seen_lock = threading.Lock()
+
+    def first_time(f: Finding) -> bool:
+        key = (f.id, f.title, f.detail)
+        with seen_lock:
+            if key in seen:
+                return False
+            seen.add(key)
+            return True
+
+    def stream(f: Finding) -> None:
+        if first_time(f):
+            on_finding(f)
 
     def one(spec: str) -> None:
         try:
             results[spec] = list(run_lmstat(spec, loc.path, timeout=timeout, cancel=cancel,
-                                            on_finding=on_finding).findings)
+                                            on_finding=stream).findings)
         except Exception as exc:
             results[spec] = [Finding("check.lmutil-error", Status.SKIP, f"Running lmutil failed: "
                                      f"{type(exc).__name__}", detail=str(exc)[:500])]
             on_finding(results[spec][0])
-
-    import threading
 
     threads = [threading.Thread(target=one, args=(s,), daemon=True) for s in specs]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    return [f for s in specs for f in results.get(s, [])]
+    seen.clear()
+    return [f for s in specs for f in results.get(s, []) if first_time(f)]
 
 
 def run_check(opts: CheckOptions, cancel: CancelToken = NEVER_CANCELLED, on_finding: FindingSink = discard,
