@@ -116,6 +116,11 @@ SCENARIOS: Dict[str, Scenario] = {s.name: s for s in [
         lmgrd_version=OLD_VERSION, vendor_version=DEFAULT_VERSION,
         expect=(f"FlexNet Licensing (v{OLD_VERSION}", f"(sigasi) FlexNet Licensing version v{DEFAULT_VERSION}"),
         settled="(sigasi) Server started on", seed_ref="Floating licenses"),
+    Scenario(
+        "old-vendor", f"sigasi v{OLD_VERSION} under a newer lmgrd v{DEFAULT_VERSION}: an allowed mix, nothing fails",
+        lmgrd_version=DEFAULT_VERSION, vendor_version=OLD_VERSION,
+        expect=(f"FlexNet Licensing (v{DEFAULT_VERSION}", f"(sigasi) FlexNet Licensing version v{OLD_VERSION}"),
+        settled="(sigasi) Server started on", seed_ref="Floating licenses"),
 ]}
 
 

@@ -68,3 +68,17 @@ def test_healthy_server_has_no_server_side_failure(sandbox_factory, tmp_path):
     assert any(f"pid {info.vendor_pid})" in f["title"] for f in found.get("process.vendor-daemon", []))
     assert "lmstat.server-up" in found and "log.startup" in found
     assert {f["status"] for f in found["log.startup"]} == {"ok"}
+
+
+def test_vendor_daemon_older_than_lmgrd_is_an_allowed_mix(sandbox_factory, tmp_path):
+    """The manual: lmgrd equal to or newer than the vendor daemon is fine; only the reverse is a fault."""
+    info = sandbox_factory("old-vendor")
+    found = ids(run_check(info.license_path, tmp_path))
+    assert "lmstat.version-mismatch" not in found
+    assert "lmstat.vendor-up" in found or "lmstat.server-up" in found
+
+
+def test_every_sandbox_scenario_is_checked_here():
+    from checks.sandbox import SCENARIOS
+
+    assert set(SCENARIOS) == set(EXPECTED) | {"healthy", "old-vendor"}
