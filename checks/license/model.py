@@ -132,11 +132,8 @@ class Entry:
         """The first KEY=value token, key matched in any case."""
         keys = self._keys
         if keys is None:
-            keys = {}
-            for t in self.tokens[1:]:
-                if t.key is not None:
-                    keys.setdefault(t.key.upper(), t)
-            self._keys = keys
+            # Reversed so that the first of a repeated key wins.
+            keys = self._keys = {t.key.upper(): t for t in reversed(self.tokens[1:]) if t.key is not None}
         return keys.get(key.upper())
 
     def get(self, key: str) -> Optional[str]:
