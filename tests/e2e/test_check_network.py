@@ -91,8 +91,10 @@ def test_no_license_server_anywhere_contacts_nothing_and_exits_zero(tmp_path):
 
 
 def test_bad_server_argument_and_bad_timeout(tmp_path):
-    code, rep = check_json(["--server", "nonsense"], tmp_path)
-    assert with_id(rep, "network.bad-server-argument")
+    # A --server that is not PORT@HOST is a usage error (exit 3), named on stderr.
+    for bad in ("nonsense", "99999@127.0.0.1", "27000@"):
+        cp = run_check(["--server", bad], tmp_path)
+        assert cp.returncode == 3 and bad in cp.stderr and not cp.stdout
     cp = run_check(["--timeout", "-1"], tmp_path)
     assert cp.returncode == 3
     cp = run_check(["--license", str(tmp_path / "missing.lic")], tmp_path)
