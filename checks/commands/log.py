@@ -21,7 +21,7 @@ def register(p: argparse.ArgumentParser) -> None:
     p.add_argument("--follow", "-f", action="store_true", help="keep reading new lines until Ctrl-C (like tail -f)")
     p.add_argument("--since", metavar="TIME",
                    help="only count lines from TIME on: YYYY-MM-DD[ HH:MM], m/d/yyyy, or 3d / 12h ago")
-    p.add_argument("--progress", action="store_true", help="show progress on stderr while reading")
+    p.add_argument("--progress", action="store_true", help="show progress on stderr while reading (default on a terminal)")
     add_format_option(p)
 
 
@@ -39,8 +39,18 @@ def run(args: argparse.Namespace) -> int:
         if since is None:
             return fail_input(f"--since {args.since!r} is not a time: use YYYY-MM-DD, 'YYYY-MM-DD HH:MM', m/d/yyyy, 3d or 12h")
     cancel = CancelToken()
+    if args.file != "-":
+        try:
+            with open(args.file, "rb") as fh:
+                head = fh.read(64 * 1024)
+        except OSError:
+            head = b""  # reported with the right wording by the scan below
+        if b"\x00" in head:
+            return fail_input(f"{args.file} is a binary file, not a debug log (give the text file lmgrd writes "
+                              "with -l, e.g. debug.log)")
     progress = None
-    if args.progress:
+    # Long work shows progress on a terminal; pipes and --format json stay clean.
+    if args.progress or (sys.stderr.isatty() and not args.follow and args.file != "-"):
         def progress(done: int, total) -> None:
             pct = f" {100 * done // total}%" if total else ""
             sys.stderr.write(f"\rread {done / 1e6:,.0f} MB{pct}   ")
@@ -68,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
     except OSError as exc:
         return fail_input(f"cannot read {args.file}: {exc.strerror or exc}")
     if progress is not None:
-        sys.stderr.write("\n")
+        sys.stderr.write("\r\x1b[K" if sys.stderr.isatty() else "\n")
     if summary is None:
         return fail_input("interrupted")
     report = Report("log", logscan.summary_findings(summary), {"file": summary.path, "lines": summary.lines,
