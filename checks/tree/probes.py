@@ -277,7 +277,7 @@ COPY_DAMAGE = ("license.sign-damaged", "license.sign-length", "license.typograph
                "license.backslash-before-blank", "license.backslash-at-eof", "license.non-ascii",
                "license.inline-comment", "license.feature-malformed", "license.utf16", "license.binary",
                "license.empty", "license.no-sign", "license.unknown-line", "license.server-malformed",
-               "license.vendor-malformed")
+               "license.vendor-malformed", "license.bom", "license.cr-line-endings", "license.line-too-long")
 
 
 def probe_token(env: ProbeEnv) -> ProbeResult:
