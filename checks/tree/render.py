@@ -71,7 +71,8 @@ def render_text(walk: Walk, match: Optional[MatchResult], message: str, extra: L
         for i, f in enumerate(leaf.fix, 1):
             out.extend(_wrap(f, f"  {i}. ")[:1] + _wrap(f, "     ")[1:] if len(f) > 95 else [f"  {i}. {f}"])
         if leaf.repair:
-            out.append(f"  repair action: {leaf.repair}")
+            # The id a future one-shot repair mode will act on; until then the fix steps above are the way.
+            out.append(f"  repair id: {leaf.repair} (apply the steps above by hand)")
         if leaf.seed_ref:
             out.append(f"  manual: {leaf.seed_ref}")
     else:
