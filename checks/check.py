@@ -203,12 +203,15 @@ def debug_log_findings(ctx: ProbeContext, choice: LicenseChoice, cancel: CancelT
 
 def lmutil_findings(ctx: ProbeContext, choice: LicenseChoice, cancel: CancelToken,
                     on_finding: FindingSink = discard) -> List[Finding]:
-    """``lmutil lmstat -a`` against every server that answered, all at once; nothing when lmutil is absent."""
+    """``lmutil lmstat -a`` and ``lmdiag -n`` against every server that answered, all at once.
+
+    Nothing when lmutil is absent (one info finding says so).
+    """
     specs = list(ctx.open_servers)
     if not specs:
         return []  # nothing answered: nothing to ask (and no need to load the lmstat parser)
     try:
-        from .flexnet.lmutil import find_lmutil, run_lmstat
+        from .flexnet.lmutil import find_lmutil, run_lmdiag, run_lmstat
     except ImportError:
         return []  # the lmutil runner has not landed in this checkout
     loc = find_lmutil(license_path=choice.path)
@@ -240,9 +243,13 @@ def lmutil_findings(ctx: ProbeContext, choice: LicenseChoice, cancel: CancelToke
             on_finding(f)
 
     def one(spec: str) -> None:
+        # lmstat -a says what the server runs; lmdiag -n (the manual's own test) says whether each
+        # feature can actually be checked out from here.
         try:
             results[spec] = list(run_lmstat(spec, loc.path, timeout=timeout, cancel=cancel,
                                             on_finding=stream).findings)
+            results[spec] += list(run_lmdiag(spec, loc.path, timeout=timeout, cancel=cancel,
+                                             on_finding=stream).findings)
         except Exception as exc:
             results[spec] = [Finding("check.lmutil-error", Status.SKIP, f"Running lmutil failed: "
                                      f"{type(exc).__name__}", detail=str(exc)[:500])]

@@ -471,7 +471,7 @@ def lmdiag_findings(result: Any, source: Optional[str] = None) -> List[Finding]:
     """Findings for parsed ``lmdiag -n`` output: one per feature it tried."""
     out: List[Finding] = []
     for f in getattr(result, "features", []):
-        what = f"{f.name} {f.version or ''}".strip()
+        what = f"{f.name} {f.version or ''}".strip() or (f.details or {}).get("Feature") or "The license"
         if f.can_checkout is True:
             out.append(Finding(
                 id="lmdiag.can-checkout", status=Status.OK,
