@@ -67,6 +67,8 @@ def test_healthy_server_has_no_server_side_failure(sandbox_factory, tmp_path):
     assert running, sorted(found)
     assert any(f"pid {info.vendor_pid})" in f["title"] for f in found.get("process.vendor-daemon", []))
     assert "lmstat.server-up" in found and "log.startup" in found
+    # lmdiag -n, the manual's own test, ran against the server and could check out its features.
+    assert "lmdiag.can-checkout" in found and "lmdiag.cannot-checkout" not in found
     assert {f["status"] for f in found["log.startup"]} == {"ok"}
 
 
