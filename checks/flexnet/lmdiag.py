@@ -13,6 +13,9 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Tuple, Union
 
 from .lmstat import MAX_LINE, UNPARSED, ErrorNote, _to_jsonable, decode, find_errors, parse_expiry, split_lines
+# lmdiag prints feature headers and license-type lines exactly as lmstat -a does.
+from .lmstat import _LIC_TYPE
+from .lmstat import _VERSION_BLOCK as _FEATURE_HEADER
 
 # --------------------------------------------------------------------------- lmdiag
 
@@ -79,14 +82,7 @@ _COPYRIGHT = re.compile(
 _DIAG_ON = re.compile(r"^\s*(?:FlexNet|FLEXnet|FLEXlm|Flexible License Manager)\s+diagnostics\s+on\s+(?P<when>.*?)\s*$", re.I)
 _SEPARATOR = re.compile(r"^\s*-{5,}\s*$")
 _LICENSE_FILE = re.compile(r"^\s*License file:\s*(?P<spec>.*?)\s*$", re.I)
-_FEATURE_HEADER = re.compile(
-    r'^\s*"(?P<name>[^"]*)"\s+(?P<ver>v\S*),\s*vendor:\s*(?P<vendor>[^,\s]*)(?:,\s*expiry:\s*(?P<exp>.*?))?\s*$'
-)
 _LICENSE_SERVER = re.compile(r"^\s*License server:\s*(?P<host>.*?)\s*$", re.I)
-_LIC_TYPE = re.compile(
-    r"^\s*(?P<uncounted>uncounted\s+)?(?P<kind>floating|nodelocked|node-locked)\s+license\b,?\s*(?P<rest>.*?)\s*$",
-    re.I,
-)
 _STARTS = re.compile(r"starts:\s*(?P<s>[^,\s]+)", re.I)
 _EXPIRES = re.compile(r"expires:\s*(?P<e>[^,\s]+)|(?P<none>no expiration date)", re.I)
 _LOCKED = re.compile(r"locked to\s+(?P<what>.*?)(?:\s{2,}starts:|\s*$)", re.I)
