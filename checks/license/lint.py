@@ -14,6 +14,7 @@ from typing import Callable, Dict, Iterator, List, Optional, Set
 
 from ..findings import Finding, Status
 from ..hostinfo import HostIdentity, normalize_mac
+from .dates import parse_date
 from .model import LINE_KEYWORDS, Entry, FeatureLine, LicenseFile, ServerLine, VendorLine
 from .parser import gc_paused
 
@@ -328,8 +329,9 @@ def rule_copy_damage_chars(ctx: _Ctx) -> Iterator[Finding]:
                      fix="Split the line with backslash continuations, or check that separate lines were not "
                          "joined when copying.", evidence=e.text[:80] + "...", seed_ref=SEED_TROUBLE)
         keyword_line = e.is_line_keyword()
-        toks = e.tokens if keyword_line else []  # unknown lines are tokenized only when needed
+        # Tokens are built only for the entries a check below needs them for.
         if keyword_line and "\\" in e.text:
+            toks = e.tokens
             for k, t in enumerate(toks):
                 if t.raw == "\\" and k != len(toks) - 1:
                     yield _f(ctx, "license.text-after-backslash", Status.FAIL,
@@ -339,7 +341,7 @@ def rule_copy_damage_chars(ctx: _Ctx) -> Iterator[Finding]:
                              fix="Remove everything after the backslash on this line.",
                              evidence=lic.line_text(t.line).strip()[:120], seed_ref=SEED_TROUBLE)
                     break
-        if e.is_line_keyword() and len(e.starts) > 1:
+        if keyword_line and len(e.starts) > 1:
             # A line keyword at the start of a continuation line means two license lines were
             # joined by a backslash that should not be there.
             by_offset = None
@@ -352,7 +354,7 @@ def rule_copy_damage_chars(ctx: _Ctx) -> Iterator[Finding]:
                 if not words or words[0].upper() not in LINE_KEYWORDS:
                     continue
                 if by_offset is None:
-                    by_offset = {t.offset: t for t in toks}
+                    by_offset = {t.offset: t for t in e.tokens}
                 t = by_offset.get(start)
                 if t is None or t.key is not None or t.quoted:
                     continue
@@ -735,9 +737,10 @@ def rule_features(ctx: _Ctx) -> Iterator[Finding]:
                 yield _f(ctx, "license.expiring", Status.WARN, f"{f.name} expires in {left} day(s) ({f.expiry.text})",
                          f.line, fix="Request the renewal now so the new key is installed before it expires.",
                          evidence=line[:120], seed_ref=SEED_TROUBLE)
-        start = f.start
-        if start is not None:
-            start_line = f.entry.get_token("START").line  # type: ignore[union-attr]
+        start_tok = f.entry.get_token("START")
+        if start_tok is not None:
+            start = parse_date(start_tok.value)
+            start_line = start_tok.line
             if not start.valid:
                 yield _f(ctx, "license.bad-date", Status.FAIL, f"START date '{start.text}' of {f.name} is not a date",
                          start_line, detail="FlexNet dates read d-mmm-yyyy, e.g. 21-Oct-2012.",
@@ -760,7 +763,8 @@ def rule_features(ctx: _Ctx) -> Iterator[Finding]:
                      fix=f"Request a Sigasi {pv} key (and update the Sigasi daemon: an old daemon gives "
                          "'Internal Flexlm Error').", evidence=line[:120], seed_ref=SEED_TYPICAL)
         # signing
-        if f.sign is None and f.entry.get("SIGN2") is None and f.entry.get("AUTH") is None \
+        e = f.entry
+        if not e.has_key("SIGN") and not e.has_key("SIGN2") and not e.has_key("AUTH") \
                 and f.line not in ctx.cut_entries:  # its SIGN= is on the cut-off line: reported there
             pos = [t for t in f.entry.tokens[1:] if t.key is None]
             legacy = len(pos) >= 6 and _HEX.match(pos[5].value or "x") and 12 <= len(pos[5].value) <= 20

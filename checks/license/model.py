@@ -8,8 +8,10 @@ they do not touch stays byte-identical.
 from __future__ import annotations
 
 import bisect
+import re
 from dataclasses import dataclass, field
-from typing import Dict, Iterator, List, Optional
+from itertools import islice
+from typing import Dict, Iterator, List, Optional, Sequence
 
 from .dates import FlexDate, parse_date
 
@@ -18,6 +20,20 @@ LINE_KEYWORDS = (
 )
 FEATURE_KINDS = ("FEATURE", "INCREMENT", "UPGRADE")
 _NO_INTS: "tuple[int, ...]" = ()
+
+# key=value (value quoted or bare), a quoted word, or a bare word. A quote that
+# never closes runs to the end of the logical line: the lint reports it.
+# Only whitespace lies between tokens (every other character starts one).
+_TOKEN = re.compile(
+    r'(?P<key>[A-Za-z_][A-Za-z0-9_\-]*)=(?:"(?P<qv>[^"]*)(?P<qe>"?)|(?P<v>[^\s"]*))'
+    r'|"(?P<q>[^"]*)(?P<qe2>"?)'
+    r'|(?P<w>[^\s"]+)'
+)
+# The same tokens, each with the whitespace before it; group 1 is the key of a
+# KEY=value token. Lint needs a few KEY= values of 20,000 features, not every token.
+_KEY_SCAN = re.compile(
+    r'\s*(?:([A-Za-z_][A-Za-z0-9_\-]*)=(?:"[^"]*"?|[^\s"]*)|"[^"]*"?|[^\s"]+)'
+)
 
 
 @dataclass
@@ -41,6 +57,31 @@ class Token:
     offset: int  # offset in the entry's logical text
 
 
+def _token(m: "re.Match[str]", line: int) -> Token:
+    key, qv, qe, v, q, qe2, w = m.groups()
+    off = m.start()
+    if key is not None:
+        if qv is not None:
+            return Token(m.group(), key, qv, True, not qe, line, off)
+        return Token(m.group(), key, v or "", False, False, line, off)
+    if q is not None:
+        return Token(m.group(), None, q, True, not qe2, line, off)
+    return Token(w, None, w, False, False, line, off)
+
+
+def tokenize(text: str, starts: Sequence[int], numbers: Sequence[int], limit: Optional[int] = None,
+             first_line: Optional[int] = None) -> List[Token]:
+    """Tokens of a logical line; ``starts``/``numbers`` map offsets to physical lines."""
+    tokens: List[Token] = []
+    add = tokens.append
+    single = len(numbers) <= 1
+    first = first_line if first_line is not None else (numbers[0] if numbers else 1)
+    matches = _TOKEN.finditer(text)
+    for m in (matches if limit is None else islice(matches, limit)):
+        add(_token(m, first if single else numbers[bisect.bisect_right(starts, m.start()) - 1]))
+    return tokens
+
+
 @dataclass
 class Problem:
     """Something the parser could not make sense of; lint turns it into a finding."""
@@ -57,7 +98,7 @@ class Entry:
 
     # Slots: a 50 MB file can hold a million entries. Hence init=False (slots and field
     # defaults do not mix in a 3.9 dataclass) and the hand-written __init__/__eq__.
-    __slots__ = ("kind", "first_line", "last_line", "text", "_tokens", "starts", "numbers", "_keys")
+    __slots__ = ("kind", "first_line", "last_line", "text", "_tokens", "starts", "numbers", "_keys", "_lead")
     kind: str  # a LINE_KEYWORDS value, "COMMENT", "BLANK" or "UNKNOWN"
     first_line: int
     last_line: int
@@ -78,12 +119,17 @@ class Entry:
         # Blank and comment lines share one empty tuple instead of two lists each.
         self.starts = starts if starts is not None else _NO_INTS  # type: ignore[assignment]
         self.numbers = numbers if numbers is not None else _NO_INTS  # type: ignore[assignment]
-        self._keys: Optional[Dict[str, Token]] = None
+        self._keys: Optional[Dict[str, int]] = None  # see _key_index()
+        self._lead = 0  # offset of the first KEY=value token after the keyword, or len(text)
 
     @classmethod
     def lazy(cls, kind: str, first_line: int, last_line: int, text: str, starts: Optional[List[int]] = None,
              numbers: Optional[List[int]] = None) -> "Entry":
-        """An entry tokenized only when someone asks (lines that are not license lines)."""
+        """An entry tokenized only when someone asks for ``tokens``.
+
+        The parser makes every license line lazy: 20,000 features are ~240,000 tokens, and
+        lint reads only a few KEY= values of each (see get_token()).
+        """
         e = cls(kind, first_line, last_line, text, None, starts, numbers)
         e._tokens = None
         return e
@@ -92,8 +138,6 @@ class Entry:
     def tokens(self) -> List[Token]:
         toks = self._tokens
         if toks is None:
-            from .parser import tokenize
-
             toks = self._tokens = tokenize(self.text, self.starts, self.numbers, None, self.first_line)
         return toks
 
@@ -128,17 +172,57 @@ class Entry:
     def pairs(self) -> List[Token]:
         return [t for t in self.tokens[1:] if t.key is not None]
 
+    def _key_index(self) -> Dict[str, int]:
+        """KEY (upper case) -> offset of its first KEY=value token after the keyword."""
+        keys = self._keys
+        if keys is not None:
+            return keys
+        keys = {}
+        lead = len(self.text)
+        toks = self._tokens
+        if toks is not None:
+            found = [(t.key, t.offset) for t in toks[1:] if t.key is not None]
+        else:
+            # Offsets straight from the matches: no Token objects for the other tokens.
+            it = _KEY_SCAN.finditer(self.text)
+            next(it, None)  # the keyword
+            found = [(m.group(1), m.start(1)) for m in it if m.group(1)]
+        if found:
+            lead = found[0][1]
+            for k, off in reversed(found):  # the first of a repeated key wins
+                keys[k.upper()] = off
+        self._keys = keys
+        self._lead = lead
+        return keys
+
+    def has_key(self, key: str) -> bool:
+        """Whether a KEY=value token exists (key in any case), without building tokens."""
+        return key.upper() in self._key_index()
+
     def get_token(self, key: str) -> Optional[Token]:
         """The first KEY=value token, key matched in any case."""
-        keys = self._keys
-        if keys is None:
-            # Reversed so that the first of a repeated key wins.
-            keys = self._keys = {t.key.upper(): t for t in reversed(self.tokens[1:]) if t.key is not None}
-        return keys.get(key.upper())
+        off = self._key_index().get(key.upper())
+        if off is None:
+            return None
+        toks = self._tokens
+        if toks is not None:
+            return next(t for t in toks if t.offset == off)
+        m = _TOKEN.match(self.text, off)
+        return _token(m, self.line_at(off))  # type: ignore[arg-type]
 
     def get(self, key: str) -> Optional[str]:
         t = self.get_token(key)
         return t.value if t else None
+
+    def lead_values(self) -> List[str]:
+        """Values of the positional tokens between the keyword and the first KEY=value token."""
+        self._key_index()
+        if self._tokens is None:
+            head = self.text[:self._lead]
+            # Without quotes these tokens are exactly the whitespace-separated words.
+            if '"' not in head:
+                return head.split()[1:]
+        return [t.value for t in self.tokens[1:] if t.offset < self._lead]
 
     def is_line_keyword(self) -> bool:
         return self.kind in LINE_KEYWORDS
@@ -273,11 +357,7 @@ class FeatureLine:
     @classmethod
     def of(cls, e: Entry) -> "FeatureLine":
         # Positional fields stop at the first keyword=value token.
-        pos: List[str] = []
-        for t in e.tokens[1:]:
-            if t.key is not None:
-                break
-            pos.append(t.value)
+        pos = e.lead_values()
         if e.kind == "UPGRADE" and len(pos) > 2:
             # UPGRADE name vendor from_version to_version exp_date count: keep to_version.
             del pos[2]

@@ -10,19 +10,11 @@ import contextlib
 import gc
 import re
 from bisect import bisect_right
-from itertools import islice
-from typing import List, Optional, Sequence, Tuple, Union
+from typing import List, Optional, Tuple, Union
 
-from .model import LINE_KEYWORDS, Entry, LicenseFile, PhysLine, Problem, Token
+from .model import LINE_KEYWORDS, Entry, LicenseFile, PhysLine, Problem, Token, tokenize  # noqa: F401
 
 _EOL = re.compile(r"(\r\n|\n|\r)")
-# key=value (value quoted or bare), a quoted word, or a bare word. A quote that
-# never closes runs to the end of the logical line: the lint reports it.
-_TOKEN = re.compile(
-    r'(?P<key>[A-Za-z_][A-Za-z0-9_\-]*)=(?:"(?P<qv>[^"]*)(?P<qe>"?)|(?P<v>[^\s"]*))'
-    r'|"(?P<q>[^"]*)(?P<qe2>"?)'
-    r'|(?P<w>[^\s"]+)'
-)
 _BINARY_SAMPLE = 64 * 1024
 MAX_PROBLEMS_PER_CODE = 200
 _CONTROL = re.compile(rb"[\x00-\x08\x0e-\x1f]")
@@ -108,35 +100,18 @@ def _continues(text: str) -> Tuple[bool, bool]:
     return False, False
 
 
-def tokenize(text: str, starts: Sequence[int], numbers: Sequence[int], limit: Optional[int] = None,
-             first_line: Optional[int] = None) -> List[Token]:
-    """Tokens of a logical line; ``starts``/``numbers`` map offsets to physical lines."""
-    tokens: List[Token] = []
-    add = tokens.append
-    single = len(numbers) <= 1
-    first = first_line if first_line is not None else (numbers[0] if numbers else 1)
-    matches = _TOKEN.finditer(text)
-    for m in (matches if limit is None else islice(matches, limit)):
-        key, qv, qe, v, q, qe2, w = m.groups()
-        off = m.start()
-        line = first if single else numbers[bisect_right(starts, off) - 1]
-        if key is not None:
-            if qv is not None:
-                add(Token(m.group(), key, qv, True, not qe, line, off))
-            else:
-                add(Token(m.group(), key, v or "", False, False, line, off))
-        elif q is not None:
-            add(Token(m.group(), None, q, True, not qe2, line, off))
-        else:
-            add(Token(w, None, w, False, False, line, off))
-    return tokens
+def _kind(logical: str) -> str:
+    """SERVER, INCREMENT ... when the first word is a license keyword, else UNKNOWN.
 
-
-def _kind(tokens: List[Token]) -> str:
-    if not tokens or tokens[0].key is not None or tokens[0].quoted:
-        return "UNKNOWN"
-    up = tokens[0].value.upper()
-    return up if up in LINE_KEYWORDS else "UNKNOWN"
+    The first word is then also the first token (a keyword has no '=' or quote), so
+    this is what the first token says, without tokenizing.
+    """
+    words = logical[:40].split(None, 1)
+    if words:
+        up = words[0].upper()
+        if up in LINE_KEYWORDS:
+            return up
+    return "UNKNOWN"
 
 
 def parse_license(data: Union[bytes, str], path: Optional[str] = None) -> LicenseFile:
@@ -183,13 +158,10 @@ def _parse(data: Union[bytes, str], path: Optional[str]) -> LicenseFile:
             continue
         if not (text[-1] == "\\" or (text[-1] in " \t" and text.rstrip(" \t")[-1:] == "\\")):
             # A line of its own (most lines of most files): no joining, no offset table.
-            if _is_license_line(text):
-                tokens = tokenize(text, _ZERO, _NO_INTS, None, ln.number)
-                entries.append(Entry(_kind(tokens), ln.number, ln.number, text, tokens))
-                if '"' in text:
-                    _report_unterminated(tokens, problems)
-            else:
-                entries.append(Entry.lazy("UNKNOWN", ln.number, ln.number, text))
+            e = Entry.lazy(_kind(text), ln.number, ln.number, text)
+            entries.append(e)
+            if e.kind != "UNKNOWN" and '"' in text:
+                _report_unterminated(e, problems)
             i += 1
             continue
         # Gather the continuation run. Segments are joined with exactly one space: the
@@ -233,33 +205,20 @@ def _parse(data: Union[bytes, str], path: Optional[str]) -> LicenseFile:
                 break
             j += 1
         logical = " ".join(segs)
-        if _is_license_line(logical):
-            tokens = tokenize(logical, starts, numbers)
-            entries.append(Entry(_kind(tokens), ln.number, lines[j].number, logical, tokens, starts, numbers))
-            if '"' in logical:
-                _report_unterminated(tokens, problems)
-        else:
-            entries.append(Entry.lazy("UNKNOWN", ln.number, lines[j].number, logical, starts, numbers))
+        e = Entry.lazy(_kind(logical), ln.number, lines[j].number, logical, starts, numbers)
+        entries.append(e)
+        if e.kind != "UNKNOWN" and '"' in logical:
+            _report_unterminated(e, problems)
         i = j + 1
     return lic
 
 
-_ZERO = (0,)
-_NO_INTS: "tuple[int, ...]" = ()
-
-
-def _is_license_line(logical: str) -> bool:
-    """Whether the first word is a license keyword (SERVER, INCREMENT ...).
-
-    Other lines are UNKNOWN to FlexNet; they are tokenized only if a lint rule asks, so a
-    50 MB log passed by mistake does not turn into millions of tokens.
-    """
-    words = logical[:40].split(None, 1)
-    return bool(words) and words[0].upper() in LINE_KEYWORDS
-
-
-def _report_unterminated(tokens: List[Token], problems: "_CappedProblems") -> None:
-    for t in tokens:
+def _report_unterminated(e: Entry, problems: "_CappedProblems") -> None:
+    # Every '"' opens or closes a quoted token and an unclosed one runs to the end of the
+    # text, so an odd count means exactly one: the last token. Only then tokenize.
+    if e.text.count('"') % 2 == 0:
+        return
+    for t in e.tokens:
         if t.unterminated:
             problems.append(Problem(
                 "unterminated-quote", t.line,
