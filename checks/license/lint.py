@@ -8,7 +8,9 @@ physical line it concerns and a concrete fix. Rules are plain functions taking a
 from __future__ import annotations
 
 import datetime as _dt
+import operator
 import re
+from itertools import repeat
 from dataclasses import dataclass, field
 from typing import Callable, Dict, Iterator, List, Optional, Set
 
@@ -25,6 +27,7 @@ SEED_TYPICAL = "Troubleshooting > Typical error messages"
 SEED_WINDOWS = "License server setup > Starting the FlexNet and Sigasi daemon on Windows"
 
 MAX_PER_ID = 25
+_TEXT = operator.attrgetter("text")
 MAX_LOGICAL_LINE = 2048
 MAX_FEATURE_NAME = 30
 
@@ -265,6 +268,9 @@ def rule_unknown_lines(ctx: _Ctx) -> Iterator[Finding]:
 
 
 def rule_mail_quotes(ctx: _Ctx) -> Iterator[Finding]:
+    # Most files have no '>' at all: that test runs in C, the loop below only when one is there.
+    if not any(map(operator.contains, map(_TEXT, ctx.lic.lines), repeat(">"))):
+        return
     start = None
     total = 0
     for ln in ctx.lic.lines:
@@ -314,8 +320,9 @@ def rule_copy_damage_chars(ctx: _Ctx) -> Iterator[Finding]:
                          detail="A word processor or mail client replaced straight quotes with “ ” or ‘ ’.",
                          fix='Replace them with straight double quotes ("), or copy the key again from the '
                              'original plain-text file.', evidence=text.strip()[:120], seed_ref=SEED_TROUBLE)
-            other = _NON_ASCII.findall(text)
-            if other and not ctx.full("license.non-ascii", n):
+            # search() first: on a file of junk most lines are past the cap and need no list.
+            if _NON_ASCII.search(text) is not None and not ctx.full("license.non-ascii", n):
+                other = _NON_ASCII.findall(text)
                 shown = ", ".join(sorted({_char_name(c) for c in other})[:8])
                 yield _f(ctx, "license.non-ascii", Status.WARN, "Non-ASCII characters in a license line", n,
                          detail=f"Characters {shown} are not part of any license key (non-breaking spaces and "
@@ -401,7 +408,8 @@ def rule_signatures(ctx: _Ctx) -> Iterator[Finding]:
                              fix="Copy the license key again from the original file: a signature cannot be "
                                  "repaired by hand.", evidence=tok.raw[:120], seed_ref=SEED_TROUBLE)
                 continue
-            if not _SIGN_OK.match(value):
+            sign_ok = _SIGN_OK.match(value) is not None
+            if not sign_ok:
                 # Find the first bad group and the physical line it sits on.
                 bad: List[str] = []
                 line = tok.line
@@ -417,7 +425,11 @@ def rule_signatures(ctx: _Ctx) -> Iterator[Finding]:
                          fix="Copy the license key again from the original file: a signature cannot be repaired "
                              "by hand (look for O instead of 0, l instead of 1, or a lost character).",
                          evidence=ctx.lic.line_text(line).strip()[:120], seed_ref=SEED_TROUBLE)
-            n = len(value.split())
+            if sign_ok:
+                # Groups of exactly 4 hex digits between blanks: count without splitting.
+                n = (len(value) - value.count(" ") - value.count("\t")) // 4
+            else:
+                n = len(value.split())
             by_len = counts.get((f.vendor, key))
             if by_len is None:
                 by_len = counts[(f.vendor, key)] = {}
@@ -700,23 +712,30 @@ def _looks_like_path(text: str) -> bool:
 
 # ---------------------------------------------------------------- features
 
+def _evidence(lic: LicenseFile, line: int) -> str:
+    return lic.line_text(line).strip()[:120]
+
+
 def rule_features(ctx: _Ctx) -> Iterator[Finding]:
     lic = ctx.lic
     vendor_lines = {v.name.lower() for v in ctx.vendors}
     served = bool(ctx.servers)
     warned_vendor = set()
+    today = ctx.today
+    warn_days = ctx.opt.warn_days
+    cut_entries = ctx.cut_entries
     for f in ctx.features:
-        line = lic.line_text(f.line).strip()
         if not (f.name and f.vendor and f.version and f.expiry.text and f.count_text):
             yield _f(ctx, "license.feature-malformed", Status.FAIL,
                      f"{f.kind} line is missing fields", f.line,
                      detail=f"A {f.kind} line reads: {f.kind} name vendor version expiry count KEY=value ...",
-                     fix="Copy the line again from the original key.", evidence=line[:120], seed_ref=SEED_TROUBLE)
+                     fix="Copy the line again from the original key.", evidence=_evidence(lic, f.line), seed_ref=SEED_TROUBLE)
             continue
-        if not f.uncounted and f.count is None:
+        uncounted = f.uncounted
+        if not uncounted and f.count is None:
             yield _f(ctx, "license.feature-malformed", Status.FAIL,
                      f"Count '{f.count_text}' of {f.name} is not a number or 'uncounted'", f.line,
-                     fix="Copy the line again from the original key.", evidence=line[:120])
+                     fix="Copy the line again from the original key.", evidence=_evidence(lic, f.line))
         if len(f.name) > MAX_FEATURE_NAME:
             yield _f(ctx, "license.feature-name-long", Status.WARN,
                      f"Feature name {f.name[:40]} is longer than {MAX_FEATURE_NAME} characters", f.line,
@@ -725,18 +744,18 @@ def rule_features(ctx: _Ctx) -> Iterator[Finding]:
         if not f.expiry.valid:
             yield _f(ctx, "license.bad-date", Status.FAIL, f"Expiry date '{f.expiry.text}' of {f.name} is not a date",
                      f.line, detail="FlexNet dates read d-mmm-yyyy, e.g. 18-nov-2012, or 'permanent'.",
-                     fix="Copy the line again from the original key (the date is signed).", evidence=line[:120])
+                     fix="Copy the line again from the original key (the date is signed).", evidence=_evidence(lic, f.line))
         else:
-            left = f.expiry.days_left(ctx.today)
+            left = f.expiry.days_left(today)
             if left is not None and left < 0:
                 yield _f(ctx, "license.expired", Status.FAIL, f"{f.name} expired on {f.expiry.text}", f.line,
                          detail="FlexNet refuses expired features (-10, 'feature has expired').",
                          fix="Has the license expired? Ask Sigasi (or your vendor) for a renewed key.",
-                         evidence=line[:120], seed_ref=SEED_TROUBLE)
-            elif left is not None and left <= ctx.opt.warn_days:
+                         evidence=_evidence(lic, f.line), seed_ref=SEED_TROUBLE)
+            elif left is not None and left <= warn_days:
                 yield _f(ctx, "license.expiring", Status.WARN, f"{f.name} expires in {left} day(s) ({f.expiry.text})",
                          f.line, fix="Request the renewal now so the new key is installed before it expires.",
-                         evidence=line[:120], seed_ref=SEED_TROUBLE)
+                         evidence=_evidence(lic, f.line), seed_ref=SEED_TROUBLE)
         start_tok = f.entry.get_token("START")
         if start_tok is not None:
             start = parse_date(start_tok.value)
@@ -752,7 +771,7 @@ def rule_features(ctx: _Ctx) -> Iterator[Finding]:
                          detail="Before its START date FlexNet reports -31 (feature start date is in the future). "
                                 "Check the system clock too.",
                          fix=f"Wait until {start.text}, correct the machine's clock, or ask for a key that starts "
-                             "today.", evidence=line[:120])
+                             "today.", evidence=_evidence(lic, f.line))
         # version vs product
         pv = ctx.opt.product_version
         if pv is not None and f.vendor.lower() == "sigasi" and f.major_version is not None and f.major_version < pv:
@@ -761,40 +780,40 @@ def rule_features(ctx: _Ctx) -> Iterator[Finding]:
                      detail="The feature version is the Sigasi major version: a 2.x key does not serve Sigasi 3 "
                             "('No license').",
                      fix=f"Request a Sigasi {pv} key (and update the Sigasi daemon: an old daemon gives "
-                         "'Internal Flexlm Error').", evidence=line[:120], seed_ref=SEED_TYPICAL)
+                         "'Internal Flexlm Error').", evidence=_evidence(lic, f.line), seed_ref=SEED_TYPICAL)
         # signing
         e = f.entry
         if not e.has_key("SIGN") and not e.has_key("SIGN2") and not e.has_key("AUTH") \
-                and f.line not in ctx.cut_entries:  # its SIGN= is on the cut-off line: reported there
+                and f.line not in cut_entries:  # its SIGN= is on the cut-off line: reported there
             pos = [t for t in f.entry.tokens[1:] if t.key is None]
             legacy = len(pos) >= 6 and _HEX.match(pos[5].value or "x") and 12 <= len(pos[5].value) <= 20
             if not legacy:
                 yield _f(ctx, "license.no-sign", Status.WARN, f"{f.name} has no SIGN= signature", f.line,
                          detail="Current FlexNet needs SIGN= (-114); the line may have been cut when copying.",
                          fix="Copy the complete line, including SIGN=\"...\", from the original key.",
-                         evidence=line[:120])
+                         evidence=_evidence(lic, f.line))
         # served or not
-        if f.uncounted and not f.hostid and f.line not in ctx.cut_entries:
+        if uncounted and not f.hostid and f.line not in cut_entries:
             yield _f(ctx, "license.uncounted-no-hostid", Status.FAIL,
                      f"{f.name} is uncounted but has no HOSTID=", f.line,
                      detail="An uncounted (node-locked) feature must say which machine it is locked to; FlexNet "
                             "rejects it without HOSTID= (Sigasi's node-locked keys carry HOSTID=ANY).",
                      fix="Copy the complete entry again from the original key: the HOSTID= part is missing.",
-                     evidence=line[:120], seed_ref=SEED_TROUBLE)
-        if f.uncounted and served:
+                     evidence=_evidence(lic, f.line), seed_ref=SEED_TROUBLE)
+        if uncounted and served:
             yield _f(ctx, "license.uncounted-on-server", Status.WARN,
                      f"{f.name} is a node-locked (uncounted) key in a server license file", f.line,
                      detail="Uncounted keys are checked on the client machine itself; a license server does not "
                             "serve them.",
                      fix="Use this key on the machine it was issued for (Sigasi Studio: Preferences > Sigasi > "
                          "License Key path) and keep only floating (counted) keys on the server.",
-                     evidence=line[:120], seed_ref=SEED_TROUBLE)
-        if served and not f.uncounted and f.vendor.lower() not in vendor_lines and f.vendor.lower() not in warned_vendor:
+                     evidence=_evidence(lic, f.line), seed_ref=SEED_TROUBLE)
+        if served and not uncounted and f.vendor.lower() not in vendor_lines and f.vendor.lower() not in warned_vendor:
             warned_vendor.add(f.vendor.lower())
             yield _f(ctx, "license.feature-vendor-missing", Status.FAIL,
                      f"No DAEMON/VENDOR line for vendor '{f.vendor}'", f.line,
                      detail=f"Features of {f.vendor} are served by a vendor daemon of that name.",
-                     fix=f"Add: DAEMON {f.vendor} port=27001", evidence=line[:120], seed_ref=SEED_CUSTOM)
+                     fix=f"Add: DAEMON {f.vendor} port=27001", evidence=_evidence(lic, f.line), seed_ref=SEED_CUSTOM)
 
 
 # ---------------------------------------------------------------- driver

@@ -91,15 +91,6 @@ def split_lines(text: str) -> List[PhysLine]:
     return lines
 
 
-def _continues(text: str) -> Tuple[bool, bool]:
-    """(continues, whitespace_after_backslash)."""
-    if text.endswith("\\"):
-        return True, False
-    if text.endswith((" ", "\t")) and text.rstrip(" \t").endswith("\\"):
-        return True, True
-    return False, False
-
-
 def _kind(logical: str) -> str:
     """SERVER, INCREMENT ... when the first word is a license keyword, else UNKNOWN.
 
@@ -167,45 +158,49 @@ def _parse(data: Union[bytes, str], path: Optional[str]) -> LicenseFile:
         # Gather the continuation run. Segments are joined with exactly one space: the
         # whitespace before the backslash and the indent after it collapse, so a quoted
         # value broken across lines ("name:John \" / "Doe") reads "name:John Doe".
+        # (Line j is lines[j], number j + 1; this loop runs for most lines of a big file.)
         segs: List[str] = []
         starts: List[int] = []
         numbers: List[int] = []
         pos = 0
         j = i
         while True:
-            cur = lines[j]
-            cont, ws_after = _continues(cur.text)
-            if cont:
-                seg = cur.text.rstrip(" \t")[:-1].rstrip(" \t")
-            else:
-                seg = cur.text
-            if ws_after:
+            cur = lines[j].text
+            if cur[-1:] == "\\":
+                cont = True
+                seg = cur[:-1].rstrip(" \t")
+            elif cur[-1:] in (" ", "\t") and cur.rstrip(" \t")[-1:] == "\\":
+                cont = True
+                seg = cur.rstrip(" \t")[:-1].rstrip(" \t")
                 problems.append(Problem(
-                    "space-after-backslash", cur.number,
-                    "whitespace after the continuation backslash", evidence=cur.text[-40:]))
+                    "space-after-backslash", j + 1,
+                    "whitespace after the continuation backslash", evidence=cur[-40:]))
+            else:
+                cont = False
+                seg = cur
             if segs:
                 seg = seg.lstrip(" \t")
             starts.append(pos)
-            numbers.append(cur.number)
+            numbers.append(j + 1)
             segs.append(seg)
             pos += len(seg) + 1
             if not cont:
                 break
             if j + 1 >= n:
                 problems.append(Problem(
-                    "backslash-at-eof", cur.number,
+                    "backslash-at-eof", j + 1,
                     "the last line ends with a continuation backslash but nothing follows"))
                 break
             nxt = lines[j + 1].text
             if not nxt or nxt.isspace():
                 problems.append(Problem(
-                    "backslash-before-blank", cur.number,
+                    "backslash-before-blank", j + 1,
                     "a continuation backslash is followed by a blank line, which ends the entry early",
-                    evidence=cur.text.strip()[-60:]))
+                    evidence=cur.strip()[-60:]))
                 break
             j += 1
         logical = " ".join(segs)
-        e = Entry.lazy(_kind(logical), ln.number, lines[j].number, logical, starts, numbers)
+        e = Entry.lazy(_kind(logical), ln.number, j + 1, logical, starts, numbers)
         entries.append(e)
         if e.kind != "UNKNOWN" and '"' in logical:
             _report_unterminated(e, problems)
