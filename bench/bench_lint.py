@@ -1,6 +1,7 @@
 """Benchmark the license parser and lint on generated files. Prints figures, asserts nothing.
 
     /work/venv/bin/python bench/bench_lint.py [FEATURES ...]      (default: 2000 20000)
+    /work/venv/bin/python bench/bench_lint.py --junk              (50 MB of random bytes, as binary and as text)
 
 For each size: generates a realistic Sigasi-style license file (SERVER, DAEMON, VENDOR lines,
 INCREMENTs of two vendors with VENDOR_STRING, HOSTID=ANY, ISSUED/START and a 30-group SIGN split
@@ -77,9 +78,42 @@ def child(n: int) -> dict:
     return best
 
 
+def junk(kind: str) -> dict:
+    """50 MB of random bytes: with NULs (detected as binary) or without control bytes (read as text)."""
+    from checks.license import parse_license
+    from checks.license.lint import LintOptions, lint_license
+
+    r = random.Random(1)
+    n = 50 * 1024 * 1024
+    if kind == "binary":
+        data = r.randbytes(n) if hasattr(r, "randbytes") else bytes(r.getrandbits(8) for _ in range(n))
+    else:
+        alphabet = bytes(range(32, 127)) + b'\n\t"\\' + bytes(range(128, 256))
+        data = bytes(r.choices(alphabet, k=n))
+    w0 = time.perf_counter()
+    lic = parse_license(data)
+    w1 = time.perf_counter()
+    findings = lint_license(lic, LintOptions(today=dt.date(2025, 6, 1)))
+    w2 = time.perf_counter()
+    return {"kind": kind, "lines": len(lic.lines), "parse_wall": w1 - w0, "lint_wall": w2 - w1,
+            "findings": len(findings), "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+
+
 def main(argv: list) -> int:
     if argv[:1] == ["--child"]:
         print(json.dumps(child(int(argv[1]))))
+        return 0
+    if argv[:1] == ["--junk-child"]:
+        print(json.dumps(junk(argv[1])))
+        return 0
+    if argv[:1] == ["--junk"]:
+        print(f"{'50 MB junk':>10} {'lines':>8} {'parse s':>8} {'lint s':>7} {'maxrss MB':>9}  findings")
+        for kind in ("binary", "text"):
+            out = subprocess.run([sys.executable, __file__, "--junk-child", kind], capture_output=True, text=True,
+                                 check=True).stdout
+            r = json.loads(out)
+            print(f"{kind:>10} {r['lines']:>8} {r['parse_wall']:>8.2f} {r['lint_wall']:>7.2f} {r['maxrss_mb']:>9.0f}  "
+                  f"{r['findings']}")
         return 0
     sizes = [int(a) for a in argv] or [2000, 20000]
     results = []
