@@ -13,9 +13,18 @@ REPO = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
+def shared_root() -> Path:
+    """../shared beside the checkout (seed manual, facts, real-world samples); LMDOCTOR_SHARED overrides."""
+    env = os.environ.get("LMDOCTOR_SHARED")
+    if env:
+        return Path(env)
+    rw = os.environ.get("LMDOCTOR_REALWORLD")
+    return Path(rw).parent if rw else REPO.parent / "shared"
+
+
 def realworld_root() -> Path:
     env = os.environ.get("LMDOCTOR_REALWORLD")
-    return Path(env) if env else REPO.parent / "shared" / "realworld"
+    return Path(env) if env else shared_root() / "realworld"
 
 
 @pytest.fixture(scope="session")

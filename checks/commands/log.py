@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 
 from ._common import add_format_option
 
@@ -25,6 +26,9 @@ def register(p: argparse.ArgumentParser) -> None:
     add_format_option(p)
 
 
+_LOG_LINE = re.compile(rb"\d{1,2}:\d{2}:\d{2} \([^)\s]+\) ")
+
+
 def run(args: argparse.Namespace) -> int:
     import sys
 
@@ -45,7 +49,9 @@ def run(args: argparse.Namespace) -> int:
                 head = fh.read(64 * 1024)
         except OSError:
             head = b""  # reported with the right wording by the scan below
-        if b"\x00" in head:
+        # NUL runs also appear inside real logs after a crash; only a file with NULs and no
+        # "hh:mm:ss (daemon)" line at all is not a log.
+        if b"\x00" in head and not _LOG_LINE.search(head):
             return fail_input(f"{args.file} is a binary file, not a debug log (give the text file lmgrd writes "
                               "with -l, e.g. debug.log)")
     progress = None

@@ -104,8 +104,17 @@ def test_log_binary_garbage_does_not_crash(tmp_path):
     p = tmp_path / "garbage.log"
     p.write_bytes(bytes(range(256)) * 400 + b"\r\n\x00\xff" * 100)
     r = lmd("log", str(p), "--format", "json")
-    assert r.returncode in (0, 1), r.stderr
-    assert json.loads(r.stdout)["findings"][0]["id"] == "log.summary"
+    # Nothing in it is a log line: named as binary on stderr, exit 3, no traceback.
+    assert r.returncode == 3 and "binary" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_log_with_a_crash_hole_of_nul_bytes_is_still_read(tmp_path):
+    p = tmp_path / "debug.log"
+    p.write_bytes(b"10:00:00 (lmgrd) TIMESTAMP 1/2/2024\n" + b"\x00" * 4096
+                  + b"\n10:00:01 (sigasi) EXITING DUE TO SIGNAL 41 Exit reason 9\n")
+    r = lmd("log", str(p), "--format", "json")
+    assert r.returncode == 2, r.stderr
+    assert any(f["id"] == "log.exit" for f in json.loads(r.stdout)["findings"])
 
 
 def test_log_follow_sees_appended_lines_and_stops_on_ctrl_c(tmp_path):

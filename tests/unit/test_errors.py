@@ -18,8 +18,9 @@ from checks.errors import (
     practical_meaning,
 )
 from tests.conftest import REPO
+from tests.conftest import shared_root
 
-FACTS = REPO.parent / "shared" / "reference" / "flexlm-facts.md"
+FACTS = shared_root() / "reference" / "flexlm-facts.md"
 
 
 def test_every_code_in_the_facts_file_is_in_the_table():

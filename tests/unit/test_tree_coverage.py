@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 
 from checks.tree import load_tree
+from tests.conftest import shared_root
 
-SEED = Path(__file__).resolve().parents[2].parent / "shared" / "seed" / "license-server-management.md"
+SEED = shared_root() / "seed" / "license-server-management.md"
 
 # (manual item, quoted from the seed) -> (node id, phrase the node's text must contain)
 COVERAGE = [
