@@ -1,20 +1,38 @@
 """The debug-log analyser: one pass over an lmgrd/vendor-daemon log in constant memory.
 
-Speed matters (customers send logs of gigabytes), so the file is read in blocks and most
-of the work happens in C: the OUT/IN lines that make up most of a busy log are counted
-with ``bytes.count`` and never become Python strings. Only lines that contain one of the
-catalogue's anchors (a ``bytes.find`` per anchor over the lower-cased block) are decoded
-and classified. With ``since`` every line must be dated, so every line is classified.
+Customers send logs of gigabytes, so the file is read in 16 MB blocks and the lines that
+make up almost all of a busy log never become Python objects:
+
+* "usage" lines of a vendor daemon that was seen before (``hh:mm:ss (sigasi) OUT: "...``,
+  ``IN``, Sigasi's harmless ``UNSUPPORTED`` probes and, unless events are wanted, well-formed
+  ``DENIED`` lines) are counted per daemon and kind with ``bytes.count``;
+* one compiled regex, run with ``finditer`` over the block, finds every *other* line; each
+  of those is classified one by one (a line seen before that the catalogue does not know,
+  such as ``(@sigasi-SLOG@)`` statistics, is skipped through a small memo);
+* DENIED lines are parsed by one ``findall`` per stretch of the block and tallied with
+  ``Counter``.
+
+The bulk counts are trusted only when they add up: every line of the block is either one
+found by the regex or a usage line with exactly one usage needle in it. When they do not
+add up (odd lines made to fool the counts) the DENIED lines are found one by one, and if
+that does not settle it either, the block is classified line by line.
+Either way the result is the one a plain line-by-line reading gives (``_line`` is that
+reading; the tests compare the two on generated logs cut at random places).
 
 Dates: a line carries only ``hh:mm:ss``; the date comes from ``TIMESTAMP m/d/yyyy`` lines
-and from the start-up line ``(m/d/yyyy)``. Between them, a time that goes backwards means
-the day changed (lmgrd writes a TIMESTAMP only every few hours).
+and from the start-up line ``(m/d/yyyy)``. Between them, a time more than an hour earlier
+than the previous dated line's means the day changed (lmgrd writes a TIMESTAMP only every
+few hours). The usage lines (OUT, IN, DENIED, Sigasi's probes) are dated the same way but
+do not move the day forward themselves: they are counted in bulk, and every other line
+still takes part.
 """
 from __future__ import annotations
 
 import datetime as _dt
+import operator
 import os
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional, Tuple
 
@@ -23,34 +41,41 @@ from ..findings import Finding, Status
 from ..runtime import NEVER_CANCELLED, CancelToken
 from .catalogue import Catalogue, CatalogueMatch, load_catalogue
 
-BLOCK = 4 * 1024 * 1024
+BLOCK = 16 * 1024 * 1024
 MAX_LINE = 64 * 1024          # longer lines are cut: constant memory on a file with no newline
 MAX_KEYS = 5000               # distinct features/users kept per table; the rest go to "(other)"
 MAX_EXAMPLES = 5
 MAX_EVENTS = 50
+MAX_DAEMONS = 4               # vendor daemons whose usage lines are counted in bulk
+MEMO_SIZE = 4096              # unrecognised lines remembered (without their time)
+SAMPLE = 256 * 1024           # bytes looked at to learn which daemons write usage lines
 HARMLESS_UNSUPPORTED = "log.unsupported-sigasi-probe"
+# Usage lines: counted in bulk on the fast path, so they never move the date forward.
+HOT_IDS = frozenset({"log.out", "log.in", "log.denied", HARMLESS_UNSUPPORTED})
 _FAIL_BEFORE_SERVING = {"log.port-open-failed", "log.not-valid-server-hostname", "log.no-server-lines",
                         "log.conflicting-ports", "log.no-valid-hostids", "log.wrong-hostid",
                         "log.exit-signal", "log.vendor-exited", "log.multiple-servers", "log.invalid-hostid"}
 _EXIT_IDS = {"log.exit-signal", "log.vendor-exited"}
-_OUT = b') OUT: "'
-_IN = b') IN: "'
-_PROBES = (("com.sigasi.hdt.custom", b') UNSUPPORTED: "com.sigasi.hdt.custom"'),
-           ("com.sigasi.hdt.preview", b') UNSUPPORTED: "com.sigasi.hdt.preview"'))
-# A line that needs a closer look: after a newline, either the usual "hh:mm:ss (daemon) " prefix
-# followed by anything but the hot messages counted in bulk (OUT, IN, Sigasi's probes) or the
-# "(@vendor-SLOG@)" statistics, or a line of any other shape. Starting with a literal newline
-# lets the regex engine jump from line to line with a fast search.
-_DENIED = b') DENIED: "'
-_DENIED_LINE = re.compile(rb'\) DENIED: "([^"\n]*)" ([^@\s]*)@(\S+)[ \t]*(?:\((.*)\))?')
-_SLOG = b") (@"
-_COLD_STD = re.compile(
-    rb'\n[ \d]?\d:\d\d:\d\d \([^)\n]{0,64}\) '
-    rb'(?!OUT: "|IN: "|DENIED: "|UNSUPPORTED: "com\.sigasi\.hdt\.(?:custom|preview)"|\(@)')
-_COLD_LINE = re.compile(
-    rb'\n(?:[ \d]?\d:\d\d:\d\d \([^)\n]{0,64}\) '
-    rb'(?!OUT: "|IN: "|DENIED: "|UNSUPPORTED: "com\.sigasi\.hdt\.(?:custom|preview)"|\(@)'
-    rb'|(?![ \d]?\d:\d\d:\d\d \())')
+_PROBE_FEATURES = ("com.sigasi.hdt.custom", "com.sigasi.hdt.preview")
+
+# "hh:mm:ss (daemon) OUT: "..." is a checkout whatever follows (a line cut short is still one).
+_USAGE_LINE = re.compile(rb'([ \d]?\d:\d\d:\d\d) \(([^()\s]{1,64})\) (OUT|IN): "')
+# A TIMESTAMP line as lmgrd writes it (every few hours, from every daemon): read without the
+# catalogue when the catalogue reads it the same way (checked when a scanner is made).
+_TIMESTAMP_LINE = re.compile(rb'([ \d]?\d:\d\d:\d\d) \(([^()\s]{1,64})\) TIMESTAMP (\d{1,2}/\d{1,2}/\d{2,4})\r*\Z')
+# Daemons whose usage lines may be counted in bulk: names that need no escaping anywhere.
+_GOOD_DAEMON = re.compile(rb"[A-Za-z0-9_.\-]{1,64}\Z")
+_SAMPLE_HOT = re.compile(rb'\n[ \d]?\d:\d\d:\d\d \(([A-Za-z0-9_.\-]{1,64})\) (?:OUT|IN|DENIED|UNSUPPORTED): "')
+# A DENIED line read from its "(daemon) " on, with the catalogue's groups: feature, user@host,
+# reason. Only printable ASCII and tabs, so that bytes and str regex semantics (\s, \S) cannot
+# differ; the empty alternative matches the other DENIED lines too (user@host then empty), so
+# that every DENIED needle is seen.
+_DENIED_GROUPS = rb'DENIED: "(?:([\t !#-~]*)" ([!-?A-~]*@[!-~]+)(?:[ \t]+\(([\t -~]*)\))?[\t -~]*\r*\n|)'
+_PREFIX = rb'[ \d]?\d:\d\d:\d\d '
+# The rest of a line after its time, for the memo of unrecognised lines.
+_MEMO_TAIL = rb'(?:' + _PREFIX + rb'(\([^()\s]{1,64}\) [^\n]*))?'
+
+_USERHOST = operator.itemgetter(-2)
 
 ProgressCallback = Callable[[int, Optional[int]], None]  # (bytes read, total bytes or None)
 EventCallback = Callable[["LogEvent"], None]
@@ -129,8 +154,8 @@ class LogSummary:
         return self.startups[-1] if self.startups else None
 
 
-def _bump(d: Dict[str, int], key: str, n: int = 1) -> None:
-    if key in d or len(d) < MAX_KEYS:
+def _bump(d: Dict[str, int], key: str, n: int = 1, limit: int = MAX_KEYS) -> None:
+    if key in d or len(d) < limit:
         d[key] = d.get(key, 0) + n
     else:
         d["(other)"] = d.get("(other)", 0) + n
@@ -169,141 +194,421 @@ def parse_since(text: str) -> Optional[_dt.datetime]:
     return None
 
 
+class _Plan:
+    """The compiled bulk-counting machinery for one set of vendor daemons."""
+
+    def __init__(self, daemons: Tuple[bytes, ...], denied: bool):
+        self.daemons = daemons
+        self.denied = denied
+        names = b"|".join(re.escape(d) for d in daemons)
+        kinds = [rb'OUT: "', rb'IN: "', rb'UNSUPPORTED: "com\.sigasi\.hdt\.(?:custom|preview)"']
+        if denied:
+            kinds.append(rb'DENIED: "')
+        hot = _PREFIX + rb'\((?:' + names + rb')\) (?:' + b"|".join(kinds) + rb')'
+        # Every line that is not a bulk-counted usage line; group 1 is the line after its time.
+        self.cold = re.compile(rb'\n(?!' + hot + rb')' + _MEMO_TAIL)
+        self.first = re.compile(rb'(?!' + hot + rb')' + _MEMO_TAIL)
+        # (daemon index, kind, needle); kinds: 0 OUT, 1 IN, 2 and 3 the two probes
+        self.needles: List[Tuple[int, int, bytes]] = []
+        for i, d in enumerate(daemons):
+            for k, lit in enumerate((b'OUT: "', b'IN: "', b'UNSUPPORTED: "com.sigasi.hdt.custom"',
+                                     b'UNSUPPORTED: "com.sigasi.hdt.preview"')):
+                self.needles.append((i, k, b"(" + d + b") " + lit))
+        self.denied_needles = [b"(" + d + b') DENIED: "' for d in daemons]
+        # Run at a needle: (daemon,) feature, user@host, reason, as the catalogue reads them.
+        grp = rb"\((" + names + rb")\) " if len(daemons) > 1 else rb"\((?:" + names + rb")\) "
+        self.denied_rx = re.compile(grp + _DENIED_GROUPS)
+
+
 class LogScanner:
     """Feed bytes in any pieces; read ``summary`` at any time (``finish()`` flushes the last line)."""
 
     def __init__(self, since: Optional[_dt.datetime] = None, on_event: Optional[EventCallback] = None,
-                 catalogue: Optional[Catalogue] = None, path: str = ""):
+                 catalogue: Optional[Catalogue] = None, path: str = "", max_line: int = MAX_LINE,
+                 max_keys: int = MAX_KEYS):
         self.cat = catalogue or load_catalogue()
         self.summary = LogSummary(path=path, since=since.isoformat(sep=" ") if since else None)
         self.since = since
         self.on_event = on_event
-        self._carry = b""
+        self.max_line = max(1, max_line)
+        self.max_keys = max_keys
+        self._carry = bytearray()
         self._cutting = False  # inside an over-long line: drop bytes until the next newline
         self._line_no = 0
         self._date: Optional[_dt.date] = None
         self._date_iso = ""
         self._code_cache: Dict[str, str] = {}
         self._last_secs = -1
-        self._serving_since_start = False
-        anchors = []
-        for a in {e.anchor.lower() for e in self.cat.entries}:
-            b = a.encode("utf-8")
-            if since is None and b in (b'out: "', b'in: "'):
-                continue  # counted in bulk
-            anchors.append(b)
-        self._anchors = sorted(anchors, key=len, reverse=True)
+        # Bulk counting: only without --since (every line must then be dated and compared).
         self._bulk = since is None
+        self._daemons: List[bytes] = []
+        self._plans: Dict[Tuple[Tuple[bytes, ...], bool], _Plan] = {}
+        self._memo: set = set()
+        self._resample = True   # look for daemons writing usage lines in the next range
+        self._hot_read = 0      # usage lines read one by one (e.g. from a daemon not yet known)
+        # Unrecognised lines are remembered without their time only when no anchor could be
+        # indexed by a word of digits (the time's words); true of the packaged catalogue.
+        self._memo_ok = not any(w.isdigit() for w in getattr(self.cat, "_words", ())) and not any(
+            c.isdigit() for e in self.cat.entries for c in e.anchor)
+        self._dates: Dict[str, Optional[_dt.date]] = {}
+        self._timestamp_ok = self._check_timestamp_shortcut()
 
     # ----------------------------------------------------------------- input
     def feed(self, data: bytes) -> None:
         if not data:
             return
         self.summary.bytes_read += len(data)
-        buf = self._carry + data if self._carry else data
-        self._carry = b""
+        pos = 0
         if self._cutting:
-            nl = buf.find(b"\n")
+            nl = data.find(b"\n")
             if nl < 0:
                 return
-            buf = buf[nl + 1:]
+            pos = nl + 1
             self._cutting = False
-        last = buf.rfind(b"\n")
-        if last < 0:
-            if len(buf) > MAX_LINE:
-                self._cut(buf)
-            else:
-                self._carry = buf
-            return
-        block, rest = buf[:last + 1], buf[last + 1:]
-        if len(rest) > MAX_LINE:
-            self._process_block(block)
-            self._cut(rest)
-        else:
-            self._carry = rest
-            self._process_block(block)
+        if self._carry:
+            nl = data.find(b"\n", pos)
+            if nl < 0:
+                self._carry += data[pos:]
+                if len(self._carry) > self.max_line:
+                    self._cut_carry()
+                return
+            self._carry += data[pos:nl]
+            line = bytes(self._carry)
+            self._carry = bytearray()
+            self._one(line)
+            pos = nl + 1
+        last = data.rfind(b"\n", pos)
+        if last >= 0:
+            self._lines(data, pos, last + 1)
+            pos = last + 1
+        if pos < len(data):
+            self._carry += data[pos:]
+            if len(self._carry) > self.max_line:
+                self._cut_carry()
 
-    def _cut(self, buf: bytes) -> None:
+    def _cut_carry(self) -> None:
         # An over-long line: classify its head, count it once, skip to the next newline.
-        self.summary.cut_lines += 1
-        self._process_block(buf[:MAX_LINE] + b"\n")
+        head = bytes(self._carry[:self.max_line])
+        self._carry = bytearray()
+        self._one(head, cut=True)
         self._cutting = True
+
+    def _one(self, line: bytes, cut: bool = False) -> None:
+        s = self.summary
+        if cut or len(line) > self.max_line:
+            s.cut_lines += 1
+            line = line[:self.max_line]
+        s.lines += 1
+        self._line_no += 1
+        self._line(line, self._line_no)
 
     def finish(self) -> LogSummary:
         if self._carry:
-            self._process_block(self._carry + b"\n")
-            self._carry = b""
+            line = bytes(self._carry)
+            self._carry = bytearray()
+            self._one(line)
         return self.summary
 
     # ----------------------------------------------------------------- blocks
-    def _process_block(self, block: bytes) -> None:
-        s = self.summary
-        n = block.count(b"\n")
-        base_line = self._line_no
-        self._line_no += n
-        s.lines += n
-        if self._bulk:
-            outs, ins = block.count(_OUT), block.count(_IN)
-            s.out_lines += outs
-            s.in_lines += ins
-            probes = 0
-            for feat, needle in _PROBES:
-                k = block.count(needle)
-                if k:
-                    probes += k
-                    _bump(s.unsupported_harmless, feat, k)
-            if probes:
-                s.ignorable[HARMLESS_UNSUPPORTED] = s.ignorable.get(HARMLESS_UNSUPPORTED, 0) + probes
-            s.classified += outs + ins + probes
-            # DENIED lines: the first and last of the block are classified (for times and
-            # examples), the ones between are only counted, straight from the bytes.
-            data = b"\n" + block
-            starts = [m.start() for m in _COLD_STD.finditer(data)]
-            # Lines of another shape (no "hh:mm:ss (daemon) " prefix) are rare: look for them
-            # only when the lines counted so far do not add up to the block's line count.
-            known = outs + ins + probes + len(starts) + block.count(_SLOG) + block.count(_DENIED)
-            if known != n:
-                starts = [m.start() for m in _COLD_LINE.finditer(data)]
-            d1 = block.find(_DENIED)
-            if d1 >= 0:
-                d1 = block.rfind(b"\n", 0, d1) + 1
-                d2 = block.rfind(b"\n", 0, block.rfind(_DENIED)) + 1
-                starts.append(d1)
-                if d2 != d1:
-                    starts.append(d2)
-                    self._count_denied(block[block.find(b"\n", d1) + 1:d2])
-                starts.sort()
-            # Every other line except the hot ones (and SLOG statistics) is classified one by one.
-            prev, line_no, end = 0, base_line, len(block)
-            cnt, find, line = block.count, block.find, self._line
-            for ls in starts:
-                if ls >= end:
-                    break
-                line_no += cnt(b"\n", prev, ls)
-                prev = ls
-                line(block[ls:find(b"\n", ls)], line_no + 1)
-        else:
-            line_no = base_line
-            for raw in block.split(b"\n")[:-1]:
-                line_no += 1
-                self._line(raw, line_no)
+    def _lines(self, buf: bytes, a: int, b: int) -> None:
+        """Whole lines buf[a:b] (b - 1 is a newline); over-long ones are cut."""
+        ml = self.max_line
+        p = seg = a
+        while p + ml + 1 < b:
+            q = buf.rfind(b"\n", p, p + ml + 1)
+            if q >= 0:
+                p = q + 1
+                continue
+            self._range(buf, seg, p)
+            e = buf.find(b"\n", p, b)
+            self._one(buf[p:e], cut=True)
+            p = seg = e + 1
+        self._range(buf, seg, b)
 
-    def _count_denied(self, chunk: bytes) -> None:
+    def _range(self, buf: bytes, a: int, b: int) -> None:
+        """Whole lines buf[a:b], none longer than max_line."""
+        if a >= b:
+            return
+        hot_read = self._hot_read
+        n = self._fast(buf, a, b) if self._bulk else -1
+        if n < 0:
+            n = self._slow(buf, a, b)
+        self.summary.lines += n
+        self._line_no += n
+        if self._hot_read - hot_read > 64 + n // 100:
+            self._resample = True  # many usage lines were read one by one: another daemon?
+
+    def _slow(self, buf: bytes, a: int, b: int) -> int:
+        line_no, line = self._line_no, self._line
+        for raw in buf[a:b - 1].split(b"\n"):
+            line_no += 1
+            line(raw, line_no)
+        return line_no - self._line_no
+
+    def _plan(self, buf: bytes, a: int, b: int) -> Optional[_Plan]:
+        # Learn which daemons write usage lines from the start of the range (speed only:
+        # usage lines of other daemons are found by the regex and classified one by one).
+        if self._resample and len(self._daemons) < MAX_DAEMONS:
+            self._resample = False
+            seen = Counter(_SAMPLE_HOT.findall(buf, max(0, a - 1), min(b, a + SAMPLE)))
+            for d, _ in seen.most_common():
+                if d not in self._daemons and len(self._daemons) < MAX_DAEMONS and _GOOD_DAEMON.match(d):
+                    self._daemons.append(d)
+        if not self._daemons:
+            self._resample = True
+            return None
+        key = (tuple(self._daemons), self.on_event is None)
+        plan = self._plans.get(key)
+        if plan is None:
+            plan = self._plans[key] = _Plan(*key)
+        return plan
+
+    def _fast(self, buf: bytes, a: int, b: int, by_position: bool = False) -> int:
+        """Bulk-count buf[a:b]: its number of lines, or -1, having changed nothing, when the
+        counts do not add up.
+
+        DENIED lines are parsed by one ``findall`` per stretch; when that cannot be trusted
+        (a DENIED line the bulk parser cannot read exactly), again with ``by_position``:
+        one needle at a time, such lines then being read one by one.
+        """
+        plan = self._plan(buf, a, b)
+        if plan is None:
+            return -1
         s = self.summary
-        n = 0
-        for feat, user, host, reason in _DENIED_LINE.findall(chunk):
-            n += 1
-            _bump(s.denied_by_feature, feat.decode("utf-8", "replace"))
-            _bump(s.denied_by_user, (user + b"@" + host).decode("utf-8", "replace"))
-            _bump(s.denied_by_code, self._code_of(reason.decode("utf-8", "replace")))
-        # A DENIED line too odd for the pattern still counts as a denial.
-        odd = chunk.count(_DENIED) - n
-        if odd > 0:
-            _bump(s.denied_by_feature, "?", odd)
-            _bump(s.denied_by_code, "no code", odd)
-            n += odd
-        s.denied.count += n
-        s.classified += n
+        memo = self._memo
+        nd = len(plan.daemons)
+        # 1. The lines that are not bulk-counted usage lines, minus those known to mean nothing.
+        cold_n = 0
+        cold: List[Tuple[int, Optional[bytes]]] = []
+        m = plan.first.match(buf, a, b)
+        if m is not None:
+            cold_n += 1
+            key = m.group(1)
+            if key is None or key not in memo:
+                cold.append((a, key))
+        for m in plan.cold.finditer(buf, a, b):
+            ls = m.start() + 1
+            if ls >= b:
+                break
+            cold_n += 1
+            key = m.group(1)
+            if key is None or key not in memo:
+                cold.append((ls, key))
+        # 2. DENIED lines read one by one: the first (examples), the last (its time) and, by
+        # position, any the bulk parser cannot read exactly. A DENIED needle opens its line
+        # when it comes right after the time (nine bytes at most) on a line let through above.
+        full: List[int] = []
+        den: List[Tuple[int, tuple]] = []
+        if plan.denied:
+            coldset = {ls for ls, _ in cold}
+            find, rfind = buf.find, buf.rfind
+            if by_position:
+                rx = plan.denied_rx.match
+                for x in plan.denied_needles:
+                    h = find(x, a, b)
+                    while h >= 0:
+                        ls = rfind(b"\n", a, h) + 1 or a
+                        if h - ls <= 9 and ls not in coldset:
+                            t = rx(buf, h).groups()
+                            if t[-2] is None:
+                                full.append(ls)
+                            else:
+                                den.append((ls, t))
+                        h = find(x, h + 1, b)
+                den.sort()
+                want = MAX_EXAMPLES - len(s.denied.examples)
+                if want > 0:
+                    full.extend(ls for ls, _ in den[:want])
+                    del den[:want]
+                if den:
+                    full.append(den.pop()[0])
+            else:
+                # Per daemon, the first ones and the last one the bulk parser reads (with any
+                # it cannot read on the way: those are read one by one anyway).
+                want = MAX_EXAMPLES - len(s.denied.examples)
+                rx = plan.denied_rx.match
+                for x in plan.denied_needles:
+                    got, h = 0, find(x, a, b)
+                    while h >= 0 and got < want:
+                        ls = rfind(b"\n", a, h) + 1 or a
+                        if h - ls <= 9 and ls not in coldset:
+                            full.append(ls)
+                            got += rx(buf, h).groups()[-2] is not None
+                        h = find(x, h + 1, b)
+                    h = rfind(x, a, b)
+                    while h >= 0:
+                        ls = rfind(b"\n", a, h) + 1 or a
+                        if h - ls <= 9 and ls not in coldset:
+                            full.append(ls)
+                            if rx(buf, h).groups()[-2] is not None:
+                                break
+                        h = rfind(x, a, h)
+            full = sorted(set(full))
+        # 3. The lines read one by one and the needles in them; DENIED lines read one by one
+        # split the bulk DENIED lines into stretches tallied in order around them.
+        # Counting the newlines between them gives their line numbers and the range's lines.
+        lines: List[Tuple[int, bytes, Optional[bytes], bool, int]] = []  # start, raw, memo key, DENIED?, number
+        counts = [[0, 0, 0, 0] for _ in range(nd)]
+        fullset = set(full)
+        count = buf.count
+        no, prev = self._line_no + 1, a
+        for ls, key in (sorted(cold + [(x, None) for x in full]) if full else cold):
+            le = buf.find(b"\n", ls, b)
+            raw = buf[ls:le]
+            no += count(b"\n", prev, ls)
+            prev = ls
+            brk = ls in fullset
+            if b': "' in raw:
+                for i, k, needle in plan.needles:
+                    c = raw.count(needle)
+                    if c:
+                        counts[i][k] -= c
+                if plan.denied and b'denied: "' in raw.lower():
+                    brk = True
+                key = None
+            lines.append((ls, raw, key, brk, no))
+        n = no - 1 - self._line_no + count(b"\n", prev, b)
+        for i, k, needle in plan.needles:
+            counts[i][k] += buf.count(needle, a, b)
+        # 4. Trust the counts only if every line let through holds exactly one usage needle
+        # (the DENIED ones counted by the stretches' findall, which sees every DENIED needle).
+        stretches: List[List[tuple]] = []
+        if plan.denied:
+            if by_position:
+                pos = [x[0] for x in lines if x[3]] + [b]
+                j = 0
+                for p in pos:
+                    j2 = j
+                    while j2 < len(den) and den[j2][0] < p:
+                        j2 += 1
+                    stretches.append([t for _, t in den[j:j2]])
+                    j = j2
+            else:
+                seg, fa = a, plan.denied_rx.findall
+                for ls, raw, _, brk, _ in lines:
+                    if brk:
+                        stretches.append(fa(buf, seg, ls))
+                        seg = ls + len(raw) + 1
+                stretches.append(fa(buf, seg, b))
+        denied = [len(x) for x in stretches]
+        if sum(map(sum, counts)) + sum(denied) != n - cold_n - len(full) or min(min(c) for c in counts) < 0:
+            if plan.denied and not by_position:
+                return self._fast(buf, a, b, True)
+            return -1
+        if not by_position and not all(all(map(_USERHOST, x)) for x in stretches):
+            return self._fast(buf, a, b, True)  # a DENIED line to read one by one
+        per_daemon = [sum(c) for c in counts]
+        for x in stretches:
+            if nd == 1:
+                per_daemon[0] += len(x)
+            else:
+                for t in x:
+                    per_daemon[plan.daemons.index(t[0])] += 1
+        names = [d.decode("ascii") for d in plan.daemons]
+        # Tables that refuse new keys when full depend on the order keys arrive in: a bulk key
+        # new to its table is let in where its first line is, between the lines read one by one.
+        admit: List[Tuple[int, Dict[str, int], str]] = []
+        skip = {x[0] for x in lines}
+        for i, x in enumerate(names):
+            if per_daemon[i] and x not in s.daemons:
+                nds = [y for j, _, y in plan.needles if j == i] + ([plan.denied_needles[i]] if plan.denied else [])
+                admit.append((self._first_bulk(buf, a, b, nds, skip), s.daemons, x))
+        for k, feat in enumerate(_PROBE_FEATURES):
+            if feat not in s.unsupported_harmless and any(c[2 + k] for c in counts):
+                nds = [y for _, kk, y in plan.needles if kk == 2 + k]
+                admit.append((self._first_bulk(buf, a, b, nds, skip), s.unsupported_harmless, feat))
+        admit.sort(key=lambda e: e[0])
+        # 5. Apply, in line order.
+        line = self._line
+        memo_ok = self._memo_ok
+        mk = self.max_keys
+        st = iter(stretches)
+        for ls, raw, key, brk, no in lines:
+            while admit and admit[0][0] < ls:
+                _, table, k2 = admit.pop(0)
+                if k2 not in table and len(table) < mk:
+                    table[k2] = 0
+            if brk:
+                self._tally_denied(next(st), nd)
+            if key is not None and memo_ok:
+                if key in memo:
+                    continue
+                if not line(raw, no):
+                    if len(memo) >= MEMO_SIZE:
+                        memo.clear()
+                    memo.add(key)
+                continue
+            line(raw, no)
+        if plan.denied:
+            self._tally_denied(next(st), nd)
+        for _, table, k2 in admit:
+            if k2 not in table and len(table) < mk:
+                table[k2] = 0
+        probes = 0
+        for c in counts:
+            s.out_lines += c[0]
+            s.in_lines += c[1]
+            probes += c[2] + c[3]
+            for feat, k in zip(_PROBE_FEATURES, c[2:4]):
+                if k:
+                    _bump(s.unsupported_harmless, feat, k, mk)
+            s.classified += c[0] + c[1] + c[2] + c[3]
+        if probes:
+            s.ignorable[HARMLESS_UNSUPPORTED] = s.ignorable.get(HARMLESS_UNSUPPORTED, 0) + probes
+        for x, c in zip(names, per_daemon):
+            if c:
+                _bump(s.daemons, x, c, mk)
+        return n
+
+    @staticmethod
+    def _first_bulk(buf: bytes, a: int, b: int, needles: List[bytes], skip: set) -> int:
+        """Where the first bulk-counted line opening with one of ``needles`` is (lines in
+        ``skip`` are read one by one)."""
+        best = b
+        for x in needles:
+            p = a
+            while True:
+                h = buf.find(x, p, best)
+                if h < 0:
+                    break
+                ls = buf.rfind(b"\n", a, h) + 1 or a
+                if h - ls <= 9 and ls not in skip:
+                    best = h
+                    break
+                p = h + 1
+        return best
+
+    def _tally_denied(self, found: List[tuple], nd: int) -> None:
+        if not found:
+            return
+        s = self.summary
+        k = len(found)
+        s.denied.count += k
+        s.classified += k
+        cols = list(zip(*found))
+        if nd > 1:
+            cols = cols[1:]
+        mk = self.max_keys
+        for table, col, how in ((s.denied_by_feature, cols[0], 0), (s.denied_by_user, cols[1], 1),
+                                (s.denied_by_code, cols[2], 2)):
+            other = 0
+            room = mk - len(table)
+            for key, c in Counter(col).items():
+                if how == 0:
+                    key = key.decode("utf-8", "replace")
+                elif how == 1:
+                    key = key.decode("ascii")
+                else:
+                    key = self._code_of((key or b"").decode("ascii"))
+                if key in table:
+                    table[key] += c
+                elif room > 0:
+                    table[key] = c
+                    room -= 1
+                else:
+                    other += c
+            if other:
+                table["(other)"] = table.get("(other)", 0) + other
 
     def _code_of(self, reason: str) -> str:
         code = self._code_cache.get(reason)
@@ -316,8 +621,7 @@ class LogScanner:
         return code
 
     # ----------------------------------------------------------------- lines
-    def _when(self, m: CatalogueMatch) -> Tuple[Optional[str], Optional[_dt.datetime]]:
-        t = m.time
+    def _when(self, t: Optional[str], hot: bool = False) -> Tuple[Optional[str], Optional[_dt.datetime]]:
         if not t:
             return (self._date.isoformat() if self._date else None), None
         try:
@@ -325,40 +629,89 @@ class LogScanner:
         except ValueError:
             return t, None
         secs = h * 3600 + mi * 60 + se
-        if self._date is not None and self._last_secs >= 0 and secs + 3600 < self._last_secs:
+        date, iso = self._date, self._date_iso
+        if date is not None and self._last_secs >= 0 and secs + 3600 < self._last_secs:
             # Time went backwards by more than an hour with no TIMESTAMP: a new day.
-            self._date = self._date + _dt.timedelta(days=1)
-            self._date_iso = self._date.isoformat()
-        self._last_secs = secs
-        if self._date is None:
+            date = date + _dt.timedelta(days=1)
+            iso = date.isoformat()
+            if not hot:
+                self._date, self._date_iso = date, iso
+        if not hot:
+            self._last_secs = secs
+        if date is None:
             return f"{h:02d}:{mi:02d}:{se:02d}", None
-        when = f"{self._date_iso} {h:02d}:{mi:02d}:{se:02d}"
+        when = f"{iso} {h:02d}:{mi:02d}:{se:02d}"
         if self.since is None:
             return when, None
         try:
-            return when, _dt.datetime.combine(self._date, _dt.time(h % 24, mi % 60, se % 60))
+            return when, _dt.datetime.combine(date, _dt.time(h % 24, mi % 60, se % 60))
         except ValueError:
             return when, None
 
+    def _check_timestamp_shortcut(self) -> bool:
+        e = self.cat.by_id.get("log.timestamp")
+        if e is None or not e.ignorable or e.status in ("warn", "fail") or e.kind == "startup":
+            return False
+        for line in (" 9:04:05 (lmgrd) TIMESTAMP 12/31/2024", "10:04:05 (a.b-c) TIMESTAMP 1/2/24\r"):
+            m = self.cat.classify(line.rstrip("\r\n"))
+            u = _TIMESTAMP_LINE.match(line.encode())
+            if m is None or m.entry is not e or u is None or m.groups != {"date": u.group(3).decode()} \
+                    or m.time != u.group(1).decode().strip() or m.daemon != u.group(2).decode():
+                return False
+        return True
+
     def _set_date(self, text: Optional[str]) -> None:
-        d = _parse_mdy(text or "")
+        text = text or ""
+        d = self._dates.get(text, False)
+        if d is False:
+            d = _parse_mdy(text)
+            if len(self._dates) >= 1000:
+                self._dates.clear()
+            self._dates[text] = d
         if d is None:
             return
         self._date = d
-        self._date_iso = d.isoformat()
+        self._date_iso = iso = d.isoformat()
         self._last_secs = -1
         s = self.summary
-        iso = d.isoformat()
         if s.first_date is None:
             s.first_date = iso
         s.last_date = iso
 
-    def _line(self, raw: bytes, line_no: int) -> None:
+    def _line(self, raw: bytes, line_no: int) -> bool:
+        """Read one line (no newline); True when it was recognised."""
+        s = self.summary
+        u = _USAGE_LINE.match(raw)
+        if u is not None:
+            self._hot_read += 1
+            when, full = self._when(u.group(1).decode("ascii").strip(), True)
+            if self.since is not None and (full is None or full < self.since):
+                s.skipped_before_since += 1
+                return True
+            s.classified += 1
+            _bump(s.daemons, u.group(2).decode("utf-8", "replace"), 1, self.max_keys)
+            if u.group(3) == b"OUT":
+                s.out_lines += 1
+            else:
+                s.in_lines += 1
+            return True
+        if self._timestamp_ok and b"TIMESTAMP" in raw:
+            u = _TIMESTAMP_LINE.match(raw)
+            if u is not None:
+                # What the catalogue's log.timestamp entry gives, without the catalogue.
+                self._set_date(u.group(3).decode("ascii"))
+                when, full = self._when(u.group(1).decode("ascii").strip())
+                if self.since is not None and (full is None or full < self.since):
+                    s.skipped_before_since += 1
+                    return True
+                s.classified += 1
+                _bump(s.daemons, u.group(2).decode("utf-8", "replace"), 1, self.max_keys)
+                s.ignorable["log.timestamp"] = s.ignorable.get("log.timestamp", 0) + 1
+                return True
         text = raw.decode("utf-8", errors="replace").rstrip("\r\n")
         m = self.cat.classify(text)
         if m is None:
-            return
-        s = self.summary
+            return False
         eid = m.entry.id
         if eid == "log.timestamp":
             self._set_date(m.groups.get("date"))
@@ -366,26 +719,29 @@ class LogScanner:
             self._set_date(m.groups.get("date"))
             if s.platform is None:
                 s.platform = "windows" if "(ibm pc)" in text.lower() else ("unix" if "(linux)" in text.lower() or "_lsb" in text else None)
-        when, full = self._when(m)
+        hot = eid in HOT_IDS
+        if hot:
+            self._hot_read += 1
+        when, full = self._when(m.time, hot)
         if self.since is not None:
             if full is None or full < self.since:
                 s.skipped_before_since += 1
-                return
+                return True
+        mk = self.max_keys
         s.classified += 1
         if m.daemon:
-            _bump(s.daemons, m.daemon)
+            _bump(s.daemons, m.daemon, 1, mk)
         if eid == "log.out":
             s.out_lines += 1
-            return
+            return True
         if eid == "log.in":
             s.in_lines += 1
-            return
+            return True
         decoded = ""
         if eid == "log.startup":
             s.startup_count += 1
             s.startups.append(StartUp(line_no, when, m.groups.get("version"), m.groups.get("host")))
             del s.startups[:-MAX_EVENTS]
-            self._serving_since_start = False
         elif eid == "log.server-started":
             st = s.last_startup
             if st is not None and st.outcome == "unknown":
@@ -404,21 +760,24 @@ class LogScanner:
                     st.detail = f"served, then the vendor daemon exited at {when or '?'} (line {line_no})" + (f": {decoded}" if decoded else "")
         if eid == "log.denied":
             s.denied.add(when, text.strip(), line_no)
-            _bump(s.denied_by_feature, m.groups.get("feature", "?"))
-            _bump(s.denied_by_user, m.groups.get("user", "?") + "@" + m.groups.get("host", "?"))
-            _bump(s.denied_by_code, self._code_of(m.groups.get("reason", "")))
+            _bump(s.denied_by_feature, m.groups.get("feature", "?"), 1, mk)
+            _bump(s.denied_by_user, m.groups.get("user", "?") + "@" + m.groups.get("host", "?"), 1, mk)
+            _bump(s.denied_by_code, self._code_of(m.groups.get("reason", "")), 1, mk)
         elif eid == HARMLESS_UNSUPPORTED:
-            _bump(s.unsupported_harmless, m.groups.get("feature", "?"))
+            _bump(s.unsupported_harmless, m.groups.get("feature", "?"), 1, mk)
         elif eid == "log.unsupported":
-            _bump(s.unsupported_other, m.groups.get("feature", "?"))
-            s.unsupported_other_tally.add(when, text.strip(), line_no)
+            _bump(s.unsupported_other, m.groups.get("feature", "?"), 1, mk)
+            t = s.unsupported_other_tally
+            t.add(when, text.strip(), line_no)
         if m.entry.ignorable:
             s.ignorable[eid] = s.ignorable.get(eid, 0) + 1
         elif m.entry.status in ("warn", "fail") and eid not in ("log.denied", "log.unsupported") and eid not in _EXIT_IDS:
-            s.errors.setdefault(eid, Tally()).add(when, text.strip(), line_no)
+            t = s.errors.setdefault(eid, Tally())
+            t.add(when, text.strip(), line_no)
         if self.on_event is not None and (m.entry.status in ("warn", "fail") or m.entry.kind == "startup"
                                           and eid in ("log.startup", "log.server-started")):
             self.on_event(LogEvent(line_no, when, m, decoded))
+        return True
 
     def _exit(self, m: CatalogueMatch, when: Optional[str], text: str, line_no: int) -> str:
         g = m.groups
@@ -437,6 +796,8 @@ class LogScanner:
         key = f"{'signal' if g.get('signal') else 'status'} {sig}: {decoded}"
         self.summary.exits.setdefault(key, Tally()).add(when, text.strip(), line_no)
         return decoded
+
+
 
 def scan_stream(fh, cancel: CancelToken = NEVER_CANCELLED, on_progress: Optional[ProgressCallback] = None,
                 since: Optional[_dt.datetime] = None, on_event: Optional[EventCallback] = None,
