@@ -86,8 +86,14 @@ def test_no_license_server_anywhere_contacts_nothing_and_exits_zero(tmp_path):
         # Another test's lmgrd runs on this machine right now: check must have used its -c.
         assert rep["license"]["source"].startswith("lmgrd -c (pid ")
         return
-    assert code == 0, [f for f in rep["findings"] if f["status"] in ("warn", "fail")]
     assert with_id(rep, "network.no-targets") and with_id(rep, "check.no-license")
+    assert not [f for f in rep["findings"] if f["id"].startswith("network.") and f["id"] != "network.no-targets"]
+    others = with_id(rep, "process.lmgrd") + with_id(rep, "process.vendor-daemon")
+    if others:
+        # An lmgrd of another test (or one still shutting down) is on the machine: its findings are
+        # real, so the exit code is not ours to assert. Nothing was contacted all the same.
+        return
+    assert code == 0, [(f["id"], f["title"]) for f in rep["findings"] if f["status"] in ("warn", "fail")]
 
 
 def test_bad_server_argument_and_bad_timeout(tmp_path):
