@@ -1,21 +1,22 @@
 """The debug-log analyser: one pass over an lmgrd/vendor-daemon log in constant memory.
 
-Customers send logs of gigabytes, so the file is read in 16 MB blocks and the lines that
-make up almost all of a busy log never become Python objects:
+Customers send logs of gigabytes, so the file is read in 16 MB blocks, bulk-counted about
+1 MB at a time, and the lines that make up almost all of a busy log never become Python
+objects:
 
 * "usage" lines of a vendor daemon that was seen before (``hh:mm:ss (sigasi) OUT: "...``,
-  ``IN``, Sigasi's harmless ``UNSUPPORTED`` probes and, unless events are wanted, well-formed
-  ``DENIED`` lines) are counted per daemon and kind with ``bytes.count``;
-* one compiled regex, run with ``finditer`` over the block, finds every *other* line; each
-  of those is classified one by one (a line seen before that the catalogue does not know,
-  such as ``(@sigasi-SLOG@)`` statistics, is skipped through a small memo);
-* DENIED lines are parsed by one ``findall`` per stretch of the block and tallied with
-  ``Counter``.
+  ``IN``, Sigasi's harmless ``UNSUPPORTED`` probes) are counted per daemon and kind with
+  ``bytes.count``;
+* one compiled regex, run with ``finditer``, finds every *other* line; each of those is
+  classified one by one (a line seen before that the catalogue does not know, such as
+  ``(@sigasi-SLOG@)`` statistics, is skipped through a small memo);
+* DENIED lines (unless events are wanted) are found with ``bytes.find``, parsed by a compiled
+  pattern mapped over them in C, and tallied with ``Counter``.
 
-The bulk counts are trusted only when they add up: every line of the block is either one
-found by the regex or a usage line with exactly one usage needle in it. When they do not
-add up (odd lines made to fool the counts) the DENIED lines are found one by one, and if
-that does not settle it either, the block is classified line by line.
+The bulk counts are trusted only when they add up: every line is either one found by the
+regex or a usage line with exactly one usage needle in it. When they do not add up (odd
+lines made to fool the counts) the DENIED lines are checked one by one, and if that does
+not settle it either, the piece is classified line by line.
 Either way the result is the one a plain line-by-line reading gives (``_line`` is that
 reading; the tests compare the two on generated logs cut at random places).
 
@@ -33,6 +34,7 @@ import operator
 import os
 import re
 from collections import Counter
+from itertools import compress, repeat
 from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional, Tuple
 
@@ -49,6 +51,7 @@ MAX_EVENTS = 50
 MAX_DAEMONS = 4               # vendor daemons whose usage lines are counted in bulk
 MEMO_SIZE = 4096              # unrecognised lines remembered (without their time)
 SAMPLE = 256 * 1024           # bytes looked at to learn which daemons write usage lines
+SUB_RANGE = 1 << 20           # bytes bulk-counted at a time
 HARMLESS_UNSUPPORTED = "log.unsupported-sigasi-probe"
 # Usage lines: counted in bulk on the fast path, so they never move the date forward.
 HOT_IDS = frozenset({"log.out", "log.in", "log.denied", HARMLESS_UNSUPPORTED})
@@ -65,17 +68,22 @@ _USAGE_LINE = re.compile(rb'([ \d]?\d:\d\d:\d\d) \(([^()\s]{1,64})\) (OUT|IN): "
 _TIMESTAMP_LINE = re.compile(rb'([ \d]?\d:\d\d:\d\d) \(([^()\s]{1,64})\) TIMESTAMP (\d{1,2}/\d{1,2}/\d{2,4})\r*\Z')
 # Daemons whose usage lines may be counted in bulk: names that need no escaping anywhere.
 _GOOD_DAEMON = re.compile(rb"[A-Za-z0-9_.\-]{1,64}\Z")
-_SAMPLE_HOT = re.compile(rb'\n[ \d]?\d:\d\d:\d\d \(([A-Za-z0-9_.\-]{1,64})\) (?:OUT|IN|DENIED|UNSUPPORTED): "')
+_SAMPLE_HOT = re.compile(rb'\n([ \d]?)\d:\d\d:\d\d \(([A-Za-z0-9_.\-]{1,64})\) (?:OUT|IN|DENIED|UNSUPPORTED): "')
 # A DENIED line read from its "(daemon) " on, with the catalogue's groups: feature, user@host,
 # reason. Only printable ASCII and tabs, so that bytes and str regex semantics (\s, \S) cannot
 # differ; the empty alternative matches the other DENIED lines too (user@host then empty), so
 # that every DENIED needle is seen.
 _DENIED_GROUPS = rb'DENIED: "(?:([\t !#-~]*)" ([!-?A-~]*@[!-~]+)(?:[ \t]+\(([\t -~]*)\))?[\t -~]*\r*\n|)'
-_PREFIX = rb'[ \d]?\d:\d\d:\d\d '
+# The time before "(daemon)"; [0-9] rather than \d: the regex engine tests it as a bitmap.
+_PREFIX = rb'[ 0-9]?[0-9]:[0-9][0-9]:[0-9][0-9] '
+# FlexNet pads hours to two characters: a fixed width is cheaper for the regex engine.
+_PADDED = rb'[ 0-9][0-9]:[0-9][0-9]:[0-9][0-9] '
 # The rest of a line after its time, for the memo of unrecognised lines.
 _MEMO_TAIL = rb'(?:' + _PREFIX + rb'(\([^()\s]{1,64}\) [^\n]*))?'
 
 _USERHOST = operator.itemgetter(-2)
+_GROUP1 = operator.methodcaller("group", 1)
+_GROUPS = operator.methodcaller("groups")
 
 ProgressCallback = Callable[[int, Optional[int]], None]  # (bytes read, total bytes or None)
 EventCallback = Callable[["LogEvent"], None]
@@ -197,14 +205,15 @@ def parse_since(text: str) -> Optional[_dt.datetime]:
 class _Plan:
     """The compiled bulk-counting machinery for one set of vendor daemons."""
 
-    def __init__(self, daemons: Tuple[bytes, ...], denied: bool):
+    def __init__(self, daemons: Tuple[bytes, ...], denied: bool, padded: bool):
         self.daemons = daemons
         self.denied = denied
         names = b"|".join(re.escape(d) for d in daemons)
         kinds = [rb'OUT: "', rb'IN: "', rb'UNSUPPORTED: "com\.sigasi\.hdt\.(?:custom|preview)"']
         if denied:
             kinds.append(rb'DENIED: "')
-        hot = _PREFIX + rb'\((?:' + names + rb')\) (?:' + b"|".join(kinds) + rb')'
+        # Usage lines whose time has another width are found as other lines (read one by one).
+        hot = (_PADDED if padded else _PREFIX) + rb'\((?:' + names + rb')\) (?:' + b"|".join(kinds) + rb')'
         # Every line that is not a bulk-counted usage line; group 1 is the line after its time.
         self.cold = re.compile(rb'\n(?!' + hot + rb')' + _MEMO_TAIL)
         self.first = re.compile(rb'(?!' + hot + rb')' + _MEMO_TAIL)
@@ -242,9 +251,11 @@ class LogScanner:
         # Bulk counting: only without --since (every line must then be dated and compared).
         self._bulk = since is None
         self._daemons: List[bytes] = []
-        self._plans: Dict[Tuple[Tuple[bytes, ...], bool], _Plan] = {}
+        self._plans: Dict[Tuple[Tuple[bytes, ...], bool, bool], _Plan] = {}
         self._memo: set = set()
+        self._pend = (Counter(), Counter(), Counter())  # bulk DENIED features, users, reasons
         self._resample = True   # look for daemons writing usage lines in the next range
+        self._padded = False    # their times all have two-character hours
         self._hot_read = 0      # usage lines read one by one (e.g. from a daemon not yet known)
         # Unrecognised lines are remembered without their time only when no anchor could be
         # indexed by a word of digits (the time's words); true of the packaged catalogue.
@@ -285,6 +296,8 @@ class LogScanner:
             self._carry += data[pos:]
             if len(self._carry) > self.max_line:
                 self._cut_carry()
+        if self._pend[0]:
+            self._flush_denied()
 
     def _cut_carry(self) -> None:
         # An over-long line: classify its head, count it once, skip to the next newline.
@@ -307,6 +320,8 @@ class LogScanner:
             line = bytes(self._carry)
             self._carry = bytearray()
             self._one(line)
+        if self._pend[0]:
+            self._flush_denied()
         return self.summary
 
     # ----------------------------------------------------------------- blocks
@@ -327,6 +342,17 @@ class LogScanner:
 
     def _range(self, buf: bytes, a: int, b: int) -> None:
         """Whole lines buf[a:b], none longer than max_line."""
+        while b - a > SUB_RANGE:
+            # A piece at a time: measured a little cheaper than whole blocks (the passes over
+            # it stay in the CPU cache), and the lists of lines read one by one stay short.
+            e = buf.rfind(b"\n", a, a + SUB_RANGE) + 1
+            if e <= a:
+                break
+            self._range1(buf, a, e)
+            a = e
+        self._range1(buf, a, b)
+
+    def _range1(self, buf: bytes, a: int, b: int) -> None:
         if a >= b:
             return
         hot_read = self._hot_read
@@ -348,16 +374,18 @@ class LogScanner:
     def _plan(self, buf: bytes, a: int, b: int) -> Optional[_Plan]:
         # Learn which daemons write usage lines from the start of the range (speed only:
         # usage lines of other daemons are found by the regex and classified one by one).
-        if self._resample and len(self._daemons) < MAX_DAEMONS:
+        if self._resample:
             self._resample = False
-            seen = Counter(_SAMPLE_HOT.findall(buf, max(0, a - 1), min(b, a + SAMPLE)))
-            for d, _ in seen.most_common():
+            found = _SAMPLE_HOT.findall(buf, max(0, a - 1), min(b, a + SAMPLE))
+            for d, _ in Counter(d for _, d in found).most_common():
                 if d not in self._daemons and len(self._daemons) < MAX_DAEMONS and _GOOD_DAEMON.match(d):
                     self._daemons.append(d)
+            if found:
+                self._padded = all(h for h, _ in found)
         if not self._daemons:
             self._resample = True
             return None
-        key = (tuple(self._daemons), self.on_event is None)
+        key = (tuple(self._daemons), self.on_event is None, self._padded)
         plan = self._plans.get(key)
         if plan is None:
             plan = self._plans[key] = _Plan(*key)
@@ -367,9 +395,9 @@ class LogScanner:
         """Bulk-count buf[a:b]: its number of lines, or -1, having changed nothing, when the
         counts do not add up.
 
-        DENIED lines are parsed by one ``findall`` per stretch; when that cannot be trusted
-        (a DENIED line the bulk parser cannot read exactly), again with ``by_position``:
-        one needle at a time, such lines then being read one by one.
+        DENIED lines are parsed a stretch at a time (_denied_in); when that cannot be trusted
+        (a DENIED line the bulk parser cannot read exactly, a DENIED needle inside another
+        line), again ``by_position``: each needle checked, such lines then read one by one.
         """
         plan = self._plan(buf, a, b)
         if plan is None:
@@ -378,22 +406,18 @@ class LogScanner:
         memo = self._memo
         nd = len(plan.daemons)
         # 1. The lines that are not bulk-counted usage lines, minus those known to mean nothing.
-        cold_n = 0
-        cold: List[Tuple[int, Optional[bytes]]] = []
+        ms = list(plan.cold.finditer(buf, a, b))
+        if ms and ms[-1].start() == b - 1:
+            ms.pop()  # the range's last newline: no line after it
         m = plan.first.match(buf, a, b)
-        if m is not None:
-            cold_n += 1
-            key = m.group(1)
-            if key is None or key not in memo:
-                cold.append((a, key))
-        for m in plan.cold.finditer(buf, a, b):
-            ls = m.start() + 1
-            if ls >= b:
-                break
-            cold_n += 1
-            key = m.group(1)
-            if key is None or key not in memo:
-                cold.append((ls, key))
+        cold_n = len(ms) + (m is not None)
+        cold: List[Tuple[int, Optional[bytes]]] = []
+        if m is not None and m.group(1) not in memo:
+            cold.append((a, m.group(1)))
+        # Only the lines not in the memo go on (filtered in C: there may be many).
+        for m in compress(ms, map(operator.not_, map(memo.__contains__, map(_GROUP1, ms)))):
+            cold.append((m.start() + 1, m.group(1)))
+        del ms
         # 2. DENIED lines read one by one: the first (examples), the last (its time) and, by
         # position, any the bulk parser cannot read exactly. A DENIED needle opens its line
         # when it comes right after the time (nine bytes at most) on a line let through above.
@@ -471,7 +495,7 @@ class LogScanner:
         for i, k, needle in plan.needles:
             counts[i][k] += buf.count(needle, a, b)
         # 4. Trust the counts only if every line let through holds exactly one usage needle
-        # (the DENIED ones counted by the stretches' findall, which sees every DENIED needle).
+        # (the DENIED ones counted by _denied_in, which sees every DENIED needle).
         stretches: List[List[tuple]] = []
         if plan.denied:
             if by_position:
@@ -484,12 +508,12 @@ class LogScanner:
                     stretches.append([t for _, t in den[j:j2]])
                     j = j2
             else:
-                seg, fa = a, plan.denied_rx.findall
+                seg = a
                 for ls, raw, _, brk, _ in lines:
                     if brk:
-                        stretches.append(fa(buf, seg, ls))
+                        stretches.append(self._denied_in(buf, seg, ls, plan))
                         seg = ls + len(raw) + 1
-                stretches.append(fa(buf, seg, b))
+                stretches.append(self._denied_in(buf, seg, b, plan))
         denied = [len(x) for x in stretches]
         if sum(map(sum, counts)) + sum(denied) != n - cold_n - len(full) or min(min(c) for c in counts) < 0:
             if plan.denied and not by_position:
@@ -561,6 +585,22 @@ class LogScanner:
         return n
 
     @staticmethod
+    def _denied_in(buf: bytes, a: int, b: int, plan: "_Plan") -> List[tuple]:
+        """The groups of every DENIED needle in buf[a:b], in order: bytes.find jumps from one
+        to the next (faster than the regex engine's own search), the parsing runs in C."""
+        find, starts = buf.find, []
+        for x in plan.denied_needles:
+            h = find(x, a, b)
+            while h >= 0:
+                starts.append(h)
+                h = find(x, h + 1, b)
+        if not starts:
+            return []
+        if len(plan.denied_needles) > 1:
+            starts.sort()
+        return list(map(_GROUPS, map(plan.denied_rx.match, repeat(buf), starts)))
+
+    @staticmethod
     def _first_bulk(buf: bytes, a: int, b: int, needles: List[bytes], skip: set) -> int:
         """Where the first bulk-counted line opening with one of ``needles`` is (lines in
         ``skip`` are read one by one)."""
@@ -579,21 +619,30 @@ class LogScanner:
         return best
 
     def _tally_denied(self, found: List[tuple], nd: int) -> None:
+        """Count bulk DENIED lines; their features, users and codes wait in Counters (added to
+        in C, in line order) until the tables are brought up to date by _flush_denied()."""
         if not found:
             return
         s = self.summary
         k = len(found)
         s.denied.count += k
         s.classified += k
-        cols = list(zip(*found))
-        if nd > 1:
-            cols = cols[1:]
+        off = 1 if nd > 1 else 0
+        for pend, col in zip(self._pend, (off, off + 1, off + 2)):
+            pend.update(map(operator.itemgetter(col), found))
+
+    def _flush_denied(self) -> None:
+        """Bring the DENIED tables up to date: keys in the order they first came, so that a
+        full table lets in the same keys a line-by-line reading would."""
+        s = self.summary
         mk = self.max_keys
-        for table, col, how in ((s.denied_by_feature, cols[0], 0), (s.denied_by_user, cols[1], 1),
-                                (s.denied_by_code, cols[2], 2)):
+        for table, pend, how in ((s.denied_by_feature, self._pend[0], 0), (s.denied_by_user, self._pend[1], 1),
+                                 (s.denied_by_code, self._pend[2], 2)):
+            if not pend:
+                continue
             other = 0
             room = mk - len(table)
-            for key, c in Counter(col).items():
+            for key, c in pend.items():
                 if how == 0:
                     key = key.decode("utf-8", "replace")
                 elif how == 1:
@@ -609,6 +658,7 @@ class LogScanner:
                     other += c
             if other:
                 table["(other)"] = table.get("(other)", 0) + other
+            pend.clear()
 
     def _code_of(self, reason: str) -> str:
         code = self._code_cache.get(reason)
@@ -759,6 +809,8 @@ class LogScanner:
                     st.outcome = "exited"
                     st.detail = f"served, then the vendor daemon exited at {when or '?'} (line {line_no})" + (f": {decoded}" if decoded else "")
         if eid == "log.denied":
+            if self._pend[0]:
+                self._flush_denied()
             s.denied.add(when, text.strip(), line_no)
             _bump(s.denied_by_feature, m.groups.get("feature", "?"), 1, mk)
             _bump(s.denied_by_user, m.groups.get("user", "?") + "@" + m.groups.get("host", "?"), 1, mk)

@@ -305,3 +305,21 @@ def test_denied_lines_the_bulk_parser_cannot_read_are_read_alone(odd):
         s = scan(data, cuts)
         assert_same(s, reference(data))
         assert s.denied.last == "10:00:39" or s.denied.last == "10:02:00"
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 10 ** 9), n=st.integers(0, 200), sub=st.integers(1, 3000),
+       cuts=st.lists(st.integers(0, 30000), max_size=6), small_keys=st.booleans())
+def test_small_sub_ranges_change_nothing(seed, n, sub, cuts, small_keys):
+    # Blocks are bulk-counted in sub-ranges; their edges must not show in the result either.
+    from checks.flexnet import logscan
+
+    data = make_log(seed, n, False, True)
+    kw = {"max_keys": 3 if small_keys else MAX_KEYS}
+    old = logscan.SUB_RANGE
+    logscan.SUB_RANGE = sub
+    try:
+        a = scan(data, [c % (len(data) + 1) for c in cuts], **kw)
+    finally:
+        logscan.SUB_RANGE = old
+    assert_same(a, reference(data, **kw))
