@@ -827,16 +827,9 @@ class _Reader:
 
 
 def _status_date(when: str) -> Optional[_dt.date]:
-    m = re.search(r"(\d{1,2})/(\d{1,2})/(\d{2,4})", when)
-    if not m:
-        return None
-    mo, d, y = int(m.group(1)), int(m.group(2)), int(m.group(3))
-    if y < 100:
-        y += 2000
-    try:
-        return _dt.date(y, mo, d)
-    except ValueError:
-        return None
+    from ..license.dates import parse_mdy
+
+    return parse_mdy(when, anywhere=True)
 
 
 def parse_lmstat(data: Union[bytes, str]) -> LmstatResult:

@@ -42,6 +42,7 @@ from ..errors import decode_exit_signal, find_error_codes
 from ..findings import Finding, Status
 from ..runtime import NEVER_CANCELLED, CancelToken
 from .catalogue import Catalogue, CatalogueMatch, load_catalogue
+from ..license.dates import parse_mdy
 
 BLOCK = 16 * 1024 * 1024
 MAX_LINE = 64 * 1024          # longer lines are cut: constant memory on a file with no newline
@@ -169,20 +170,10 @@ def _bump(d: Dict[str, int], key: str, n: int = 1, limit: int = MAX_KEYS) -> Non
         d["(other)"] = d.get("(other)", 0) + n
 
 
-_DATE_RE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{2,4})$")
 
 
 def _parse_mdy(s: str) -> Optional[_dt.date]:
-    m = _DATE_RE.match(s.strip())
-    if not m:
-        return None
-    mo, d, y = int(m.group(1)), int(m.group(2)), int(m.group(3))
-    if y < 100:
-        y += 2000
-    try:
-        return _dt.date(y, mo, d)
-    except ValueError:
-        return None
+    return parse_mdy(s)
 
 
 def parse_since(text: str) -> Optional[_dt.datetime]:

@@ -62,3 +62,24 @@ def _parse_date(text: str) -> FlexDate:
         return FlexDate(text, date=_dt.date(year, month, day))
     except ValueError:
         return FlexDate(text, valid=False)
+
+
+_MDY = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{2,4})")
+
+
+def parse_mdy(text: str, anywhere: bool = False) -> Optional[_dt.date]:
+    """FlexNet's m/d/yyyy (TIMESTAMP lines, lmstat headers); two-digit years are 20xx. Never raises.
+
+    ``anywhere``: find the date inside a longer text instead of requiring the whole text to be one.
+    """
+    t = text.strip()
+    m = _MDY.search(t) if anywhere else _MDY.fullmatch(t)
+    if not m:
+        return None
+    mo, d, y = int(m.group(1)), int(m.group(2)), int(m.group(3))
+    if y < 100:
+        y += 2000
+    try:
+        return _dt.date(y, mo, d)
+    except ValueError:
+        return None
