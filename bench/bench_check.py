@@ -64,16 +64,16 @@ def main() -> None:
     env["PYTHONPYCACHEPREFIX"] = os.path.join(home, "pycache")
     py = sys.executable
     wall([py, "-c", "import psutil, netifaces"], env, 1)
-    wall([py, "-m", "checks", "check", "--format", "json"], env, 1)
+    wall([py, "-m", "lmdoctor", "check", "--format", "json"], env, 1)
     base = wall([py, "-c", "import psutil, netifaces"], env, a.runs)
-    check = wall([py, "-m", "checks", "check", "--format", "json"], env, a.runs)
+    check = wall([py, "-m", "lmdoctor", "check", "--format", "json"], env, a.runs)
     print(f"import psutil, netifaces        {base * 1000:8.0f} ms")
     print(f"lmdoctor check --format json    {check * 1000:8.0f} ms   ratio {check / base:.2f}x (target < 3x)")
 
     holes = [blackhole() for _ in range(8)]
     try:
         servers = [f"{p}@127.0.0.1" for p, _ in holes]
-        cmd = [py, "-m", "checks", "check", "--format", "json", "--no-lmutil", "--timeout", str(a.timeout)]
+        cmd = [py, "-m", "lmdoctor", "check", "--format", "json", "--no-lmutil", "--timeout", str(a.timeout)]
         one = wall(cmd + ["--server", servers[0]], env, max(1, a.runs // 2))
         eight_args: List[str] = []
         for s in servers:

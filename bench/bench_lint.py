@@ -50,8 +50,8 @@ def generate(n: int, seed: int = 1) -> bytes:
 
 
 def child(n: int) -> dict:
-    from checks.license import parse_license
-    from checks.license.lint import LintOptions, lint_license
+    from lmdoctor.checks.license import parse_license
+    from lmdoctor.checks.license.lint import LintOptions, lint_license
 
     data = generate(n)
     opts = LintOptions(today=dt.date(2025, 6, 1), warn_days=30)
@@ -80,8 +80,8 @@ def child(n: int) -> dict:
 
 def junk(kind: str) -> dict:
     """50 MB of random bytes: with NULs (detected as binary) or without control bytes (read as text)."""
-    from checks.license import parse_license
-    from checks.license.lint import LintOptions, lint_license
+    from lmdoctor.checks.license import parse_license
+    from lmdoctor.checks.license.lint import LintOptions, lint_license
 
     r = random.Random(1)
     n = 50 * 1024 * 1024

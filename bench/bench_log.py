@@ -103,7 +103,7 @@ def generate(path: Path, size: int, seed: int = 1) -> int:
 
 CHILD = r"""
 import json, resource, sys, time
-from checks.flexnet.logscan import scan_file
+from lmdoctor.checks.flexnet.logscan import scan_file
 w, c = time.perf_counter(), time.process_time()
 s = scan_file(sys.argv[1])
 print(json.dumps({"wall": time.perf_counter() - w, "cpu": time.process_time() - c,
@@ -114,7 +114,7 @@ print(json.dumps({"wall": time.perf_counter() - w, "cpu": time.process_time() - 
 
 
 def grep_patterns(dest: Path) -> int:
-    from checks.flexnet.catalogue import ere_pattern, load_catalogue
+    from lmdoctor.checks.flexnet.catalogue import ere_pattern, load_catalogue
 
     pats = [ere_pattern(p) for e in load_catalogue().entries for p in e.patterns]
     pats = [p for p in pats if p]

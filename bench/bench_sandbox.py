@@ -9,7 +9,7 @@ import sys
 import tempfile
 import time
 
-from checks.sandbox import SCENARIOS, Sandbox
+from lmdoctor.checks.sandbox import SCENARIOS, Sandbox
 
 
 def main(names):

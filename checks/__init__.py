@@ -4,4 +4,4 @@ Nothing in this package may import Textual; ``tests/unit/test_layering.py``
 enforces it so the headless CLI stays fast and usable over SSH.
 """
 
-__version__ = "0.1.0"
+from .. import __version__  # noqa: F401  (one place: lmdoctor/__init__.py)

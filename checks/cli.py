@@ -42,10 +42,10 @@ def _available_commands() -> List[str]:
     found = []
     for name in COMMANDS:
         try:
-            importlib.import_module(f"checks.commands.{name}")
+            importlib.import_module(f"{__package__}.commands.{name}")
         except ModuleNotFoundError as exc:
             # A command whose module is not written yet is simply not offered.
-            if exc.name == f"checks.commands.{name}":
+            if exc.name == f"{__package__}.commands.{name}":
                 continue
             raise
         found.append(name)
@@ -68,7 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"lmdoctor {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=LmdoctorArgumentParser)
     for name in _available_commands():
-        mod = importlib.import_module(f"checks.commands.{name}")
+        mod = importlib.import_module(f"{__package__}.commands.{name}")
         p = sub.add_parser(name, help=mod.HELP, description=getattr(mod, "DESCRIPTION", mod.HELP))
         mod.register(p)
         p.set_defaults(_run=mod.run)

@@ -55,8 +55,8 @@ async def shoot(app, name: str, out: Path, drive: Callable[[object, object], Awa
 
 
 def _app(**kw):
-    from checks.license.lint import LintOptions
-    from tui.app import LmdoctorApp
+    from lmdoctor.checks.license.lint import LintOptions
+    from lmdoctor.tui.app import LmdoctorApp
 
     kw.setdefault("lint_options", LintOptions(identity=None, on_server=False, today=TODAY))
     return LmdoctorApp(autorun=False, live=False, cursor_blink=False, **kw)
@@ -73,7 +73,7 @@ async def drive_license(app, pilot) -> None:
 
 
 async def drive_diagnose(app, pilot) -> None:
-    from tui.widgets.diagnose import DiagnosePane
+    from lmdoctor.tui.widgets.diagnose import DiagnosePane
 
     pane = app.query_one(DiagnosePane)
     await _until(pilot, lambda: pane.ready, "the tree")
@@ -84,7 +84,7 @@ async def drive_diagnose(app, pilot) -> None:
 
 
 async def drive_symptoms(app, pilot) -> None:
-    from tui.widgets.diagnose import DiagnosePane
+    from lmdoctor.tui.widgets.diagnose import DiagnosePane
 
     pane = app.query_one(DiagnosePane)
     await _until(pilot, lambda: pane.ready, "the tree")
@@ -92,7 +92,7 @@ async def drive_symptoms(app, pilot) -> None:
 
 def make_check_driver() -> Callable:
     async def drive_check(app, pilot) -> None:
-        from tui.widgets.panes import CheckPane
+        from lmdoctor.tui.widgets.panes import CheckPane
 
         pane = app.query_one(CheckPane)
         await pilot.press("r")
@@ -117,7 +117,7 @@ def generate_one(name: str, out: Path) -> Path:
 
 
 async def _check_against_sandbox(out: Path) -> Path:
-    from checks.sandbox import Sandbox
+    from lmdoctor.checks.sandbox import Sandbox
 
     with tempfile.TemporaryDirectory(prefix="lmdoctor-shots-") as tmp:
         sb = Sandbox(os.path.join(tmp, "sandbox"))

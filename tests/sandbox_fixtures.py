@@ -19,7 +19,7 @@ from typing import Callable, Iterator, List, Set
 import psutil
 import pytest
 
-from checks.sandbox import Sandbox, SandboxInfo
+from lmdoctor.checks.sandbox import Sandbox, SandboxInfo
 
 SANDBOX_PROCESS_NAMES = {"lmgrd", "sigasi", "lmutil", "portholder"}
 LEFTOVER_GRACE = 5.0

@@ -9,7 +9,7 @@ from typing import List, Optional
 
 from textual.message import Message
 
-from checks.findings import Finding, Report
+from lmdoctor.checks.findings import Finding, Report
 
 
 class FindingFound(Message):

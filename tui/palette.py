@@ -28,7 +28,7 @@ class LmdoctorCommands(Provider):
         app = self.app
         items = self._actions()
         try:
-            from checks.tree.loader import load_tree
+            from lmdoctor.checks.tree.loader import load_tree
 
             from .widgets.diagnose import _step_key
 

@@ -30,7 +30,7 @@ def run(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return int(ExitCode.ERROR)
     # Only this command loads Textual.
-    from tui.app import LmdoctorApp
+    from lmdoctor.tui.app import LmdoctorApp
 
     app = LmdoctorApp(license_path=args.license, servers=args.server, symptom=args.symptom,
                       autorun=not args.no_autorun, live=not args.no_probes)

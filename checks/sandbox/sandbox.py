@@ -32,7 +32,8 @@ DEFAULT_TIMEOUT = 30.0
 DEFAULT_PORT_RETRY = 2.0  # seconds; the real lmgrd retries a busy port for about 5 minutes
 _STARTED = re.compile(r"Started (\S+) \((?:internet tcp_port (\d+) )?pid (\d+)\)")
 _LMGRD_PID = re.compile(r"\(lmgrd\) pid (\d+)")
-_REPO_ROOT = str(Path(__file__).resolve().parents[2])
+# The directory that holds the `lmdoctor` package, so the sandbox executables import the same copy.
+_IMPORT_ROOT = str(Path(__import__("lmdoctor").__file__).resolve().parents[1])
 
 
 class SandboxError(Exception):
@@ -160,8 +161,8 @@ def _script(module: str, sandbox_dir: str, version: Optional[str], vendor: Optio
         f"#!{sys.executable}\n"
         f"# lmdoctor sandbox: imitates FlexNet's {module} for tests, training and demos. Not FlexNet.\n"
         "import sys\n"
-        f"sys.path.insert(0, {_REPO_ROOT!r})\n"
-        f"from checks.sandbox.{module} import main\n"
+        f"sys.path.insert(0, {_IMPORT_ROOT!r})\n"
+        f"from lmdoctor.checks.sandbox.{module} import main\n"
         f"sys.exit(main(sys.argv, {kw}))\n"
     )
 

@@ -156,7 +156,7 @@ class ProbeEnv:
         def run():
             import importlib
 
-            mod = importlib.import_module(f"checks.probes.{module}")
+            mod = importlib.import_module(f"lmdoctor.checks.probes.{module}")
             func = getattr(mod, f"probe_{module}")
             return list(func(self.probe_context(), self.cancel, lambda f: None))
         r = self.cached(f"live:{module}", run)

@@ -122,7 +122,7 @@ def clean_env(home: Path, **extra: str) -> Dict[str, str]:
 
 
 def run_check(args: List[str], home: Path, timeout: float = 60, **env_extra: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "checks", "check"] + args, capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "lmdoctor", "check"] + args, capture_output=True, text=True,
                           env=clean_env(home, **env_extra), timeout=timeout, cwd=str(home))
 
 

@@ -72,7 +72,7 @@ def test_progress_line_only_on_a_terminal(tmp_path):
 
     master, slave = pty.openpty()
     try:
-        cp = subprocess.run([sys.executable, "-m", "checks", "check", "--format", "json", "--no-lmutil"],
+        cp = subprocess.run([sys.executable, "-m", "lmdoctor", "check", "--format", "json", "--no-lmutil"],
                             stdout=subprocess.PIPE, stderr=slave, env=clean_env(tmp_path), cwd=str(tmp_path),
                             timeout=60)
     finally:

@@ -31,7 +31,7 @@ EXPECTED = {
 def run_check(license_path: str, home) -> Dict:
     env = {k: v for k, v in os.environ.items() if not k.endswith("LICENSE_FILE")}
     env["HOME"] = str(home)
-    cp = subprocess.run([sys.executable, "-m", "checks", "check", "--license", license_path, "--timeout", "1",
+    cp = subprocess.run([sys.executable, "-m", "lmdoctor", "check", "--license", license_path, "--timeout", "1",
                          "--format", "json"], capture_output=True, text=True, env=env, timeout=120)
     assert cp.returncode in (0, 1, 2), cp.stderr
     return json.loads(cp.stdout)
@@ -81,6 +81,6 @@ def test_vendor_daemon_older_than_lmgrd_is_an_allowed_mix(sandbox_factory, tmp_p
 
 
 def test_every_sandbox_scenario_is_checked_here():
-    from checks.sandbox import SCENARIOS
+    from lmdoctor.checks.sandbox import SCENARIOS
 
     assert set(SCENARIOS) == set(EXPECTED) | {"healthy", "old-vendor"}

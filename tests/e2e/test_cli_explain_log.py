@@ -14,7 +14,7 @@ PY = sys.executable
 
 
 def lmd(*args, stdin=None, timeout=60):
-    return subprocess.run([PY, "-m", "checks", *args], input=stdin, capture_output=True, text=True,
+    return subprocess.run([PY, "-m", "lmdoctor", *args], input=stdin, capture_output=True, text=True,
                           timeout=timeout)
 
 
@@ -120,7 +120,7 @@ def test_log_with_a_crash_hole_of_nul_bytes_is_still_read(tmp_path):
 def test_log_follow_sees_appended_lines_and_stops_on_ctrl_c(tmp_path):
     p = tmp_path / "debug.log"
     p.write_text("10:00:00 (lmgrd) TIMESTAMP 1/2/2024\n")
-    proc = subprocess.Popen([PY, "-m", "checks", "log", str(p), "--follow"], stdout=subprocess.PIPE,
+    proc = subprocess.Popen([PY, "-m", "lmdoctor", "log", str(p), "--follow"], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     try:
         time.sleep(1.5)

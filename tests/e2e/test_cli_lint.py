@@ -9,14 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from checks import __version__
+from lmdoctor.checks import __version__
 
 FIX = Path(__file__).resolve().parent.parent / "fixtures" / "licenses"
 FIXED = ["--no-host", "--today", "2025-06-01"]
 
 
 def lint(*args: str, stdin: bytes = b"", timeout: float = 60) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "checks", "lint", *args], input=stdin, capture_output=True,
+    return subprocess.run([sys.executable, "-m", "lmdoctor", "lint", *args], input=stdin, capture_output=True,
                           timeout=timeout)
 
 

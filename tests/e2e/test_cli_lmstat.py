@@ -16,7 +16,7 @@ def lmdoctor(*args, stdin: bytes = b""):
     import sys
 
     # sys.executable is the venv's python (/work/venv/bin/python here, .venv in CI).
-    return subprocess.run([sys.executable, "-m", "checks", "lmstat", *map(str, args)], input=stdin, cwd=REPO,
+    return subprocess.run([sys.executable, "-m", "lmdoctor", "lmstat", *map(str, args)], input=stdin, cwd=REPO,
                           capture_output=True, timeout=60, env={**os.environ, "NO_COLOR": "1"})
 
 

@@ -12,7 +12,7 @@ COMMANDS = [["lint"], ["lmstat"], ["log"]]
 
 
 def run(args, **kw):
-    return subprocess.run([sys.executable, "-m", "checks"] + args, capture_output=True, text=True, timeout=60,
+    return subprocess.run([sys.executable, "-m", "lmdoctor"] + args, capture_output=True, text=True, timeout=60,
                           **kw)
 
 

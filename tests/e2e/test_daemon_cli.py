@@ -17,7 +17,7 @@ from typing import Dict, List
 import psutil
 import pytest
 
-from checks.sandbox.common import ENV_PORT_RETRY
+from lmdoctor.checks.sandbox.common import ENV_PORT_RETRY
 
 REPO = Path(__file__).resolve().parent.parent.parent
 
@@ -29,7 +29,7 @@ def env(**extra: str) -> Dict[str, str]:
 
 
 def lmdoctor(*args, timeout: float = 60, **env_extra: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "checks", "daemon", *map(str, args)], cwd=REPO,
+    return subprocess.run([sys.executable, "-m", "lmdoctor", "daemon", *map(str, args)], cwd=REPO,
                           capture_output=True, text=True, timeout=timeout, env=env(**env_extra))
 
 
@@ -184,7 +184,7 @@ def _fake(tmp_path: Path) -> Path:
 
 def test_ctrl_c_stops_lmgrd_and_prints_what_was_captured(tmp_path):
     lm = _fake(tmp_path)
-    proc = subprocess.Popen([sys.executable, "-m", "checks", "daemon", "--license", str(tmp_path / "sigasi.lic"),
+    proc = subprocess.Popen([sys.executable, "-m", "lmdoctor", "daemon", "--license", str(tmp_path / "sigasi.lic"),
                              "--seconds", "120", "--live", "--no-versions", "--format", "json"],
                             cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env())
     try:
@@ -212,7 +212,7 @@ def test_ctrl_c_stops_lmgrd_and_prints_what_was_captured(tmp_path):
 
 def test_sigterm_to_lmdoctor_also_stops_lmgrd(tmp_path):
     lm = _fake(tmp_path)
-    proc = subprocess.Popen([sys.executable, "-m", "checks", "daemon", "--license", str(tmp_path / "sigasi.lic"),
+    proc = subprocess.Popen([sys.executable, "-m", "lmdoctor", "daemon", "--license", str(tmp_path / "sigasi.lic"),
                              "--lmgrd", str(lm), "--seconds", "120", "--live", "--no-versions"],
                             cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env())
     try:
@@ -251,7 +251,7 @@ def test_usage_errors_exit_3(tmp_path):
 
 @pytest.mark.skipif(not os.path.exists("/bin/true"), reason="needs /bin/true")
 def test_lsb_loader_missing_through_the_cli(tmp_path):
-    from checks.flexnet.daemon import elf_interpreter
+    from lmdoctor.checks.flexnet.daemon import elf_interpreter
     src = "/bin/true"
     interp = elf_interpreter(src)
     if not interp:

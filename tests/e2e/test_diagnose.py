@@ -16,13 +16,13 @@ def run(args, tmp_path, stdin=None):
     env = {k: v for k, v in os.environ.items() if "LICENSE_FILE" not in k}
     env["HOME"] = str(tmp_path)
     env["NO_COLOR"] = "1"
-    p = subprocess.run([sys.executable, "-m", "checks", "diagnose", *args], cwd=str(tmp_path), env=env,
+    p = subprocess.run([sys.executable, "-m", "lmdoctor", "diagnose", *args], cwd=str(tmp_path), env=env,
                        input=stdin, capture_output=True, text=True, timeout=60)
     return p.returncode, p.stdout, p.stderr
 
 
 def test_list_names_every_symptom(tmp_path):
-    from checks.tree import load_tree
+    from lmdoctor.checks.tree import load_tree
 
     code, out, _ = run(["--list"], tmp_path)
     assert code == 0
@@ -120,7 +120,7 @@ def test_message_from_stdin(tmp_path):
 
 def test_help_documents_exit_status(tmp_path):
     env = dict(os.environ, HOME=str(tmp_path))
-    p = subprocess.run([sys.executable, "-m", "checks", "diagnose", "--help"], capture_output=True, text=True,
+    p = subprocess.run([sys.executable, "-m", "lmdoctor", "diagnose", "--help"], capture_output=True, text=True,
                        env=env, timeout=60)
     assert p.returncode == 0
     assert "exit status" in p.stdout and "--answer STEP=CHOICE" in p.stdout
@@ -130,7 +130,7 @@ def _spawn(args, tmp_path):
     pexpect = pytest.importorskip("pexpect")
     env = {k: v for k, v in os.environ.items() if "LICENSE_FILE" not in k}
     env.update(HOME=str(tmp_path), NO_COLOR="1", TERM="dumb")
-    return pexpect.spawn(sys.executable, ["-m", "checks", "diagnose", *args], cwd=str(tmp_path), env=env,
+    return pexpect.spawn(sys.executable, ["-m", "lmdoctor", "diagnose", *args], cwd=str(tmp_path), env=env,
                          encoding="utf-8", timeout=30)
 
 
@@ -193,7 +193,7 @@ def test_go_to_step(tmp_path):
 def test_network_probes_on_loopback(tmp_path):
     import socket
 
-    from checks.tree.probes import ProbeEnv, run_probe
+    from lmdoctor.checks.tree.probes import ProbeEnv, run_probe
 
     lm = socket.socket()
     lm.bind(("127.0.0.1", 0))

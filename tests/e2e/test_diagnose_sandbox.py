@@ -17,7 +17,7 @@ SERVER = "the floating license server does not work"
 def diagnose(args, tmp_path):
     env = {k: v for k, v in os.environ.items() if "LICENSE_FILE" not in k}
     env["HOME"] = str(tmp_path)
-    p = subprocess.run([sys.executable, "-m", "checks", "diagnose", *args, "--auto", "--format", "json",
+    p = subprocess.run([sys.executable, "-m", "lmdoctor", "diagnose", *args, "--auto", "--format", "json",
                         "--timeout", "2"], cwd=str(tmp_path), env=env, capture_output=True, text=True, timeout=120)
     assert p.stdout, p.stderr
     return p.returncode, json.loads(p.stdout)

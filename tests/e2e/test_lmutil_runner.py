@@ -9,9 +9,9 @@ from pathlib import Path
 import psutil
 import pytest
 
-from checks.findings import Status
-from checks.flexnet.lmutil import find_lmutil, run_lmdiag, run_lmstat, run_lmutil
-from checks.runtime import CancelToken
+from lmdoctor.checks.findings import Status
+from lmdoctor.checks.flexnet.lmutil import find_lmutil, run_lmdiag, run_lmstat, run_lmutil
+from lmdoctor.checks.runtime import CancelToken
 
 FIX = Path(__file__).resolve().parent.parent / "fixtures"
 

@@ -9,12 +9,12 @@ import sys
 
 import psutil
 
-from checks.sandbox import SCENARIOS
-from checks.sandbox.sandbox import _pid_alive
+from lmdoctor.checks.sandbox import SCENARIOS
+from lmdoctor.checks.sandbox.sandbox import _pid_alive
 
 
 def lmdoctor(*args, timeout=90):
-    return subprocess.run([sys.executable, "-m", "checks", "sandbox", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "lmdoctor", "sandbox", *args], capture_output=True, text=True,
                           timeout=timeout)
 
 

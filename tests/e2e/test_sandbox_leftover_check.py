@@ -7,13 +7,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-from checks.sandbox.sandbox import _pid_alive
+from lmdoctor.checks.sandbox.sandbox import _pid_alive
 
 REPO = Path(__file__).resolve().parents[2]
 
 LEAKY = '''
 import json
-from checks.sandbox import Sandbox
+from lmdoctor.checks.sandbox import Sandbox
 
 def test_leaks(tmp_path):
     info = Sandbox(str(tmp_path / "sb")).start("healthy")

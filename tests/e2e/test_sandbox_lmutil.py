@@ -7,11 +7,11 @@ import time
 
 import pytest
 
-from checks.flexnet.lmdiag import parse_lmdiag, parse_lmhostid
-from checks.flexnet.lmstat import parse_lmstat
-from checks.hostinfo import current_identity
-from checks.sandbox.client import Checkout
-from checks.sandbox.sandbox import _pid_alive, free_ports
+from lmdoctor.checks.flexnet.lmdiag import parse_lmdiag, parse_lmhostid
+from lmdoctor.checks.flexnet.lmstat import parse_lmstat
+from lmdoctor.checks.hostinfo import current_identity
+from lmdoctor.checks.sandbox.client import Checkout
+from lmdoctor.checks.sandbox.sandbox import _pid_alive, free_ports
 
 DOWN = 'Cannot connect to license server system. (-15,570:111 "Connection refused")'
 
@@ -55,7 +55,7 @@ def test_checkout_and_checkin_are_logged(sandbox):
 
 def test_lmstat_on_a_down_server():
     port = free_ports(1)[0]
-    from checks.sandbox import lmutil as mod
+    from lmdoctor.checks.sandbox import lmutil as mod
 
     lines, rc = mod.lmstat(["-a", "-c", f"{port}@127.0.0.1"])
     assert rc == 1

@@ -12,8 +12,8 @@ from pathlib import Path
 import psutil
 import pytest
 
-from checks.sandbox import SCENARIOS, Sandbox
-from checks.sandbox.sandbox import _pid_alive
+from lmdoctor.checks.sandbox import SCENARIOS, Sandbox
+from lmdoctor.checks.sandbox.sandbox import _pid_alive
 
 
 def _listening(pid: int) -> set:
@@ -109,7 +109,7 @@ def test_context_manager_stops(tmp_path):
 
 
 def test_starting_twice_in_one_dir_is_refused(sandbox_factory):
-    from checks.sandbox import SandboxError
+    from lmdoctor.checks.sandbox import SandboxError
 
     info = sandbox_factory("healthy")
     with pytest.raises(SandboxError, match="already running"):
@@ -176,7 +176,7 @@ def test_sigterm_while_retrying_a_busy_port_exits_15(sandbox_factory):
     info = sandbox_factory("healthy")
     sb = sandbox_factory.last
     sb.stop()
-    from checks.sandbox.sandbox import free_ports  # noqa: F401 - the port below is the license's own
+    from lmdoctor.checks.sandbox.sandbox import free_ports  # noqa: F401 - the port below is the license's own
     import socket
 
     blocker = socket.socket()

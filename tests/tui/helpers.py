@@ -46,7 +46,7 @@ class Recorder:
 
 def lint_options():
     """Host comparison off, a fixed today: the lint is the same on every machine and every day."""
-    from checks.license.lint import LintOptions
+    from lmdoctor.checks.license.lint import LintOptions
 
     return LintOptions(identity=None, on_server=False, today=FIXED_TODAY)
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 import pytest
 from textual.widgets import DataTable, Input, OptionList, ProgressBar, Static
 
-from checks.findings import Status
-from tui.app import LmdoctorApp
-from tui.messages import (FindingFound, FindingsReady, JobFinished, ProgressChanged, TreeLoaded, WalkUpdated)
-from tui.widgets.diagnose import DiagnosePane, path_to_step
-from tui.widgets.findings_view import FindingsView
-from tui.widgets.panes import CheckPane, ExplainPane, LicensePane
+from lmdoctor.checks.findings import Status
+from lmdoctor.tui.app import LmdoctorApp
+from lmdoctor.tui.messages import (FindingFound, FindingsReady, JobFinished, ProgressChanged, TreeLoaded, WalkUpdated)
+from lmdoctor.tui.widgets.diagnose import DiagnosePane, path_to_step
+from lmdoctor.tui.widgets.findings_view import FindingsView
+from lmdoctor.tui.widgets.panes import CheckPane, ExplainPane, LicensePane
 
 from .helpers import PLACEHOLDER_LIC, REPO, Recorder, lint_options, run_async, started, wait_for
 
@@ -55,7 +55,7 @@ def _row_rank(table: DataTable, row: int) -> int:
 
 @run_async
 async def test_detail_follows_the_cursor():
-    from checks.explain import explain
+    from lmdoctor.checks.explain import explain
 
     app = LmdoctorApp(autorun=False, initial="explain")
     async with app.run_test(size=(100, 30)) as pilot:

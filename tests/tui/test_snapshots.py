@@ -5,8 +5,8 @@ and look at the SVGs in tests/tui/__snapshots__/ before committing them.
 """
 from __future__ import annotations
 
-from tui.app import LmdoctorApp
-from tui.widgets.diagnose import DiagnosePane
+from lmdoctor.tui.app import LmdoctorApp
+from lmdoctor.tui.widgets.diagnose import DiagnosePane
 
 from .helpers import PLACEHOLDER_LIC, REPO, lint_options, started, wait_for
 

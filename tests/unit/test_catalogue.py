@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from checks.flexnet import catalogue as catmod
-from checks.flexnet.catalogue import (
+from lmdoctor.checks.flexnet import catalogue as catmod
+from lmdoctor.checks.flexnet.catalogue import (
     CATALOGUE_PATH,
     CatalogueError,
     classify,

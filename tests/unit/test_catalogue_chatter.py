@@ -1,7 +1,7 @@
 """Normal start-up chatter is recognised as harmless, so transcripts do not list it as not understood."""
 import pytest
 
-from checks.flexnet.catalogue import classify
+from lmdoctor.checks.flexnet.catalogue import classify
 
 LINES = {
     "1:56:05 (lmgrd) Copyright (c) 1988-2013 Flexera Software LLC. All Rights Reserved.": "log.copyright",

@@ -8,8 +8,8 @@ import sys
 import psutil
 import pytest
 
-from checks import procs
-from checks.runtime import CancelToken
+from lmdoctor.checks import procs
+from lmdoctor.checks.runtime import CancelToken
 
 
 def alive(pid: int) -> bool:

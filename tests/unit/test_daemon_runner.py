@@ -18,11 +18,11 @@ from typing import List
 import psutil
 import pytest
 
-from checks.findings import Status
-from checks.flexnet.daemon import (
+from lmdoctor.checks.findings import Status
+from lmdoctor.checks.flexnet.daemon import (
     DaemonRun, diagnose_daemon, elf_interpreter, find_lmgrd, launch_failure, preflight, run_daemon, verdict,
 )
-from checks.runtime import CancelToken
+from lmdoctor.checks.runtime import CancelToken
 
 STARTUP = [
     "10:00:00 (lmgrd) FlexNet Licensing (v11.16.4.0 build 275384 x64_lsb) started on myhost (linux) (1/2/2025)",

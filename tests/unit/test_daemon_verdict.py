@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from hypothesis import given, settings, strategies as st
 
-from checks.findings import Finding, Status
-from checks.flexnet.daemon import DaemonRun, _LineSplitter, make_line, verdict
+from lmdoctor.checks.findings import Finding, Status
+from lmdoctor.checks.flexnet.daemon import DaemonRun, _LineSplitter, make_line, verdict
 
 FLEX_LINES = [
     "10:00:00 (lmgrd) FlexNet Licensing (v11.16.4.0 build 1 x64_lsb) started on h (linux) (1/2/2025)",

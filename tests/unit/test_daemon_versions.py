@@ -6,8 +6,8 @@ from pathlib import Path
 
 from hypothesis import given, strategies as st
 
-from checks.findings import Status
-from checks.flexnet.daemon import (
+from lmdoctor.checks.findings import Status
+from lmdoctor.checks.flexnet.daemon import (
     VersionProbe, check_versions, compare_versions, find_vendor_daemon, parse_version, probe_version,
 )
 

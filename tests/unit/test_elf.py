@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from checks.probes.elf import parse_elf_bytes, read_elf
+from lmdoctor.checks.probes.elf import parse_elf_bytes, read_elf
 
 
 def craft(interp: bytes = b"/lib64/ld-lsb-x86-64.so.3\0", bits: int = 64, little: bool = True,

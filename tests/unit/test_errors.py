@@ -6,7 +6,7 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from checks.errors import (
+from lmdoctor.checks.errors import (
     FLEXLM_CODES,
     decode_exit_signal,
     errno_interpretations,

@@ -4,8 +4,8 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from checks.explain import explain
-from checks.findings import Status
+from lmdoctor.checks.explain import explain
+from lmdoctor.checks.findings import Status
 
 
 def _one(text, fid):

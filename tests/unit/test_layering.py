@@ -16,19 +16,19 @@ def _modules_after(code: str) -> set:
 
 
 def test_importing_checks_never_loads_textual():
-    code = "import pkgutil, importlib, checks\n" \
-        "for m in pkgutil.walk_packages(checks.__path__, 'checks.'):\n" \
+    code = "import pkgutil, importlib, lmdoctor.checks as checks\n" \
+        "for m in pkgutil.walk_packages(checks.__path__, 'lmdoctor.checks.'):\n" \
         "    if not m.name.endswith('__main__'):\n" \
         "        importlib.import_module(m.name)\n"
     mods = _modules_after(code)
-    assert "checks.cli" in mods
+    assert "lmdoctor.checks.cli" in mods
     assert not any(m == "textual" or m.startswith("textual.") for m in mods)
 
 
 @pytest.mark.parametrize("command", HEADLESS)
 def test_headless_subcommand_help_never_loads_textual(command):
     code = (
-        "import sys\nfrom checks import cli\n"
+        "import sys\nfrom lmdoctor.checks import cli\n"
         f"try:\n    cli.main([{command!r}, '--help'])\nexcept SystemExit:\n    pass\n"
     )
     mods = _modules_after(code)

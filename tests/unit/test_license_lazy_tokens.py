@@ -5,8 +5,8 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from checks.license import parse_license
-from checks.license.model import Entry, tokenize
+from lmdoctor.checks.license import parse_license
+from lmdoctor.checks.license.model import Entry, tokenize
 
 _PIECES = st.sampled_from([
     "INCREMENT", "SERVER", "VENDOR", "f", "sigasi", "1.0", "permanent", "4", " ", "  ", "\t", "\x0b", "\u00a0",

@@ -11,10 +11,10 @@ from typing import List, Optional
 
 import pytest
 
-from checks.findings import Finding, Status
-from checks.hostinfo import HostIdentity
-from checks.license import parse_license
-from checks.license.lint import PLACEHOLDER_HOST, LintOptions, _token_text, lint_license
+from lmdoctor.checks.findings import Finding, Status
+from lmdoctor.checks.hostinfo import HostIdentity
+from lmdoctor.checks.license import parse_license
+from lmdoctor.checks.license.lint import PLACEHOLDER_HOST, LintOptions, _token_text, lint_license
 
 FIX = Path(__file__).resolve().parent.parent / "fixtures" / "licenses"
 TODAY = dt.date(2025, 6, 1)

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from checks.license import FlexDate, parse_date, parse_license
+from lmdoctor.checks.license import FlexDate, parse_date, parse_license
 
 FIX = Path(__file__).resolve().parent.parent / "fixtures" / "licenses"
 

@@ -8,9 +8,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from checks.findings import Status
-from checks.license import parse_license
-from checks.license.lint import MAX_PER_ID, PLACEHOLDER_HOST, LintOptions, lint_license
+from lmdoctor.checks.findings import Status
+from lmdoctor.checks.license import parse_license
+from lmdoctor.checks.license.lint import MAX_PER_ID, PLACEHOLDER_HOST, LintOptions, lint_license
 
 TODAY = dt.date(2025, 6, 1)
 

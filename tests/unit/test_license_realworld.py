@@ -5,9 +5,9 @@ import datetime as dt
 
 import pytest
 
-from checks.findings import Status
-from checks.license import parse_license
-from checks.license.lint import LintOptions, lint_license
+from lmdoctor.checks.findings import Status
+from lmdoctor.checks.license import parse_license
+from lmdoctor.checks.license.lint import LintOptions, lint_license
 
 pytestmark = pytest.mark.realworld
 

@@ -8,10 +8,10 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from checks.findings import Status
-from checks.flexnet.lmdiag import parse_lmdiag, parse_lmhostid
-from checks.flexnet.lmstat import UNPARSED, split_lines
-from checks.flexnet.lmutil import lmdiag_findings
+from lmdoctor.checks.findings import Status
+from lmdoctor.checks.flexnet.lmdiag import parse_lmdiag, parse_lmhostid
+from lmdoctor.checks.flexnet.lmstat import UNPARSED, split_lines
+from lmdoctor.checks.flexnet.lmutil import lmdiag_findings
 
 FIX = Path(__file__).resolve().parent.parent / "fixtures" / "lmdiag"
 

@@ -10,9 +10,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from checks.findings import Status
-from checks.flexnet.lmstat import UNPARSED, compare_versions, parse_lmstat, split_lines
-from checks.flexnet.lmutil import lmstat_findings
+from lmdoctor.checks.findings import Status
+from lmdoctor.checks.flexnet.lmstat import UNPARSED, compare_versions, parse_lmstat, split_lines
+from lmdoctor.checks.flexnet.lmutil import lmstat_findings
 
 FIX = Path(__file__).resolve().parent.parent / "fixtures" / "lmstat"
 TODAY = dt.date(2024, 12, 20)

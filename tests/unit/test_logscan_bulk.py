@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from checks.flexnet.logscan import MAX_KEYS, MAX_LINE, LogScanner
+from lmdoctor.checks.flexnet.logscan import MAX_KEYS, MAX_LINE, LogScanner
 
 
 def reference(data: bytes, since=None, max_line=MAX_LINE, max_keys=MAX_KEYS, events=None):
@@ -312,7 +312,7 @@ def test_denied_lines_the_bulk_parser_cannot_read_are_read_alone(odd):
        cuts=st.lists(st.integers(0, 30000), max_size=6), small_keys=st.booleans())
 def test_small_sub_ranges_change_nothing(seed, n, sub, cuts, small_keys):
     # Blocks are bulk-counted in sub-ranges; their edges must not show in the result either.
-    from checks.flexnet import logscan
+    from lmdoctor.checks.flexnet import logscan
 
     data = make_log(seed, n, False, True)
     kw = {"max_keys": 3 if small_keys else MAX_KEYS}

@@ -6,17 +6,17 @@ import threading
 
 import pytest
 
-from checks.findings import Finding, Status
-from checks.hostinfo import HostIdentity
-from checks.license import parse_license
-from checks.probes.context import ProbeContext
-from checks.probes.identity import probe_identity
-from checks.probes.listeners import Listener
-from checks.probes.processes import ProcessScan, ProcInfo
-from checks.probes.runner import Probe, run_probes
-from checks.probes.system import check_loaders, check_locks, check_usr_tmp
-from checks.probes.tunnels import ipv4_only, parse_ssh_forwards, probe_tunnels
-from checks.runtime import CancelToken, Cancelled
+from lmdoctor.checks.findings import Finding, Status
+from lmdoctor.checks.hostinfo import HostIdentity
+from lmdoctor.checks.license import parse_license
+from lmdoctor.checks.probes.context import ProbeContext
+from lmdoctor.checks.probes.identity import probe_identity
+from lmdoctor.checks.probes.listeners import Listener
+from lmdoctor.checks.probes.processes import ProcessScan, ProcInfo
+from lmdoctor.checks.probes.runner import Probe, run_probes
+from lmdoctor.checks.probes.system import check_loaders, check_locks, check_usr_tmp
+from lmdoctor.checks.probes.tunnels import ipv4_only, parse_ssh_forwards, probe_tunnels
+from lmdoctor.checks.runtime import CancelToken, Cancelled
 
 LIC = "SERVER srv 001122334455 27000\nDAEMON sigasi port=27001\nINCREMENT com.sigasi.hdt sigasi 5.0 permanent 4\n"
 
@@ -133,7 +133,7 @@ def test_lock_files(tmp_path):
 
 
 def test_not_linux_skips_linux_only_checks(monkeypatch):
-    import checks.probes.system as system
+    import lmdoctor.checks.probes.system as system
 
     monkeypatch.setattr(system.sys, "platform", "win32")
     found = system.probe_system(ProbeContext(scan=ProcessScan(), env={}))

@@ -8,12 +8,12 @@ import socket
 import psutil
 import pytest
 
-from checks.findings import Status
-from checks.license import parse_license
-from checks.probes.context import ProbeContext
-from checks.probes.listeners import probe_listeners, read_listeners
-from checks.probes.processes import ProcessScan
-from checks.probes.reachability import (
+from lmdoctor.checks.findings import Status
+from lmdoctor.checks.license import parse_license
+from lmdoctor.checks.probes.context import ProbeContext
+from lmdoctor.checks.probes.listeners import probe_listeners, read_listeners
+from lmdoctor.checks.probes.processes import ProcessScan
+from lmdoctor.checks.probes.reachability import (
     NO_IPV6, NOT_FOUND, OPEN, REFUSED, TIMEOUT, connect_once, probe_endpoints, probe_reachability,
 )
 
@@ -78,7 +78,7 @@ def test_port_held_by_this_python_is_a_foreign_process(listener):
 
 def test_nothing_listening_is_info_on_a_client():
     ctx = ProbeContext(license=lic(closed_port(), host="elsewhere.invalid"), env={})
-    from checks.hostinfo import HostIdentity
+    from lmdoctor.checks.hostinfo import HostIdentity
 
     ctx.identity = HostIdentity(short_name="me", fqdn="me")
     ctx.scan = ProcessScan(listeners=read_listeners()[0])  # no lmgrd in this snapshot

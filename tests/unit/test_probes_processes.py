@@ -13,9 +13,9 @@ import time
 import psutil
 import pytest
 
-from checks.findings import Status
-from checks.probes.context import ProbeContext
-from checks.probes.processes import (
+from lmdoctor.checks.findings import Status
+from lmdoctor.checks.probes.context import ProbeContext
+from lmdoctor.checks.probes.processes import (
     ProcessScan, ProcInfo, _read_details, base_name, classify, parse_args, probe_processes, scan_processes,
 )
 

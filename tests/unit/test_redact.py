@@ -7,9 +7,9 @@ import socket
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from checks.findings import Finding, Report, Status
-from checks.redact import redact_report
-from checks.render import render
+from lmdoctor.checks.findings import Finding, Report, Status
+from lmdoctor.checks.redact import redact_report
+from lmdoctor.checks.render import render
 
 
 def sample() -> Report:

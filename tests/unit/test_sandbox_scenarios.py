@@ -6,9 +6,9 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from checks.license import parse_license
-from checks.sandbox import common, lmgrd, lmutil, scenarios, vendor
-from checks.sandbox.scenarios import SCENARIOS, LicenseParams, render_license
+from lmdoctor.checks.license import parse_license
+from lmdoctor.checks.sandbox import common, lmgrd, lmutil, scenarios, vendor
+from lmdoctor.checks.sandbox.scenarios import SCENARIOS, LicenseParams, render_license
 
 
 def test_every_scenario_says_what_goes_wrong_and_what_to_look_for():
@@ -96,7 +96,7 @@ def test_lmutil_targets_accept_port_at_host_and_license_files(tmp_path):
 
 
 def test_cannot_connect_message_is_flexnets():
-    from checks.sandbox.client import ClientError
+    from lmdoctor.checks.sandbox.client import ClientError
 
     assert lmutil.cannot_connect(ClientError("refused", 111)) == \
         'Cannot connect to license server system. (-15,570:111 "Connection refused")'

@@ -6,9 +6,9 @@ import os
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from checks.findings import Status
-from checks.probes.context import ProbeContext
-from checks.probes.searchpath import (
+from lmdoctor.checks.findings import Status
+from lmdoctor.checks.probes.context import ProbeContext
+from lmdoctor.checks.probes.searchpath import (
     MAX_ENTRIES, MAX_VALUE_CHARS, collect_sources, first_license_file, parse_entry, parse_search_path,
     probe_searchpath, read_flexlmrc, server_targets,
 )

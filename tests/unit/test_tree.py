@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from checks.tree import TreeError, load_tree, load_tree_from, parse_tree, validate
-from checks.tree.loader import DATA_DIR, STEP_ID
-from checks.tree.probes import REGISTRY, registry_outcomes
+from lmdoctor.checks.tree import TreeError, load_tree, load_tree_from, parse_tree, validate
+from lmdoctor.checks.tree.loader import DATA_DIR, STEP_ID
+from lmdoctor.checks.tree.probes import REGISTRY, registry_outcomes
 
 PROBES = {"p.yesno": ("yes", "no")}
 
@@ -52,7 +52,7 @@ def test_shipped_tree_loads_and_validates():
     assert len(tree.symptoms) >= 16
     assert len(tree.leaves()) >= 30
     # The loader's validation, run again explicitly with the real probe registry and catalogue.
-    from checks.tree.loader import default_catalogue_ids
+    from lmdoctor.checks.tree.loader import default_catalogue_ids
 
     assert validate(tree, registry_outcomes(), default_catalogue_ids()) == []
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from checks.tree import load_tree
+from lmdoctor.checks.tree import load_tree
 from tests.conftest import shared_root
 
 SEED = shared_root() / "seed" / "license-server-management.md"
@@ -125,7 +125,7 @@ def test_every_quoted_typical_error_message_has_a_symptom(realworld):
             quotes.append("\n".join(block))  # a multi-line quote is one pasted message
             block = []
     assert len(quotes) == 7  # the seed quotes seven messages
-    from checks.tree.match import match_symptoms
+    from lmdoctor.checks.tree.match import match_symptoms
 
     tree = load_tree()
     for q in quotes:

@@ -5,8 +5,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from checks.tree import load_tree
-from checks.tree.match import match_symptoms, normalize
+from lmdoctor.checks.tree import load_tree
+from lmdoctor.checks.tree.match import match_symptoms, normalize
 
 # symptom id -> (exact text as the manual or the log prints it, a variant, an error code or None)
 MESSAGES = {

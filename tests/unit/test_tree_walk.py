@@ -6,10 +6,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from checks.tree import Walk, WalkError, load_tree
-from checks.tree.model import UNKNOWN
-from checks.tree.probes import REGISTRY, ProbeEnv, run_probe
-from checks.tree.walk import BY_PERSON, BY_PRESET, BY_PROBE
+from lmdoctor.checks.tree import Walk, WalkError, load_tree
+from lmdoctor.checks.tree.model import UNKNOWN
+from lmdoctor.checks.tree.probes import REGISTRY, ProbeEnv, run_probe
+from lmdoctor.checks.tree.walk import BY_PERSON, BY_PRESET, BY_PROBE
 
 SIGN = ('SIGN="0CCC 87EA 9BB6 256E 7D81 E49D B2A6 E53D 1CA5 41D4 63DF 8671 5695 EF82 0E30 1028 \\\n'
         '        732D DED3 0999 FD11 8B97 42B0 7CF2 F51F 20A0 DA6E 7F54 9D64 FF29 49AB"')

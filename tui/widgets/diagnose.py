@@ -18,7 +18,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from checks.runtime import CancelToken
+from lmdoctor.checks.runtime import CancelToken
 
 from ..messages import TreeLoaded, WalkFailed, WalkUpdated
 
@@ -154,7 +154,7 @@ class DiagnosePane(Vertical):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="tree")
     def _load_tree(self) -> None:
-        from checks.tree.loader import load_tree
+        from lmdoctor.checks.tree.loader import load_tree
 
         try:
             self.post_message(TreeLoaded(load_tree()))
@@ -209,7 +209,7 @@ class DiagnosePane(Vertical):
         status = self.query_one("#match-status", Static)
         if self.ttree is None or not text.strip():
             return
-        from checks.tree.match import match_symptoms
+        from lmdoctor.checks.tree.match import match_symptoms
 
         result = match_symptoms(self.ttree, text)
         best = result.best
@@ -234,13 +234,13 @@ class DiagnosePane(Vertical):
             self.start(event.option.id, message=self.message)
 
     def _env(self, token: CancelToken):
-        from checks.tree.probes import ProbeEnv
+        from lmdoctor.checks.tree.probes import ProbeEnv
 
         return ProbeEnv(message=self.message, license_path=self.license_path, servers=list(self.servers),
                         live=self.live, cancel=token)
 
     def _new_walk(self, symptom_id: str, answers: Optional[Dict[str, str]] = None, auto: bool = True):
-        from checks.tree.walk import Walk
+        from lmdoctor.checks.tree.walk import Walk
 
         self.cancel()
         self._token = CancelToken()
@@ -296,7 +296,7 @@ class DiagnosePane(Vertical):
         self.post_message(WalkUpdated(walk))
 
     def answer(self, key: str) -> None:
-        from checks.tree.walk import WalkError
+        from lmdoctor.checks.tree.walk import WalkError
 
         if self.walk is None or self.busy or self.walk.done:
             return

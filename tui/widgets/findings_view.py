@@ -8,7 +8,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import DataTable, Static
 
-from checks.findings import Finding, Status, sort_worst_first
+from lmdoctor.checks.findings import Finding, Status, sort_worst_first
 
 ICON = {
     Status.FAIL: ("FAIL", "bold red"),

@@ -9,8 +9,8 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, ProgressBar, Static
 
-from checks.findings import Finding, Report, Status
-from checks.runtime import Cancelled, CancelToken
+from lmdoctor.checks.findings import Finding, Report, Status
+from lmdoctor.checks.runtime import Cancelled, CancelToken
 
 from ..messages import FindingFound, FindingsReady, JobFinished, ProgressChanged
 from .findings_view import FindingsView
@@ -93,7 +93,7 @@ class CheckPane(Vertical):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="check")
     def run_check(self, token: CancelToken, run: int) -> None:
-        from checks.check import CheckOptions, run_check
+        from lmdoctor.checks.check import CheckOptions, run_check
 
         def progress(ev) -> None:
             self.post_message(ProgressChanged(ev.done, ev.total, f"{ev.title}: {ev.state}", run=run))
@@ -171,7 +171,7 @@ class ExplainPane(Vertical):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="explain")
     def explain(self, text: str, run: int) -> None:
-        from checks.explain import explain
+        from lmdoctor.checks.explain import explain
 
         try:
             self.post_message(FindingsReady("explain", explain(text) if text.strip() else [], run=run))
@@ -230,11 +230,11 @@ class LicensePane(Vertical):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="lint")
     def lint(self, path: str, run: int) -> None:
-        from checks.check import read_license
+        from lmdoctor.checks.check import read_license
 
         try:
-            from checks.hostinfo import current_identity
-            from checks.license.lint import LintOptions, lint_license
+            from lmdoctor.checks.hostinfo import current_identity
+            from lmdoctor.checks.license.lint import LintOptions, lint_license
 
             try:
                 lic = read_license(path)
