@@ -17,10 +17,14 @@ from .helpers import PLACEHOLDER_LIC, REPO
 TMUX = shutil.which("tmux")
 pytestmark = pytest.mark.skipif(TMUX is None, reason="tmux is not installed")
 TIMEOUT = float(os.environ.get("LMDOCTOR_TUI_TIMEOUT", "60"))
+# A tmux server of our own (-L): never the user's, and never shared with another test run,
+# whose server could be killed under us when that run ends.
+SOCKET = f"lmdoctor-test-{os.getpid()}-{uuid.uuid4().hex[:6]}"
 
 
 def _tmux(*args: str, check: bool = True) -> subprocess.CompletedProcess:
-    return subprocess.run([TMUX, *args], capture_output=True, text=True, timeout=30, check=check)
+    assert TMUX is not None
+    return subprocess.run([TMUX, "-L", SOCKET, *args], capture_output=True, text=True, timeout=30, check=check)
 
 
 class Terminal:
