@@ -13,7 +13,7 @@ import ipaddress
 import re
 import socket
 from dataclasses import replace
-from typing import Any, Dict, Iterable, List, Optional, Set
+from typing import Any, Dict, Iterable, List, Optional
 
 from .findings import Finding, Report
 

@@ -71,6 +71,6 @@ def register(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..tree.cli_diagnose import run_diagnose
+    from .diagnose_run import run_diagnose
 
     return run_diagnose(args)

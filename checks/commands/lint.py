@@ -51,8 +51,8 @@ def register(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..hostinfo import current_identity
     from ..findings import Report
+    from ..hostinfo import current_identity
     from ..license import parse_license
     from ..license.lint import LintOptions, lint_license
 

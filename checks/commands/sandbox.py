@@ -35,6 +35,6 @@ def register(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..sandbox import cli
+    from . import sandbox_run
 
-    return cli.run(args)
+    return sandbox_run.run(args)

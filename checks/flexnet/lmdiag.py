@@ -12,9 +12,18 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Tuple, Union
 
-from .lmstat import MAX_LINE, UNPARSED, ErrorNote, _to_jsonable, decode, find_errors, parse_expiry, split_lines
 # lmdiag prints feature headers and license-type lines exactly as lmstat -a does.
-from .lmstat import _LIC_TYPE
+from .lmstat import (
+    _LIC_TYPE,
+    MAX_LINE,
+    UNPARSED,
+    ErrorNote,
+    _to_jsonable,
+    decode,
+    find_errors,
+    parse_expiry,
+    split_lines,
+)
 from .lmstat import _VERSION_BLOCK as _FEATURE_HEADER
 
 # --------------------------------------------------------------------------- lmdiag

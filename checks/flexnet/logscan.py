@@ -34,15 +34,15 @@ import operator
 import os
 import re
 from collections import Counter
-from itertools import compress, repeat
 from dataclasses import dataclass, field
+from itertools import compress, repeat
 from typing import Callable, Dict, List, Optional, Tuple
 
 from ..errors import decode_exit_signal, find_error_codes
 from ..findings import Finding, Status
+from ..license.dates import parse_mdy
 from ..runtime import NEVER_CANCELLED, CancelToken
 from .catalogue import Catalogue, CatalogueMatch, load_catalogue
-from ..license.dates import parse_mdy
 
 BLOCK = 16 * 1024 * 1024
 MAX_LINE = 64 * 1024          # longer lines are cut: constant memory on a file with no newline

@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import datetime as _dt
-import re
 import functools
+import re
 from dataclasses import dataclass
 from typing import Optional
 

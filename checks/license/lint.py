@@ -10,8 +10,8 @@ from __future__ import annotations
 import datetime as _dt
 import operator
 import re
-from itertools import repeat
 from dataclasses import dataclass, field
+from itertools import repeat
 from typing import Callable, Dict, Iterator, List, Optional, Set
 
 from ..findings import Finding, Status

@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import gc
 import re
-from bisect import bisect_right
 from typing import List, Optional, Tuple, Union
 
 from .model import LINE_KEYWORDS, Entry, LicenseFile, PhysLine, Problem, Token, tokenize  # noqa: F401

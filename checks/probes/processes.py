@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as _dt
 import os
 from dataclasses import dataclass, field
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple, Set
+from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
 from ..findings import Finding, Status
 from ..runtime import NEVER_CANCELLED, CancelToken, FindingSink, discard
@@ -53,7 +53,7 @@ class ProcInfo:
         out = []
         for p in parts:
             try:
-                out.append(os.path.realpath(p) if not ("@" in p) else p.lower())
+                out.append(os.path.realpath(p) if "@" not in p else p.lower())
             except (OSError, ValueError):
                 out.append(p)
         return ":".join(out) or self.license_arg

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 from ..findings import Finding, Status
-from ..runtime import NEVER_CANCELLED, CancelToken, Cancelled, FindingSink, discard
+from ..runtime import NEVER_CANCELLED, Cancelled, CancelToken, FindingSink, discard
 from .context import SEED_CUSTOM, SEED_FLOAT, SEED_TROUBLE, ProbeContext, Target
 
 DEFAULT_RANGE = tuple(range(27000, 27010))  # '@host': lmgrd takes the first free port of these

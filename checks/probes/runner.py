@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Callable, Dict, List, Optional, Sequence
 
 from ..findings import Finding, Status
-from ..runtime import NEVER_CANCELLED, CancelToken, Cancelled, FindingSink, discard
+from ..runtime import NEVER_CANCELLED, Cancelled, CancelToken, FindingSink, discard
 from .context import ProbeContext
 
 ProbeFunc = Callable[[ProbeContext, CancelToken, FindingSink], List[Finding]]
@@ -106,7 +106,7 @@ def run_probes(ctx: ProbeContext, probes: Optional[Sequence[Probe]] = None,
         except Exception as exc:  # a bug: say so and carry on
             state = "failed"
             put(Finding(
-                f"check.probe-error", Status.SKIP, f"The {probe.title} probe failed: {type(exc).__name__}",
+                "check.probe-error", Status.SKIP, f"The {probe.title} probe failed: {type(exc).__name__}",
                 detail=str(exc)[:500], fix="This is a bug in lmdoctor; please report it with this output."))
         with lock:
             done[0] += 1

@@ -335,7 +335,7 @@ def _check_source(emit, src: PathSource, windows: bool) -> None:
     non_empty = [e for e in parsed.entries if e.kind != "empty"]
     if not non_empty:
         emit(Finding("searchpath.empty", Status.WARN, f"{where} is set but empty",
-                     fix=f"Unset it or set it to 27000@<server>.", seed_ref=SEED_FLOAT))
+                     fix="Unset it or set it to 27000@<server>.", seed_ref=SEED_FLOAT))
         return
     if len(non_empty) != len(parsed.entries):
         emit(Finding("searchpath.empty-entry", Status.INFO, f"{where} has empty entries (doubled or trailing "

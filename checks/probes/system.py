@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Dict, List, Optional
+from typing import Dict, List
 
 from ..findings import Finding, Status
 from ..runtime import NEVER_CANCELLED, CancelToken, FindingSink, discard

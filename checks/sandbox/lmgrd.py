@@ -22,8 +22,16 @@ from dataclasses import dataclass, field
 from typing import IO, Dict, List, Optional
 
 from .common import (
-    REASONS, Log, LineReader, build_text, lmgrd_lock_dir, lmgrd_version, lock_root, port_retry_seconds,
-    send_lines, set_process_title,
+    REASONS,
+    LineReader,
+    Log,
+    build_text,
+    lmgrd_lock_dir,
+    lmgrd_version,
+    lock_root,
+    port_retry_seconds,
+    send_lines,
+    set_process_title,
 )
 
 BIND_HOST = "127.0.0.1"  # the sandbox never listens beyond this machine

@@ -22,7 +22,14 @@ from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Tuple
 
 from .common import (
-    EXIT_BASE, Log, LineReader, build_text, lock_root, send_lines, set_process_title, vendor_lock_path,
+    EXIT_BASE,
+    LineReader,
+    Log,
+    build_text,
+    lock_root,
+    send_lines,
+    set_process_title,
+    vendor_lock_path,
     vendor_version,
 )
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Mapping, Optional
 
-from .model import LEAF, PROBE, UNKNOWN, Choice, Node, Symptom, Tree
+from .model import PROBE, UNKNOWN, Choice, Node, Symptom, Tree
 from .probes import ProbeEnv, ProbeResult, run_probe
 
 BY_PERSON = "person"

@@ -7,8 +7,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-from lmdoctor.checks.sandbox.sandbox import _pid_alive
-
 REPO = Path(__file__).resolve().parents[2]
 
 LEAKY = '''

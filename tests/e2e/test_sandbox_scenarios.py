@@ -176,8 +176,9 @@ def test_sigterm_while_retrying_a_busy_port_exits_15(sandbox_factory):
     info = sandbox_factory("healthy")
     sb = sandbox_factory.last
     sb.stop()
-    from lmdoctor.checks.sandbox.sandbox import free_ports  # noqa: F401 - the port below is the license's own
     import socket
+
+    from lmdoctor.checks.sandbox.sandbox import free_ports  # noqa: F401 - the port below is the license's own
 
     blocker = socket.socket()
     blocker.bind(("127.0.0.1", info.lmgrd_port))

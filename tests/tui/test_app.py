@@ -1,17 +1,17 @@
 """Pilot tests of the lmdoctor app: real engine calls in thread workers, results as messages."""
 from __future__ import annotations
 
-import pytest
 from textual.widgets import DataTable, Input, OptionList, ProgressBar, Static
 
 from lmdoctor.checks.findings import Status
 from lmdoctor.tui.app import LmdoctorApp
-from lmdoctor.tui.messages import (FindingFound, FindingsReady, JobFinished, ProgressChanged, TreeLoaded, WalkUpdated)
+from lmdoctor.tui.messages import FindingFound, FindingsReady, JobFinished, ProgressChanged, TreeLoaded, WalkUpdated
 from lmdoctor.tui.widgets.diagnose import DiagnosePane, path_to_step
 from lmdoctor.tui.widgets.findings_view import FindingsView
 from lmdoctor.tui.widgets.panes import CheckPane, ExplainPane, LicensePane
 
 from .helpers import PLACEHOLDER_LIC, REPO, Recorder, lint_options, run_async, started, wait_for
+
 
 def _text(app, selector: str) -> str:
     return str(app.query_one(selector, Static).render())

@@ -20,7 +20,14 @@ import pytest
 
 from lmdoctor.checks.findings import Status
 from lmdoctor.checks.flexnet.daemon import (
-    DaemonRun, diagnose_daemon, elf_interpreter, find_lmgrd, launch_failure, preflight, run_daemon, verdict,
+    DaemonRun,
+    diagnose_daemon,
+    elf_interpreter,
+    find_lmgrd,
+    launch_failure,
+    preflight,
+    run_daemon,
+    verdict,
 )
 from lmdoctor.checks.runtime import CancelToken
 

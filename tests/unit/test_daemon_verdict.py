@@ -1,7 +1,8 @@
 """Transcript -> findings, without running anything: properties and the catalogue wiring."""
 from __future__ import annotations
 
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from lmdoctor.checks.findings import Finding, Status
 from lmdoctor.checks.flexnet.daemon import DaemonRun, _LineSplitter, make_line, verdict

@@ -4,11 +4,17 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from lmdoctor.checks.findings import Status
 from lmdoctor.checks.flexnet.daemon import (
-    VersionProbe, check_versions, compare_versions, find_vendor_daemon, parse_version, probe_version,
+    VersionProbe,
+    check_versions,
+    compare_versions,
+    find_vendor_daemon,
+    parse_version,
+    probe_version,
 )
 
 

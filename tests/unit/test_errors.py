@@ -17,7 +17,6 @@ from lmdoctor.checks.errors import (
     flexlm_range_hint,
     practical_meaning,
 )
-from tests.conftest import REPO
 from tests.conftest import shared_root
 
 FACTS = shared_root() / "reference" / "flexlm-facts.md"

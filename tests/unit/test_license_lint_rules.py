@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import List, Optional
+from typing import List
 
 import pytest
 

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from lmdoctor.checks.findings import Status
 from lmdoctor.checks.flexnet.logscan import LogScanner, parse_since, scan_file, scan_stream, summary_findings
-from lmdoctor.checks.runtime import CancelToken, Cancelled
+from lmdoctor.checks.runtime import Cancelled, CancelToken
 
 LOGS = ["ImSukh__FlexLM-Log-Parser__debug.log", "lutzpeschlow__parse_lmgrd_log__lmgrd_anonym.log",
         "sergioedo__flexlm-license-elk__sample.log"]

@@ -4,8 +4,6 @@ from __future__ import annotations
 import os
 import threading
 
-import pytest
-
 from lmdoctor.checks.findings import Finding, Status
 from lmdoctor.checks.hostinfo import HostIdentity
 from lmdoctor.checks.license import parse_license
@@ -16,7 +14,7 @@ from lmdoctor.checks.probes.processes import ProcessScan, ProcInfo
 from lmdoctor.checks.probes.runner import Probe, run_probes
 from lmdoctor.checks.probes.system import check_loaders, check_locks, check_usr_tmp
 from lmdoctor.checks.probes.tunnels import ipv4_only, parse_ssh_forwards, probe_tunnels
-from lmdoctor.checks.runtime import CancelToken, Cancelled
+from lmdoctor.checks.runtime import CancelToken
 
 LIC = "SERVER srv 001122334455 27000\nDAEMON sigasi port=27001\nINCREMENT com.sigasi.hdt sigasi 5.0 permanent 4\n"
 

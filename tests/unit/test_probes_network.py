@@ -14,7 +14,14 @@ from lmdoctor.checks.probes.context import ProbeContext
 from lmdoctor.checks.probes.listeners import probe_listeners, read_listeners
 from lmdoctor.checks.probes.processes import ProcessScan
 from lmdoctor.checks.probes.reachability import (
-    NO_IPV6, NOT_FOUND, OPEN, REFUSED, TIMEOUT, connect_once, probe_endpoints, probe_reachability,
+    NO_IPV6,
+    NOT_FOUND,
+    OPEN,
+    REFUSED,
+    TIMEOUT,
+    connect_once,
+    probe_endpoints,
+    probe_reachability,
 )
 
 

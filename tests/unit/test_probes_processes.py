@@ -5,18 +5,23 @@ processes are real.
 """
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import time
 
 import psutil
-import pytest
 
 from lmdoctor.checks.findings import Status
 from lmdoctor.checks.probes.context import ProbeContext
 from lmdoctor.checks.probes.processes import (
-    ProcessScan, ProcInfo, _read_details, base_name, classify, parse_args, probe_processes, scan_processes,
+    ProcessScan,
+    ProcInfo,
+    _read_details,
+    base_name,
+    classify,
+    parse_args,
+    probe_processes,
+    scan_processes,
 )
 
 

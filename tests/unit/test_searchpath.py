@@ -9,8 +9,15 @@ from hypothesis import strategies as st
 from lmdoctor.checks.findings import Status
 from lmdoctor.checks.probes.context import ProbeContext
 from lmdoctor.checks.probes.searchpath import (
-    MAX_ENTRIES, MAX_VALUE_CHARS, collect_sources, first_license_file, parse_entry, parse_search_path,
-    probe_searchpath, read_flexlmrc, server_targets,
+    MAX_ENTRIES,
+    MAX_VALUE_CHARS,
+    collect_sources,
+    first_license_file,
+    parse_entry,
+    parse_search_path,
+    probe_searchpath,
+    read_flexlmrc,
+    server_targets,
 )
 
 hosts = st.from_regex(r"[a-z]([a-z0-9\-]{0,8}[a-z0-9])?(\.[a-z][a-z0-9]{0,5}){0,2}", fullmatch=True)

@@ -6,8 +6,6 @@ phrase that node must contain. A missing node, or a node that no longer says it,
 """
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from lmdoctor.checks.tree import load_tree

@@ -1,4 +1,5 @@
-"""The ``lmdoctor diagnose`` driver: batch (answers + probes) and interactive walks."""
+"""The run half of ``lmdoctor diagnose`` (heavy imports, kept out of argument parsing): batch and
+interactive walks, and what they print."""
 from __future__ import annotations
 
 import argparse
@@ -6,12 +7,12 @@ import sys
 from typing import List, Optional
 
 from ..findings import ExitCode
-from .loader import TreeError, load_tree
-from .match import MatchResult, match_symptoms
-from .model import PROBE
-from .probes import ProbeEnv
-from .render import node_prompt, render_list, render_no_match, render_walk
-from .walk import Walk, WalkError
+from ..tree.loader import TreeError, load_tree
+from ..tree.match import MatchResult, match_symptoms
+from ..tree.model import PROBE
+from ..tree.probes import ProbeEnv
+from ..tree.render import node_prompt, render_list, render_no_match, render_walk
+from ..tree.walk import Walk, WalkError
 
 MAX_MESSAGE = 1024 * 1024
 

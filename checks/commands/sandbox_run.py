@@ -1,4 +1,5 @@
-"""What `lmdoctor sandbox ACTION` prints: text for people, json for scripts, markdown for tickets."""
+"""The run half of `lmdoctor sandbox ACTION` (heavy imports, kept out of argument parsing): what it
+prints, text for people, json for scripts, markdown for tickets."""
 from __future__ import annotations
 
 import argparse
@@ -8,8 +9,8 @@ import sys
 from typing import Dict, List
 
 from ..findings import ExitCode
-from .sandbox import Sandbox, SandboxError, SandboxInfo, SandboxStatus, last_dir
-from .scenarios import SCENARIOS
+from ..sandbox.sandbox import Sandbox, SandboxError, SandboxInfo, SandboxStatus, last_dir
+from ..sandbox.scenarios import SCENARIOS
 
 
 def _fmt(args: argparse.Namespace) -> str:
@@ -35,7 +36,7 @@ def _rows_start(i: SandboxInfo) -> List[List[str]]:
         state = "running" if up else "exited"
         return f"pid {pid}, {state}" + (f", port {port}" if port and up else "")
 
-    from .sandbox import _pid_alive
+    from ..sandbox.sandbox import _pid_alive
 
     rows = [
         ["scenario", f"{i.scenario}: {i.summary}"],
