@@ -51,6 +51,7 @@ def register(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..filekind import FileKind, wrong_kind_message
     from ..findings import Report
     from ..hostinfo import current_identity
     from ..license import parse_license
@@ -60,6 +61,9 @@ def run(args: argparse.Namespace) -> int:
         data = read_input(args.file, what="license file")
     except InputError as exc:
         return fail_input(str(exc))
+    wrong = wrong_kind_message(data, FileKind.LICENSE, args.file)
+    if wrong:
+        return fail_input(wrong)
     label = "<stdin>" if args.file == "-" else args.file
     lic = parse_license(data, path=label)
     opts = LintOptions(on_server=args.on_server, warn_days=args.warn_days, product_version=args.product_version,

@@ -53,6 +53,11 @@ def run(args: argparse.Namespace) -> int:
         data = read_input(args.file, what="lmstat output file")
     except InputError as exc:
         return fail_input(str(exc))
+    from ..filekind import FileKind, wrong_kind_message
+
+    wrong = wrong_kind_message(data, FileKind.LMSTAT, args.file)
+    if wrong:
+        return fail_input(wrong)
     if b"\x00" in data[:65536]:
         return fail_input(f"{args.file} is a binary file, not lmstat output (save the text that "
                           "`lmutil lmstat -a -c 27000@server` prints and pass that)")

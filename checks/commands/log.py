@@ -43,12 +43,25 @@ def run(args: argparse.Namespace) -> int:
         if since is None:
             return fail_input(f"--since {args.since!r} is not a time: use YYYY-MM-DD, 'YYYY-MM-DD HH:MM', m/d/yyyy, 3d or 12h")
     cancel = CancelToken()
+    from ..filekind import FileKind, wrong_kind_message
+
+    if args.file == "-":
+        try:  # look without consuming: the scan reads the same bytes
+            head = sys.stdin.buffer.peek(64 * 1024)[:64 * 1024]
+        except (AttributeError, OSError, ValueError):
+            head = b""
+        wrong = wrong_kind_message(head, FileKind.DEBUG_LOG, "-")
+        if wrong:
+            return fail_input(wrong)
     if args.file != "-":
         try:
             with open(args.file, "rb") as fh:
                 head = fh.read(64 * 1024)
         except OSError:
             head = b""  # reported with the right wording by the scan below
+        wrong = wrong_kind_message(head, FileKind.DEBUG_LOG, args.file)
+        if wrong:
+            return fail_input(wrong)
         # NUL runs also appear inside real logs after a crash; only a file with NULs and no
         # "hh:mm:ss (daemon)" line at all is not a log.
         if b"\x00" in head and not _LOG_LINE.search(head):
