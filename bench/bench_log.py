@@ -86,12 +86,14 @@ def generate(path: Path, size: int, seed: int = 1) -> int:
                     buf.append(f'{ts()} (sigasi) UNSUPPORTED: "com.sigasi.hdt.{p}" (PORT_AT_HOST_PLUS   ) {u}@{h}  '
                                '(License server system does not support this feature. (-18,327:10054 ""))\n')
                 elif r < 0.97:
-                    buf.append(f'{ts()} (sigasi) DENIED: "{f}" {u}@{h}  (Licensed number of users already reached. (-4,342))\n')
+                    buf.append(f'{ts()} (sigasi) DENIED: "{f}" {u}@{h}  '
+                               "(Licensed number of users already reached. (-4,342))\n")
                 elif r < 0.99995:
                     buf.append(f"{ts()} (sigasi) (@sigasi-SLOG@) Statistics: connections {rnd.randint(1, 99)}\n")
                 else:
                     buf.append(f"{ts()} (sigasi) EXITING DUE TO SIGNAL 41 Exit reason 9\n"
-                               f"{ts()} (lmgrd) sigasi exited with status 41 (Exited because another server was running)\n")
+                               f"{ts()} (lmgrd) sigasi exited with status 41 "
+                               "(Exited because another server was running)\n")
                     buf.append(STARTUP.format(t=ts(), d=date()))
             chunk = "".join(buf)
             buf = []

@@ -103,7 +103,7 @@ def find_license(opts: CheckOptions, ctx: ProbeContext) -> LicenseChoice:
         except (OSError, ValueError) as exc:
             msg = f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}"
             if explicit:
-                raise LicenseArgumentError(msg)
+                raise LicenseArgumentError(msg) from exc
             if choice.error is None:
                 choice.error = msg
             continue

@@ -68,7 +68,8 @@ def explain_code(ref: ErrorRef, harmless: bool = False, evidence: Optional[List[
         what, fix = _split_next(practical)
         lines.append(f"In practice: {what}")
     elif meaning:
-        fix = "Read the meaning above; check the license server's debug log (`lmdoctor log FILE`) around the time it happened."
+        fix = ("Read the meaning above; check the license server's debug log (`lmdoctor log FILE`) "
+               "around the time it happened.")
     if harmless:
         lines.append("On this line it is expected and harmless: Sigasi Studio probes "
                      "com.sigasi.hdt.custom and com.sigasi.hdt.preview.")

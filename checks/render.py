@@ -47,7 +47,8 @@ def _where(f: Finding) -> str:
 
 def _summary(report: Report) -> str:
     c = report.counts()
-    parts = [f"{c[s.value]} {s.value}" for s in (Status.FAIL, Status.WARN, Status.SKIP, Status.INFO, Status.OK) if c[s.value]]
+    order = (Status.FAIL, Status.WARN, Status.SKIP, Status.INFO, Status.OK)
+    parts = [f"{c[s.value]} {s.value}" for s in order if c[s.value]]
     return ", ".join(parts) if parts else "no findings"
 
 

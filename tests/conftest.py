@@ -19,7 +19,13 @@ def shared_root() -> Path:
     if env:
         return Path(env)
     rw = os.environ.get("LMDOCTOR_REALWORLD")
-    return Path(rw).parent if rw else REPO.parent / "shared"
+    if rw:
+        return Path(rw).parent
+    # Beside the checkout; a git worktree one level deeper (e.g. /work/wt/NAME) finds it one level up.
+    for base in (REPO.parent, REPO.parent.parent):
+        if (base / "shared").is_dir():
+            return base / "shared"
+    return REPO.parent / "shared"
 
 
 def realworld_root() -> Path:

@@ -47,7 +47,8 @@ def emit(report: Report, args: argparse.Namespace) -> int:
         from ..redact import redact_report
 
         report = redact_report(report)
-    sys.stdout.write(render(report, fmt, colour=fmt == "text" and use_colour(), verbose=getattr(args, "verbose", False)))
+    colour = fmt == "text" and use_colour()
+    sys.stdout.write(render(report, fmt, colour=colour, verbose=getattr(args, "verbose", False)))
     sys.stdout.flush()
     return int(report.exit_code)
 
@@ -66,13 +67,14 @@ def read_input(path: str, what: str = "file", limit: Optional[int] = MAX_INPUT_B
             with open(path, "rb") as fh:
                 data = fh.read(limit + 1 if limit else -1)
         except FileNotFoundError:
-            raise InputError(f"{what} not found: {path} (check the path; use '-' to read standard input)")
+            raise InputError(f"{what} not found: {path} (check the path; use '-' to read standard input)") from None
         except IsADirectoryError:
-            raise InputError(f"{path} is a directory, not a {what}")
+            raise InputError(f"{path} is a directory, not a {what}") from None
         except PermissionError:
-            raise InputError(f"permission denied reading {path} (run as a user who can read it, or copy it somewhere readable)")
+            raise InputError(f"permission denied reading {path} "
+                             "(run as a user who can read it, or copy it somewhere readable)") from None
         except OSError as exc:
-            raise InputError(f"cannot read {path}: {exc.strerror or exc}")
+            raise InputError(f"cannot read {path}: {exc.strerror or exc}") from exc
     if limit and len(data) > limit:
         raise InputError(f"{path} is larger than {limit // (1024 * 1024)} MB; that is not a {what}")
     return data

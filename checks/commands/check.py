@@ -18,7 +18,7 @@ def _timeout(text: str) -> float:
     try:
         v = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}")
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
     if not 0 < v <= 120:
         raise argparse.ArgumentTypeError("the timeout must be between 0 and 120 seconds")
     return v

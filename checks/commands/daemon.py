@@ -24,7 +24,7 @@ def _positive(text: str) -> float:
     try:
         v = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}")
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
     if v <= 0 or v > 24 * 3600:
         raise argparse.ArgumentTypeError("must be more than 0 and at most 86400 seconds")
     return v

@@ -59,7 +59,8 @@ def register(p: argparse.ArgumentParser) -> None:
     p.add_argument("--auto", action="store_true",
                    help="let probes answer what they can: the license file, this machine's processes, ports, "
                         "files, the debug log, and connections to --server")
-    p.add_argument("--license", metavar="FILE", help="license file the probes read (default: the -c of a running lmgrd)")
+    p.add_argument("--license", metavar="FILE",
+                   help="license file the probes read (default: the -c of a running lmgrd)")
     p.add_argument("--server", action="append", type=_server, default=[], metavar="PORT@HOST",
                    help="license server the network probes contact; repeatable")
     p.add_argument("--log", action="append", default=[], metavar="FILE",

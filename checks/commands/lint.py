@@ -20,7 +20,7 @@ def _date(text: str) -> _dt.date:
     try:
         return _dt.date.fromisoformat(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}")
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
 
 
 def _count(text: str) -> int:

@@ -19,7 +19,7 @@ def _days(text: str) -> int:
     try:
         n = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number of days: {text!r}")
+        raise argparse.ArgumentTypeError(f"not a whole number of days: {text!r}") from None
     if n < 0:
         raise argparse.ArgumentTypeError("--warn-days must be 0 or more")
     return n
@@ -31,7 +31,7 @@ def _date(text: str):
     try:
         return datetime.date.fromisoformat(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}")
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
 
 
 def register(p: argparse.ArgumentParser) -> None:
@@ -90,7 +90,8 @@ def listing(result) -> str:
     if h.tool or h.company:
         head += f" from {h.tool or 'lmutil'}" + (f" ({h.company}, {h.copyright})" if h.company else "")
     if h.version:
-        head += f", version {h.version}" + (f" build {h.build}" if h.build else "") + (f" {h.platform}" if h.platform else "")
+        head += f", version {h.version}"
+        head += (f" build {h.build}" if h.build else "") + (f" {h.platform}" if h.platform else "")
     if h.status_time:
         head += f", status on {h.status_time}"
     out.append(head)

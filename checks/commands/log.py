@@ -22,7 +22,8 @@ def register(p: argparse.ArgumentParser) -> None:
     p.add_argument("--follow", "-f", action="store_true", help="keep reading new lines until Ctrl-C (like tail -f)")
     p.add_argument("--since", metavar="TIME",
                    help="only count lines from TIME on: YYYY-MM-DD[ HH:MM], m/d/yyyy, or 3d / 12h ago")
-    p.add_argument("--progress", action="store_true", help="show progress on stderr while reading (default on a terminal)")
+    p.add_argument("--progress", action="store_true",
+                   help="show progress on stderr while reading (default on a terminal)")
     add_format_option(p)
 
 
@@ -41,7 +42,8 @@ def run(args: argparse.Namespace) -> int:
     if args.since:
         since = logscan.parse_since(args.since)
         if since is None:
-            return fail_input(f"--since {args.since!r} is not a time: use YYYY-MM-DD, 'YYYY-MM-DD HH:MM', m/d/yyyy, 3d or 12h")
+            return fail_input(f"--since {args.since!r} is not a time: "
+                              "use YYYY-MM-DD, 'YYYY-MM-DD HH:MM', m/d/yyyy, 3d or 12h")
     cancel = CancelToken()
     from ..filekind import FileKind, wrong_kind_message
 
@@ -83,7 +85,8 @@ def run(args: argparse.Namespace) -> int:
             def show(ev) -> None:
                 print(logscan.describe_event(ev), flush=True)
             try:
-                summary = _follow(logscan, args.file, cancel, show if (args.format or "text") == "text" else None, since)
+                on_event = show if (args.format or "text") == "text" else None
+                summary = _follow(logscan, args.file, cancel, on_event, since)
             except KeyboardInterrupt:  # pragma: no cover - handled inside
                 summary = None
         else:

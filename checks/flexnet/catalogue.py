@@ -269,7 +269,7 @@ def parse_catalogue(data: dict) -> Catalogue:
             try:
                 rx = re.compile(p, re.IGNORECASE)
             except re.error as exc:
-                raise _fail(where, f"bad regex {p!r}: {exc}")
+                raise _fail(where, f"bad regex {p!r}: {exc}") from exc
             if rx.search(""):
                 raise _fail(where, f"regex {p!r} matches the empty string")
             compiled.append(rx)
@@ -285,7 +285,7 @@ def load_catalogue_file(path: Path) -> Catalogue:
         with open(path, "rb") as fh:
             data = tomllib.load(fh)
     except tomllib.TOMLDecodeError as exc:
-        raise CatalogueError(f"{path.name}: not valid TOML: {exc}")
+        raise CatalogueError(f"{path.name}: not valid TOML: {exc}") from exc
     return parse_catalogue(data)
 
 

@@ -88,7 +88,8 @@ _COPYRIGHT = re.compile(
     r"^\s*(?P<tool>[A-Za-z_.]+?)(?:\.exe)?\s+-\s+Copyright\s+\(c\)\s+(?P<years>[\d\-]+)\s+(?:by\s+)?(?P<company>.*?)\.?\s+All\s+Rights\s+Reserved\.?\s*$",
     re.I,
 )
-_DIAG_ON = re.compile(r"^\s*(?:FlexNet|FLEXnet|FLEXlm|Flexible License Manager)\s+diagnostics\s+on\s+(?P<when>.*?)\s*$", re.I)
+_DIAG_ON = re.compile(
+    r"^\s*(?:FlexNet|FLEXnet|FLEXlm|Flexible License Manager)\s+diagnostics\s+on\s+(?P<when>.*?)\s*$", re.I)
 _SEPARATOR = re.compile(r"^\s*-{5,}\s*$")
 _LICENSE_FILE = re.compile(r"^\s*License file:\s*(?P<spec>.*?)\s*$", re.I)
 _LICENSE_SERVER = re.compile(r"^\s*License server:\s*(?P<host>.*?)\s*$", re.I)
@@ -97,9 +98,16 @@ _EXPIRES = re.compile(r"expires:\s*(?P<e>[^,\s]+)|(?P<none>no expiration date)",
 _LOCKED = re.compile(r"locked to\s+(?P<what>.*?)(?:\s{2,}starts:|\s*$)", re.I)
 _CAN = re.compile(r"^\s*This license can be checked out\.?\s*$", re.I)
 _CANNOT = re.compile(r"^\s*This license cannot be checked out(?: because)?:?\s*(?P<why>.*?)\s*$", re.I)
-_DETAIL = re.compile(r"^\s*(?P<key>Feature|Server name|License path|License file|Vendor|Version|FlexNet Licensing error|FLEXnet Licensing error|FLEXlm error)\s*:\s*(?P<val>.*?)\s*$", re.I)
+_DETAIL = re.compile(
+    r"^\s*(?P<key>Feature|Server name|License path|License file|Vendor|Version"
+    r"|FlexNet Licensing error|FLEXnet Licensing error|FLEXlm error)\s*:\s*(?P<val>.*?)\s*$",
+    re.I,
+)
 _BOILERPLATE = re.compile(
-    r"^\s*(?:For further information, refer to the (?:FlexNet|FLEXnet|FLEXlm) Licensing (?:End User Guide|documentation),?|available at \"?www\.\S+\"?\.?|.*\bwww\.(?:flexerasoftware|macrovision|globes)\S*)\s*$",
+    r"^\s*(?:For further information, refer to the (?:FlexNet|FLEXnet|FLEXlm) Licensing "
+    r"(?:End User Guide|documentation),?"
+    r"|available at \"?www\.\S+\"?\.?"
+    r"|.*\bwww\.(?:flexerasoftware|macrovision|globes)\S*)\s*$",
     re.I,
 )
 

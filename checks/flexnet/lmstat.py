@@ -426,7 +426,9 @@ _VERSION_LINE = re.compile(
 _COMMAND = re.compile(r"(?:^|[\s/\\>$#])(?:lmutil|lmstat)(?:\.exe)?\s+(?:lmstat\s+)?.*?(?:^|\s)-[A-Za-z]", re.I)
 _DETECTING = re.compile(r"^\s*\[Detecting lmgrd processes\.*\]\s*$", re.I)
 _NOTE_I = re.compile(
-    r"^\s*(?:NOTE:\s*lmstat -i does not give information from the server,?|but only reads the license file\..*|lmstat -a is recommended instead\.?)\s*$",
+    r"^\s*(?:NOTE:\s*lmstat -i does not give information from the server,?"
+    r"|but only reads the license file\..*"
+    r"|lmstat -a is recommended instead\.?)\s*$",
     re.I,
 )
 _SERVER_STATUS = re.compile(r"^\s*License server status:\s*(?P<spec>.*?)\s*$", re.I)
@@ -465,7 +467,8 @@ _WS = re.compile(r"\s+")
 _HOSTLIKE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 _EXTRA_TOKEN = re.compile(r"^(?:\w+=\S*|[A-Za-z0-9_]+:[A-Za-z0-9_.-]+|\d+(?:\.\d+)+)$")
 _SERVER_LINE = re.compile(
-    r"^\s*(?P<host>[^\s:]+):\s+license server (?P<state>UP|DOWN|\S+)(?P<master>\s+\(MASTER\))?(?:\s+(?P<ver>v\S+))?\s*(?P<rest>.*?)\s*$",
+    r"^\s*(?P<host>[^\s:]+):\s+license server (?P<state>UP|DOWN|\S+)"
+    r"(?P<master>\s+\(MASTER\))?(?:\s+(?P<ver>v\S+))?\s*(?P<rest>.*?)\s*$",
     re.I,
 )
 _NAME_COLON = re.compile(r"^\s*(?P<name>[^\s:]+):\s+(?P<rest>.+?)\s*$")
@@ -695,11 +698,10 @@ class _Reader:
     def _user_line(self, n: int, s: str) -> Optional[str]:
         if "(v" not in s or "/" not in s or not s[:1].isspace() and self.feature is None:
             return None
-        anchor = None
-        for anchor in _USER_ANCHOR.finditer(s):
-            pass
-        if anchor is None:
+        anchors = list(_USER_ANCHOR.finditer(s))
+        if not anchors:
             return None
+        anchor = anchors[-1]  # the last "(v...)" on the line: user names may contain brackets
         tokens = s[: anchor.start()].split()
         if len(tokens) < 2:
             return None
@@ -808,7 +810,8 @@ class _Reader:
         return "server"
 
     def _server_down(self, n: int, host: str, text: str) -> str:
-        srv = ServerStatus(host=host, up=False, text=text, error=ErrorNote(text=text, line=n, refs=find_errors(text)), line=n)
+        error = ErrorNote(text=text, line=n, refs=find_errors(text))
+        srv = ServerStatus(host=host, up=False, text=text, error=error, line=n)
         self._block(n).servers.append(srv)
         return "server"
 

@@ -252,7 +252,8 @@ def _errno_hint(note: Optional[ErrorNote]) -> str:
     ref = note.ref if note else None
     eno = getattr(ref, "errno", None)
     if eno in (111, 10061, 61):
-        return "Connection refused: the host answered but nothing listens on that port (lmgrd not running, or on another port)."
+        return ("Connection refused: the host answered but nothing listens on that port "
+                "(lmgrd not running, or on another port).")
     if eno in (110, 10060, 115, 36, 150):
         return "No answer: the host is down, unreachable, or a firewall silently drops the packets."
     if eno in (113, 10065, 65, 148):
@@ -260,6 +261,11 @@ def _errno_hint(note: Optional[ErrorNote]) -> str:
     if eno in (11001, 11004):
         return "The host name does not resolve: fix DNS or the hosts file, or use the IP address."
     return ""
+
+
+def _feature_list(names: Sequence[str], limit: int = 30) -> str:
+    """The first `limit` feature names, comma-separated, with '...' when there are more."""
+    return ", ".join(names[:limit]) + (" ..." if len(names) > limit else "")
 
 
 def _where(block: ServerBlock, host: str) -> str:
@@ -350,7 +356,8 @@ def lmstat_findings(result: LmstatResult, warn_days: int = DEFAULT_WARN_DAYS,
             m = b.master
             out.append(Finding(
                 id="lmstat.server-up", status=Status.OK,
-                title=f"License server {label} is UP" + (f" (MASTER {m.host} {m.version or ''}".rstrip() + ")" if m else ""),
+                title=f"License server {label} is UP"
+                + (f" (MASTER {m.host} {m.version or ''}".rstrip() + ")" if m else ""),
                 evidence=[s.text for s in ups], file=source, line=ups[0].line,
             ))
         for v in b.vendors:
@@ -425,7 +432,7 @@ def _feature_findings(result: LmstatResult, warn_days: int, today: _dt.date, sou
                 id="lmstat.feature-expired", status=Status.FAIL,
                 title=f"{what} expired on {exp_date.isoformat()}",
                 detail=f"{-days} day(s) ago. Clients get 'Feature has expired' (-10)."
-                       + ("" if len(names) == 1 else " Features: " + ", ".join(names[:30]) + (" ..." if len(names) > 30 else "")),
+                       + ("" if len(names) == 1 else " Features: " + _feature_list(names)),
                 fix="Request a renewed license key and install it on the server (then lmreread).",
                 evidence=evidence, file=source, line=items[0][2], seed_ref=SEED_TROUBLE,
             ))
@@ -433,7 +440,7 @@ def _feature_findings(result: LmstatResult, warn_days: int, today: _dt.date, sou
             out.append(Finding(
                 id="lmstat.feature-expiring", status=Status.WARN,
                 title=f"{what} expire{'s' if len(names) == 1 else ''} in {days} day(s), on {exp_date.isoformat()}",
-                detail="" if len(names) == 1 else "Features: " + ", ".join(names[:30]) + (" ..." if len(names) > 30 else ""),
+                detail="" if len(names) == 1 else "Features: " + _feature_list(names),
                 fix="Request a renewed license key before it expires.",
                 evidence=evidence, file=source, line=items[0][2], seed_ref=SEED_TROUBLE,
             ))

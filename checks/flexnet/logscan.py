@@ -759,7 +759,9 @@ class LogScanner:
         elif eid == "log.startup":
             self._set_date(m.groups.get("date"))
             if s.platform is None:
-                s.platform = "windows" if "(ibm pc)" in text.lower() else ("unix" if "(linux)" in text.lower() or "_lsb" in text else None)
+                low = text.lower()
+                s.platform = ("windows" if "(ibm pc)" in low
+                              else "unix" if "(linux)" in low or "_lsb" in text else None)
         hot = eid in HOT_IDS
         if hot:
             self._hot_read += 1
@@ -787,7 +789,8 @@ class LogScanner:
             st = s.last_startup
             if st is not None and st.outcome == "unknown":
                 st.outcome = "serving"
-                st.detail = f"vendor daemon {m.daemon or ''} serving at {when or '?'} (line {line_no})".replace("  ", " ")
+                st.detail = (f"vendor daemon {m.daemon or ''} serving at {when or '?'} (line {line_no})"
+                             .replace("  ", " "))
         elif eid in _EXIT_IDS:
             decoded = self._exit(m, when, text, line_no)
         if eid in _FAIL_BEFORE_SERVING:
@@ -795,10 +798,12 @@ class LogScanner:
             if st is not None:
                 if st.outcome == "unknown":
                     st.outcome = "failed"
-                    st.detail = f"{m.entry.title} at {when or '?'} (line {line_no})" + (f": {decoded}" if decoded else "")
+                    st.detail = (f"{m.entry.title} at {when or '?'} (line {line_no})"
+                                 + (f": {decoded}" if decoded else ""))
                 elif st.outcome == "serving" and eid in _EXIT_IDS:
                     st.outcome = "exited"
-                    st.detail = f"served, then the vendor daemon exited at {when or '?'} (line {line_no})" + (f": {decoded}" if decoded else "")
+                    st.detail = (f"served, then the vendor daemon exited at {when or '?'} (line {line_no})"
+                                 + (f": {decoded}" if decoded else ""))
         if eid == "log.denied":
             if self._pend[0]:
                 self._flush_denied()
@@ -814,7 +819,8 @@ class LogScanner:
             t.add(when, text.strip(), line_no)
         if m.entry.ignorable:
             s.ignorable[eid] = s.ignorable.get(eid, 0) + 1
-        elif m.entry.status in ("warn", "fail") and eid not in ("log.denied", "log.unsupported") and eid not in _EXIT_IDS:
+        elif (m.entry.status in ("warn", "fail") and eid not in ("log.denied", "log.unsupported")
+              and eid not in _EXIT_IDS):
             t = s.errors.setdefault(eid, Tally())
             t.add(when, text.strip(), line_no)
         if self.on_event is not None and (m.entry.status in ("warn", "fail") or m.entry.kind == "startup"
@@ -831,7 +837,8 @@ class LogScanner:
             return ""
         decodes = decode_exit_signal(sig, reason, self.summary.platform)
         if decodes:
-            decoded = " / ".join(f"{d.reason_text} ({d.platform or '?'}: {sig} = {d.base} + {d.reason})" for d in decodes)
+            decoded = " / ".join(f"{d.reason_text} ({d.platform or '?'}: {sig} = {d.base} + {d.reason})"
+                                 for d in decodes)
         else:
             decoded = f"unknown exit reason {sig}"
         if g.get("text"):
@@ -932,7 +939,8 @@ def summary_findings(s: LogSummary) -> List[Finding]:
     if s.lines == 0:
         out.append(Finding("log.empty", Status.WARN, "The log is empty",
                            "No lines at all: lmgrd has not written to it, or this is the wrong file.",
-                           fix="Check the -l path lmgrd was started with (lmtools 'Config Services' on Windows).", file=f))
+                           fix="Check the -l path lmgrd was started with (lmtools 'Config Services' on Windows).",
+                           file=f))
         return out
     st = s.last_startup
     if st is None:
@@ -966,7 +974,8 @@ def summary_findings(s: LogSummary) -> List[Finding]:
                            f"{e.meaning}\nSeen {t.count} time(s), {_span(t)}.", fix=e.fix,
                            evidence=t.examples, file=f, line=t.line_no, seed_ref=e.seed_ref or None))
     if s.denied.count:
-        d = (f"{s.denied.count} denied request(s), {_span(s.denied)}.\nBy feature: " + "; ".join(_top(s.denied_by_feature))
+        d = (f"{s.denied.count} denied request(s), {_span(s.denied)}."
+             + "\nBy feature: " + "; ".join(_top(s.denied_by_feature))
              + "\nBy user: " + "; ".join(_top(s.denied_by_user)) + "\nBy code: " + "; ".join(_top(s.denied_by_code)))
         out.append(Finding("log.denied", Status.WARN, f"{s.denied.count} license request(s) denied", d,
                            fix=cat.by_id["log.denied"].fix, evidence=s.denied.examples, file=f, line=s.denied.line_no))

@@ -729,7 +729,8 @@ def rule_features(ctx: _Ctx) -> Iterator[Finding]:
             yield _f(ctx, "license.feature-malformed", Status.FAIL,
                      f"{f.kind} line is missing fields", f.line,
                      detail=f"A {f.kind} line reads: {f.kind} name vendor version expiry count KEY=value ...",
-                     fix="Copy the line again from the original key.", evidence=_evidence(lic, f.line), seed_ref=SEED_TROUBLE)
+                     fix="Copy the line again from the original key.", evidence=_evidence(lic, f.line),
+                     seed_ref=SEED_TROUBLE)
             continue
         uncounted = f.uncounted
         if not uncounted and f.count is None:
@@ -744,7 +745,8 @@ def rule_features(ctx: _Ctx) -> Iterator[Finding]:
         if not f.expiry.valid:
             yield _f(ctx, "license.bad-date", Status.FAIL, f"Expiry date '{f.expiry.text}' of {f.name} is not a date",
                      f.line, detail="FlexNet dates read d-mmm-yyyy, e.g. 18-nov-2012, or 'permanent'.",
-                     fix="Copy the line again from the original key (the date is signed).", evidence=_evidence(lic, f.line))
+                     fix="Copy the line again from the original key (the date is signed).",
+                     evidence=_evidence(lic, f.line))
         else:
             left = f.expiry.days_left(today)
             if left is not None and left < 0:

@@ -112,7 +112,7 @@ def probe_listeners(ctx: ProbeContext, cancel: CancelToken = NEVER_CANCELLED,
             wanted.append((vport, "vendor", vname))
     for port, role, daemon in wanted:
         cancel.check()
-        holders = [l for l in scan.listeners or [] if l.port == port]
+        holders = [sock for sock in scan.listeners or [] if sock.port == port]
         what = "lmgrd port" if role == "lmgrd" else f"{daemon} vendor daemon port"
         if not holders:
             emit(Finding(
@@ -125,8 +125,8 @@ def probe_listeners(ctx: ProbeContext, cancel: CancelToken = NEVER_CANCELLED,
                 seed_ref=SEED_CUSTOM if here else None))
             continue
         by_pid = {}
-        for l in holders:
-            by_pid.setdefault(l.pid, []).append(l)
+        for sock in holders:
+            by_pid.setdefault(sock.pid, []).append(sock)
         for pid, socks in by_pid.items():
             addrs = ", ".join(sorted({s.label for s in socks}))
             if pid is None:

@@ -201,9 +201,9 @@ def _read_details(psutil, p, name: str, role: str) -> Optional[ProcInfo]:
 
 def _listening_ports(scan: ProcessScan, pid: int) -> List[str]:
     out = []
-    for l in scan.listeners or []:
-        if l.pid == pid:
-            out.append(f"{l.ip}:{l.port}")
+    for sock in scan.listeners or []:
+        if sock.pid == pid:
+            out.append(f"{sock.ip}:{sock.port}")
     return sorted(set(out))
 
 

@@ -331,5 +331,6 @@ def probe_reachability(ctx: ProbeContext, cancel: CancelToken = NEVER_CANCELLED,
             f"Triad {g}: {len(up)} of {len(members)} servers answer" + ("" if ok else ": no quorum"),
             detail="A redundant triad serves licenses while 2 of its 3 servers are up.",
             fix="" if ok else "Bring up at least two of the three servers (error -20: no majority).",
-            evidence=[f"{m.label}: {state.get((m.host.lower(), m.port, 'lmgrd'))}" for m in members], seed_ref=SEED_TROUBLE))
+            evidence=[f"{m.label}: {state.get((m.host.lower(), m.port, 'lmgrd'))}" for m in members],
+            seed_ref=SEED_TROUBLE))
     return out

@@ -177,9 +177,9 @@ def probe_tunnels(ctx: ProbeContext, cancel: CancelToken = NEVER_CANCELLED,
                     evidence=ev))
         if client_uses_localhost:
             v4 = ipv4_only(p.cmdline) or any(f.bind and re.match(r"^\d+\.\d+\.\d+\.\d+$", f.bind) for f in lm)
-            socks = [l for l in scan.listeners or [] if l.pid == p.pid]
+            socks = [sock for sock in scan.listeners or [] if sock.pid == p.pid]
             if socks:
-                v4 = all(l.family == "ipv4" for l in socks)
+                v4 = all(sock.family == "ipv4" for sock in socks)
             if v4:
                 emit(Finding(
                     "tunnel.localhost-ipv4", Status.WARN,

@@ -140,7 +140,9 @@ class LineReader:
         return line.decode("utf-8", "replace").rstrip("\r")
 
 
-def request(host: str, port: int, line: str, timeout: float = IO_TIMEOUT) -> Tuple[Optional[List[str]], Optional[OSError]]:
+def request(
+    host: str, port: int, line: str, timeout: float = IO_TIMEOUT
+) -> Tuple[Optional[List[str]], Optional[OSError]]:
     """Send one request, read answer lines up to END. Returns (lines, None) or (None, error)."""
     try:
         sock = socket.create_connection((host, port), timeout=timeout)

@@ -104,7 +104,8 @@ def main(argv: Optional[List[str]] = None, *, version: Optional[str] = None, san
     version = vendor_version(version or "11.16.4.0")
     _host, fd, want_version, license_path = _args(args)
     if want_version:
-        print(f"{vendor} {build_text(version)} - Copyright (c) 1988-{_dt.date.today().year} Flexera. All Rights Reserved.")
+        year = _dt.date.today().year
+        print(f"{vendor} {build_text(version)} - Copyright (c) 1988-{year} Flexera. All Rights Reserved.")
         return 0
     log = Log(sys.stdout, vendor)
     if fd is None or license_path is None:

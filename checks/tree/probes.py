@@ -499,15 +499,15 @@ def probe_listener_port(env: ProbeEnv) -> ProbeResult:
     mine = {p.pid for p in lmgrds + vendors}
     verdict, ev = "free", []
     for port in ports:
-        holders = [l for l in scan.listeners if l.port == port and l.pid not in mine]
-        for l in holders:
-            proc = scan.find(l.pid) if l.pid else None
+        holders = [sock for sock in scan.listeners if sock.port == port and sock.pid not in mine]
+        for sock in holders:
+            proc = scan.find(sock.pid) if sock.pid else None
             if proc is not None and proc.role in ("lmgrd", "vendor"):
-                ev.extend([f"port {port} ({l.label}) is held by another license server:"] + proc.describe()[:2])
+                ev.extend([f"port {port} ({sock.label}) is held by another license server:"] + proc.describe()[:2])
                 verdict = "license-server"
             else:
-                name = proc.name if proc is not None else _proc_name(l.pid)
-                ev.append(f"port {port} ({l.label}) is held by {name} (pid {l.pid if l.pid else '?'})")
+                name = proc.name if proc is not None else _proc_name(sock.pid)
+                ev.append(f"port {port} ({sock.label}) is held by {name} (pid {sock.pid if sock.pid else '?'})")
                 if verdict != "license-server":
                     verdict = "foreign"
         if not holders:
@@ -798,14 +798,14 @@ def probe_unsupported(env: ProbeEnv) -> ProbeResult:
         if hits:
             other = [h for h in hits if h.id == "log.unsupported"]
             pick = other or hits
-            return ProbeResult("other" if other else "sigasi-probe", [f"{src}: {h.line.strip()[:200]}" for h in pick[:2]],
-                               src)
+            return ProbeResult("other" if other else "sigasi-probe",
+                               [f"{src}: {h.line.strip()[:200]}" for h in pick[:2]], src)
         feats = re.findall(r'UNSUPPORTED:\s*"([^"]+)"', text)
         if feats:
             harmless = {"com.sigasi.hdt.custom", "com.sigasi.hdt.preview"}
             odd = [f for f in feats if f not in harmless]
-            return ProbeResult("other" if odd else "sigasi-probe", [f"{src}: UNSUPPORTED {f}" for f in (odd or feats)[:3]],
-                               src)
+            return ProbeResult("other" if odd else "sigasi-probe",
+                               [f"{src}: UNSUPPORTED {f}" for f in (odd or feats)[:3]], src)
     return unknown("no UNSUPPORTED line in the message or the log", "message")
 
 

@@ -20,8 +20,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional
 
-import pytest
-
 REPO = Path(__file__).resolve().parents[2]
 
 HELPER_SOURCE = r'''
@@ -99,17 +97,6 @@ class Helpers:
                 h.proc.wait(2)
             if h.proc.stdout:
                 h.proc.stdout.close()
-
-
-@pytest.fixture
-def helpers(tmp_path):
-    hs = Helpers(tmp_path / "helpers")
-    try:
-        yield hs
-    finally:
-        hs.stop_all()
-        for h in hs.started:
-            assert h.proc.poll() is not None, f"helper {h.name} pid {h.pid} still running"
 
 
 def clean_env(home: Path, **extra: str) -> Dict[str, str]:

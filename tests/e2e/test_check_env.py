@@ -6,9 +6,7 @@ import os
 import socket
 import sys
 
-sys.path.insert(0, os.path.dirname(__file__))
-
-from checkhelp import check_json, helpers, run_check, with_id, write_license  # noqa: E402,F401
+from .checkhelp import check_json, run_check, with_id, write_license
 
 # The SERVER host is this machine's own name (resolved from /etc/hosts): tests contact nothing but loopback.
 HOST = socket.gethostname()
@@ -68,7 +66,7 @@ def test_progress_line_only_on_a_terminal(tmp_path):
     import pty
     import subprocess
 
-    from checkhelp import clean_env
+    from .checkhelp import clean_env
 
     master, slave = pty.openpty()
     try:

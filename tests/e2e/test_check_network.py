@@ -1,13 +1,9 @@
 """`lmdoctor check` reachability against real listeners on 127.0.0.1: open, refused, timing out."""
 from __future__ import annotations
 
-import os
 import socket
-import sys
 
-sys.path.insert(0, os.path.dirname(__file__))
-
-from checkhelp import check_json, helpers, mentions, run_check, with_id, write_license  # noqa: E402,F401
+from .checkhelp import check_json, run_check, with_id, write_license
 
 
 def free_port() -> int:
@@ -68,7 +64,7 @@ def test_localhost_in_the_search_path_follows_resolver_order(helpers, tmp_path):
     code, rep = check_json(["--timeout", "1"], tmp_path, SIGASI_LM_LICENSE_FILE=f"{port}@localhost")
     assert with_id(rep, "searchpath.localhost")
     order = []
-    for fam, _t, _p, _c, sa in socket.getaddrinfo("localhost", port, 0, socket.SOCK_STREAM):
+    for _fam, _t, _p, _c, sa in socket.getaddrinfo("localhost", port, 0, socket.SOCK_STREAM):
         if sa[0] not in order:
             order.append(sa[0])
     first_fails = with_id(rep, "network.first-address-fails")

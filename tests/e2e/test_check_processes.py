@@ -1,12 +1,7 @@
 """`lmdoctor check` against real helper processes named lmgrd / sigasi on 127.0.0.1."""
 from __future__ import annotations
 
-import os
-import sys
-
-sys.path.insert(0, os.path.dirname(__file__))
-
-from checkhelp import check_json, helpers, mentions, run_check, with_id, write_license  # noqa: E402,F401
+from .checkhelp import check_json, mentions, run_check, with_id, write_license
 
 
 def test_lmgrd_and_vendor_daemon_are_found_with_their_arguments_and_ports(helpers, tmp_path):

@@ -82,7 +82,8 @@ def test_log_denied_text(realworld):
 
 @pytest.mark.realworld
 def test_log_from_stdin_and_since(realworld):
-    data = (realworld / "logs" / "sergioedo__flexlm-license-elk__sample.log").read_text(encoding="utf-8", errors="replace")
+    sample = realworld / "logs" / "sergioedo__flexlm-license-elk__sample.log"
+    data = sample.read_text(encoding="utf-8", errors="replace")
     r = lmd("log", "-", "--since", "2016-04-29", "--format", "json", stdin=data)
     assert r.returncode == 0, r.stderr
     d = json.loads(r.stdout)

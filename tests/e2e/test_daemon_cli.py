@@ -183,7 +183,7 @@ def _fake(tmp_path: Path) -> Path:
 
 
 def test_ctrl_c_stops_lmgrd_and_prints_what_was_captured(tmp_path):
-    lm = _fake(tmp_path)
+    _fake(tmp_path)
     proc = subprocess.Popen([sys.executable, "-m", "lmdoctor", "daemon", "--license", str(tmp_path / "sigasi.lic"),
                              "--seconds", "120", "--live", "--no-versions", "--format", "json"],
                             cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env())

@@ -49,7 +49,8 @@ def test_checkout_and_checkin_are_logged(sandbox):
         time.sleep(0.05)
     log = sandbox.log_text()
     assert log.count('(sigasi) OUT: "com.sigasi.hdt.xl"') == 2
-    assert '(sigasi) DENIED: "com.sigasi.hdt.xl"' in log and "(Licensed number of users already reached. (-4,342))" in log
+    assert '(sigasi) DENIED: "com.sigasi.hdt.xl"' in log
+    assert "(Licensed number of users already reached. (-4,342))" in log
     assert log.count('(sigasi) IN: "com.sigasi.hdt.xl"') == 2
 
 

@@ -14,7 +14,8 @@ REPO = Path(__file__).resolve().parents[2]
 LICENSES = REPO / "tests" / "fixtures" / "licenses"
 PLACEHOLDER_LIC = "tests/fixtures/licenses/sigasi_floating_placeholder.lic"  # relative to REPO
 FIXED_TODAY = _dt.date(2024, 1, 15)
-TIMEOUT = float(__import__("os").environ.get("LMDOCTOR_TUI_TIMEOUT", "60"))  # generous: these wait for work to finish, they do not measure speed
+# Generous: these wait for work to finish, they do not measure speed.
+TIMEOUT = float(__import__("os").environ.get("LMDOCTOR_TUI_TIMEOUT", "60"))
 
 
 async def wait_for(pilot: Pilot, predicate: Callable[[], bool], timeout: float = TIMEOUT,

@@ -55,30 +55,43 @@ def test_loader_rejects_bad_data(mutate, message):
 
 
 LINES = {
-    ' 6:51:39 (adskflex) OUT: "64300ACD_F" USER01@COMPUTER01  ': ("log.out", {"feature": "64300ACD_F", "user": "USER01"}),
-    '16:12:16 (MSC) IN: "MSCONE" user_01@machine_01 [MSCONE:ADAMS_View] (5 licenses) (SHUTDOWN)': ("log.in", {"feature": "MSCONE"}),
-    '15:28:58 (adskflex) DENIED: "64300ACD_F" TonyMontana@ANOTHERONE  (Licensed number of users already reached. (-4,342))':
+    ' 6:51:39 (adskflex) OUT: "64300ACD_F" USER01@COMPUTER01  ':
+        ("log.out", {"feature": "64300ACD_F", "user": "USER01"}),
+    '16:12:16 (MSC) IN: "MSCONE" user_01@machine_01 [MSCONE:ADAMS_View] (5 licenses) (SHUTDOWN)':
+        ("log.in", {"feature": "MSCONE"}),
+    '15:28:58 (adskflex) DENIED: "64300ACD_F" TonyMontana@ANOTHERONE  '
+    "(Licensed number of users already reached. (-4,342))":
         ("log.denied", {"feature": "64300ACD_F", "user": "TonyMontana", "host": "ANOTHERONE"}),
-    '9:14:47 (sigasi) UNSUPPORTED: "com.sigasi.hdt.custom" (PORT_AT_HOST_PLUS   ) testuser@testmachine  (License server system does not support this feature. (-18,327:10054 ""))':
+    '9:14:47 (sigasi) UNSUPPORTED: "com.sigasi.hdt.custom" (PORT_AT_HOST_PLUS   ) testuser@testmachine  '
+    '(License server system does not support this feature. (-18,327:10054 ""))':
         ("log.unsupported-sigasi-probe", {"feature": "com.sigasi.hdt.custom", "user": "testuser"}),
-    '9:14:47 (sigasi) UNSUPPORTED: "com.other" (PORT_AT_HOST_PLUS   ) u@h  (x (-18,327:10054 ""))': ("log.unsupported", {"feature": "com.other"}),
+    '9:14:47 (sigasi) UNSUPPORTED: "com.other" (PORT_AT_HOST_PLUS   ) u@h  (x (-18,327:10054 ""))':
+        ("log.unsupported", {"feature": "com.other"}),
     "21:49:10 (lmgrd) TIMESTAMP 7/27/2018": ("log.timestamp", {"date": "7/27/2018"}),
-    "15:49:10 (lmgrd) FlexNet Licensing (v11.14.1.3 build 212549 x64_n6) started on SOME-LICENSE-SERVER (IBM PC) (7/27/2018)":
+    "15:49:10 (lmgrd) FlexNet Licensing (v11.14.1.3 build 212549 x64_n6) "
+    "started on SOME-LICENSE-SERVER (IBM PC) (7/27/2018)":
         ("log.startup", {"version": "v11.14.1.3", "host": "SOME-LICENSE-SERVER", "date": "7/27/2018"}),
     "15:49:10 (lmgrd) lmgrd tcp-port 27000": ("log.lmgrd-port", {"port": "27000"}),
-    "10:00:00 (lmgrd) Started sigasi (internet tcp_port 27001 pid 4242)": ("log.vendor-started", {"vendor": "sigasi", "port": "27001", "pid": "4242"}),
-    "15:49:19 (adskflex) Server started on SOME-LICENSE-SERVER for:\t": ("log.server-started", {"host": "SOME-LICENSE-SERVER"}),
+    "10:00:00 (lmgrd) Started sigasi (internet tcp_port 27001 pid 4242)":
+        ("log.vendor-started", {"vendor": "sigasi", "port": "27001", "pid": "4242"}),
+    "15:49:19 (adskflex) Server started on SOME-LICENSE-SERVER for:\t":
+        ("log.server-started", {"host": "SOME-LICENSE-SERVER"}),
     "17:09:27 (MSC) EXITING DUE TO SIGNAL 25 Exit reason 2": ("log.exit-signal", {"signal": "25", "reason": "2"}),
-    "17:09:32 (lmgrd) MSC exited with status 25 (Invalid host)": ("log.vendor-exited", {"vendor": "MSC", "status": "25", "text": "Invalid host"}),
-    '10:00:00 (lmgrd) MULTIPLE "sigasi" license server systems running.': ("log.multiple-servers", {"vendor": "sigasi"}),
-    "10:00:00 (lmgrd) The TCP port number in the license, 27000, is already in use.": ("log.port-in-use", {"port": "27000"}),
+    "17:09:32 (lmgrd) MSC exited with status 25 (Invalid host)":
+        ("log.vendor-exited", {"vendor": "MSC", "status": "25", "text": "Invalid host"}),
+    '10:00:00 (lmgrd) MULTIPLE "sigasi" license server systems running.':
+        ("log.multiple-servers", {"vendor": "sigasi"}),
+    "10:00:00 (lmgrd) The TCP port number in the license, 27000, is already in use.":
+        ("log.port-in-use", {"port": "27000"}),
     "10:00:00 (lmgrd) Retrying for about 5 more minutes": ("log.port-retrying", {"minutes": "5"}),
     "10:00:00 (lmgrd) Failed to open the TCP port number in the license.": ("log.port-open-failed", {}),
     "17:07:23 (MSC) Wrong hostid on SERVER line for license file:": ("log.wrong-hostid", {}),
     "10:00:00 (lmgrd) Not a valid server hostname, exiting.": ("log.not-valid-server-hostname", {}),
     "10:00:00 (lmgrd) license files have conflicting port numbers": ("log.conflicting-ports", {}),
-    "10:00:00 (sigasi) Vendor daemon can't talk to lmgrd (Cannot connect to license server system. (-15,10:61))": ("log.vendor-cant-talk", {}),
-    "10:00:00 (lmgrd) Can't make directory /usr/tmp/.flexlm, errno: 2(No such file or directory)": ("log.usr-tmp", {"path": "/usr/tmp/.flexlm"}),
+    "10:00:00 (sigasi) Vendor daemon can't talk to lmgrd (Cannot connect to license server system. (-15,10:61))":
+        ("log.vendor-cant-talk", {}),
+    "10:00:00 (lmgrd) Can't make directory /usr/tmp/.flexlm, errno: 2(No such file or directory)":
+        ("log.usr-tmp", {"path": "/usr/tmp/.flexlm"}),
     "17:09:27 (MSC) No valid hostids, exiting": ("log.no-valid-hostids", {}),
     "10:00:00 (lmgrd) running as root: This is a potential security problem": ("log.running-as-root", {}),
     "(lmgrd) license manager: can't initialize:No SERVER lines in license file.": ("log.no-server-lines", {}),
@@ -90,7 +103,8 @@ LINES = {
     "CreateProcess error code: 0xc1   File= sigasi.exe": ("msg.createprocess-0xc1", {"path": "sigasi.exe"}),
     "-bash: ./lmgrd: No such file or directory": ("msg.lsb-loader", {"path": "./lmgrd"}),
     "No license": ("msg.no-license", {}),
-    'FLEXnet Error: "Exiting due to signal 32" (Exited because another server was running)': ("log.exit-signal", {"signal": "32"}),
+    'FLEXnet Error: "Exiting due to signal 32" (Exited because another server was running)':
+        ("log.exit-signal", {"signal": "32"}),
 }
 
 
@@ -118,7 +132,8 @@ def test_unknown_lines_are_none():
 
 def test_search_text_finds_several_and_prefers_the_specific_entry():
     text = ("License is not valid (Internal Flexlm Error)\n"
-            '9:14:47 (sigasi) UNSUPPORTED: "com.sigasi.hdt.preview" (PORT_AT_HOST_PLUS   ) a@b  (x (-18,327:10054 ""))\n')
+            '9:14:47 (sigasi) UNSUPPORTED: "com.sigasi.hdt.preview" '
+            '(PORT_AT_HOST_PLUS   ) a@b  (x (-18,327:10054 ""))\n')
     ids = [m.id for m in search_text(text)]
     assert ids == ["msg.internal-flexlm-error", "log.unsupported-sigasi-probe"]
 

@@ -52,7 +52,9 @@ def test_vendor_line_forms():
 
 
 def test_server_line_forms():
-    lic = parse_license("SERVER lic01 001122aabbcc 27000 PRIMARY_IS_MASTER\nSERVER h2 ANY\nSERVER h3 ID=1234 PORT=1999\n")
+    lic = parse_license("SERVER lic01 001122aabbcc 27000 PRIMARY_IS_MASTER\n"
+                        "SERVER h2 ANY\n"
+                        "SERVER h3 ID=1234 PORT=1999\n")
     a, b, c = lic.servers
     assert (a.host, a.hostid, a.port) == ("lic01", "001122aabbcc", 27000)
     assert (b.host, b.hostid, b.port) == ("h2", "ANY", None)

@@ -21,7 +21,8 @@ SYNTAX_OR_COPY_DAMAGE = {
     "license.backslash-at-eof", "license.space-after-backslash", "license.missing-backslash",
     "license.unknown-line", "license.mail-quote", "license.typographic-quotes", "license.non-ascii",
     "license.line-too-long", "license.text-after-backslash", "license.inline-comment", "license.joined-lines",
-    "license.sign-damaged", "license.sign-length", "license.cr-line-endings", "license.feature-malformed", "license.server-malformed",
+    "license.sign-damaged", "license.sign-length", "license.cr-line-endings", "license.feature-malformed",
+    "license.server-malformed",
     "license.vendor-malformed", "license.bad-date", "license.no-sign",
 }
 # Findings about the whole file rather than a line (no line at all when the file is empty).

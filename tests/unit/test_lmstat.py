@@ -268,7 +268,8 @@ def test_rw_app4_comsol_windows_unsupported(realworld):
     r = parse_lmstat(rw(realworld, "mjtrangoni__flexlm_exporter__lmstat_app4.txt"))
     (b,) = r.blocks
     assert b.members == [("port", "licensevm.domain.example")]  # the port was anonymised
-    assert b.license_files[0].path.startswith("C:\\_Licensesoftware\\") and b.license_files[0].path.endswith("license.dat")
+    path = b.license_files[0].path
+    assert path.startswith("C:\\_Licensesoftware\\") and path.endswith("license.dat")
     serial = r.features[0]
     assert serial.name == "SERIAL" and serial.uncounted and serial.issued is None
     assert serial.versions[0].license_type == "uncounted nodelocked"
@@ -306,8 +307,10 @@ def test_rw_app6_double_spaced_reads_like_single_spaced(realworld):
     def shape(r):
         return ([(s.host, s.up, s.master, s.version) for s in r.servers],
                 [(v.name, v.up, v.version) for v in r.vendors],
-                [(f.name, f.issued, f.in_use, f.uncounted, [(v.version, v.expiry, v.license_type, v.locked_to, v.vendor_string) for v in f.versions],
-                  [(u.user, u.host, u.display, u.client_version, u.handle, u.start, u.feature_version) for u in f.users],
+                [(f.name, f.issued, f.in_use, f.uncounted,
+                  [(v.version, v.expiry, v.license_type, v.locked_to, v.vendor_string) for v in f.versions],
+                  [(u.user, u.host, u.display, u.client_version, u.handle, u.start, u.feature_version)
+                   for u in f.users],
                   [(x.count, x.kind, x.name) for x in f.reservations]) for f in r.features])
 
     assert shape(double) == shape(single)
@@ -328,7 +331,8 @@ def test_rw_lmstat_i_both_column_orders(realworld):
     assert b.license_table_columns[-2:] == ["Vendor", "Expires"]
     assert len(a.license_table) == 17 and len(b.license_table) == 9
     r1 = a.license_table[0]
-    assert (r1.feature, r1.version, r1.count, r1.expires, r1.vendor) == ("feature1", "2018.12", "2", "31-dec-2018", "vendor1")
+    assert (r1.feature, r1.version, r1.count, r1.expires, r1.vendor) == (
+        "feature1", "2018.12", "2", "31-dec-2018", "vendor1")
     assert r1.expiry_date == dt.date(2018, 12, 31)
     assert a.license_table[-2].permanent and a.license_table[-1].permanent  # 1-jan-0, 01-jan-0000
     perm = b.license_table[7]
@@ -371,7 +375,8 @@ def test_rw_windows_same_host_twice(realworld):
 def test_rw_omnivector_excerpts(realworld):
     two = parse_lmstat(rw(realworld, "omnivector-solutions__license-manager__conftest_flexlm_output_2.txt"))
     assert two.placeholders == 2
-    assert [u.extra for u in two.users] == [["feature=test_feature"], ["feature=test_feature_2"], ["feature=test_feature_3"]]
+    assert [u.extra for u in two.users] == [
+        ["feature=test_feature"], ["feature=test_feature_2"], ["feature=test_feature_3"]]
     assert [u.count for u in two.users] == [100, 1400, 100]
     assert two.features[0].issued == 42800
     three = parse_lmstat(rw(realworld, "omnivector-solutions__license-manager__conftest_flexlm_output_3.txt"))

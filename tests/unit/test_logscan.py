@@ -105,9 +105,12 @@ SIGASI = (
     "10:00:01 (lmgrd) Started sigasi (internet tcp_port 27001 pid 42)\r\n"
     "10:00:02 (sigasi) Server started on srv for:\tcom.sigasi.hdt\r\n"
     '10:05:00 (sigasi) OUT: "com.sigasi.hdt" ann@pc1  \r\n'
-    '10:05:00 (sigasi) UNSUPPORTED: "com.sigasi.hdt.custom" (PORT_AT_HOST_PLUS   ) ann@pc1  (License server system does not support this feature. (-18,327:10054 ""))\r\n'
-    '10:05:00 (sigasi) UNSUPPORTED: "com.sigasi.hdt.preview" (PORT_AT_HOST_PLUS   ) ann@pc1  (License server system does not support this feature. (-18,327:10054 ""))\r\n'
-    '10:06:00 (sigasi) UNSUPPORTED: "com.sigasi.hdt.xl" (PORT_AT_HOST_PLUS   ) bob@pc2  (License server system does not support this feature. (-18,327:10054 ""))\r\n'
+    '10:05:00 (sigasi) UNSUPPORTED: "com.sigasi.hdt.custom" (PORT_AT_HOST_PLUS   ) ann@pc1  '
+    '(License server system does not support this feature. (-18,327:10054 ""))\r\n'
+    '10:05:00 (sigasi) UNSUPPORTED: "com.sigasi.hdt.preview" (PORT_AT_HOST_PLUS   ) ann@pc1  '
+    '(License server system does not support this feature. (-18,327:10054 ""))\r\n'
+    '10:06:00 (sigasi) UNSUPPORTED: "com.sigasi.hdt.xl" (PORT_AT_HOST_PLUS   ) bob@pc2  '
+    '(License server system does not support this feature. (-18,327:10054 ""))\r\n'
     '10:07:00 (sigasi) DENIED: "com.sigasi.hdt" bob@pc2  (Licensed number of users already reached. (-4,342))\r\n'
     '10:08:00 (sigasi) DENIED: "com.sigasi.hdt" carl@pc3  (Licensed number of users already reached. (-4,342))\r\n'
     '10:09:00 (sigasi) DENIED: "com.sigasi.hdt" bob@pc2  (Licensed number of users already reached. (-4,342))\r\n'

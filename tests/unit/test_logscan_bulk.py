@@ -147,7 +147,8 @@ def test_bulk_scanner_equals_line_by_line(seed, n, crlf, final_nl, cuts, small_l
 
 @settings(max_examples=100, deadline=None)
 @given(st.lists(st.sampled_from([
-    b'10:00:00 (sigasi) OUT: "f" u@h', b'10:00:01 (sigasi) IN: "f" u@h', b'10:00:02 (sigasi) DENIED: "f" u@h (r (-4,342))',
+    b'10:00:00 (sigasi) OUT: "f" u@h', b'10:00:01 (sigasi) IN: "f" u@h',
+    b'10:00:02 (sigasi) DENIED: "f" u@h (r (-4,342))',
     b'10:00:03 (sigasi) UNSUPPORTED: "com.sigasi.hdt.custom" u@h', b'10:00:04 (sigasi) (@sigasi-SLOG@) x',
     b'10:00:05 (sigasi) OUT: "f" u@h (sigasi) IN: "g"', b"10:00:06 (sigasi) nothing", b"",
     b'10:00:07 (sigasi) DENIED: "f" \xc3\xa9@h (r)', b'10:00:08 (sigasi) DENIED: "f" u@h (sigasi) DENIED: "g" v@w',
@@ -183,7 +184,8 @@ def _busy_log(lines: int, seed: int = 3) -> bytes:
         elif k < 0.9:
             out.append(f'{t} (sigasi) UNSUPPORTED: "com.sigasi.hdt.custom" (PORT_AT_HOST_PLUS   ) {u}  (x)')
         elif k < 0.97:
-            out.append(f'{t} (sigasi) DENIED: "com.sigasi.hdt" {u}  (Licensed number of users already reached. (-4,342))')
+            out.append(f'{t} (sigasi) DENIED: "com.sigasi.hdt" {u}  '
+                       "(Licensed number of users already reached. (-4,342))")
         else:
             out.append(f"{t} (sigasi) (@sigasi-SLOG@) Statistics: connections {r.randrange(5)}")
         if i % 5000 == 0:
@@ -282,7 +284,8 @@ def test_last_denied_line_is_found_past_an_unreadable_one():
 
 
 def test_daemons_are_learned_after_a_start_without_usage_lines():
-    start = "".join(f"10:00:{i % 60:02d} (lmgrd) Started sigasi (internet tcp_port 27001 pid {i})\n" for i in range(3000))
+    start = "".join(f"10:00:{i % 60:02d} (lmgrd) Started sigasi (internet tcp_port 27001 pid {i})\n"
+                    for i in range(3000))
     usage = "".join(f'11:00:{i % 60:02d} (sigasi) OUT: "f" u{i % 9}@h\n' for i in range(20000))
     data = (start + usage).encode()
     sc = _Counting()
@@ -296,7 +299,8 @@ def test_daemons_are_learned_after_a_start_without_usage_lines():
     assert s.out_lines == 20000 and sc.read_one_by_one < 3000 + 1000
 
 
-@pytest.mark.parametrize("odd", ['"f" b\xf6b@h  (x)', '"f" a b@h  (x)', '"f" u@  (x)', '"f"q" u@h  (x)', '"f" u@h\x1c(x)'])
+@pytest.mark.parametrize("odd", ['"f" b\xf6b@h  (x)', '"f" a b@h  (x)', '"f" u@  (x)', '"f"q" u@h  (x)',
+                                 '"f" u@h\x1c(x)'])
 def test_denied_lines_the_bulk_parser_cannot_read_are_read_alone(odd):
     good = [f'10:00:{i:02d} (sigasi) DENIED: "f{i % 3}" u{i}@h  (x (-4,342))' for i in range(40)]
     lines = good[:20] + [f"10:01:00 (sigasi) DENIED: {odd}"] + good[20:] + [f"10:02:00 (sigasi) DENIED: {odd}"]

@@ -21,7 +21,8 @@ def sample() -> Report:
                             'HOSTID=ANY SIGN="0CCC 87EA 9BB6 256E"'],
                   file="/home/alice/flex/sigasi.lic"))
     r.add(Finding("process.lmgrd", Status.INFO, "lmgrd running (pid 5)",
-                  evidence=["pid 5 lmgrd user=alice started 2024-01-01", "command: /opt/lmgrd -c 27000@licbox.acme.example",
+                  evidence=["pid 5 lmgrd user=alice started 2024-01-01",
+                            "command: /opt/lmgrd -c 27000@licbox.acme.example",
                             "listening on: 10.1.2.3:27000, 127.0.0.1:27001, [fd00::2]:27000"]))
     r.add(Finding("network.open", Status.OK, "27000@licbox.acme.example (lmgrd port) is open",
                   evidence=["27000@licbox.acme.example -> 10.1.2.3:27000: open", "John Doe asked"],

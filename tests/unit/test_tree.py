@@ -208,7 +208,7 @@ def test_every_path_of_every_symptom_reaches_a_leaf():
 
 def test_step_ids_are_short_and_stable_shape():
     tree = load_tree()
-    for nid, n in tree.nodes.items():
+    for nid in tree.nodes:
         assert STEP_ID.match(nid)
         assert nid.count(".") <= 2
     # Each symptom starts at a step of its own family or of the checklist it re-enters.

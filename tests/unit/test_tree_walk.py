@@ -194,7 +194,8 @@ def test_log_versions(tmp_path):
 
 
 def test_unsupported_lines():
-    harmless = '9:14:47 (sigasi) UNSUPPORTED: "com.sigasi.hdt.custom" (PORT_AT_HOST_PLUS   ) u@h  (x (-18,327:10054 ""))'
+    harmless = ('9:14:47 (sigasi) UNSUPPORTED: "com.sigasi.hdt.custom" '
+                '(PORT_AT_HOST_PLUS   ) u@h  (x (-18,327:10054 ""))')
     assert run_probe("message.unsupported", offline(message=harmless)).outcome == "sigasi-probe"
     other = '9:14:47 (sigasi) UNSUPPORTED: "com.sigasi.hdt.xl" (PORT_AT_HOST_PLUS   ) u@h  (x (-18,327:10054 ""))'
     assert run_probe("message.unsupported", offline(message=other)).outcome == "other"

@@ -1,0 +1,32 @@
+"""ruff, mypy and import-linter run as tests, so `.ci/run` enforces them (see tests/quality.py)."""
+from __future__ import annotations
+
+import pytest
+
+from tests import quality
+
+
+def test_ruff_is_clean():
+    code, out = quality.run_ruff()
+    assert code == 0, out
+
+
+@pytest.mark.xfail(strict=True, reason="mypy errors remain; the baseline work fixes them next")
+def test_mypy_is_clean():
+    code, out = quality.run_mypy()
+    assert code == 0, out
+
+
+def test_import_contracts_are_kept():
+    code, out = quality.run_import_linter()
+    assert code == 0, out
+    assert "broken" in out and " 0 broken" in out, out
+
+
+def test_the_layout_tree_has_the_installed_shape():
+    with quality.installed_tree() as tree:
+        assert (tree / "lmdoctor" / "__init__.py").is_file()
+        assert (tree / "lmdoctor" / "checks" / "cli.py").is_file()
+        assert (tree / "lmdoctor" / "tui" / "app.py").is_file()
+    assert quality._repo_paths("lmdoctor/checks/x.py:1: error\nlmdoctor/tui/y.py:2: e") == \
+        "checks/x.py:1: error\ntui/y.py:2: e"
