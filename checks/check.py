@@ -13,13 +13,12 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Mapping, Optional
 
+from . import inputgate
 from .findings import Finding, Report, Status
-from .license import LicenseFile, parse_license
+from .license import LicenseFile
 from .probes.context import DEFAULT_VENDOR, ProbeContext
 from .probes.runner import ProgressCallback, run_probes
 from .runtime import NEVER_CANCELLED, CancelToken, FindingSink, discard
-
-MAX_LICENSE_BYTES = 16 * 1024 * 1024
 
 
 class LicenseArgumentError(Exception):
@@ -49,12 +48,8 @@ class LicenseChoice:
 
 
 def read_license(path: str) -> LicenseFile:
-    """Parse a license file; raises OSError/ValueError with a readable message."""
-    with open(path, "rb") as fh:
-        data = fh.read(MAX_LICENSE_BYTES + 1)
-    if len(data) > MAX_LICENSE_BYTES:
-        raise ValueError(f"{path} is larger than {MAX_LICENSE_BYTES // (1024 * 1024)} MB; that is not a license file")
-    return parse_license(data, path=path)
+    """Parse a license file through the input gate; raises InputError with a readable one-line message."""
+    return inputgate.read_license(path)
 
 
 def _file_entries(value: str) -> List[str]:
@@ -100,10 +95,10 @@ def find_license(opts: CheckOptions, ctx: ProbeContext) -> LicenseChoice:
             continue
         try:
             lic = read_license(path)
-        except (OSError, ValueError) as exc:
-            msg = f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}"
+        except inputgate.InputError as exc:
+            msg = str(exc)
             if explicit:
-                raise LicenseArgumentError(msg) from exc
+                raise LicenseArgumentError(msg) from None
             if choice.error is None:
                 choice.error = msg
             continue
@@ -180,16 +175,12 @@ def debug_log_findings(ctx: ProbeContext, choice: LicenseChoice, cancel: CancelT
         try:
             from .flexnet.logscan import scan_stream, summary_findings
 
-            with open(path, "rb") as fh:
-                size = os.fstat(fh.fileno()).st_size
-                if size > LOG_TAIL_BYTES:
-                    fh.seek(size - LOG_TAIL_BYTES)
-                    fh.readline()  # drop the partial first line
+            with inputgate.open_tail(path, inputgate.Kind.LOG, LOG_TAIL_BYTES) as fh:
                 summary = scan_stream(fh, cancel=cancel, path=path)
             found = summary_findings(summary)
-        except OSError as exc:
+        except (OSError, inputgate.InputError) as exc:
             out.append(Finding("check.debug-log-unreadable", Status.SKIP, f"Cannot read the debug log {path}",
-                               detail=exc.strerror or str(exc), file=path,
+                               detail=getattr(exc, "strerror", None) or str(exc), file=path,
                                fix="Run lmdoctor as the license server's user (or sudo) to read its log."))
             continue
         except Exception as exc:  # a scanner bug must not cost the rest of the check

@@ -4,15 +4,11 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import Optional
 
 from ..findings import ExitCode, Report
 
-MAX_INPUT_BYTES = 256 * 1024 * 1024
-
-
-class InputError(Exception):
-    """lmdoctor could not read what it was given. The message names the problem and the next step."""
+# Every reader goes through the one input gate (regular files or '-', a cap per kind); see inputgate.
+from ..inputgate import InputError, Kind, read_input  # noqa: F401,E402  (re-exported for the commands)
 
 
 def add_format_option(p: argparse.ArgumentParser) -> None:
@@ -56,25 +52,3 @@ def emit(report: Report, args: argparse.Namespace) -> int:
 def fail_input(message: str) -> int:
     print(f"lmdoctor: {message}", file=sys.stderr)
     return int(ExitCode.ERROR)
-
-
-def read_input(path: str, what: str = "file", limit: Optional[int] = MAX_INPUT_BYTES) -> bytes:
-    """Read a file (or stdin for '-') as bytes, raising InputError with a helpful message."""
-    if path == "-":
-        data = sys.stdin.buffer.read(limit + 1 if limit else -1)
-    else:
-        try:
-            with open(path, "rb") as fh:
-                data = fh.read(limit + 1 if limit else -1)
-        except FileNotFoundError:
-            raise InputError(f"{what} not found: {path} (check the path; use '-' to read standard input)") from None
-        except IsADirectoryError:
-            raise InputError(f"{path} is a directory, not a {what}") from None
-        except PermissionError:
-            raise InputError(f"permission denied reading {path} "
-                             "(run as a user who can read it, or copy it somewhere readable)") from None
-        except OSError as exc:
-            raise InputError(f"cannot read {path}: {exc.strerror or exc}") from exc
-    if limit and len(data) > limit:
-        raise InputError(f"{path} is larger than {limit // (1024 * 1024)} MB; that is not a {what}")
-    return data

@@ -108,7 +108,7 @@ def run(args: argparse.Namespace) -> int:
     except LicenseArgumentError as exc:
         if progress:
             progress.clear()
-        return fail_input(f"{exc} (check the path given with --license)")
+        return fail_input(str(exc))
     except KeyboardInterrupt:
         cancel.cancel()
         if progress:

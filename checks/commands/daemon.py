@@ -66,10 +66,10 @@ def run(args: argparse.Namespace) -> int:
 
     from ..findings import Report
     from ..flexnet.daemon import diagnose_daemon, find_lmgrd
-    from ._common import InputError, emit, fail_input, output_format, read_input, use_colour
+    from ._common import InputError, Kind, emit, fail_input, output_format, read_input, use_colour
 
     try:
-        read_input(args.license, what="license file", limit=16 * 1024 * 1024)
+        read_input(args.license, Kind.LICENSE)
     except InputError as exc:
         return fail_input(str(exc))
     lic = os.path.abspath(args.license)

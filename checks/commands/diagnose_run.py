@@ -58,7 +58,13 @@ def run_diagnose(args: argparse.Namespace) -> int:
     interactive = _interactive(args)
     message = args.message or ""
     if message == "-":
-        message = sys.stdin.buffer.read(MAX_MESSAGE).decode("utf-8", "replace")
+        from ..inputgate import InputError, Kind, read_input
+
+        try:
+            message = read_input("-", Kind.TEXT).decode("utf-8", "replace")
+        except InputError as exc:
+            return _err(str(exc))
+    # Matching and the probes read the first MiB of a paste only.
     if len(message) > MAX_MESSAGE:
         message = message[:MAX_MESSAGE]
     step = getattr(args, "step", None)

@@ -31,14 +31,14 @@ def register(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..explain import explain
     from ..findings import Report
-    from ._common import InputError, emit, fail_input, read_input
+    from ._common import InputError, Kind, emit, fail_input, read_input
 
     parts = list(args.text or [])
     if not parts:
         return fail_input("nothing to explain: give a code (e.g. -15), a message, or '-' to read standard input")
     if parts == ["-"]:
         try:
-            text = read_input("-", what="text").decode("utf-8", errors="replace")
+            text = read_input("-", Kind.TEXT).decode("utf-8", errors="replace")
         except InputError as exc:
             return fail_input(str(exc))
     else:

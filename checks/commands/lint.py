@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import datetime as _dt
 
-from ._common import InputError, add_format_option, emit, fail_input, read_input
+from ._common import InputError, Kind, add_format_option, emit, fail_input, read_input
 
 HELP = "check a license file (syntax, copy damage, host, ports, dates, versions)"
 DESCRIPTION = (
@@ -58,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
     from ..license.lint import LintOptions, lint_license
 
     try:
-        data = read_input(args.file, what="license file")
+        data = read_input(args.file, Kind.LICENSE)
     except InputError as exc:
         return fail_input(str(exc))
     wrong = wrong_kind_message(data, FileKind.LICENSE, args.file)

@@ -47,10 +47,10 @@ def run(args: argparse.Namespace) -> int:
     from ..findings import Report
     from ..flexnet.lmstat import parse_lmstat
     from ..flexnet.lmutil import lmstat_findings
-    from ._common import InputError, emit, fail_input, read_input
+    from ._common import InputError, Kind, emit, fail_input, read_input
 
     try:
-        data = read_input(args.file, what="lmstat output file")
+        data = read_input(args.file, Kind.LMSTAT)
     except InputError as exc:
         return fail_input(str(exc))
     from ..filekind import FileKind, wrong_kind_message

@@ -33,42 +33,28 @@ _LOG_LINE = re.compile(rb"\d{1,2}:\d{2}:\d{2} \([^)\s]+\) ")
 def run(args: argparse.Namespace) -> int:
     import sys
 
+    from .. import inputgate
+    from ..filekind import FileKind, wrong_kind_message
     from ..findings import Report
     from ..flexnet import logscan
+    from ..inputgate import open_input
     from ..runtime import CancelToken
-    from ._common import fail_input
+    from ._common import InputError, Kind, fail_input
 
     since = None
     if args.since:
         since = logscan.parse_since(args.since)
         if since is None:
-            return fail_input(f"--since {args.since!r} is not a time: "
-                              "use YYYY-MM-DD, 'YYYY-MM-DD HH:MM', m/d/yyyy, 3d or 12h")
+            return fail_input(f"--since {args.since!r} is not a time: use YYYY-MM-DD, 'YYYY-MM-DD HH:MM', "
+                              "m/d/yyyy, 3d or 12h")
     cancel = CancelToken()
-    from ..filekind import FileKind, wrong_kind_message
-
-    if args.file == "-":
-        try:  # look without consuming: the scan reads the same bytes
-            head = sys.stdin.buffer.peek(64 * 1024)[:64 * 1024]
-        except (AttributeError, OSError, ValueError):
-            head = b""
-        wrong = wrong_kind_message(head, FileKind.DEBUG_LOG, "-")
-        if wrong:
-            return fail_input(wrong)
-    if args.file != "-":
-        try:
-            with open(args.file, "rb") as fh:
-                head = fh.read(64 * 1024)
-        except OSError:
-            head = b""  # reported with the right wording by the scan below
-        wrong = wrong_kind_message(head, FileKind.DEBUG_LOG, args.file)
-        if wrong:
-            return fail_input(wrong)
-        # NUL runs also appear inside real logs after a crash; only a file with NULs and no
-        # "hh:mm:ss (daemon)" line at all is not a log.
-        if b"\x00" in head and not _LOG_LINE.search(head):
-            return fail_input(f"{args.file} is a binary file, not a debug log (give the text file lmgrd writes "
-                              "with -l, e.g. debug.log)")
+    if args.follow and args.file == "-":
+        return fail_input("--follow needs a file, not standard input")
+    try:
+        # The one input gate: a regular file (or '-'), never a FIFO or device, at most the log cap.
+        src = open_input(args.file, Kind.LOG)
+    except InputError as exc:
+        return fail_input(str(exc))
     progress = None
     # Long work shows progress on a terminal; pipes and --format json stay clean.
     if args.progress or (sys.stderr.isatty() and not args.follow and args.file != "-"):
@@ -77,26 +63,33 @@ def run(args: argparse.Namespace) -> int:
             sys.stderr.write(f"\rread {done / 1e6:,.0f} MB{pct}   ")
             sys.stderr.flush()
     try:
-        if args.file == "-":
+        with src:
+            head = src.read(64 * 1024)
+            # The gate reads, the sniffer judges: a license or lmstat output is named as such.
+            wrong = wrong_kind_message(head, FileKind.DEBUG_LOG, args.file)
+            if wrong:
+                return fail_input(wrong)
+            # NUL runs also appear inside real logs after a crash; only input with NULs and no
+            # "hh:mm:ss (daemon)" line at all is not a log.
+            if b"\x00" in head and not _LOG_LINE.search(head):
+                return fail_input(f"{inputgate.label(args.file)} is binary data, not a debug log (give the text "
+                                  "file lmgrd writes with -l, e.g. debug.log)")
             if args.follow:
-                return fail_input("--follow needs a file, not standard input")
-            summary = logscan.scan_stream(sys.stdin.buffer, cancel, progress, since, path="<stdin>")
-        elif args.follow:
-            def show(ev) -> None:
-                print(logscan.describe_event(ev), flush=True)
-            try:
-                on_event = show if (args.format or "text") == "text" else None
-                summary = _follow(logscan, args.file, cancel, on_event, since)
-            except KeyboardInterrupt:  # pragma: no cover - handled inside
-                summary = None
-        else:
-            summary = logscan.scan_file(args.file, cancel, progress, since)
-    except FileNotFoundError:
-        return fail_input(f"log not found: {args.file} (check the path given to lmgrd -l)")
-    except IsADirectoryError:
-        return fail_input(f"{args.file} is a directory, not a log file")
-    except PermissionError:
-        return fail_input(f"permission denied reading {args.file} (run as a user who can read it, e.g. with sudo)")
+                def show(ev) -> None:
+                    print(logscan.describe_event(ev), flush=True)
+                src.close()
+                summary = _follow(logscan, args.file, cancel, show if (args.format or "text") == "text" else None,
+                                  since)
+            else:
+                scanner = logscan.LogScanner(since=since, path=src.name)
+                if head:
+                    scanner.feed(head)
+                summary = logscan.scan_stream(src, cancel, progress, since, total=src.size, path=src.name,
+                                              scanner=scanner)
+    except InputError as exc:
+        if progress is not None:
+            sys.stderr.write("\n")
+        return fail_input(str(exc))
     except OSError as exc:
         return fail_input(f"cannot read {args.file}: {exc.strerror or exc}")
     if progress is not None:

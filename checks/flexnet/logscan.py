@@ -182,8 +182,11 @@ def parse_since(text: str) -> Optional[_dt.datetime]:
     m = re.fullmatch(r"(\d+)([dh])", s)
     if m:
         n = int(m.group(1))
-        delta = _dt.timedelta(days=n) if m.group(2) == "d" else _dt.timedelta(hours=n)
-        return _dt.datetime.now().replace(microsecond=0) - delta
+        try:
+            delta = _dt.timedelta(days=n) if m.group(2) == "d" else _dt.timedelta(hours=n)
+            return _dt.datetime.now().replace(microsecond=0) - delta
+        except OverflowError:  # "99999999999d" lies before year 1: not a time lmdoctor can compare with
+            return None
     for fmt in ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d",
                 "%m/%d/%Y %H:%M:%S", "%m/%d/%Y %H:%M", "%m/%d/%Y"):
         try:

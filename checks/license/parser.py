@@ -237,6 +237,7 @@ class _CappedProblems:
 
 
 def parse_license_file(path: str) -> LicenseFile:
-    """Read and parse a file. Raises OSError for unreadable paths (callers report it)."""
-    with open(path, "rb") as fh:
-        return parse_license(fh.read(), path=path)
+    """Read (through the input gate) and parse a file. Raises InputError when it cannot be read."""
+    from ..inputgate import read_license
+
+    return read_license(path)

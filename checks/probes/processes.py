@@ -314,16 +314,15 @@ def _served_vendor_names(g: ProcInfo) -> Set[str]:
 
     Empty when they cannot be read: then no conflict is claimed.
     """
-    from ..license import parse_license
+    from ..inputgate import InputError, read_license
 
     names: Set[str] = set()
     for part in (g.license_arg or "").replace(";", ":").split(":"):
         if not part or "@" in part:
             continue
         try:
-            with open(part, "rb") as fh:
-                lic = parse_license(fh.read(4 * 1024 * 1024))
-        except (OSError, ValueError):
+            lic = read_license(part)
+        except InputError:
             continue
         names.update(v.name.lower() for v in lic.vendors if v.name)
     return names

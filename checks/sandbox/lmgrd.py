@@ -358,7 +358,7 @@ def main(argv: Optional[List[str]] = None, *, version: Optional[str] = None, san
 
 def _run(log: Log, version: str, license_path: str, script: str, sandbox_dir: Optional[str]) -> int:
     from ..hostinfo import current_identity
-    from ..license import parse_license
+    from ..inputgate import InputError, read_license
 
     def exit_now(signum, _frame):  # noqa: ANN001
         # Until the main loop runs (e.g. while retrying a busy port) a signal ends lmgrd at once.
@@ -373,14 +373,12 @@ def _run(log: Log, version: str, license_path: str, script: str, sandbox_dir: Op
     if os.name == "posix" and os.geteuid() == 0:
         log("running as root: This is a potential security problem")
     try:
-        with open(license_path, "rb") as fh:
-            data = fh.read(4 * 1024 * 1024)
-    except OSError as exc:
+        lic = read_license(license_path)
+    except InputError as exc:
         log("license manager: can't initialize:Cannot find license file.")
         log(f'License Path: "{license_path}"')
-        log(f'FlexNet Licensing error:-1,359.  System Error: {exc.errno} "{exc.strerror}"')
+        log(f'FlexNet Licensing error:-1,359.  System Error: {exc.errno or 2} "{exc.strerror or exc}"')
         return 1
-    lic = parse_license(data)
     servers = lic.servers
     if not servers:
         log("license manager: can't initialize:No SERVER lines in license file.")

@@ -51,12 +51,11 @@ def _targets(spec: Optional[str]) -> Tuple[List[Target], str]:
         if m:
             out.append(Target(entry, m.group(2), int(m.group(1)) if m.group(1) else 27000))
         elif entry and os.path.isfile(entry):
-            from ..license import parse_license
+            from ..inputgate import InputError, read_license
 
             try:
-                with open(entry, "rb") as fh:
-                    lic = parse_license(fh.read(4 * 1024 * 1024))
-            except OSError:
+                lic = read_license(entry)
+            except InputError:
                 continue
             for s in lic.servers[:1]:
                 out.append(Target(entry, s.host, s.port or 27000))
@@ -325,11 +324,12 @@ def lmver(args: List[str]) -> Tuple[List[str], int]:
     if not files:
         out.append(f"FlexNet Licensing {build_text(lmgrd_version())}")
         return out, 0
+    from ..inputgate import InputError, Kind, read_input
+
     try:
-        with open(files[0], "rb") as fh:
-            data = fh.read(64 * 1024 * 1024)
-    except OSError as exc:
-        out.append(f"lmver: cannot open {files[0]}: {exc.strerror}")
+        data = read_input(files[0], Kind.TEXT)
+    except InputError as exc:
+        out.append(f"lmver: cannot open {files[0]}: {exc.strerror or exc}")
         return out, 1
     m = _VERSION_IN_SCRIPT.search(data)
     if m:

@@ -121,7 +121,7 @@ def main(argv: Optional[List[str]] = None, *, version: Optional[str] = None, san
 
 def _serve(log: Log, control: socket.socket, vendor: str, version: str, license_path: str,
            sandbox_dir: Optional[str]) -> int:
-    from ..license import parse_license
+    from ..inputgate import InputError, read_license
 
     log(f"FlexNet Licensing version {build_text(version)}")
     root = lock_root(os.path.join(sandbox_dir, "root") if sandbox_dir else "/")
@@ -142,10 +142,9 @@ def _serve(log: Log, control: socket.socket, vendor: str, version: str, license_
     os.write(lock_fd, f"{os.getpid()}\n".encode())
 
     try:
-        with open(license_path, "rb") as fh:
-            lic = parse_license(fh.read(4 * 1024 * 1024))
-    except OSError as exc:
-        log(f"Cannot read license file {license_path}: {exc.strerror}")
+        lic = read_license(license_path)
+    except InputError as exc:
+        log(f"Cannot read license file {license_path}: {exc.strerror or exc}")
         return _exit(log, 1)
     today = _dt.date.today()
     features: Dict[str, Feature] = {}

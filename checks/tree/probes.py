@@ -66,6 +66,7 @@ class ProbeEnv:
     def license(self):
         """(LicenseFile or None, why not)."""
         def load():
+            from ..inputgate import InputError
             from ..license import parse_license_file
 
             path = self.license_path or self._license_from_process()
@@ -73,8 +74,8 @@ class ProbeEnv:
                 return (None, "no license file given (--license FILE) and no running lmgrd names one")
             try:
                 return (parse_license_file(path), path)
-            except OSError as exc:
-                return (None, f"cannot read {path}: {exc.strerror or exc}")
+            except InputError as exc:
+                return (None, f"cannot read the license: {exc}")
         r = self.cached("license", load)
         return r if isinstance(r, tuple) else (None, f"cannot read the license: {r}")
 
@@ -205,16 +206,15 @@ class ProbeEnv:
                     for g in own[0]:
                         if g.log_arg:
                             paths.append(g.log_arg.lstrip("+"))
+            from ..inputgate import InputError, Kind, open_tail
+
             texts, used = [], []
             for p in dict.fromkeys(paths):
                 try:
-                    with open(p, "rb") as fh:
-                        fh.seek(0, os.SEEK_END)
-                        size = fh.tell()
-                        fh.seek(max(0, size - LOG_TAIL_BYTES))
+                    with open_tail(p, Kind.LOG, LOG_TAIL_BYTES) as fh:
                         texts.append(fh.read().decode("utf-8", "replace"))
                         used.append(p)
-                except OSError:
+                except (OSError, InputError):
                     continue
             return ("\n".join(texts), used)
         r = self.cached("log", read)

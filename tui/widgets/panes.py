@@ -234,13 +234,13 @@ class LicensePane(Vertical):
 
         try:
             from lmdoctor.checks.hostinfo import current_identity
+            from lmdoctor.checks.inputgate import InputError
             from lmdoctor.checks.license.lint import LintOptions, lint_license
 
             try:
                 lic = read_license(path)
-            except (OSError, ValueError) as exc:
-                self.post_message(JobFinished("lint", error=f"cannot read {path}: "
-                                              f"{getattr(exc, 'strerror', None) or exc}", run=run))
+            except InputError as exc:
+                self.post_message(JobFinished("lint", error=str(exc), run=run))
                 return
             opts = self.lint_options or LintOptions(identity=current_identity())
             opts = dataclasses.replace(opts, label=path)
