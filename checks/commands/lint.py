@@ -53,7 +53,7 @@ def register(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..filekind import FileKind, wrong_kind_message
     from ..findings import Report
-    from ..hostinfo import current_identity
+    from ..hostinfo import current_identity, tcp_port_free
     from ..license import parse_license
     from ..license.lint import LintOptions, lint_license
 
@@ -67,6 +67,7 @@ def run(args: argparse.Namespace) -> int:
     label = "<stdin>" if args.file == "-" else args.file
     lic = parse_license(data, path=label)
     opts = LintOptions(on_server=args.on_server, warn_days=args.warn_days, product_version=args.product_version,
-                       today=args.today, identity=None if args.no_host else current_identity(), label=label)
+                       today=args.today, identity=None if args.no_host else current_identity(), label=label,
+                       port_free=None if args.no_host else tcp_port_free)
     report = Report("lint", lint_license(lic, opts), meta={"license": label})
     return emit(report, args)

@@ -19,6 +19,15 @@ from ..hostinfo import HostIdentity, normalize_mac
 from .dates import parse_date
 from .model import LINE_KEYWORDS, Entry, FeatureLine, LicenseFile, ServerLine, VendorLine
 from .parser import gc_paused
+from .placeholders import (
+    BRACKETED,
+    is_placeholder_host,
+    is_placeholder_hostid,
+    is_placeholder_path,
+    is_this_host,
+    usable_host,
+)
+from .vendors import VendorWords, words_for, words_for_file
 
 SEED_TROUBLE = "Troubleshooting"
 SEED_FLOAT = "Troubleshooting > Floating licenses"
@@ -28,19 +37,17 @@ SEED_WINDOWS = "License server setup > Starting the FlexNet and Sigasi daemon on
 
 MAX_PER_ID = 25
 _TEXT = operator.attrgetter("text")
+# Source: flexlm-facts.md section 1 "Limits" (from the FlexNet/FLEXlm license-file documentation):
+# "a line is at most 2048 characters after joining; feature names at most 30 characters (older
+# versions)". The License Administration Guide documents the backslash continuation for long
+# lines and no refusal of a properly continued line, so only a single physical line past the
+# limit (usually lines joined by a copy) is a risk worth a warning.
 MAX_LOGICAL_LINE = 2048
+LINE_LIMIT_SOURCE = "flexlm-facts.md section 1 (Limits)"
 MAX_FEATURE_NAME = 30
+DEFAULT_SERVER_PORT = 27000
+FIRST_VENDOR_PORT = 27001
 
-# Host names vendors ship as "fill this in": your_server_name1 (Sigasi), <hostname>,
-# server_name, YOUR_HOST, [hostname], {server} ...
-PLACEHOLDER_HOST = re.compile(
-    r"^(?:<.*>|\[.*\]|\{.*\}|%.*%|\$.+|"
-    r"your[_\-]?(?:server|host|license|machine)?[_\-]?(?:name|server|host)?\d*(?:[_\-]?here)?|"
-    r"(?:enter|insert|put)[_\-]?(?:your)?[_\-]?(?:server|host)[_\-]?(?:name)?(?:[_\-]?here)?|"
-    r"(?:server|host|machine)[_\-]?name\d*(?:[_\-]?here)?|hostname|server_?host|license[_\-]?server\d*|"
-    r"changeme|change[_\-]me|placeholder|xxx+)$",
-    re.IGNORECASE,
-)
 TYPO_QUOTES = "\u201c\u201d\u201e\u201f\u2018\u2019\u00ab\u00bb\u2033"
 _TYPO_RE = re.compile("[" + TYPO_QUOTES + "]")
 _NON_ASCII = re.compile("[^\x00-\x7e" + TYPO_QUOTES + "]")
@@ -61,6 +68,9 @@ class LintOptions:
     today: Optional[_dt.date] = None
     identity: Optional[HostIdentity] = None  # None: do not compare with this machine
     label: Optional[str] = None  # file name shown in findings
+    # Whether a TCP port is free on the license server, for the ports lint proposes. None: only
+    # the ports the file itself uses are avoided (lint on a client, or text only).
+    port_free: Optional[Callable[[int], bool]] = None
 
 
 @dataclass
@@ -83,6 +93,21 @@ class _Ctx:
     # Findings per id so far, and those past MAX_PER_ID: id -> (first line, count, last line).
     per_id: Dict[str, int] = field(default_factory=dict)
     extra: Dict[str, "tuple[Optional[int], int, Optional[int]]"] = field(default_factory=dict)
+    words: VendorWords = field(default_factory=lambda: words_for(None))
+    # Ports the file uses or lint has proposed already: every proposal is distinct.
+    taken_ports: Set[int] = field(default_factory=set)
+
+    def propose_port(self, start: int) -> int:
+        """The first port from ``start`` up that no line uses, lint has not proposed, and is free here."""
+        port = start
+        while port < 65535:
+            # Only the license server's own ports matter: on a client nothing is tested.
+            local = self.opt.port_free if self.on_server else None
+            if port not in self.taken_ports and (local is None or _safe_free(local, port)):
+                break
+            port += 1
+        self.taken_ports.add(port)
+        return port
 
     def full(self, id: str, line: Optional[int]) -> bool:
         """True (and counted) when ``id`` already has MAX_PER_ID findings: the rule need not build one.
@@ -98,6 +123,13 @@ class _Ctx:
     def count_extra(self, id: str, line: Optional[int]) -> None:
         first, count, _ = self.extra.get(id, (line, 0, line))
         self.extra[id] = (first, count + 1, line)
+
+
+def _safe_free(check: Callable[[int], bool], port: int) -> bool:
+    try:
+        return bool(check(port))
+    except Exception:  # a probe that cannot tell must not stop the lint
+        return True
 
 
 def _f(ctx: _Ctx, id: str, status: Status, title: str, line: Optional[int] = None, **kw) -> Finding:
@@ -330,11 +362,7 @@ def rule_copy_damage_chars(ctx: _Ctx) -> Iterator[Finding]:
                          fix="Retype the affected characters or copy the key again from the original file.",
                          evidence=text.strip()[:120], seed_ref=SEED_TROUBLE)
         if len(e.text) > MAX_LOGICAL_LINE:
-            yield _f(ctx, "license.line-too-long", Status.FAIL,
-                     f"A license line is {len(e.text)} characters long (FlexNet's limit is {MAX_LOGICAL_LINE})",
-                     e.first_line,
-                     fix="Split the line with backslash continuations, or check that separate lines were not "
-                         "joined when copying.", evidence=e.text[:80] + "...", seed_ref=SEED_TROUBLE)
+            yield from _long_line(ctx, e)
         keyword_line = e.is_line_keyword()
         # Tokens are built only for the entries a check below needs them for.
         if keyword_line and "\\" in e.text:
@@ -384,6 +412,31 @@ def rule_copy_damage_chars(ctx: _Ctx) -> Iterator[Finding]:
                              fix="Move the comment to a line of its own starting with '#'.",
                              evidence=lic.line_text(t.line).strip()[:120], seed_ref=SEED_TROUBLE)
                     break
+
+
+def _long_line(ctx: _Ctx, e: Entry) -> Iterator[Finding]:
+    lic = ctx.lic
+    longest = max(len(lic.line_text(n)) for n in range(e.first_line, e.last_line + 1))
+    source = f"Limit {MAX_LOGICAL_LINE} characters after joining, {LINE_LIMIT_SOURCE}."
+    if longest > MAX_LOGICAL_LINE:
+        # One physical line past the limit: lines joined by a copy, or an editor that undid the
+        # continuations. Older FlexNet readers are documented to stop there.
+        yield _f(ctx, "license.line-too-long", Status.WARN,
+                 f"A physical line of {longest} characters (the documented limit is {MAX_LOGICAL_LINE})",
+                 e.first_line,
+                 detail=f"{source} Vendors split long {e.kind} lines with backslash continuations; one line "
+                        "this long usually means the continuations were lost when the file was copied.",
+                 fix="Copy the entry again from the original license file, with its backslash-continued lines.",
+                 evidence=e.text[:80] + "...", seed_ref=SEED_TROUBLE)
+    elif e.kind in ("PACKAGE", "FEATURE", "INCREMENT", "UPGRADE") and not ctx.full("license.long-entry", e.first_line):
+        # Properly continued, as vendors generate them (Autodesk PACKAGE lines list hundreds of
+        # components): FlexNet is not documented to refuse it, so it is not a failure.
+        yield _f(ctx, "license.long-entry", Status.INFO,
+                 f"A continued {e.kind} entry of {len(e.text)} characters", e.first_line,
+                 detail=f"{source} The entry is split over {e.last_line - e.first_line + 1} lines with backslash "
+                        "continuations, as vendors generate long entries; current FlexNet reads it. If an old "
+                        "lmgrd reports a syntax error on this line, use the lmgrd that came with the license.",
+                 evidence=lic.line_text(e.first_line).strip()[:80] + "...")
 
 
 def rule_signatures(ctx: _Ctx) -> Iterator[Finding]:
@@ -470,50 +523,73 @@ def rule_signatures(ctx: _Ctx) -> Iterator[Finding]:
 
 # ---------------------------------------------------------------- servers and daemons
 
+def _server_placeholder_text(ctx: _Ctx, s: ServerLine) -> str:
+    """The SERVER line as the user wrote it, for evidence."""
+    return ctx.lic.line_text(s.line).strip()
+
+
+def _looks_like_hostid(word: str) -> bool:
+    w = word.strip('"')
+    return (normalize_mac(w) is not None or w.upper() in ("ANY", "DEMO") or "=" in w
+            or is_placeholder_hostid(w) or bool(BRACKETED.fullmatch(w)))
+
+
 def rule_servers(ctx: _Ctx) -> Iterator[Finding]:
     lic = ctx.lic
     servers = ctx.servers
     ident = ctx.opt.identity
     for s in servers:
-        if not s.host or not s.hostid:
+        line = _server_placeholder_text(ctx, s)
+        if not s.host:
             yield _f(ctx, "license.server-malformed", Status.FAIL, "SERVER line without host name and host id",
                      s.line, fix="A SERVER line reads: SERVER <hostname> <hostid> <port>, e.g. "
                                  "SERVER myserver 74e50bb0911e 27000.",
-                     evidence=lic.line_text(s.line).strip(), seed_ref=SEED_CUSTOM)
+                     evidence=line, seed_ref=SEED_CUSTOM)
             continue
-        if PLACEHOLDER_HOST.match(s.host):
-            real = (f"'{ident.short_name}' (this machine's name)" if ident and ident.short_name and ctx.on_server
-                    else "the license server's host name (hostname on Linux, System Settings tab of lmtools)")
-            yield _f(ctx, "license.placeholder-host", Status.FAIL,
-                     f"SERVER host is still the placeholder '{s.host}'", s.line,
-                     detail="The key ships with a placeholder host name; FlexNet needs the license server's real "
-                            "host name (the 'Invalid license key (inconsistent authentication code)' symptom).",
-                     fix=f"Replace '{s.host}' with {real} on this SERVER line. Changing the host name and port does "
-                         "not break the signature.",
-                     evidence=lic.line_text(s.line).strip(), seed_ref=SEED_WINDOWS)
-        elif s.host.lower() == "this_host":
-            yield _f(ctx, "license.this-host", Status.INFO, "SERVER host is 'this_host'", s.line,
-                     detail="FlexNet substitutes the local host name for this_host on the server; clients cannot "
-                            "use it to find the server.",
-                     fix="On client machines use port@server (SIGASI_LM_LICENSE_FILE) instead of this file.")
-        elif ident is not None and ctx.on_server and not ident.is_this_host(s.host) and len(servers) == 1:
-            yield _f(ctx, "license.host-not-this-machine", Status.FAIL,
-                     f"SERVER host '{s.host}' is not this machine's name", s.line,
-                     detail="lmgrd refuses to start ('Not a valid server hostname, exiting') when the SERVER host "
-                            "is not the machine it runs on.",
-                     fix=f"Replace '{s.host}' with '{ident.short_name}' (host and port can be changed without breaking "
-                         "the signature), or run lmgrd on the machine named in the license.",
-                     evidence=[lic.line_text(s.line).strip(), f"this machine: {', '.join(sorted(ident.names))}"],
-                     seed_ref=SEED_FLOAT)
-        yield from _hostid_check(ctx, s)
+        yield from _server_host(ctx, s, line)
+        if not s.hostid:
+            # "SERVER host 27000": the number is the port; the signed hostid is what is missing.
+            port = s.port_text or "<port>"
+            yield _f(ctx, "license.server-no-hostid", Status.FAIL, "SERVER line has no hostid", s.line,
+                     detail=f"A SERVER line reads: SERVER <host> <hostid> [port]. Here '{s.host}' is followed by "
+                            + (f"the port {s.port_text} and " if s.port_text else "")
+                            + "no hostid, so lmgrd cannot check that it runs on the licensed machine.",
+                     fix=f"Copy the SERVER line from the license as issued: SERVER {s.host} <hostid> {port}. The "
+                         f"hostid is signed, so only {ctx.words.who} can supply it (`lmutil lmhostid` prints this "
+                         "machine's).",
+                     evidence=line, seed_ref=SEED_CUSTOM)
+        elif is_placeholder_hostid(s.hostid):
+            zero = s.hostid.strip("0:-") == "" or (s.hostid.split("=", 1)[-1].strip("0") == "")
+            yield _f(ctx, "license.placeholder-hostid", Status.FAIL,
+                     f"SERVER hostid '{s.hostid}' is " + ("all zeros" if zero else "a template placeholder"), s.line,
+                     detail=("lmhostid prints an all-zero id when it finds no network card; no license is issued "
+                             "for it." if zero else
+                             "This is a template: the license was not issued for a machine yet.")
+                            + " lmgrd compares the SERVER hostid with this machine and the features are signed "
+                              "for it, so it cannot be filled in by hand.",
+                     fix=f"Ask {ctx.words.who} for the license issued for the server's hostid (`lmutil lmhostid` on "
+                         "the server prints it) and use that file.",
+                     evidence=line, seed_ref=SEED_TROUBLE)
+        else:
+            yield from _hostid_check(ctx, s)
+        second = [w for w in s.extra if _looks_like_hostid(w)]
+        if s.hostid and second:
+            yield _f(ctx, "license.server-two-hostids", Status.FAIL,
+                     f"Two hostids on one SERVER line: {s.hostid} and {second[0]}", s.line,
+                     detail="A SERVER line names one host, one hostid and a port. lmhostid may list several ids "
+                            "('Only use ONE from the list of hostids'); the license is issued for one of them.",
+                     fix=f"Keep the hostid the license was issued for and remove the other (compare with the "
+                         f"original file from {ctx.words.who}).",
+                     evidence=line, seed_ref=SEED_CUSTOM)
         if s.port_text is not None and (s.port is None or not 0 < s.port < 65536):
             yield _f(ctx, "license.bad-port", Status.FAIL, f"SERVER port '{s.port_text}' is not a valid port", s.line,
-                     fix="Use a TCP port between 1 and 65535, normally 27000.", seed_ref=SEED_CUSTOM)
-        elif s.port_text is None:
+                     fix=f"Use a TCP port between 1 and 65535, normally {DEFAULT_SERVER_PORT}.", seed_ref=SEED_CUSTOM)
+        elif s.port_text is None and s.hostid:
+            port = ctx.propose_port(DEFAULT_SERVER_PORT)
             yield _f(ctx, "license.server-no-port", Status.WARN, "SERVER line without a port", s.line,
                      detail="lmgrd then takes the first free port of 27000-27009, which clients and firewalls "
                             "cannot know in advance.",
-                     fix=f"Add the port at the end: {lic.line_text(s.line).strip()} 27000",
+                     fix=f"Add the port at the end: {line} {port}",
                      seed_ref=SEED_CUSTOM)
     if len(servers) == 2:
         yield _f(ctx, "license.two-servers", Status.FAIL, "Two SERVER lines: a redundant triad needs three",
@@ -541,6 +617,40 @@ def rule_servers(ctx: _Ctx) -> Iterator[Finding]:
                      "None of the three SERVER hosts is this machine", servers[0].line,
                      fix="Run lmgrd on one of the triad's machines, or correct the host names.",
                      evidence=[f"this machine: {', '.join(sorted(ident.names))}"])
+
+
+def _server_host(ctx: _Ctx, s: ServerLine, line: str) -> Iterator[Finding]:
+    ident = ctx.opt.identity
+    if is_placeholder_host(s.host):
+        real = (f"'{ident.short_name}' (this machine's name)" if ident and ident.short_name and ctx.on_server
+                else "the license server's host name (`hostname` on the server; on Windows the System Settings "
+                     "tab of lmtools)")
+        detail = ("The file still has the template's host name. lmgrd refuses a SERVER host that is not the machine "
+                  "it runs on ('Not a valid server hostname, exiting'), and clients cannot find a server by it.")
+        if ctx.words.is_sigasi:
+            detail += " Sigasi Studio reports it as 'Invalid license key (inconsistent authentication code)'."
+        yield _f(ctx, "license.placeholder-host", Status.FAIL,
+                 f"SERVER host is still the placeholder '{s.host}'", s.line, detail=detail,
+                 fix=f"Replace '{s.host}' with {real} on this SERVER line. Changing the host name and port does "
+                     "not break the signature.",
+                 evidence=line, seed_ref=SEED_WINDOWS)
+    elif is_this_host(s.host):
+        yield _f(ctx, "license.this-host", Status.WARN, "SERVER host is 'this_host'", s.line,
+                 detail="FlexNet reads this_host as 'the machine lmgrd runs on', so the file works for lmgrd on the "
+                        "server; a client given this file cannot find the server by it.",
+                 fix="Put the server's host name in place of this_host (the host name can be changed without "
+                     "breaking the signature), or on clients "
+                     f"{ctx.words.client_setting(f'{s.port or DEFAULT_SERVER_PORT}@<server>')} instead of this file.",
+                 evidence=line, seed_ref=SEED_CUSTOM)
+    elif ident is not None and ctx.on_server and not ident.is_this_host(s.host) and len(ctx.servers) == 1:
+        yield _f(ctx, "license.host-not-this-machine", Status.FAIL,
+                 f"SERVER host '{s.host}' is not this machine's name", s.line,
+                 detail="lmgrd refuses to start ('Not a valid server hostname, exiting') when the SERVER host "
+                        "is not the machine it runs on.",
+                 fix=f"Replace '{s.host}' with '{ident.short_name}' (host and port can be changed without breaking "
+                     "the signature), or run lmgrd on the machine named in the license.",
+                 evidence=[line, f"this machine: {', '.join(sorted(ident.names))}"],
+                 seed_ref=SEED_FLOAT)
 
 
 def _hostid_check(ctx: _Ctx, s: ServerLine) -> Iterator[Finding]:
@@ -595,13 +705,14 @@ def rule_feature_macs(ctx: _Ctx) -> Iterator[Finding]:
                          line)
                 continue
             node_locked = f.uncounted
-            here = "the machine running Sigasi Studio" if node_locked else "the license server"
+            words = words_for(f.vendor)
+            here = f"the machine running {words.product}" if node_locked else "the license server"
             relevant = (node_locked and ctx.on_server is not True) or (not node_locked and ctx.on_server)
             yield _f(ctx, "license.mac-mismatch", Status.WARN if relevant else Status.INFO,
                      f"{where}{mac} of {f.name} is not a MAC of this machine", line,
                      detail=f"This key is bound to {here} with that MAC address.",
-                     fix="Is the MAC address correct? Use the key on the machine it was issued for, or ask Sigasi "
-                         "for a key for one of this machine's MACs.",
+                     fix=f"Is the MAC address correct? Use the key on the machine it was issued for, or ask "
+                         f"{words.who} for a key for one of this machine's MACs.",
                      evidence=["local MACs: " + (", ".join(ident.mac_list()) or "none found")], seed_ref=SEED_TROUBLE)
 
 
@@ -614,40 +725,54 @@ def rule_server_presence(ctx: _Ctx) -> Iterator[Finding]:
                  counted[0].line,
                  detail="lmgrd stops with 'No SERVER lines in license file' (FlexNet Licensing error:-13,66); a "
                         "client cannot find a server either.",
-                 fix="Add the SERVER line (SERVER <hostname> <hostid> 27000) and DAEMON line from the key you "
-                     "received; on a client, point SIGASI_LM_LICENSE_FILE at 27000@server, or keep SERVER and add "
-                     "a USE_SERVER line.",
+                 fix="Add the SERVER line (SERVER <hostname> <hostid> 27000) and VENDOR line from the license "
+                     f"you received; on a client, {ctx.words.client_setting('27000@<server>')}, or keep SERVER "
+                     "and add a USE_SERVER line.",
                  evidence=lic.line_text(counted[0].line).strip()[:120], seed_ref=SEED_TYPICAL)
     if servers and not ctx.vendors and ctx.features:
+        names = list(dict.fromkeys(f.vendor for f in ctx.features if f.vendor)) or ["<vendor>"]
+        adds = "; ".join(f"VENDOR {n} port={ctx.propose_port(FIRST_VENDOR_PORT)}" for n in names[:4])
         yield _f(ctx, "license.no-vendor-line", Status.FAIL, "SERVER line but no DAEMON/VENDOR line",
                  servers[0].line, detail="lmgrd has no vendor daemon to start.",
-                 fix="Add the vendor line, e.g. DAEMON sigasi port=27001 (path to the daemon optional).",
+                 fix=f"Add the vendor line after the SERVER line: {adds} (the path to the daemon is optional).",
                  seed_ref=SEED_CUSTOM)
     if servers and counted and ctx.on_server is False and not lic.has_use_server:
         yield _f(ctx, "license.client-no-use-server", Status.WARN, "Client license file without USE_SERVER",
                  servers[-1].line,
                  detail="On a client, USE_SERVER makes the client ask the server instead of reading the feature "
                         "lines itself.",
-                 fix="Add a line USE_SERVER after the DAEMON line, or set SIGASI_LM_LICENSE_FILE=27000@server.",
+                 fix="Add a line USE_SERVER after the VENDOR/DAEMON line, or "
+                     f"{ctx.words.client_setting(_client_spec(servers))}.",
                  seed_ref=SEED_FLOAT)
+
+
+def _client_spec(servers: List[ServerLine]) -> str:
+    """What a client puts in its search path for these SERVER lines: 27000@host, or the triad."""
+    specs = [f"{s.port or DEFAULT_SERVER_PORT}@{s.host if usable_host(s.host) else '<server>'}" for s in servers]
+    return ",".join(specs[:3]) if specs else "27000@<server>"
 
 
 def rule_vendors(ctx: _Ctx) -> Iterator[Finding]:
     lic = ctx.lic
     server_ports = {s.port for s in ctx.servers if s.port}
+    vendor_ports_seen: Dict[int, str] = {}
     for v in ctx.vendors:
         line = lic.line_text(v.line).strip()
         if not v.name:
             yield _f(ctx, "license.vendor-malformed", Status.FAIL, f"{v.entry.kind} line without a vendor name",
-                     v.line, fix="Write it as: DAEMON sigasi port=27001", evidence=line)
+                     v.line, fix=f"Write it as: {v.entry.kind} <vendor> [daemon path] port=<port>, e.g. "
+                                 f"{v.entry.kind} {ctx.words.vendor or 'sigasi'} port={FIRST_VENDOR_PORT}",
+                     evidence=line)
             continue
         if v.port_text is None:
             if ctx.servers or ctx.on_server:
+                port = ctx.propose_port(FIRST_VENDOR_PORT)
                 yield _f(ctx, "license.vendor-no-port", Status.WARN,
                          f"{v.entry.kind} {v.name} has no port=: the vendor daemon takes a random port", v.line,
                          detail="Clients first ask lmgrd, then connect to the vendor daemon's port; a random port "
                                 "cannot be opened in a firewall or forwarded through an SSH tunnel.",
-                         fix=f"Add a fixed port: {line} port=27001 (and open it in the firewall).",
+                         fix=f"Add a fixed port: {line} port={port} (and open it in the firewall). Each vendor "
+                             "daemon needs its own port.",
                          evidence=line, seed_ref=SEED_FLOAT)
         elif v.port is None or not 0 < v.port < 65536:
             yield _f(ctx, "license.bad-port", Status.FAIL, f"Vendor port '{v.port_text}' is not a valid port", v.line,
@@ -655,10 +780,29 @@ def rule_vendors(ctx: _Ctx) -> Iterator[Finding]:
         elif v.port in server_ports:
             yield _f(ctx, "license.port-clash", Status.FAIL,
                      f"{v.name} uses port {v.port}, the same as the SERVER line", v.line,
-                     fix="Give lmgrd and the vendor daemon different ports (Sigasi: 27000 and 27001).",
+                     fix=f"Give the vendor daemon its own port: port={ctx.propose_port(FIRST_VENDOR_PORT)} "
+                         f"(lmgrd keeps {v.port}).",
                      evidence=line, seed_ref=SEED_CUSTOM)
+        elif v.port in vendor_ports_seen:
+            yield _f(ctx, "license.port-clash", Status.FAIL,
+                     f"{v.name} uses port {v.port}, like {vendor_ports_seen[v.port]}", v.line,
+                     detail="Two vendor daemons cannot listen on one port: the second one exits (port in use).",
+                     fix=f"Give {v.name} its own port: port={ctx.propose_port(FIRST_VENDOR_PORT)}.",
+                     evidence=line, seed_ref=SEED_CUSTOM)
+        if v.port is not None and v.port not in vendor_ports_seen:
+            vendor_ports_seen[v.port] = v.name
         path = v.path
         if not path:
+            continue
+        if is_placeholder_path(path):
+            yield _f(ctx, "license.placeholder-path", Status.FAIL,
+                     f"The {v.name} daemon path is still the template's '{path}'", v.line,
+                     detail="lmgrd starts the vendor daemon from this path; a template path names no file, so "
+                            f"{v.name} never starts.",
+                     fix=f"Replace '{path}' with the full path of the {v.name} daemon on the server, or leave the path "
+                         "out so lmgrd looks for the daemon in its own directory (editing the path does not break "
+                         "the signature).",
+                     evidence=line, seed_ref=SEED_CUSTOM)
             continue
         path_tok = v.entry.positional[1] if len(v.entry.positional) > 1 else None
         quoted_spaces = path_tok is not None and path_tok.quoted and " " in path
@@ -669,11 +813,13 @@ def rule_vendors(ctx: _Ctx) -> Iterator[Finding]:
             v.options is not None and not v.entry.get("OPTIONS") and not _looks_like_path(v.options)
             and v.options.upper() not in LINE_KEYWORDS)
         if quoted_spaces or split_path:
+            example = ("C:\\Sigasi\\license\\sigasi.exe or /opt/flexnet-sigasi/sigasi" if v.name.lower() == "sigasi"
+                       else f"C:\\flexnet\\{v.name}.exe or /opt/flexnet/{v.name}")
             yield _f(ctx, "license.daemon-path-spaces", Status.FAIL, "Spaces in the vendor daemon path", v.line,
                      detail="The manual: you can not have spaces in the daemon path.",
-                     fix="Move the daemon to a folder without spaces (e.g. C:\\Sigasi\\license\\sigasi.exe or "
-                         "/opt/flexnet-sigasi/sigasi) and update this line, or leave the path out so lmgrd looks "
-                         "for the daemon next to itself.", evidence=line, seed_ref=SEED_FLOAT)
+                     fix=f"Move the daemon to a folder without spaces (e.g. {example}) and update this line, or "
+                         "leave the path out so lmgrd looks for the daemon next to itself.", evidence=line,
+                     seed_ref=SEED_FLOAT)
             if split_path and not quoted_spaces:
                 path = " ".join([path] + ([v.options] if v.options and not v.entry.get("OPTIONS") else []) + extra)
         if _WIN_PATH.match(path) or "\\" in path:
@@ -685,8 +831,10 @@ def rule_vendors(ctx: _Ctx) -> Iterator[Finding]:
             if stem and parent == stem and not in_sigasi_root:
                 yield _f(ctx, "license.daemon-dir-named-like-daemon", Status.WARN,
                          f"The daemon sits in a folder named '{parts[-2]}', like the daemon itself", v.line,
-                         detail=r"Users report that c:\flexlm\sigasi\sigasi.exe fails while "
-                                r"c:\flexlm\vhdl_editor\sigasi.exe works.",
+                         detail=(r"Users report that c:\flexlm\sigasi\sigasi.exe fails while "
+                                 r"c:\flexlm\vhdl_editor\sigasi.exe works." if stem == "sigasi" else
+                                 f"Users report that a daemon in a folder of its own name fails to start (e.g. "
+                                 f"c:\\flexlm\\{stem}\\{exe}) while the same daemon in another folder works."),
                          fix=f"Rename the folder '{parts[-2]}' (e.g. to vhdl_editor or license) and update this "
                              "path.", evidence=line, seed_ref=SEED_FLOAT)
             if len(parts) >= 2 and parts[1].lower() == "flexlm":
@@ -752,7 +900,7 @@ def rule_features(ctx: _Ctx) -> Iterator[Finding]:
             if left is not None and left < 0:
                 yield _f(ctx, "license.expired", Status.FAIL, f"{f.name} expired on {f.expiry.text}", f.line,
                          detail="FlexNet refuses expired features (-10, 'feature has expired').",
-                         fix="Has the license expired? Ask Sigasi (or your vendor) for a renewed key.",
+                         fix=f"Has the license expired? Ask {words_for(f.vendor).who} for a renewed key.",
                          evidence=_evidence(lic, f.line), seed_ref=SEED_TROUBLE)
             elif left is not None and left <= warn_days:
                 yield _f(ctx, "license.expiring", Status.WARN, f"{f.name} expires in {left} day(s) ({f.expiry.text})",
@@ -803,19 +951,47 @@ def rule_features(ctx: _Ctx) -> Iterator[Finding]:
                      fix="Copy the complete entry again from the original key: the HOSTID= part is missing.",
                      evidence=_evidence(lic, f.line), seed_ref=SEED_TROUBLE)
         if uncounted and served:
-            yield _f(ctx, "license.uncounted-on-server", Status.WARN,
-                     f"{f.name} is a node-locked (uncounted) key in a server license file", f.line,
-                     detail="Uncounted keys are checked on the client machine itself; a license server does not "
-                            "serve them.",
-                     fix="Use this key on the machine it was issued for (Sigasi Studio: Preferences > Sigasi > "
-                         "License Key path) and keep only floating (counted) keys on the server.",
-                     evidence=_evidence(lic, f.line), seed_ref=SEED_TROUBLE)
+            yield _uncounted_on_server(ctx, f)
+        hid = f.hostid
+        if hid and any(is_placeholder_hostid(w) for w in hid.split()) and hid.upper() not in ("ANY", "DEMO"):
+            yield _f(ctx, "license.placeholder-hostid", Status.FAIL,
+                     f"HOSTID '{hid}' of {f.name} is a template placeholder", f.entry.get_token("HOSTID").line,
+                     detail="A node-locked line names the machine it runs on; this one names none, and the hostid "
+                            "is signed, so it cannot be filled in by hand.",
+                     fix=f"Ask {words_for(f.vendor).who} for the line issued for your machine's hostid "
+                         "(`lmutil lmhostid` prints it).", evidence=_evidence(lic, f.line), seed_ref=SEED_TROUBLE)
         if served and not uncounted and f.vendor.lower() not in vendor_lines and f.vendor.lower() not in warned_vendor:
             warned_vendor.add(f.vendor.lower())
             yield _f(ctx, "license.feature-vendor-missing", Status.FAIL,
                      f"No DAEMON/VENDOR line for vendor '{f.vendor}'", f.line,
                      detail=f"Features of {f.vendor} are served by a vendor daemon of that name.",
-                     fix=f"Add: DAEMON {f.vendor} port=27001", evidence=_evidence(lic, f.line), seed_ref=SEED_CUSTOM)
+                     fix=f"Add after the SERVER line: VENDOR {f.vendor} port={ctx.propose_port(FIRST_VENDOR_PORT)}",
+                     evidence=_evidence(lic, f.line), seed_ref=SEED_CUSTOM)
+
+
+def _uncounted_on_server(ctx: _Ctx, f: FeatureLine) -> Finding:
+    lic = ctx.lic
+    words = words_for(f.vendor)
+    any_host = (f.hostid or "").upper() in ("ANY", "DEMO")
+    if words.is_sigasi:
+        # Sigasi's node-locked key is exactly this (HOSTID=ANY, the MAC in VENDOR_STRING); on a
+        # server it is the wrong key (Sigasi's floating keys are counted).
+        return _f(ctx, "license.uncounted-on-server", Status.WARN,
+                  f"{f.name} is a node-locked (uncounted) key in a server license file", f.line,
+                  detail="Uncounted keys are checked on the client machine itself; a license server does not "
+                         "serve them.",
+                  fix="Use this key on the machine it was issued for (Sigasi Studio: Preferences > Sigasi > "
+                      "License Key path) and keep only floating (counted) keys on the server.",
+                  evidence=_evidence(lic, f.line), seed_ref=SEED_TROUBLE)
+    # Many vendors ship uncounted lines in server files on purpose (COMSOL's SERIAL, HOSTID=ANY
+    # helper features): the client reads them from the file itself. Nothing to fix.
+    return _f(ctx, "license.uncounted-on-server", Status.INFO,
+              f"{f.name} is uncounted" + (f" with HOSTID={f.hostid}" if f.hostid else "") + ": read by clients from "
+              "the file, not counted by the server", f.line,
+              detail=("Any machine that reads this file may use it; " if any_host else
+                      "It is locked to the host it names; ") + "the vendor daemon does not count it. Vendors ship "
+                     "such lines in server files on purpose.",
+              evidence=_evidence(lic, f.line))
 
 
 # ---------------------------------------------------------------- driver
@@ -878,6 +1054,8 @@ def _lint(lic: LicenseFile, options: Optional[LintOptions]) -> List[Finding]:
     if any(f.id == "license.token-not-key" for f in out):
         return out
     ctx.servers, ctx.vendors, ctx.features = lic.servers, lic.vendors, lic.features
+    ctx.words = words_for_file([v.name for v in ctx.vendors] + [f.vendor for f in ctx.features])
+    ctx.taken_ports = {p for p in [s.port for s in ctx.servers] + [v.port for v in ctx.vendors] if p}
     ctx.counted = [f for f in ctx.features if not f.uncounted and f.count is not None]
     _find_orphans(ctx)
     for rule in RULES:

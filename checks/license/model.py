@@ -237,12 +237,51 @@ def _port(text: Optional[str]) -> Optional[int]:
     return None
 
 
+_SERVER_FLAGS = ("PRIMARY_IS_MASTER",)
+_SERVER_KEYS = ("PORT", "HEARTBEAT_INTERVAL")  # key=value tokens on a SERVER line that are not a hostid
+_OPENERS = {"<": ">", "{": "}", "[": "]"}
+
+
+def _looks_like_port(word: str) -> bool:
+    # 1-5 decimal digits. A FlexNet hostid is never that short and bare (a MAC is 12 hex digits,
+    # an 8-digit Sun hostid is longer, every other type has a TYPE= prefix).
+    return word.isascii() and word.isdigit() and len(word) <= 5
+
+
+def _server_words(e: Entry) -> List[Token]:
+    """The SERVER line's tokens after the keyword, with bracketed templates rejoined.
+
+    "SERVER {Name or IP} <optional-mac-address> 27000" tokenizes as "{Name", "or", "IP}" ...;
+    the placeholder is one field, so it becomes one token again.
+    """
+    out: List[Token] = []
+    toks = e.tokens[1:]
+    i = 0
+    while i < len(toks):
+        t = toks[i]
+        close = _OPENERS.get(t.raw[:1]) if t.key is None and not t.quoted else None
+        if close and close not in t.raw:
+            j = i + 1
+            while j < len(toks) and j - i < 8 and close not in toks[j].raw:
+                j += 1
+            if j < len(toks) and close in toks[j].raw:
+                raw = e.text[t.offset:toks[j].offset + len(toks[j].raw)]
+                out.append(Token(raw, None, raw, False, False, t.line, t.offset))
+                i = j + 1
+                continue
+        out.append(t)
+        i += 1
+    return out
+
+
 @dataclass
 class ServerLine:
     entry: Entry
     host: str
-    hostid: str
+    hostid: str  # "" when the line has none ("SERVER host 27000")
     port_text: Optional[str]
+    # Further positional words FlexNet has no place for, e.g. a second hostid.
+    extra: List[str] = field(default_factory=list)
 
     @property
     def port(self) -> Optional[int]:
@@ -254,17 +293,30 @@ class ServerLine:
 
     @classmethod
     def of(cls, e: Entry) -> "ServerLine":
-        pos = e.tokens[1:]
-        host = pos[0].value if pos else ""
-        hostid = pos[1].raw if len(pos) > 1 and pos[1].key is not None else (pos[1].value if len(pos) > 1 else "")
+        # SERVER host hostid [port] [PRIMARY_IS_MASTER] [HEARTBEAT_INTERVAL=s] (flexlm-facts.md 1).
+        words = _server_words(e)
+        host = words[0].value if words and words[0].key is None else ""
+        rest = [t for t in words[1:] if not (t.key is not None and t.key.upper() in _SERVER_KEYS)
+                and not (t.key is None and t.value.upper() in _SERVER_FLAGS)]
+        hostid = ""
         port_text = None
-        for t in pos[2:]:
-            if t.key is None and t.value.isdigit():
-                port_text = t.value
-                break
+        extra: List[str] = []
+        if rest:
+            first = rest[0]
+            later_port = any(t.key is None and _looks_like_port(t.value) for t in rest[1:])
+            if first.key is None and _looks_like_port(first.value) and not later_port:
+                # "SERVER host 27000": three fields, the last a number, is a port without a hostid.
+                port_text = first.value
+            else:
+                hostid = first.raw if first.key is not None else first.value
+            for t in rest[1:]:
+                if port_text is None and t.key is None and t.value.isdigit():
+                    port_text = t.value
+                else:
+                    extra.append(t.raw if t.key is not None else t.value)
         if port_text is None:
             port_text = e.get("PORT")
-        return cls(e, host, hostid, port_text)
+        return cls(e, host, hostid, port_text, extra)
 
 
 @dataclass

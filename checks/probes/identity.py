@@ -16,9 +16,9 @@ from typing import List, Optional
 
 from ..findings import Finding, Status
 from ..hostinfo import HostIdentity, current_identity, local_addresses, local_macs
+from ..license.placeholders import usable_host
 from ..runtime import NEVER_CANCELLED, CancelToken, FindingSink, discard
 from .context import SEED_TROUBLE, ProbeContext
-from .reachability import PLACEHOLDER
 
 SBIN_DIRS = ("/usr/sbin", "/sbin", "/usr/bin", "/bin")
 
@@ -83,8 +83,8 @@ def probe_identity(ctx: ProbeContext, cancel: CancelToken = NEVER_CANCELLED,
     cancel.check()
     if ctx.license is not None:
         for s in ctx.license.servers:
-            if not s.host or PLACEHOLDER.match(s.host):
-                continue  # the lint names placeholders
+            if not usable_host(s.host):
+                continue  # the lint names placeholders and this_host
             if ident.is_this_host(s.host):
                 emit(Finding("identity.server-is-here", Status.INFO, f"SERVER host {s.host} is this machine",
                              detail="This machine is the license server for this file.", line=s.line,

@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 from ..findings import Finding, Status
+from ..license.placeholders import usable_host
 from ..runtime import NEVER_CANCELLED, Cancelled, CancelToken, FindingSink, discard
 from .context import SEED_CUSTOM, SEED_FLOAT, SEED_TROUBLE, ProbeContext, Target
 
 DEFAULT_RANGE = tuple(range(27000, 27010))  # '@host': lmgrd takes the first free port of these
-PLACEHOLDER = re.compile(r"^(your_server_name\d*|your[_-].*|this_host|<.*>|server_?name\d*|hostname)$", re.I)
 
 OPEN, REFUSED, TIMEOUT, UNREACHABLE, NOT_FOUND, NO_IPV6, ERROR = (
     "open", "refused", "timed out", "unreachable", "name not found", "no IPv6", "error")
@@ -188,7 +188,8 @@ def _targets(ctx: ProbeContext) -> Tuple[List[Target], List[Finding]]:
         servers = ctx.license.servers
         group = ",".join(f"{s.port or ''}@{s.host}" for s in servers) if len(servers) == 3 else None
         for s in servers:
-            if not s.host or len(s.host) > 253 or PLACEHOLDER.match(s.host) or not re.match(
+            # Templates (your_server_name1, {Name or IP}) and this_host name no machine to connect to.
+            if not usable_host(s.host) or len(s.host) > 253 or not re.match(
                     r"^[A-Za-z0-9_.\-]+$", s.host):
                 continue
             port = s.port if s.port and 0 < s.port < 65536 else None

@@ -536,10 +536,10 @@ def _net_targets(env: ProbeEnv) -> Tuple[List[Tuple[str, int]], List[Tuple[str, 
     lic, _ = env.license()
     src = "--server"
     if not lm and lic is not None:
-        from ..probes.reachability import PLACEHOLDER
+        from ..license.placeholders import usable_host
 
         for s in lic.servers:
-            if s.host and s.port and not PLACEHOLDER.match(s.host):
+            if s.port and usable_host(s.host):
                 lm.append((s.host, int(s.port)))
         src = "license SERVER line"
     vend: List[Tuple[str, int]] = []

@@ -14,7 +14,8 @@ import pytest
 from lmdoctor.checks.findings import Finding, Status
 from lmdoctor.checks.hostinfo import HostIdentity
 from lmdoctor.checks.license import parse_license
-from lmdoctor.checks.license.lint import PLACEHOLDER_HOST, LintOptions, _token_text, lint_license
+from lmdoctor.checks.license.lint import LintOptions, _token_text, lint_license
+from lmdoctor.checks.license.placeholders import is_placeholder_host
 
 FIX = Path(__file__).resolve().parent.parent / "fixtures" / "licenses"
 TODAY = dt.date(2025, 6, 1)
@@ -67,7 +68,11 @@ RULES = [
     ("sigasi_floating_cr.lic", {}, "license.cr-line-endings", Status.WARN, 1),
     ("curly_quotes.lic", {}, "license.typographic-quotes", Status.FAIL, 4),
     ("non_ascii.lic", {}, "license.non-ascii", Status.WARN, 2),
-    ("line_too_long.lic", {}, "license.line-too-long", Status.FAIL, 3),
+    # One physical line past the documented 2048 (lost continuations): a warning, not a failure;
+    # the vendor's own continued PACKAGE of 3,000+ characters is information only.
+    ("line_too_long.lic", {}, "license.line-too-long", Status.WARN, 3),
+    ("../vendors/autodesk_package_one_line.lic", {}, "license.line-too-long", Status.WARN, 4),
+    ("../vendors/autodesk_package.lic", {}, "license.long-entry", Status.INFO, 4),
     ("inline_comment.lic", {}, "license.text-after-backslash", Status.FAIL, 5),
     ("inline_comment.lic", {}, "license.inline-comment", Status.FAIL, 5),
     ("inline_comment.lic", {}, "license.missing-backslash", Status.FAIL, 6),
@@ -76,6 +81,17 @@ RULES = [
     ("damaged_sign.lic", {}, "license.sign-length", Status.WARN, 6),  # one group lost on line 7
     # servers
     ("sigasi_floating_placeholder.lic", {}, "license.placeholder-host", Status.FAIL, 2),
+    # Other vendors' templates (issue 13 item 6)
+    ("../vendors/ansys_template.lic", {}, "license.placeholder-host", Status.FAIL, 2),  # HERESHOULDBEIP
+    ("../vendors/ansys_template.lic", {}, "license.placeholder-hostid", Status.FAIL, 2),  # 000000000000
+    ("../vendors/partek_template.lic", {}, "license.placeholder-host", Status.FAIL, 1),  # {Name or IP}
+    ("../vendors/partek_template.lic", {}, "license.placeholder-hostid", Status.FAIL, 1),  # <optional-mac-address>
+    ("../vendors/xilinx_template.lic", {}, "license.this-host", Status.WARN, 2),
+    ("../vendors/xilinx_template.lic", {}, "license.placeholder-hostid", Status.FAIL, 2),  # xxxxxxxxxxxx
+    ("../vendors/libero_template.lic", {}, "license.placeholder-path", Status.FAIL, 4),  # PATH/actlmgrd
+    # "SERVER host 28000" lacks the hostid; two hostids on one line (item 7)
+    ("../vendors/siemens_port_no_hostid.lic", {}, "license.server-no-hostid", Status.FAIL, 1),
+    ("../vendors/two_hostids.lic", {}, "license.server-two-hostids", Status.FAIL, 1),
     ("placeholders.lic", {}, "license.placeholder-host", Status.FAIL, 1),
     ("two_servers.lic", {}, "license.two-servers", Status.FAIL, 2),
     ("triad_port_conflict.lic", {}, "license.server-port-conflict", Status.FAIL, 3),
@@ -107,7 +123,8 @@ RULES = [
     ("dates.lic", {}, "license.start-in-future", Status.FAIL, 14),
     ("bad_dates.lic", {}, "license.bad-date", Status.FAIL, 3),
     ("version_old.lic", {"product_version": 5}, "license.version-too-old", Status.FAIL, 3),
-    ("uncounted_on_server.lic", {}, "license.uncounted-on-server", Status.WARN, 3),
+    ("uncounted_on_server.lic", {}, "license.uncounted-on-server", Status.WARN, 3),  # Sigasi's node-locked key
+    ("../vendors/comsol_server.lic", {}, "license.uncounted-on-server", Status.INFO, 5),  # COMSOL's SERIAL
     ("uncounted_no_hostid.lic", {}, "license.uncounted-no-hostid", Status.FAIL, 1),
     ("no_sign.lic", {}, "license.no-sign", Status.WARN, 3),
     ("feature_malformed.lic", {}, "license.feature-malformed", Status.FAIL, 3),
@@ -177,7 +194,7 @@ def test_clean_floating_key_on_its_own_server_is_clean():
                                   "YOUR_SERVER_NAME2", "your_hostname", "<server>", "[hostname]", "hostname",
                                   "SERVER_NAME_HERE", "license_server"])
 def test_placeholder_hosts(host):
-    assert PLACEHOLDER_HOST.match(host)
+    assert is_placeholder_host(host)
     findings = lint_text(f"SERVER {host} BD41FCF5DE27 27000\nDAEMON sigasi port=27001\n")
     (hit,) = find(findings, "license.placeholder-host")
     assert hit.line == 1 and hit.status is Status.FAIL
@@ -187,7 +204,7 @@ def test_placeholder_hosts(host):
 @pytest.mark.parametrize("host", ["licsrv01", "Maple", "server01", "lic-a.example.com", "10.1.2.3", "hostserver",
                                   "yourcompany-lic", "myserver"])
 def test_real_hosts_are_not_placeholders(host):
-    assert not PLACEHOLDER_HOST.match(host)
+    assert not is_placeholder_host(host)
 
 
 def test_placeholder_fix_names_this_machine_on_the_server():
