@@ -192,6 +192,25 @@ def debug_log_findings(ctx: ProbeContext, choice: LicenseChoice, cancel: CancelT
     return out
 
 
+def daemon_leftover_findings() -> List[Finding]:
+    """What an earlier `lmdoctor daemon` started and left running because lmdoctor was killed."""
+    from .flexnet.daemon import leftover_records
+
+    out: List[Finding] = []
+    for rec in leftover_records():
+        live = rec.running()
+        out.append(Finding(
+            "check.daemon-leftover", Status.WARN,
+            f"{len(live)} process(es) started by lmdoctor daemon, left running",
+            detail=f"An `lmdoctor daemon` run of {rec.started_at} with {rec.license} was killed before it could "
+                   "stop what it started. A leftover lmgrd holds the license port and makes the real server's "
+                   "start fail with 'port in use' or 'another server running'.",
+            fix=f"Stop them with `{rec.stop_command()}` (by hand: {rec.manual_stop_command()}).",
+            evidence=[f"pid {p.pid} (pgid {p.pgid}, {p.role}): {' '.join(p.argv)[:300]}" for p in live],
+            file=rec.license or None))
+    return out
+
+
 def lmutil_findings(ctx: ProbeContext, choice: LicenseChoice, cancel: CancelToken,
                     on_finding: FindingSink = discard) -> List[Finding]:
     """``lmutil lmstat -a`` and ``lmdiag -n`` against every server that answered, all at once.
@@ -284,6 +303,8 @@ def run_check(opts: CheckOptions, cancel: CancelToken = NEVER_CANCELLED, on_find
     if choice.lmgrd_pids:
         for f in debug_log_findings(ctx, choice, cancel):
             put(f)
+    for f in daemon_leftover_findings():
+        put(f)
     if opts.use_lmutil:
         report.extend(lmutil_findings(ctx, choice, cancel, on_finding))
     report.meta.update(_meta(choice, ctx, time.monotonic() - started))

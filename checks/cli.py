@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
+import signal
 import sys
+import threading
 from typing import List, Optional
 
 from . import __version__
@@ -75,28 +78,149 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Optional[List[str]] = None) -> int:
+def _parse_and_run(argv: Optional[List[str]]) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "command", None):
         # The default command opens the TUI when there is a terminal to draw on.
-        if sys.stdin.isatty() and sys.stdout.isatty() and "tui" in _available_commands():
+        if sys.stdin is not None and sys.stdin.isatty() and sys.stdout.isatty() and "tui" in _available_commands():
             args = parser.parse_args(["tui"])
         else:
             parser.print_help(sys.stderr)
             return int(ExitCode.ERROR)
+    return int(args._run(args))
+
+
+def _say(message: str) -> None:
     try:
-        return int(args._run(args))
-    except KeyboardInterrupt:
-        print("lmdoctor: interrupted", file=sys.stderr)
-        return int(ExitCode.ERROR)
-    except BrokenPipeError:
-        # `lmdoctor ... | head` closed the pipe: not our failure, but stop quietly.
+        print(f"lmdoctor: {message}", file=sys.stderr, flush=True)
+    except (OSError, ValueError, AttributeError):
+        pass  # stderr is gone too: the exit status is all that is left
+
+
+def _silence_stdout() -> None:
+    """Point fd 1 at /dev/null so the interpreter's last flush of what is buffered cannot fail again."""
+    try:
+        fd = sys.__stdout__.fileno()  # type: ignore[union-attr]
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, fd)
+        os.close(null)
+    except (OSError, ValueError, AttributeError):
+        sys.stdout = None  # type: ignore[assignment]
+
+
+class OutputFailed(Exception):
+    """Writing to standard output failed (full disk, closed pipe). Not an OSError on purpose: code that
+    handles its own file errors must not mistake it for one; only ``main`` handles it."""
+
+    def __init__(self, error: OSError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+class _GuardedStdout:
+    """sys.stdout for the length of a command: a failed write or flush raises OutputFailed, and is
+    remembered, so even a failure that a library swallowed (argparse's --help) ends in exit 3."""
+
+    def __init__(self, stream) -> None:  # noqa: ANN001
+        self._stream = stream
+        self.failed: Optional[OSError] = None
+
+    def write(self, text: str) -> int:
         try:
-            sys.stdout = None  # type: ignore[assignment]
-        except Exception:
+            return self._stream.write(text)
+        except OSError as exc:
+            self.failed = self.failed or exc
+            raise OutputFailed(exc) from None
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except OSError as exc:
+            self.failed = self.failed or exc
+            raise OutputFailed(exc) from None
+
+    def __getattr__(self, name: str):  # noqa: ANN204 - isatty, fileno, buffer, encoding ...
+        return getattr(self._stream, name)
+
+
+def _output_failed(exc: OSError, code: int) -> int:
+    if isinstance(exc, BrokenPipeError):
+        # `lmdoctor ... | head` closed the pipe: not our failure, but stop quietly.
+        _silence_stdout()
+        return code
+    _silence_stdout()
+    _say(f"cannot write the output to standard output: {exc.strerror or exc} "
+         "(free some space, or send the output elsewhere)")
+    return int(ExitCode.ERROR)
+
+
+def _stop_children() -> None:
+    """Every exit path ends what lmdoctor started (lmutil in a worker thread, lmgrd under the daemon runner)."""
+    procs = sys.modules.get(f"{__package__}.procs")
+    if procs is not None:
+        try:
+            procs.CHILDREN.stop_all()  # type: ignore[attr-defined]
+        except Exception:  # noqa: BLE001 - exiting anyway; a failure here must not hide the real exit status
             pass
-        return int(ExitCode.OK)
+
+
+def _as_interrupt(_sig: int, _frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    """Run one command. The one place that turns every way out into an exit status and a clean end:
+    closed or full standard output, Ctrl-C, SIGTERM/SIGHUP, --help, bad usage; children are stopped."""
+    if sys.stderr is None:
+        sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - lives as long as the process
+    if sys.stdout is None:
+        _say("standard output is closed (>&-): nothing could be shown; redirect it to a file or /dev/null instead")
+        return int(ExitCode.ERROR)
+    old = {}
+    if threading.current_thread() is threading.main_thread():
+        # `kill lmdoctor` and a closed SSH session take the Ctrl-C path: children stopped, exit 3.
+        for sig in (signal.SIGTERM, getattr(signal, "SIGHUP", None)):
+            if sig is not None:
+                old[sig] = signal.signal(sig, _as_interrupt)
+    if getattr(sys.stdout, "errors", None) == "strict" and hasattr(sys.stdout, "reconfigure"):
+        # A file name that is not valid UTF-8 is printed as its own bytes, never a UnicodeEncodeError.
+        try:
+            sys.stdout.reconfigure(errors="surrogateescape")
+        except (ValueError, OSError):
+            pass
+    code = int(ExitCode.ERROR)
+    real_stdout = sys.stdout
+    guard = _GuardedStdout(real_stdout)
+    sys.stdout = guard  # type: ignore[assignment]
+    try:
+        try:
+            code = _parse_and_run(argv)
+        except SystemExit as exc:  # argparse: --help, --version, usage errors
+            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else int(ExitCode.ERROR))
+            if isinstance(exc.code, str):
+                _say(exc.code)
+        except KeyboardInterrupt:
+            _stop_children()
+            _say("interrupted")
+            code = int(ExitCode.ERROR)
+        except OutputFailed as exc:
+            return _output_failed(exc.error, int(ExitCode.OK))
+        try:
+            guard.flush()
+        except OutputFailed as exc:
+            return _output_failed(exc.error, code)
+        except ValueError:  # closed by the command
+            pass
+        if guard.failed is not None:  # swallowed on the way (argparse ignores write errors)
+            return _output_failed(guard.failed, code)
+        return code
+    finally:
+        _stop_children()
+        if sys.stdout is guard:
+            sys.stdout = real_stdout
+        for sig, handler in old.items():
+            signal.signal(sig, handler)
 
 
 def entry_point() -> None:

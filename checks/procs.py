@@ -11,9 +11,12 @@ grandchild can stay ``<defunct>`` forever although nothing runs any more.
 """
 from __future__ import annotations
 
+import enum
 import os
 import signal
 import subprocess
+import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Callable, Dict, Iterable, List, Mapping, Optional, Sequence
@@ -27,6 +30,24 @@ DEFAULT_GRACE = 3.0
 KILL_WAIT = 3.0
 POLL = 0.02
 IS_POSIX = os.name == "posix"
+
+
+class ProcessRole(str, enum.Enum):
+    """What a FlexNet-related process is: how the process scan classifies it and how the daemon runner
+    records what it started. A str so that JSON, comparisons and dict keys see the plain name."""
+
+    LMGRD = "lmgrd"
+    VENDOR = "vendor"      # a vendor daemon (sigasi, ...)
+    LMUTIL = "lmutil"
+    LMTOOLS = "lmtools"
+    SSH = "ssh"            # a tunnel carrying license traffic
+    OTHER = "other"
+
+    def __str__(self) -> str:
+        return self.value
+
+    def __hash__(self) -> int:  # equal to its value, so {"lmgrd": ...}[role] finds it
+        return hash(self.value)
 
 
 def check_argv(argv: Sequence[str]) -> List[str]:
@@ -202,11 +223,109 @@ class Completed:
         return self.stdout + (("\n" + self.stderr) if self.stderr and self.stdout else self.stderr)
 
 
-def session_kwargs() -> Dict[str, object]:
-    """Popen keyword arguments that put the child in its own session / process group."""
+# --------------------------------------------------------------------------- dying with lmdoctor
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def _load_prctl() -> Optional[Callable[..., int]]:
+    """libc's prctl, resolved once in the parent so the child only calls it (no dlopen after fork)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        import ctypes
+
+        fn = ctypes.CDLL(None, use_errno=True).prctl
+        fn.restype = ctypes.c_int
+        fn.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
+        return fn
+    except (OSError, AttributeError):
+        return None
+
+
+_PRCTL = _load_prctl()
+
+
+def die_with_parent(sig: int = signal.SIGKILL) -> Optional[Callable[[], None]]:
+    """A ``preexec_fn`` that makes the child receive ``sig`` when lmdoctor dies, even by SIGKILL.
+
+    PR_SET_PDEATHSIG fires when the thread that forked the child ends; lmdoctor waits for its
+    children in the thread that started them, so that is when lmdoctor itself is gone. If the
+    parent died between fork and prctl, the child exits at once instead of running orphaned.
+    None where the kernel has no such thing (then the exit paths' kill_all still stop children).
+    """
+    prctl = _PRCTL
+    if prctl is None:
+        return None
+    parent = os.getpid()
+
+    def preexec() -> None:
+        prctl(PR_SET_PDEATHSIG, int(sig), 0, 0, 0)
+        if os.getppid() != parent:
+            os._exit(1)
+
+    return preexec
+
+
+def session_kwargs(pdeathsig: Optional[int] = signal.SIGKILL if IS_POSIX else None) -> Dict[str, object]:
+    """Popen keyword arguments: the child in its own session / process group, dying with lmdoctor."""
     if IS_POSIX:
-        return {"start_new_session": True}
+        kw: Dict[str, object] = {"start_new_session": True}
+        pre = die_with_parent(pdeathsig) if pdeathsig else None
+        if pre is not None:
+            kw["preexec_fn"] = pre
+        return kw
     return {"creationflags": getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0)}
+
+
+class _Children:
+    """Process groups lmdoctor started and has not stopped yet: every exit path stops them.
+
+    ``run`` and the daemon runner register a child's group while it runs; ``stop_all`` (called by
+    the CLI on every way out: normal return, Ctrl-C, SIGTERM/SIGHUP, an exception, atexit) kills
+    what is still registered, e.g. an lmutil run by a worker thread when the main thread is
+    interrupted. A SIGKILLed lmdoctor runs no code at all: PR_SET_PDEATHSIG covers that.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._groups: Dict[int, int] = {}  # pid -> pgid
+
+    def add(self, pid: int, pgid: Optional[int] = None) -> None:
+        with self._lock:
+            self._groups[pid] = pgid if pgid is not None else pid
+
+    def discard(self, pid: int) -> None:
+        with self._lock:
+            self._groups.pop(pid, None)
+
+    def live(self) -> Dict[int, int]:
+        with self._lock:
+            return dict(self._groups)
+
+    def stop_all(self, grace: float = 0.5) -> List[int]:
+        """SIGTERM every registered group, SIGKILL what is left after ``grace`` s. The pids signalled."""
+        groups = self.live()
+        if not groups or not IS_POSIX:
+            return []
+        stopped: List[int] = []
+        for pid, pgid in groups.items():
+            res = kill_tree(pgid, _handles_of([pid]), grace=grace)
+            stopped.extend(res.signalled)
+            self.discard(pid)
+        return stopped
+
+
+def _handles_of(pids: Iterable[int]) -> List[psutil.Process]:
+    out = []
+    for pid in pids:
+        try:
+            out.append(psutil.Process(pid))
+        except psutil.Error:
+            continue
+    return out
+
+
+CHILDREN = _Children()
 
 
 def run(argv: Sequence[str], timeout: float = 10.0, cancel: Optional[CancelToken] = None,
@@ -230,6 +349,7 @@ def run(argv: Sequence[str], timeout: float = 10.0, cancel: Optional[CancelToken
         res.duration = time.monotonic() - start
         return res
     res.pid = proc.pid
+    CHILDREN.add(proc.pid)
     tracker = Descendants(proc.pid)
     out = b""
     err = b""
@@ -263,6 +383,7 @@ def run(argv: Sequence[str], timeout: float = 10.0, cancel: Optional[CancelToken
             proc.wait(timeout=KILL_WAIT)
         except subprocess.TimeoutExpired:  # pragma: no cover - SIGKILL failed
             pass
+        CHILDREN.discard(proc.pid)
     res.returncode = proc.returncode
     res.stdout = out[:max_output].decode("utf-8", "replace")
     res.stderr = err[:max_output].decode("utf-8", "replace")

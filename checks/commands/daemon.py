@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 
 from ._common import add_format_option
 
@@ -25,14 +26,16 @@ def _positive(text: str) -> float:
         v = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if v <= 0 or v > 24 * 3600:
+    if not math.isfinite(v) or v <= 0 or v > 24 * 3600:
         raise argparse.ArgumentTypeError("must be more than 0 and at most 86400 seconds")
     return v
 
 
 def register(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--license", "-c", dest="license", required=True, metavar="FILE",
-                   help="license file to start lmgrd with (lmgrd -c FILE)")
+    p.add_argument("--license", "-c", dest="license", metavar="FILE",
+                   help="license file to start lmgrd with (lmgrd -c FILE); required unless --cleanup")
+    p.add_argument("--cleanup", action="store_true",
+                   help="stop what earlier daemon runs left running (after lmdoctor itself was killed) and exit")
     p.add_argument("--lmgrd", metavar="PATH", help="the lmgrd to run (default: next to the license, else on PATH)")
     p.add_argument("--vendor-daemon", metavar="PATH",
                    help="vendor daemon to ask for its version (default: the one named after the vendor next "
@@ -61,13 +64,16 @@ def transcript_text(lines, fmt: str) -> str:
 
 def run(args: argparse.Namespace) -> int:
     import os
-    import signal
     import sys
 
     from ..findings import Report
     from ..flexnet.daemon import diagnose_daemon, find_lmgrd
     from ._common import InputError, Kind, emit, fail_input, output_format, read_input, use_colour
 
+    if args.cleanup:
+        return _cleanup(args)
+    if not args.license:
+        return fail_input("give the license file to start lmgrd with: --license FILE (or --cleanup)")
     try:
         read_input(args.license, Kind.LICENSE)
     except InputError as exc:
@@ -78,6 +84,8 @@ def run(args: argparse.Namespace) -> int:
         return fail_input(f"lmgrd not found ({loc.note}); pass its path with --lmgrd PATH")
     if not os.path.exists(loc.path):
         return fail_input(f"lmgrd not found: {loc.path} (check the --lmgrd path)")
+    if os.path.isdir(loc.path):
+        return fail_input(f"{loc.path} is a directory, not lmgrd; pass the lmgrd program itself with --lmgrd PATH")
     if args.vendor_daemon and not os.path.isfile(args.vendor_daemon):
         return fail_input(f"vendor daemon not found: {args.vendor_daemon} (check the --vendor-daemon path)")
 
@@ -98,27 +106,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"lmdoctor: running {loc.path} -z -c {lic} for {args.seconds:g} s (lmgrd {loc.how}); "
               "Ctrl-C stops it", file=sys.stderr, flush=True)
 
-    # `kill lmdoctor` must stop lmgrd too: turn SIGTERM/SIGHUP into the Ctrl-C path the runner handles.
-    def _as_interrupt(_sig, _frame):
-        raise KeyboardInterrupt
-
-    old = {}
-    for sig in (signal.SIGTERM, getattr(signal, "SIGHUP", None)):
-        if sig is not None:
-            try:
-                old[sig] = signal.signal(sig, _as_interrupt)
-            except (ValueError, OSError):  # not the main thread
-                pass
-    try:
-        drun, findings = diagnose_daemon(lic, loc.path, seconds=args.seconds, on_line=show if live else None,
-                                         vendor_daemon=args.vendor_daemon, versions=args.versions,
-                                         grace=args.grace)
-    finally:
-        for sig, h in old.items():
-            try:
-                signal.signal(sig, h)
-            except (ValueError, OSError):
-                pass
+    # `kill lmdoctor` stops lmgrd too: the CLI turns SIGTERM/SIGHUP into the Ctrl-C path the runner handles.
+    drun, findings = diagnose_daemon(lic, loc.path, seconds=args.seconds, on_line=show if live else None,
+                                     vendor_daemon=args.vendor_daemon, versions=args.versions, grace=args.grace)
     meta = {
         "license": lic,
         "lmgrd": loc.path,
@@ -142,3 +132,25 @@ def _isatty(stream) -> bool:
         return bool(stream.isatty())
     except Exception:
         return False
+
+
+def _cleanup(args: argparse.Namespace) -> int:
+    """`daemon --cleanup`: stop the leftovers of earlier runs recorded in the state directory."""
+    import sys
+
+    from ..findings import ExitCode
+    from ..flexnet.daemon import cleanup
+
+    handled, signalled, survivors = cleanup(grace=args.grace)
+    for rec in handled:
+        print(f"lmdoctor daemon run of {rec.started_at} ({rec.license}): "
+              + (f"stopped {', '.join(str(p.pid) for p in rec.processes if p.pid in signalled)}"
+                 if any(p.pid in signalled for p in rec.processes) else "nothing left running"))
+    if not handled:
+        print("Nothing to clean up: no earlier lmdoctor daemon run left processes behind.")
+    if survivors:
+        print(f"lmdoctor: {len(survivors)} process(es) survived SIGKILL: {' '.join(map(str, survivors))}",
+              file=sys.stderr)
+        return int(ExitCode.FAIL)
+    return int(ExitCode.OK)
+

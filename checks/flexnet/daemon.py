@@ -22,7 +22,9 @@ Which binaries run (the "never launch a binary named in a license file" rule):
 """
 from __future__ import annotations
 
+import codecs
 import datetime as _dt
+import enum
 import errno as _errno
 import os
 import re
@@ -34,6 +36,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from ..findings import Finding, Status
+from ..procs import ProcessRole
 from ..runtime import CancelToken, FindingSink
 
 SEED_FLOATING = "Troubleshooting > Floating licenses"
@@ -48,6 +51,25 @@ RECORD_EVERY = 0.25    # how often descendants are recorded while lmgrd runs
 DRAIN_AFTER_EXIT = 0.5  # output still arriving from vendor daemons after lmgrd exited
 
 _VERSION_RE = re.compile(r"\bv(\d+(?:\.\d+){1,3})\b")
+
+
+class StopReason(str, enum.Enum):
+    """Why the daemon runner stopped lmgrd (or never started it)."""
+
+    SECONDS = "seconds"               # --seconds ran out
+    CANCELLED = "cancelled"           # the CancelToken (the app left the screen)
+    INTERRUPTED = "interrupted"       # Ctrl-C, SIGTERM or SIGHUP to lmdoctor
+    EXITED = "exited"                 # lmgrd exited by itself
+    STOP_CONDITION = "stop-condition"  # stop_when(line) said enough
+    LAUNCH_FAILED = "launch-failed"   # lmgrd could not be started
+    ERROR = "error"                   # a bug in a callback; lmgrd was still stopped
+    NOT_STARTED = ""                  # before the run
+
+    def __str__(self) -> str:
+        return self.value
+
+    def __hash__(self) -> int:
+        return hash(self.value)
 
 
 # ----------------------------------------------------------------------------- data
@@ -97,7 +119,7 @@ class DaemonRun:
     dropped_lines: int = 0
     duration: float = 0.0
     stopped_by_us: bool = False
-    stop_reason: str = ""   # "seconds", "cancelled", "interrupted", "exited", "launch-failed", "error"
+    stop_reason: StopReason = StopReason.NOT_STARTED
     launch_error: Optional[str] = None
     launch_errno: Optional[int] = None
     escalated: bool = False               # SIGTERM was not enough; SIGKILL was sent
@@ -117,7 +139,7 @@ class DaemonRun:
             "argv": list(self.argv), "license": self.license, "pid": self.pid, "started_at": self.started_at,
             "exit_status": self.exit_status, "exit_signal": self.exit_signal,
             "duration": round(self.duration, 3), "stopped_by_us": self.stopped_by_us,
-            "stop_reason": self.stop_reason, "launch_error": self.launch_error,
+            "stop_reason": StopReason(self.stop_reason).value, "launch_error": self.launch_error,
             "escalated": self.escalated, "leftovers": list(self.leftovers),
             "dropped_lines": self.dropped_lines,
         }
@@ -433,92 +455,136 @@ def launch_failure(lmgrd: str, exc: BaseException) -> Finding:
 
 
 # ----------------------------------------------------------------------------- running
-def run_daemon(license_path: str, lmgrd: str, seconds: float = DEFAULT_SECONDS,
-               on_line: Optional[LineSink] = None, cancel: Optional[CancelToken] = None,
-               grace: float = DEFAULT_GRACE, extra_args: Sequence[str] = (), cwd: Optional[str] = None,
-               env: Optional[Dict[str, str]] = None, stop_when: Optional[Callable[[TranscriptLine], bool]] = None
-               ) -> DaemonRun:
-    """Run ``lmgrd -z -c LICENSE`` for up to ``seconds``, then stop its whole tree.
+@dataclass
+class DaemonRunner:
+    """Runs ``lmgrd -z -c LICENSE`` for up to ``seconds``, then stops its whole tree.
 
-    Each output line goes to ``on_line`` as it arrives. Returns early when lmgrd exits,
-    ``cancel`` is cancelled, ``stop_when(line)`` is true, or Ctrl-C is pressed (the run is
-    then marked ``interrupted`` and returned, not raised). Whatever happens, nothing
-    started here is left running when this returns (``leftovers`` lists any pid that
-    survived SIGKILL, which only happens for processes in uninterruptible sleep).
+    ``DaemonRunner(license, lmgrd, seconds=10).run(on_line=..., cancel=..., stop_when=...)``
+    streams each output line to ``on_line`` as it arrives and returns early when lmgrd exits,
+    ``cancel`` is cancelled, ``stop_when(line)`` is true, or Ctrl-C is pressed (the run is then
+    marked ``interrupted`` and returned, not raised). Whatever happens, nothing started here is
+    left running when ``run`` returns (``leftovers`` lists any pid that survived SIGKILL, which only
+    happens for processes in uninterruptible sleep). lmgrd gets SIGTERM if lmdoctor itself dies
+    (PR_SET_PDEATHSIG), and while it runs a record of what was started (pid, pgid, argv) sits in the
+    state directory, so even after a SIGKILL of lmdoctor `check` can name the leftovers and
+    `daemon --cleanup` can stop them.
     """
-    argv = [os.path.abspath(lmgrd), "-z", "-c", os.path.abspath(license_path)] + list(extra_args)
-    run = DaemonRun(argv=argv, license=license_path)
-    start = time.monotonic()
-    run.started_at = _dt.datetime.now().isoformat(timespec="milliseconds")
-    if os.name != "posix":
-        run.stop_reason = "launch-failed"
-        run.launch_error = "the daemon runner needs a POSIX system (pexpect); on Windows use lmtools"
-        return run
-    try:
+
+    license_path: str
+    lmgrd: str
+    seconds: float = DEFAULT_SECONDS
+    grace: float = DEFAULT_GRACE
+    extra_args: Sequence[str] = ()
+    cwd: Optional[str] = None
+    env: Optional[Dict[str, str]] = None
+    keep_record: bool = True  # write the state record of what was started
+
+    def argv(self) -> List[str]:
+        return [os.path.abspath(self.lmgrd), "-z", "-c", os.path.abspath(self.license_path)] + list(self.extra_args)
+
+    def run(self, on_line: Optional[LineSink] = None, cancel: Optional[CancelToken] = None,
+            stop_when: Optional[Callable[[TranscriptLine], bool]] = None) -> DaemonRun:
+        run = DaemonRun(argv=self.argv(), license=self.license_path)
+        run.started_at = _dt.datetime.now().isoformat(timespec="milliseconds")
+        child = self._spawn(run)
+        if child is None:
+            return run
+        return _Session(self, run, child, on_line, cancel, stop_when).go()
+
+    def _spawn(self, run: DaemonRun) -> Any:
+        if os.name != "posix":
+            run.stop_reason = StopReason.LAUNCH_FAILED
+            run.launch_error = "the daemon runner needs a POSIX system (pexpect); on Windows use lmtools"
+            return None
         import pexpect
-    except ImportError as exc:  # pragma: no cover - pexpect is a dependency
-        run.stop_reason, run.launch_error = "launch-failed", f"pexpect is not installed: {exc}"
-        return run
-    from ..procs import Descendants, kill_tree
 
-    try:
-        child = pexpect.spawn(argv[0], argv[1:], cwd=cwd or os.path.dirname(os.path.abspath(license_path)),
-                              env=env, encoding="utf-8", codec_errors="replace", echo=False,
-                              timeout=None, ignore_sighup=False)
-    except pexpect.ExceptionPexpect as exc:
-        run.stop_reason, run.launch_error = "launch-failed", str(exc)
-        run.launch_errno = _errno.EACCES if os.path.exists(argv[0]) else _errno.ENOENT
-        return run
-    except OSError as exc:
-        run.stop_reason, run.launch_error, run.launch_errno = "launch-failed", exc.strerror or str(exc), exc.errno
-        return run
+        from ..procs import die_with_parent
 
-    run.pid = child.pid
-    # pty.fork makes the child a session leader, so its pid is its process group.
-    pgid = child.pid
-    tracker = Descendants(child.pid)
-    splitter = _LineSplitter()
-    deadline = start + max(0.0, seconds)
-    exited_at: Optional[float] = None
-    last_record = 0.0
-
-    stopping = False
-
-    def emit(text: str) -> bool:
-        ln = make_line(text, time.monotonic() - start)
-        ln.after_stop = stopping
-        if len(run.lines) < MAX_LINES:
-            run.lines.append(ln)
-        else:
-            run.dropped_lines += 1
-        if on_line is not None:
-            on_line(ln)
-        return bool(stop_when and stop_when(ln))
-
-    def reap() -> None:
-        # isalive() waits (WNOHANG) on lmgrd, which records its status and frees the zombie.
+        argv = run.argv
+        cwd = self.cwd or os.path.dirname(os.path.abspath(self.license_path))
         try:
-            child.isalive()
-        except Exception:
-            pass
+            # ignore_sighup=False: lmgrd is told when its terminal goes away, as a real one is.
+            # A non-UTF-8 path is a str with surrogate escapes here: pexpect must not encode it (its
+            # encoding= would fail on them), os.execv turns it back into the original bytes. The output
+            # is read as bytes and decoded by the session.
+            return pexpect.spawn(argv[0], argv[1:], cwd=cwd, env=self.env, encoding=None,
+                                 echo=False, timeout=None, ignore_sighup=False,
+                                 preexec_fn=die_with_parent(signal.SIGTERM))
+        except pexpect.ExceptionPexpect as exc:
+            run.stop_reason, run.launch_error = StopReason.LAUNCH_FAILED, str(exc)
+            run.launch_errno = _errno.EACCES if os.path.exists(argv[0]) else _errno.ENOENT
+        except OSError as exc:
+            run.stop_reason, run.launch_error, run.launch_errno = StopReason.LAUNCH_FAILED, exc.strerror or str(exc), \
+                exc.errno
+        return None
 
-    try:
+
+class _Session:
+    """One run of a spawned lmgrd: read, classify, stop, record. Kept apart from the runner's settings."""
+
+    def __init__(self, runner: DaemonRunner, run: DaemonRun, child: Any, on_line: Optional[LineSink],
+                 cancel: Optional[CancelToken], stop_when: Optional[Callable[[TranscriptLine], bool]]) -> None:
+        from ..procs import CHILDREN, Descendants
+
+        self.runner, self.run, self.child = runner, run, child
+        self.on_line, self.cancel, self.stop_when = on_line, cancel, stop_when
+        self.start = time.monotonic()
+        run.pid = child.pid
+        # pty.fork makes the child a session leader, so its pid is its process group.
+        self.pgid = child.pid
+        self.tracker = Descendants(child.pid)
+        self.splitter = _LineSplitter()
+        self.decoder = codecs.getincrementaldecoder("utf-8")("replace")
+        self.stopping = False
+        self.children = CHILDREN
+        CHILDREN.add(child.pid, self.pgid)
+        self.record = StartedRecord.begin(run, self.pgid) if runner.keep_record else None
+        self._known: set = set()
+
+    # -- the loop -----------------------------------------------------------------------
+    def go(self) -> DaemonRun:
+        run = self.run
+        try:
+            run.stop_reason = self._loop()
+        except KeyboardInterrupt:
+            run.stop_reason = StopReason.INTERRUPTED
+        except BaseException:
+            run.stop_reason = StopReason.ERROR
+            self._stop()
+            raise
+        # Whatever lmgrd said before the stop is its own doing: read it before signalling.
+        if run.stop_reason != StopReason.EXITED:
+            self._drain(64)
+            self.stopping = True
+        self._stop()
+        # What lmgrd printed while being stopped ("lmgrd exiting ...") belongs in the transcript too.
+        self._drain(None)
+        for text in self.splitter.feed(self.decoder.decode(b"", final=True)) + self.splitter.flush():
+            self._emit(text)
+        self._close()
+        run.duration = time.monotonic() - self.start
+        return run
+
+    def _loop(self) -> StopReason:
+        import pexpect
+
+        child = self.child
+        deadline = self.start + max(0.0, self.runner.seconds)
+        exited_at: Optional[float] = None
+        last_record = 0.0
         while True:
             now = time.monotonic()
             if now - last_record >= RECORD_EVERY:
-                tracker.record()
+                self._track()
                 last_record = now
-            if cancel is not None and cancel.cancelled:
-                run.stop_reason = "cancelled"
-                break
+            if self.cancel is not None and self.cancel.cancelled:
+                return StopReason.CANCELLED
             if now >= deadline:
-                run.stop_reason = "seconds"
-                break
+                return StopReason.SECONDS
             if exited_at is None and not child.isalive():
                 exited_at = now
             if exited_at is not None and now - exited_at >= DRAIN_AFTER_EXIT:
-                run.stop_reason = "exited"
-                break
+                return StopReason.EXITED
             try:
                 chunk = child.read_nonblocking(65536, timeout=min(0.1, max(0.01, deadline - now)))
             except pexpect.TIMEOUT:
@@ -528,97 +594,285 @@ def run_daemon(license_path: str, lmgrd: str, seconds: float = DEFAULT_SECONDS,
                 if exited_at is None:
                     exited_at = time.monotonic()
                 if not child.isalive():
-                    run.stop_reason = "exited"
-                    break
+                    return StopReason.EXITED
                 time.sleep(0.02)
                 continue
             stop = False
-            for text in splitter.feed(chunk):
-                stop = emit(text) or stop
+            for text in self.splitter.feed(self.decoder.decode(chunk)):
+                stop = self._emit(text) or stop
             if stop:
-                run.stop_reason = "stop-condition"
+                return StopReason.STOP_CONDITION
+
+    def _emit(self, text: str) -> bool:
+        run = self.run
+        ln = make_line(text, time.monotonic() - self.start)
+        ln.after_stop = self.stopping
+        if len(run.lines) < MAX_LINES:
+            run.lines.append(ln)
+        else:
+            run.dropped_lines += 1
+        if self.on_line is not None:
+            self.on_line(ln)
+        return bool(self.stop_when and self.stop_when(ln))
+
+    def _drain(self, limit: Optional[int]) -> None:
+        n = 0
+        try:
+            while limit is None or n < limit:
+                n += 1
+                chunk = self.child.read_nonblocking(65536, timeout=0)
+                for text in self.splitter.feed(self.decoder.decode(chunk)):
+                    self._emit(text)
+        except KeyboardInterrupt:
+            pass
+        except Exception:  # noqa: BLE001 - EOF/TIMEOUT/closed pty: nothing more to read
+            pass
+
+    def _track(self) -> None:
+        self.tracker.record()
+        if self.record is not None and set(self.tracker.seen) != self._known:
+            self._known = set(self.tracker.seen)
+            self.record.update(self.tracker.alive())
+
+    def _reap(self) -> None:
+        # isalive() waits (WNOHANG) on lmgrd, which records its status and frees the zombie.
+        try:
+            self.child.isalive()
+        except Exception:  # noqa: BLE001 - already reaped or pty closed
+            pass
+
+    # -- stopping -------------------------------------------------------------------------
+    def _stop(self) -> None:
+        # Impatient Ctrl-C presses must not leave lmgrd behind: start over without the grace period.
+        for attempt in range(5):
+            try:
+                self._stop_once(self.runner.grace if attempt == 0 else 0.0)
                 break
-    except KeyboardInterrupt:
-        run.stop_reason = "interrupted"
-    except BaseException:
-        run.stop_reason = "error"
-        _stop(run, child, pgid, tracker, grace, kill_tree, reap)
-        raise
-    # Whatever lmgrd said before the stop is its own doing: read it before signalling.
-    if run.stop_reason != "exited":
+            except KeyboardInterrupt:
+                continue
+        self.children.discard(self.child.pid)
+        if self.record is not None and not self.run.leftovers:
+            self.record.clear()
+
+    def _stop_once(self, grace: float) -> None:
+        from ..procs import kill_tree
+
+        run, child = self.run, self.child
         try:
-            for _ in range(64):
-                chunk = child.read_nonblocking(65536, timeout=0)
-                for text in splitter.feed(chunk):
-                    emit(text)
+            self.tracker.record()
+        except Exception:  # noqa: BLE001 - psutil races with exiting processes
+            pass
+        alive_before = False
+        try:
+            alive_before = child.isalive()
+        except Exception:  # noqa: BLE001
+            pass
+        tracked = self.tracker.alive()
+        run.descendants = sorted(self.tracker.seen)
+        run.stopped_by_us = run.stopped_by_us or alive_before
+        try:
+            res = kill_tree(self.pgid, tracked, grace=grace, reap=self._reap)
         except KeyboardInterrupt:
+            # A second Ctrl-C: skip the grace period, but still leave nothing behind.
+            res = kill_tree(self.pgid, tracked, grace=0.0, reap=self._reap)
+        run.escalated = res.escalated
+        run.signalled = res.signalled
+        run.leftovers = res.survivors
+        self._reap()
+        for _ in range(100):
+            if child.exitstatus is not None or child.signalstatus is not None:
+                break
+            self._reap()
+            time.sleep(0.02)
+        run.exit_status = child.exitstatus
+        run.exit_signal = child.signalstatus
+
+    def _close(self) -> None:
+        try:
+            # lmgrd is reaped already; ptyprocess would otherwise sleep 0.1 s "to let it exit".
+            self.child.delayafterclose = 0.0
+            self.child.ptyproc.delayafterclose = 0.0
+            self.child.close(force=True)
+        except Exception:  # noqa: BLE001 - closing a dead pty
             pass
-        except Exception:
-            pass
-        stopping = True
-    _stop(run, child, pgid, tracker, grace, kill_tree, reap)
-    # What lmgrd printed while being stopped ("lmgrd exiting ...") belongs in the transcript too.
-    try:
-        while True:
-            chunk = child.read_nonblocking(65536, timeout=0)
-            for text in splitter.feed(chunk):
-                emit(text)
-    except Exception:
-        pass
-    for text in splitter.flush():
-        emit(text)
-    try:
-        # lmgrd is reaped already; ptyprocess would otherwise sleep 0.1 s "to let it exit".
-        child.delayafterclose = 0.0
-        child.ptyproc.delayafterclose = 0.0
-        child.close(force=True)
-    except Exception:
-        pass
-    run.duration = time.monotonic() - start
-    return run
 
 
-def _stop(run: DaemonRun, child: Any, pgid: int, tracker: Any, grace: float, kill_tree: Callable[..., Any],
-          reap: Callable[[], None]) -> None:
-    # Impatient Ctrl-C presses must not leave lmgrd behind: start over without the grace period.
-    for attempt in range(5):
+# ----------------------------------------------------------------------------- what was started
+RECORD_PREFIX = "daemon-"
+
+
+def _create_time(pid: int) -> Optional[float]:
+    try:
+        import psutil
+
+        return psutil.Process(pid).create_time()
+    except Exception:  # noqa: BLE001 - gone or not ours to see
+        return None
+
+
+@dataclass
+class StartedProcess:
+    pid: int
+    pgid: Optional[int]
+    argv: List[str]
+    role: ProcessRole
+    create_time: Optional[float] = None
+
+    def to_dict(self) -> Dict[str, Any]:
+        return {"pid": self.pid, "pgid": self.pgid, "argv": list(self.argv), "role": self.role.value,
+                "create_time": self.create_time}
+
+    @classmethod
+    def from_dict(cls, d: Dict[str, Any]) -> "StartedProcess":
+        role = d.get("role")
+        return cls(int(d["pid"]), int(d["pgid"]) if d.get("pgid") is not None else None,
+                   [str(a) for a in d.get("argv") or []],
+                   ProcessRole(role) if role in {r.value for r in ProcessRole} else ProcessRole.OTHER,
+                   float(d["create_time"]) if d.get("create_time") is not None else None)
+
+    def running(self) -> bool:
+        """Still the same process (pid and start time), not a zombie."""
         try:
-            _stop_once(run, child, pgid, tracker, grace if attempt == 0 else 0.0, kill_tree, reap)
-            return
-        except KeyboardInterrupt:
+            import psutil
+
+            p = psutil.Process(self.pid)
+            if self.create_time is not None and abs(p.create_time() - self.create_time) > 0.01:
+                return False
+            return p.status() != psutil.STATUS_ZOMBIE
+        except Exception:  # noqa: BLE001 - gone
+            return False
+
+
+@dataclass
+class StartedRecord:
+    """What one ``lmdoctor daemon`` run started, kept in the state directory while it runs.
+
+    A record whose lmdoctor is gone but whose processes still run is a leftover: `check` reports it
+    and `lmdoctor daemon --cleanup` stops it. Writing it never stops a run (a read-only home is fine).
+    """
+
+    name: str
+    license: str
+    started_at: str
+    owner_pid: int
+    owner_create_time: Optional[float]
+    processes: List[StartedProcess] = field(default_factory=list)
+
+    @classmethod
+    def begin(cls, run: DaemonRun, pgid: int) -> Optional["StartedRecord"]:
+        assert run.pid is not None
+        rec = cls(f"{RECORD_PREFIX}{run.pid}.json", run.license, run.started_at, os.getpid(),
+                  _create_time(os.getpid()),
+                  [StartedProcess(run.pid, pgid, list(run.argv), ProcessRole.LMGRD, _create_time(run.pid))])
+        return rec if rec.save() else None
+
+    def update(self, alive: List[Any]) -> None:
+        known = {p.pid for p in self.processes}
+        for p in alive:
+            if p.pid in known:
+                continue
+            try:
+                argv, pgid, ctime = p.cmdline(), os.getpgid(p.pid), p.create_time()
+            except Exception:  # noqa: BLE001 - exited meanwhile
+                continue
+            self.processes.append(StartedProcess(p.pid, pgid, argv, ProcessRole.VENDOR, ctime))
+        self.save()
+
+    def save(self) -> bool:
+        from ..statedir import StateDirError, write_state
+
+        try:
+            write_state(self.name, self.to_dict())
+            return True
+        except (StateDirError, OSError):
+            return False
+
+    def clear(self) -> None:
+        from ..statedir import remove_state
+
+        remove_state(self.name)
+
+    def to_dict(self) -> Dict[str, Any]:
+        return {"license": self.license, "started_at": self.started_at, "owner_pid": self.owner_pid,
+                "owner_create_time": self.owner_create_time,
+                "processes": [p.to_dict() for p in self.processes]}
+
+    @classmethod
+    def load(cls, name: str) -> Optional["StartedRecord"]:
+        from ..statedir import read_state
+
+        d = read_state(name)
+        if not d:
+            return None
+        try:
+            return cls(name, str(d.get("license") or ""), str(d.get("started_at") or ""), int(d["owner_pid"]),
+                       d.get("owner_create_time"), [StartedProcess.from_dict(p) for p in d.get("processes") or []])
+        except (KeyError, TypeError, ValueError):
+            return None
+
+    def owner_running(self) -> bool:
+        return StartedProcess(self.owner_pid, None, [], ProcessRole.OTHER, self.owner_create_time).running()
+
+    def running(self) -> List[StartedProcess]:
+        return [p for p in self.processes if p.running()]
+
+    def stop_command(self) -> str:
+        return "lmdoctor daemon --cleanup"
+
+    def manual_stop_command(self) -> str:
+        groups = sorted({p.pgid for p in self.running() if p.pgid and p.pgid > 1})
+        pids = sorted(p.pid for p in self.running())
+        parts = [f"kill -TERM -- -{g}" for g in groups] or [f"kill -TERM {' '.join(map(str, pids))}"]
+        return "; ".join(parts)
+
+
+def leftover_records() -> List[StartedRecord]:
+    """Records of daemon runs whose lmdoctor is gone while something it started still runs."""
+    from ..statedir import list_state
+
+    out = []
+    for name in list_state(RECORD_PREFIX):
+        rec = StartedRecord.load(name)
+        if rec is not None and not rec.owner_running() and rec.running():
+            out.append(rec)
+    return out
+
+
+def cleanup(grace: float = DEFAULT_GRACE) -> Tuple[List[StartedRecord], List[int], List[int]]:
+    """Stop every leftover of earlier daemon runs. (records handled, pids signalled, survivors)."""
+    import psutil
+
+    from ..procs import kill_tree
+    from ..statedir import list_state
+
+    handled: List[StartedRecord] = []
+    signalled: List[int] = []
+    survivors: List[int] = []
+    for name in list_state(RECORD_PREFIX):
+        rec = StartedRecord.load(name)
+        if rec is None:
             continue
-
-
-def _stop_once(run: DaemonRun, child: Any, pgid: int, tracker: Any, grace: float, kill_tree: Callable[..., Any],
-               reap: Callable[[], None]) -> None:
-    try:
-        tracker.record()
-    except Exception:
-        pass
-    alive_before = False
-    try:
-        alive_before = child.isalive()
-    except Exception:
-        pass
-    tracked = tracker.alive()
-    run.descendants = sorted(tracker.seen)
-    run.stopped_by_us = run.stopped_by_us or alive_before
-    try:
-        res = kill_tree(pgid, tracked, grace=grace, reap=reap)
-    except KeyboardInterrupt:
-        # A second Ctrl-C: skip the grace period, but still leave nothing behind.
-        res = kill_tree(pgid, tracked, grace=0.0, reap=reap)
-    run.escalated = res.escalated
-    run.signalled = res.signalled
-    run.leftovers = res.survivors
-    reap()
-    for _ in range(100):
-        if child.exitstatus is not None or child.signalstatus is not None:
-            break
-        reap()
-        time.sleep(0.02)
-    run.exit_status = child.exitstatus
-    run.exit_signal = child.signalstatus
+        if rec.owner_running():
+            continue  # a daemon run in progress: not ours to stop
+        live = rec.running()
+        if live:
+            handles = []
+            for p in live:
+                try:
+                    handles.append(psutil.Process(p.pid))
+                except psutil.Error:
+                    continue
+            # Signal by pid (checked against the start time), and the recorded groups whose leader is ours.
+            groups = {p.pgid for p in live if p.pgid and p.pgid == p.pid}
+            res = kill_tree(None, handles, grace=grace)
+            for g in groups:
+                kill_tree(g, [], grace=0.0)
+            signalled.extend(res.signalled)
+            survivors.extend(res.survivors)
+        if not survivors:
+            rec.clear()
+        handled.append(rec)
+    return handled, signalled, survivors
 
 
 # ----------------------------------------------------------------------------- verdict
@@ -857,8 +1111,8 @@ def diagnose_daemon(license_path: str, lmgrd: str, seconds: float = DEFAULT_SECO
     if pre is not None:
         add(pre)
         return DaemonRun(argv=[lmgrd, "-z", "-c", license_path], license=license_path,
-                         stop_reason="launch-failed", launch_error=pre.title), findings
-    run = run_daemon(license_path, lmgrd, seconds=seconds, on_line=on_line, cancel=cancel, grace=grace)
+                         stop_reason=StopReason.LAUNCH_FAILED, launch_error=pre.title), findings
+    run = DaemonRunner(license_path, lmgrd, seconds=seconds, grace=grace).run(on_line=on_line, cancel=cancel)
     for f in verdict(run):
         add(f)
     if versions and run.pid is not None and not (cancel is not None and cancel.cancelled):

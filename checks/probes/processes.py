@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
 from ..findings import Finding, Status
+from ..procs import ProcessRole
 from ..runtime import NEVER_CANCELLED, CancelToken, FindingSink, discard
 from .context import DEFAULT_VENDOR, SEED_FLOAT, SEED_TYPICAL, ProbeContext
 
@@ -30,7 +31,7 @@ def base_name(name: str) -> str:
 class ProcInfo:
     pid: int
     name: str
-    role: str  # "lmgrd", "vendor", "lmtools", "lmutil", "ssh"
+    role: ProcessRole
     ppid: Optional[int] = None
     user: Optional[str] = None
     create_time: Optional[float] = None
@@ -120,17 +121,17 @@ def parse_args(cmdline: Sequence[str]) -> Tuple[Optional[str], Optional[str]]:
     return lic, log
 
 
-def classify(name: str, cmdline: Sequence[str], vendors: Iterable[str]) -> Optional[str]:
+def classify(name: str, cmdline: Sequence[str], vendors: Iterable[str]) -> Optional[ProcessRole]:
     b = base_name(name)
     vset = {v.lower() for v in vendors}
     if b == LMGRD:
-        return "lmgrd"
+        return ProcessRole.LMGRD
     if b in vset:
-        return "vendor"
+        return ProcessRole.VENDOR
     if b in TOOL_NAMES:
-        return b
+        return ProcessRole(b)
     if b == "ssh":
-        return "ssh"
+        return ProcessRole.SSH
     return None
 
 
@@ -177,7 +178,7 @@ def scan_processes(vendors: Iterable[str] = (DEFAULT_VENDOR,), with_listeners: b
     return scan
 
 
-def _read_details(psutil, p, name: str, role: str) -> Optional[ProcInfo]:
+def _read_details(psutil, p, name: str, role: ProcessRole) -> Optional[ProcInfo]:
     denied: List[str] = []
     vals: Dict[str, object] = {}
     for attr, call in (("cmdline", p.cmdline), ("user", p.username), ("create_time", p.create_time),

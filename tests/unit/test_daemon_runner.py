@@ -21,15 +21,20 @@ import pytest
 from lmdoctor.checks.findings import Status
 from lmdoctor.checks.flexnet.daemon import (
     DaemonRun,
+    DaemonRunner,
     diagnose_daemon,
     elf_interpreter,
     find_lmgrd,
     launch_failure,
     preflight,
-    run_daemon,
     verdict,
 )
 from lmdoctor.checks.runtime import CancelToken
+
+
+def run_daemon(license_path, lmgrd, on_line=None, cancel=None, stop_when=None, **settings) -> DaemonRun:
+    return DaemonRunner(license_path, lmgrd, **settings).run(on_line=on_line, cancel=cancel, stop_when=stop_when)
+
 
 STARTUP = [
     "10:00:00 (lmgrd) FlexNet Licensing (v11.16.4.0 build 275384 x64_lsb) started on myhost (linux) (1/2/2025)",
