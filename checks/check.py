@@ -129,24 +129,49 @@ def _license_finding(choice: LicenseChoice) -> Finding:
 
 
 def lint_findings(lic: LicenseFile, choice: LicenseChoice, ctx: ProbeContext,
-                  today: Optional[_dt.date] = None) -> List[Finding]:
-    """The lint rules for the license in use, told what the probes learned about this machine."""
+                  today: Optional[_dt.date] = None, on_server: Optional[bool] = None,
+                  warn_days: Optional[int] = None) -> List[Finding]:
+    """The lint rules for the license in use, told what the probes learned about this machine.
+
+    ``on_server`` given (the user said so) wins over what the machine suggests.
+    """
     try:
         from .license.lint import LintOptions, lint_license
     except ImportError:
         return []  # the lint has not landed in this checkout
-    on_server: Optional[bool] = True if choice.lmgrd_pids else None
+    if on_server is None:
+        on_server = True if choice.lmgrd_pids else None
     if on_server is None:
         from .probes.processes import license_says_server_here
 
         # The license names this machine (host or hostid): judge it as the server's license.
         on_server = True if license_says_server_here(ctx) else None
     opts = LintOptions(on_server=on_server, identity=ctx.get_identity(), today=today, label=choice.path)
+    if warn_days is not None:
+        opts.warn_days = warn_days
     try:
         return list(lint_license(lic, opts))
     except Exception as exc:
         return [Finding("check.lint-error", Status.SKIP, f"The license lint failed: {type(exc).__name__}",
                         detail=str(exc)[:500], fix="This is a bug in lmdoctor; please report it.")]
+
+
+def lint_here(lic: LicenseFile, path: str, on_server: Optional[bool] = None, warn_days: Optional[int] = None,
+              today: Optional[_dt.date] = None, env: Optional[Mapping[str, str]] = None) -> List[Finding]:
+    """Lint ``lic`` as `check` judges it on this machine (a running lmgrd serving it, the SERVER line
+    naming this host): one judgement for `check` and the app's License tab."""
+    vendors = [DEFAULT_VENDOR] + [v for v in lic.vendor_names() if v and v.lower() != DEFAULT_VENDOR]
+    ctx = ProbeContext(license=lic, license_path=path, vendors=vendors,
+                       env=dict(env if env is not None else os.environ))
+    choice = LicenseChoice(path=path, source="given", license=lic)
+    try:
+        real = os.path.realpath(path)
+        for g in ctx.get_scan().by_role("lmgrd"):
+            if any(os.path.realpath(p) == real for p in _file_entries(g.license_arg or "")):
+                choice.lmgrd_pids.append(g.pid)
+    except Exception:  # no process table (a container without /proc): judge from the file alone
+        pass
+    return lint_findings(lic, choice, ctx, today, on_server=on_server, warn_days=warn_days)
 
 
 LOG_TAIL_BYTES = 8 * 1024 * 1024

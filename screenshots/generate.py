@@ -73,7 +73,7 @@ async def drive_license(app, pilot) -> None:
 
 
 async def drive_diagnose(app, pilot) -> None:
-    from lmdoctor.tui.widgets.diagnose import DiagnosePane
+    from lmdoctor.tui.tabs.diagnose import DiagnosePane
 
     pane = app.query_one(DiagnosePane)
     await _until(pilot, lambda: pane.ready, "the tree")
@@ -84,7 +84,7 @@ async def drive_diagnose(app, pilot) -> None:
 
 
 async def drive_symptoms(app, pilot) -> None:
-    from lmdoctor.tui.widgets.diagnose import DiagnosePane
+    from lmdoctor.tui.tabs.diagnose import DiagnosePane
 
     pane = app.query_one(DiagnosePane)
     await _until(pilot, lambda: pane.ready, "the tree")
@@ -92,7 +92,7 @@ async def drive_symptoms(app, pilot) -> None:
 
 def make_check_driver() -> Callable:
     async def drive_check(app, pilot) -> None:
-        from lmdoctor.tui.widgets.panes import CheckPane
+        from lmdoctor.tui.tabs.check import CheckPane
 
         pane = app.query_one(CheckPane)
         await pilot.press("r")

@@ -1,17 +1,46 @@
-"""The lmdoctor Textual app: tabs over the same engine calls the CLI makes."""
+"""The lmdoctor Textual app: tabs over the same engine calls the CLI makes.
+
+Keys are chosen for SSH sessions on any terminal: every tab is reachable with alt+N, F2.. and
+ctrl+pageup/pagedown (F1 is help); single-letter keys never act while the user types (see
+``TYPING_PAUSE``), and ctrl+q / ctrl+c always quit.
+"""
 from __future__ import annotations
 
-from typing import List, Optional
+import time
+from typing import TYPE_CHECKING, Any, Dict, List, Optional
 
+from textual import events
 from textual.app import App, ComposeResult
 from textual.binding import Binding
-from textual.widgets import Footer, Header, Input, TabbedContent, TabPane
+from textual.widgets import Footer, Header, TabbedContent, TabPane
 
-from .palette import LmdoctorCommands
-from .widgets.diagnose import DiagnosePane
-from .widgets.panes import CheckPane, ExplainPane, LicensePane
+from .state import Inputs
+from .tabs import TAB_IDS, TABS, TabBody, tab_spec
 
-TABS = ("check", "diagnose", "explain", "license")
+if TYPE_CHECKING:  # pragma: no cover
+    from textual.widget import Widget
+
+# Single-letter keys stay off for this long after the last key typed into a text field: someone
+# who types "quorum lost" right after Enter moved the focus must not quit the app with the q.
+TYPING_PAUSE = 1.0
+# Actions bound to a printable key: guarded by the rule above.
+LETTER_ACTIONS = {"quit_letter", "run_check", "help_letter", "inputs"}
+
+
+def _palette():
+    # Imported when the palette opens, not before the first paint.
+    from .palette import LmdoctorCommands
+
+    return LmdoctorCommands
+
+
+def _tab_bindings() -> List[Binding]:
+    out: List[Binding] = []
+    for i, spec in enumerate(TABS, 1):
+        keys = f"alt+{i},f{i + 1}" if i < 9 else f"f{i + 1}"
+        out.append(Binding(keys, f"show_tab('{spec.id}')", spec.title, id=f"tab-{spec.id}", show=False, priority=True,
+                           tooltip=f"Show the {spec.title} tab: {spec.about}"))
+    return out
 
 
 class Tabs(TabbedContent):
@@ -32,7 +61,7 @@ class Tabs(TabbedContent):
 
 
 class LmdoctorApp(App):
-    """Check, Diagnose, Explain and License tabs.
+    """Check, Diagnose, Explain and License tabs (see ``tui/tabs``).
 
     ``live=False`` keeps the troubleshooter's probes off this machine (the steps are asked
     instead); ``cursor_blink=False`` and ``lint_options`` make screenshots reproducible.
@@ -41,56 +70,108 @@ class LmdoctorApp(App):
     CSS_PATH = "app.tcss"
     TITLE = "lmdoctor"
     SUB_TITLE = "FlexNet license server doctor"
-    COMMANDS = App.COMMANDS | {LmdoctorCommands}
+    COMMANDS = App.COMMANDS | {_palette}
 
     BINDINGS = [
+        Binding("ctrl+q", "quit", "Quit", id="quit", priority=True, key_display="^q",
+                tooltip="Leave lmdoctor (asks first when results are not saved)"),
+        Binding("ctrl+c", "quit", "Quit", id="quit-ctrl-c", show=False, priority=True,
+                tooltip="Leave lmdoctor, as ctrl+q does"),
+        Binding("q", "quit_letter", "Quit", id="quit-q", show=False,
+                tooltip="Leave lmdoctor (not while typing in a field)"),
+        Binding("f1", "help", "Help", id="help", tooltip="Keys of every tab and the workflow"),
+        Binding("question_mark", "help_letter", "Help", id="help-question-mark", show=False,
+                tooltip="Keys of every tab and the workflow (not while typing)"),
         Binding("r", "run_check", "Run check", id="run-check", tooltip="Scan this machine and lint its license"),
-        Binding("escape", "stop", "Stop", id="stop", tooltip="Cancel the running check or probe"),
-        Binding("f1", "show_tab('check')", "Check", id="tab-check", show=False, tooltip="Live check of this machine"),
-        Binding("f2", "show_tab('diagnose')", "Diagnose", id="tab-diagnose", show=False,
-                tooltip="Guided troubleshooter, from an error message to its fix"),
-        Binding("f3", "show_tab('explain')", "Explain", id="tab-explain", show=False,
-                tooltip="Explain an error code or message"),
-        Binding("f4", "show_tab('license')", "License", id="tab-license", show=False,
-                tooltip="Lint a license file"),
-        Binding("q", "quit", "Quit", id="quit", tooltip="Stop everything and leave lmdoctor"),
-        Binding("ctrl+q", "quit", "Quit", id="quit-anywhere", show=False, priority=True,
-                tooltip="Leave lmdoctor, even while typing in a field"),
-    ]
+        Binding("escape", "stop", "Stop", id="stop", tooltip="Cancel the running check, probe, daemon or log scan"),
+        Binding("ctrl+pagedown", "next_tab", "Next tab", id="tab-next", show=False, priority=True,
+                tooltip="Show the tab to the right"),
+        Binding("ctrl+pageup", "previous_tab", "Previous tab", id="tab-previous", show=False, priority=True,
+                tooltip="Show the tab to the left"),
+    ] + _tab_bindings()
 
     def __init__(self, license_path: Optional[str] = None, servers: Optional[List[str]] = None,
                  symptom: Optional[str] = None, autorun: bool = True, lint_options=None, live: bool = True,
-                 cursor_blink: bool = True, initial: Optional[str] = None) -> None:
+                 cursor_blink: bool = True, initial: Optional[str] = None, inputs: Optional[Inputs] = None) -> None:
         super().__init__()
-        self.license_path = license_path
-        self.servers = list(servers or [])
+        self.inputs = inputs or Inputs(license_path=license_path, servers=list(servers or []))
         self.symptom = symptom
         self.autorun = autorun
         self.lint_options = lint_options
         self.live = live
         self.input_blink = cursor_blink
-        self.initial = initial if initial in TABS else ("diagnose" if symptom else "check")
+        self.initial = initial if initial in TAB_IDS else ("diagnose" if symptom else "check")
+        self._typed_at = 0.0
+        self._typing_timer: Any = None
+        self.tabs_ready = False  # every tab's body is mounted
+        self.last_check: Any = None  # the last finished check's Report: the exit status follows it
+        self.summary_line = ""  # printed to the terminal after the app ends
 
+    # Kept for callers of the first version of the app.
+    @property
+    def license_path(self) -> Optional[str]:
+        return self.inputs.license_path
+
+    @property
+    def servers(self) -> List[str]:
+        return self.inputs.servers
+
+    # ------------------------------------------------------------------ building
     def compose(self) -> ComposeResult:
         yield Header()
         with Tabs(initial=self.initial):
-            with TabPane("Check F1", id="check"):
-                yield CheckPane(license_path=self.license_path, servers=self.servers)
-            with TabPane("Diagnose F2", id="diagnose"):
-                yield DiagnosePane(symptom_text=self.symptom, live=self.live, license_path=self.license_path,
-                                   servers=self.servers, cursor_blink=self.input_blink)
-            with TabPane("Explain F3", id="explain"):
-                yield ExplainPane(cursor_blink=self.input_blink)
-            with TabPane("License F4", id="license"):
-                yield LicensePane(license_path=self.license_path, lint_options=self.lint_options,
-                                  cursor_blink=self.input_blink)
+            for i, spec in enumerate(TABS, 1):
+                with TabPane(f"{spec.title} F{i + 1}", id=spec.id):
+                    if spec.id == self.initial:
+                        yield self._make_body(spec.id)
         yield Footer()
+
+    def _make_body(self, tab_id: str) -> TabBody:
+        spec = tab_spec(tab_id)
+        assert spec is not None
+        cls = spec.load()
+        return cls(**self._body_kwargs(tab_id))
+
+    def _body_kwargs(self, tab_id: str) -> Dict[str, Any]:
+        blink = {"cursor_blink": self.input_blink}
+        if tab_id == "check":
+            return {}
+        if tab_id == "diagnose":
+            return dict(blink, symptom_text=self.symptom, live=self.live)
+        if tab_id == "license":
+            return dict(blink, lint_options=self.lint_options)
+        return blink
 
     def on_mount(self) -> None:
         if self.autorun and self.initial == "check":
             self.action_run_check()
         self.call_after_refresh(self._focus_tab, self.initial)
+        # The other tabs are built after the first paint: the user sees the app sooner.
+        self.call_after_refresh(self._mount_other_tabs)
 
+    async def _mount_other_tabs(self) -> None:
+        for spec in TABS:
+            if spec.id == self.initial:
+                continue
+            pane = self.query_one(f"#{spec.id}", TabPane)
+            if not pane.query(TabBody):
+                await pane.mount(self._make_body(spec.id))
+        self.tabs_ready = True
+        # Mounting may have moved the focus; put it where the user types on the visible tab.
+        self._focus_tab(self.query_one(Tabs).active)
+
+    def body(self, tab_id: str) -> Optional[TabBody]:
+        """The body of tab ``tab_id``, or None before it is mounted."""
+        try:
+            found = self.query_one(f"#{tab_id}", TabPane).query(TabBody)
+        except Exception:
+            return None
+        return found.first() if found else None
+
+    def bodies(self) -> List[TabBody]:
+        return list(self.query(TabBody))
+
+    # ------------------------------------------------------------------ focus and keys
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
         # The pane is shown on the next refresh; a hidden widget cannot take focus.
         self.call_after_refresh(self._focus_tab, event.pane.id or "")
@@ -98,59 +179,104 @@ class LmdoctorApp(App):
     def _focus_tab(self, tab: str) -> None:
         """Put the cursor where the user types next on that tab (only if it is still the active one:
         focusing a widget on another tab would switch to that tab)."""
-        if self.query_one(TabbedContent).active != tab:
+        if self.query_one(Tabs).active != tab:
             return
-        target = None
-        if tab == "check":
-            target = self.query_one("#check-findings .findings-table")
-        elif tab == "diagnose":
-            target = self.query_one(DiagnosePane).default_focus()
-        elif tab in ("explain", "license"):
-            target = self.query_one(f"#{tab}-input", Input)
+        body = self.body(tab)
+        target = body.default_focus() if body is not None else None
         if target is not None and target.focusable:
             # At once, not via focus() (which is queued): keys typed right after F3 belong to the field.
             self.screen.set_focus(target)
         elif target is not None:
             target.focus()
 
-    # ------------------------------------------------------------------ actions
-    def action_run_check(self) -> None:
-        self.action_show_tab("check")
-        self.query_one(CheckPane).start_check()
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key) and self.is_typing_target(self.focused):
+            self._typed_at = time.monotonic()
+            # The footer shows the letter keys again once the pause is over.
+            if self._typing_timer is not None:
+                self._typing_timer.stop()
+            self._typing_timer = self.set_timer(TYPING_PAUSE + 0.05, self.refresh_bindings)
+        await super().on_event(event)
+
+    @staticmethod
+    def is_typing_target(widget: Optional["Widget"]) -> bool:
+        from textual.widgets import Input, TextArea
+
+        return isinstance(widget, (Input, TextArea)) and not getattr(widget, "read_only", False)
+
+    def typing(self) -> bool:
+        """The user is typing: in a text field now, or was a moment ago."""
+        return self.is_typing_target(self.focused) or time.monotonic() - self._typed_at < TYPING_PAUSE
 
     def check_action(self, action: str, parameters) -> Optional[bool]:
+        if action in LETTER_ACTIONS and self.typing():
+            return False
         if action == "stop" and not self.is_busy():
             return None  # shown dimmed: nothing to stop
         return True
 
     def is_busy(self) -> bool:
         try:
-            return self.query_one(CheckPane).running or self.query_one(DiagnosePane).busy
+            return any(b.busy for b in self.bodies())
         except Exception:  # before compose or after unmount
             return False
 
+    # ------------------------------------------------------------------ actions
+    def action_run_check(self) -> None:
+        self.action_show_tab("check")
+        body = self.body("check")
+        if body is not None:
+            body.start_check()  # type: ignore[attr-defined]
+
     def action_stop(self) -> None:
-        self.query_one(CheckPane).stop_check()
-        diagnose = self.query_one(DiagnosePane)
-        if diagnose.busy:
-            diagnose.cancel()
+        for b in self.bodies():
+            if b.busy:
+                b.stop()
 
     def action_show_tab(self, tab: str) -> None:
-        tabs = self.query_one(TabbedContent)
+        tabs = self.query_one(Tabs)
         if tabs.active != tab:
             tabs.active = tab
         self._focus_tab(tab)
 
+    def _step_tab(self, delta: int) -> None:
+        active = self.query_one(Tabs).active
+        i = TAB_IDS.index(active) if active in TAB_IDS else 0
+        self.action_show_tab(TAB_IDS[(i + delta) % len(TAB_IDS)])
+
+    def action_next_tab(self) -> None:
+        self._step_tab(1)
+
+    def action_previous_tab(self) -> None:
+        self._step_tab(-1)
+
+    def action_help_letter(self) -> None:
+        self.action_help()
+
+    def action_help(self) -> None:
+        from .screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    async def action_quit_letter(self) -> None:
+        await self.action_quit()
+
     async def action_quit(self) -> None:
+        self.leave()
+
+    def leave(self) -> None:
+        """Quit: cancel every worker, and exit by the contract (0/1/2) from the last check."""
         self.cancel_all()
-        self.exit()
+        code = 0
+        if self.last_check is not None:
+            code = int(self.last_check.exit_code)
+        self.exit(return_code=code)
 
     def cancel_all(self) -> None:
         """Cancel every engine call still running, so worker threads end and the app exits at once."""
-        for pane in self.query(CheckPane):
-            pane.cancel()
-        for d in self.query(DiagnosePane):
-            d.cancel()
+        for b in self.bodies():
+            b.cancel()
 
     def on_unmount(self) -> None:
         self.cancel_all()
@@ -158,17 +284,25 @@ class LmdoctorApp(App):
     # ------------------------------------------------------------------ entry points for the palette
     def start_diagnosis(self, symptom_id: str) -> None:
         self.action_show_tab("diagnose")
-        self.query_one(DiagnosePane).start(symptom_id)
+        body = self.body("diagnose")
+        if body is not None:
+            body.start(symptom_id)  # type: ignore[attr-defined]
 
     def goto_step(self, step_id: str) -> None:
         self.action_show_tab("diagnose")
-        if not self.query_one(DiagnosePane).goto_step(step_id):
+        body = self.body("diagnose")
+        if body is None or not body.goto_step(step_id):  # type: ignore[attr-defined]
             self.notify(f"There is no step {step_id}.", severity="warning")
 
     def explain_text(self, text: str) -> None:
         self.action_show_tab("explain")
-        self.query_one(ExplainPane).submit(text)
+        body = self.body("explain")
+        if body is not None:
+            body.submit(text)  # type: ignore[attr-defined]
 
     def lint_file(self, path: str) -> None:
         self.action_show_tab("license")
-        self.query_one(LicensePane).submit(path)
+        body = self.body("license")
+        if body is not None:
+            body.submit(path)  # type: ignore[attr-defined]
+

@@ -9,6 +9,15 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 Item = Tuple[str, str, Callable[[], object]]
 
 
+def shorten(text: str, width: int) -> str:
+    """``text`` cut at a word boundary with an ellipsis, never mid-word."""
+    text = " ".join(text.split())
+    if len(text) <= width:
+        return text
+    cut = text[:width - 1].rsplit(" ", 1)[0].rstrip(",;:.-")
+    return cut + "…"
+
+
 class LmdoctorCommands(Provider):
     async def startup(self) -> None:
         self._cache: List[Item] = []
@@ -30,7 +39,7 @@ class LmdoctorCommands(Provider):
         try:
             from lmdoctor.checks.tree.loader import load_tree
 
-            from .widgets.diagnose import _step_key
+            from .tabs.diagnose import _step_key
 
             tree = load_tree()
             for s in sorted(tree.symptoms.values(), key=lambda s: _step_key(s.start)):
@@ -38,7 +47,7 @@ class LmdoctorCommands(Provider):
                               partial(app.start_diagnosis, s.id)))
             for n in sorted(tree.nodes.values(), key=lambda n: _step_key(n.id)):
                 text = n.title if n.is_leaf else (n.question or n.title)
-                items.append((f"Go to step {n.id}: {text[:70]}", "Stand on this step, as the helpdesk asked",
+                items.append((f"Go to step {n.id}: {shorten(text, 70)}", "Stand on this step, as the helpdesk asked",
                               partial(app.goto_step, n.id)))
         except Exception:
             pass  # the palette still offers the actions

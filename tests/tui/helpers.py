@@ -73,5 +73,6 @@ def run_async(func):
 
 async def started(pilot: Pilot) -> None:
     """Wait until the app has settled its first focus (keys pressed before that may race with it)."""
-    await wait_for(pilot, lambda: pilot.app.focused is not None, what="the app to start")
+    await wait_for(pilot, lambda: pilot.app.focused is not None and getattr(pilot.app, "tabs_ready", True),
+                   what="the app to start")
     await pilot.pause()

@@ -6,9 +6,9 @@ from textual.widgets import DataTable, Input, OptionList, ProgressBar, Static
 from lmdoctor.checks.findings import Status
 from lmdoctor.tui.app import LmdoctorApp
 from lmdoctor.tui.messages import FindingFound, FindingsReady, JobFinished, ProgressChanged, TreeLoaded, WalkUpdated
-from lmdoctor.tui.widgets.diagnose import DiagnosePane, path_to_step
+from lmdoctor.tui.tabs.check import CheckPane
+from lmdoctor.tui.tabs.diagnose import DiagnosePane, path_to_step
 from lmdoctor.tui.widgets.findings_view import FindingsView
-from lmdoctor.tui.widgets.panes import CheckPane, ExplainPane, LicensePane
 
 from .helpers import PLACEHOLDER_LIC, REPO, Recorder, lint_options, run_async, started, wait_for
 
@@ -138,19 +138,26 @@ async def test_stop_cancels_a_running_check():
 
 
 @run_async
-async def test_check_error_becomes_a_message(tmp_path):
+async def test_bad_license_is_a_finding_in_full_and_the_rest_is_checked(tmp_path):
+    """Defect 11: a bad --license was "The check failed: LicenseArgumentError: ..." cut at 80 columns."""
     rec = Recorder()
-    missing = str(tmp_path / "no-such.lic")
+    missing = str(tmp_path / "no-such-license-file-with-a-long-name-to-see-it-whole.lic")
     app = LmdoctorApp(license_path=missing, autorun=False)
     async with app.run_test(size=(80, 24), message_hook=rec) as pilot:
         await started(pilot)
         await pilot.press("r")
-        await wait_for(pilot, lambda: rec.of(JobFinished) and _text(app, "#license-status") != "",
-                       what="the check and the lint to fail")
         await wait_for(pilot, lambda: any(m.job == "check" for m in rec.of(JobFinished)), what="check end")
         check_end = [m for m in rec.of(JobFinished) if m.job == "check"][0]
-        assert check_end.error and "no-such.lic" in check_end.error
-        assert "The check failed" in _text(app, "#check-status")
+        assert check_end.error is None
+        first = check_end.report.findings[0]
+        assert first.id == "check.license-unreadable" and first.status is Status.FAIL
+        assert missing in first.detail
+        # The rest of the check ran: the probes reported too.
+        assert {f.area for f in check_end.report.findings} > {"check"}
+        view = app.query_one("#check-findings", FindingsView)
+        assert view.shown is not None and view.shown.id == "check.license-unreadable"
+        detail = str(app.query_one("#check-findings .finding-detail", Static).render())
+        assert "no-such-license-file-with-a-long-name-to-see-it-whole.lic" in detail.replace("\n", "")
         await wait_for(pilot, lambda: any(m.job == "lint" for m in rec.of(JobFinished)), what="lint end")
         assert "cannot read" in _text(app, "#license-status")
         assert app.is_running
@@ -162,7 +169,7 @@ async def test_explain_tab_explains_a_code():
     app = LmdoctorApp(autorun=False)
     async with app.run_test(size=(80, 24), message_hook=rec) as pilot:
         await started(pilot)
-        await pilot.press("f3")
+        await pilot.press("f4")
         await wait_for(pilot, lambda: isinstance(app.focused, Input), what="the explain input to take focus")
         assert app.focused.id == "explain-input"
         await pilot.press(*"-15,570:115")
@@ -182,7 +189,7 @@ async def test_license_tab_lints_a_fixture(monkeypatch):
     app = LmdoctorApp(autorun=False, lint_options=lint_options())
     async with app.run_test(size=(80, 24), message_hook=rec) as pilot:
         await started(pilot)
-        await pilot.press("f4")
+        await pilot.press("f5")
         await wait_for(pilot, lambda: getattr(app.focused, "id", None) == "license-input", what="focus")
         await pilot.press(*PLACEHOLDER_LIC)
         await pilot.press("enter")
@@ -216,7 +223,7 @@ async def test_walk_reaches_a_leaf_with_the_keyboard():
     app = LmdoctorApp(autorun=False, live=False)
     async with app.run_test(size=(80, 24), message_hook=rec) as pilot:
         await started(pilot)
-        await pilot.press("f2")
+        await pilot.press("f3")
         pane = await _walk_ready(app, pilot)
         assert rec.of(TreeLoaded)
         # Choose "No license" in the symptom list with the keyboard.
@@ -292,7 +299,11 @@ async def test_palette_goes_to_a_step():
 
 
 def test_every_binding_has_an_id_and_a_tooltip():
-    panes = [LmdoctorApp, CheckPane, ExplainPane, LicensePane, DiagnosePane, FindingsView]
+    from lmdoctor.tui.screens.help import HelpScreen
+    from lmdoctor.tui.tabs import TABS
+    from lmdoctor.tui.widgets.findings_view import FindingsTable
+
+    panes = [LmdoctorApp, FindingsView, FindingsTable, HelpScreen] + [t.load() for t in TABS]
     seen = []
     for cls in panes:
         for b in cls.__dict__.get("BINDINGS", []):

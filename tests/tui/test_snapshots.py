@@ -6,7 +6,7 @@ and look at the SVGs in tests/tui/__snapshots__/ before committing them.
 from __future__ import annotations
 
 from lmdoctor.tui.app import LmdoctorApp
-from lmdoctor.tui.widgets.diagnose import DiagnosePane
+from lmdoctor.tui.tabs.diagnose import DiagnosePane
 
 from .helpers import PLACEHOLDER_LIC, REPO, lint_options, started, wait_for
 

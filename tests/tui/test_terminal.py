@@ -87,29 +87,30 @@ def _q(s: str) -> str:
 
 def test_tabs_in_a_real_terminal(terminal):
     t = terminal
-    t.wait_text("Check F1")
+    t.wait_text("Check F2")
     t.wait_text("Press r to scan")
     # Explain tab: type a code, see the explanation.
-    t.keys("F3")
+    t.keys("F4")
     t.wait_text("Paste an error")
     t.type("-15,570:115")
     t.wait_text("-15,570:115")
     t.keys("Enter")
     t.wait_text("Cannot connect to license server system")
     # License tab: lint a fixture file.
-    t.keys("F4")
-    t.wait_for(lambda s: "License F4" in s and "Type the path" in s, "the license tab")
+    t.keys("F5")
+    t.wait_for(lambda s: "License F5" in s and "Type the path" in s, "the license tab")
     t.type(PLACEHOLDER_LIC)
     t.wait_text(PLACEHOLDER_LIC)
     t.keys("Enter")
     t.wait_text("placeholder 'your_server_name1'")
     # Diagnose tab: paste a message, answer with a digit, reach a leaf whose step id is on screen.
-    t.keys("F2")
+    t.keys("F3")
     t.wait_text("Paste the error message")
     t.type("No license")
     t.wait_text("No license")
     t.keys("Enter")
     t.wait_for(lambda s: " S2 " in s and "1. " in s, "step S2 and its choices")
+    time.sleep(1.2)  # letter and digit keys wait for a pause after typing (nothing typed on acts as a key)
     t.keys("2")
     screen = t.wait_text("Diagnosis:")
     assert "S2.3" in screen

@@ -6,7 +6,7 @@ Step ids (S2, S2.3) are shown big and first on every line: a helpdesk agent on t
 from __future__ import annotations
 
 from collections import deque
-from typing import Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 from rich.console import Group
 from rich.table import Table
@@ -15,12 +15,14 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import Input, OptionList, Static
+from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from lmdoctor.checks.runtime import CancelToken
 
 from ..messages import TreeLoaded, WalkFailed, WalkUpdated
+from ..widgets.paste_input import PasteInput
+from . import TabBody
 
 BY_LABEL = {"probe": "measured", "answer": "preset", "person": "you"}
 LEAF_STYLE = {"fail": "bold red", "warn": "bold yellow", "info": "bold cyan", "ok": "bold green"}
@@ -91,24 +93,26 @@ def path_to_step(tree, step_id: str) -> Optional[Tuple[str, Dict[str, str]]]:
     return best
 
 
-class DiagnosePane(Vertical):
+class DiagnosePane(TabBody):
+    TAB_ID = "diagnose"
     BINDINGS = [
         Binding("b", "back", "Back", id="diagnose-back", tooltip="Undo your last answer"),
         Binding("n", "new", "New symptom", id="diagnose-new", tooltip="Choose or paste another symptom"),
+        Binding("down", "to_list", "Symptoms", id="diagnose-to-list", show=False,
+                tooltip="From the message field down to the list of symptoms"),
     ] + [
         Binding(str(i), f"choose({i})", f"Choice {i}", id=f"diagnose-choice-{i}", show=False,
                 tooltip=f"Answer the current step with choice {i}")
         for i in range(1, 10)
     ]
 
-    def __init__(self, symptom_text: Optional[str] = None, live: bool = True, license_path: Optional[str] = None,
-                 servers=None, cursor_blink: bool = True, **kw) -> None:
+    def __init__(self, symptom_text: Optional[str] = None, live: bool = True, cursor_blink: bool = True,
+                 **kw: Any) -> None:
         super().__init__(**kw)
         self.symptom_text = symptom_text
         self.live = live
-        self.license_path = license_path
-        self.servers = list(servers or [])
         self.cursor_blink = cursor_blink
+        self.stopped = False  # the user pressed escape during the current measurement
         self.ttree = None
         self.walk = None
         self._busy = False
@@ -123,13 +127,22 @@ class DiagnosePane(Vertical):
     @busy.setter
     def busy(self, value: bool) -> None:
         self._busy = value
-        if self.is_attached:
-            self.app.refresh_bindings()  # the footer's Stop key follows
+        self.set_busy_flag()
+
+    def check_action(self, action: str, parameters) -> Optional[bool]:
+        # b, n and the digits are letters a person may be typing: never while typing.
+        if action in ("back", "new", "choose") and self.app.typing():  # type: ignore[attr-defined]
+            return False
+        if action == "back" and (self.walk is None or not self.walk.steps):
+            return None
+        if action == "to_list" and not isinstance(self.app.focused, PasteInput):
+            return False
+        return True
 
     def compose(self) -> ComposeResult:
         with Vertical(id="pick"):
-            yield Input(placeholder="Paste the error message, log line or code you see, then Enter",
-                        id="diagnose-input", compact=True)
+            yield PasteInput(placeholder="Paste the error message, log lines or code you see, then Enter",
+                             id="diagnose-input", compact=True)
             yield Static("...or choose a symptom below (the first column is its step id).",
                          id="match-status", classes="status-line")
             yield OptionList(id="symptoms")
@@ -146,7 +159,7 @@ class DiagnosePane(Vertical):
                 yield Static("", id="transcript-text")
 
     def on_mount(self) -> None:
-        self.query_one("#diagnose-input", Input).cursor_blink = self.cursor_blink
+        self.query_one("#diagnose-input", PasteInput).cursor_blink = self.cursor_blink
         self.query_one("#walking").display = False
         self.query_one("#transcript").border_title = "path so far"
         self.query_one("#symptoms").loading = True
@@ -180,17 +193,19 @@ class DiagnosePane(Vertical):
         """The tree is loaded (or failed to load): the pane takes input."""
         return self.ttree is not None or self.load_error is not None
 
-    def on_unmount(self) -> None:
-        self.cancel()
-
     def cancel(self) -> None:
         if self._token is not None:
             self._token.cancel()
 
+    def stop(self) -> None:
+        if self.busy:
+            self.stopped = True
+            self.cancel()
+
     def default_focus(self):
         """The widget that should have the focus when the tab is shown."""
         if self.walk is None:
-            return self.query_one("#diagnose-input", Input)
+            return self.query_one("#diagnose-input", PasteInput)
         if self.walk.done:
             return self.query_one("#leaf-box")
         return self.query_one("#choices")
@@ -199,13 +214,22 @@ class DiagnosePane(Vertical):
         self.default_focus().focus()
 
     # ------------------------------------------------------------ choosing a symptom
-    @on(Input.Submitted, "#diagnose-input")
-    def on_pasted(self, event: Input.Submitted) -> None:
-        self.match(event.value)
+    @on(PasteInput.Submitted, "#diagnose-input")
+    def on_pasted(self, event: PasteInput.Submitted) -> None:
+        self.match(self.query_one("#diagnose-input", PasteInput).full_text)
+
+    def action_to_list(self) -> None:
+        self.query_one("#symptoms", OptionList).focus()
 
     def match(self, text: str) -> None:
-        """Start the walk the pasted text means, or show the candidates when it is not clear."""
-        self.query_one("#diagnose-input", Input).value = text
+        """Start the walk the pasted text means, or show the candidates when it is not clear.
+
+        The focus stays in the field: a person typing on after Enter types into it, never into
+        the list (where a q or an r would have been a key binding).
+        """
+        field = self.query_one("#diagnose-input", PasteInput)
+        if text != field.full_text:
+            field.set_text(text)
         status = self.query_one("#match-status", Static)
         if self.ttree is None or not text.strip():
             return
@@ -217,15 +241,16 @@ class DiagnosePane(Vertical):
             self.start(best.symptom.id, message=text)
             return
         symptoms = self.query_one("#symptoms", OptionList)
-        if not result.candidates:
-            status.update("No symptom matches that text; choose one below.")
-            symptoms.focus()
-            return
-        names = ", ".join(f"{c.symptom.start} {c.symptom.title}" for c in result.candidates[:3])
-        status.update(f"Several symptoms fit ({names}); choose one below.")
         self.message = text
+        if not result.candidates:
+            status.update("No symptom matches that text; press down and choose one.")
+            return
+        names = "; ".join(f"{c.symptom.start} {c.symptom.title}" for c in result.candidates[:3])
+        if len(result.candidates) == 1:
+            status.update(f"Perhaps {names}: press down, then Enter to start it (or choose another).")
+        else:
+            status.update(f"Several symptoms fit: {names}. Press down and choose one.")
         symptoms.highlighted = symptoms.get_option_index(result.candidates[0].symptom.id)
-        symptoms.focus()
 
     @on(OptionList.OptionSelected, "#symptoms")
     def on_symptom(self, event: OptionList.OptionSelected) -> None:
@@ -236,7 +261,9 @@ class DiagnosePane(Vertical):
     def _env(self, token: CancelToken):
         from lmdoctor.checks.tree.probes import ProbeEnv
 
-        return ProbeEnv(message=self.message, license_path=self.license_path, servers=list(self.servers),
+        inputs = self.app.inputs  # type: ignore[attr-defined]
+        return ProbeEnv(message=self.message, license_path=inputs.license_path, servers=list(inputs.servers),
+                        log_paths=[inputs.log_path] if inputs.log_path else [], timeout=inputs.timeout,
                         live=self.live, cancel=token)
 
     def _new_walk(self, symptom_id: str, answers: Optional[Dict[str, str]] = None, auto: bool = True):
@@ -244,6 +271,8 @@ class DiagnosePane(Vertical):
 
         self.cancel()
         self._token = CancelToken()
+        self.stopped = False
+        self.unsaved = True
         self.walk = Walk(self.ttree, symptom_id, env=self._env(self._token), auto=auto, answers=answers)
         self.query_one("#pick").display = False
         self.query_one("#walking").display = True
@@ -276,6 +305,7 @@ class DiagnosePane(Vertical):
         walk = self.walk
         if walk is None:
             return
+        self.stopped = False
         self.busy = True
         node = walk.current
         self._show_head(node.id, Text.assemble(("measuring: ", "italic"), node.question or node.title))
@@ -335,7 +365,7 @@ class DiagnosePane(Vertical):
         self.query_one("#walking").display = False
         self.query_one("#pick").display = True
         self.query_one("#match-status", Static).update("Paste a message, or choose a symptom below.")
-        self.query_one("#diagnose-input", Input).focus()
+        self.query_one("#diagnose-input", PasteInput).focus()
 
     def on_walk_failed(self, message: WalkFailed) -> None:
         if message.walk is not self.walk:
@@ -367,8 +397,7 @@ class DiagnosePane(Vertical):
         self.busy = False
         s = walk.symptom
         self.query_one("#walk-symptom", Static).update(Text.assemble(
-            ("Symptom: ", "dim"), (s.start, "bold"), f" {s.title}",
-            ("   b back  n new symptom  1-9 answer", "dim")))
+            ("Symptom: ", "dim"), (s.start, "bold"), f" {s.title}"))
         self.query_one("#transcript-text", Static).update(
             transcript_table(walk.steps) if walk.steps else Text("No steps taken yet.", style="dim"))
         self.query_one("#transcript", VerticalScroll).scroll_end(animate=False)
@@ -391,10 +420,23 @@ class DiagnosePane(Vertical):
         leaf_box.display = False
         self._show_head(node.id, node.question or node.title)
         note = Text()
-        if walk.pending_note:
-            note.append("Not measured here: " + "; ".join(walk.pending_note[:2]) + "\n", style="italic")
+        if self.stopped:
+            note.append("You stopped the measurement: answer this step yourself.\n", style="italic")
+        elif walk.pending_note:
+            reasons = [n.strip() for n in walk.pending_note[:2] if n.strip().rstrip(":").strip()]
+            if reasons:
+                note.append("Not measured here: " + "; ".join(r.rstrip(": ") for r in reasons) + "\n",
+                            style="italic")
         if node.help:
             note.append(node.help, style="dim")
         helptext.update(note)
         helptext.display = bool(note.plain)
         self._show_choices(node)
+
+    # ------------------------------------------------------------ saving
+    def saved_section(self) -> Optional[Dict[str, Any]]:
+        if self.walk is None:
+            return None
+        d = self.walk.to_dict()
+        d["message"] = self.message
+        return d

@@ -1,0 +1,79 @@
+"""F1 / ?: the workflow and every key of every tab, built from the bindings themselves."""
+from __future__ import annotations
+
+from typing import Iterable, List, Tuple
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+WORKFLOW = """\
+lmdoctor finds what is wrong with a FlexNet license server and says how to fix it.
+
+  1. Check (r) scans this machine: processes, ports, search path, tunnels, the license.
+  2. Diagnose: paste the error a user sees (several lines are fine); answer the steps the
+     probes cannot measure. A helpdesk says "go to step S2.3": ctrl+p, type S2.3.
+  3. Explain decodes codes like -15,570:115; License lints a license file.
+  4. ctrl+s saves what is on screen (Markdown + JSON + a screenshot) into a folder it names;
+     y copies a finding's id. Send the folder; `lmdoctor view FILE` opens it elsewhere.
+  5. i changes the inputs (license, servers, on-server, log) without restarting.
+"""
+
+
+def _key_text(b: Binding) -> str:
+    if b.key_display:
+        return b.key_display
+    keys = [k.strip() for k in b.key.split(",")]
+    return " / ".join(k.replace("question_mark", "?").replace("slash", "/") for k in keys)
+
+
+def binding_rows(groups: Iterable[Tuple[str, List[Binding]]]) -> Table:
+    t = Table.grid(padding=(0, 2))
+    t.add_column(no_wrap=True, style="bold")
+    t.add_column(no_wrap=True)
+    t.add_column()
+    for title, bindings in groups:
+        t.add_row(Text(title, style="bold underline"), "", "")
+        for b in bindings:
+            t.add_row(_key_text(b), b.description or b.action, Text(b.tooltip or "", style="dim"))
+        t.add_row("", "", "")
+    return t
+
+
+def help_groups(app) -> List[Tuple[str, List[Binding]]]:
+    from ..tabs import TABS
+    from ..widgets.findings_view import FindingsTable, FindingsView
+
+    groups = [("Everywhere", [b for b in app.BINDINGS if isinstance(b, Binding) and not b.id.startswith("tab-")])]
+    tab_keys = [b for b in app.BINDINGS if isinstance(b, Binding) and b.id.startswith("tab-")]
+    groups.append(("Tabs (alt+N or the function key; ctrl+pageup/pagedown)", tab_keys))
+    groups.append(("Findings tables", list(FindingsView.BINDINGS) + list(FindingsTable.BINDINGS)))
+    for spec in TABS:
+        try:
+            cls = spec.load()
+        except Exception:
+            continue
+        own = [b for b in cls.__dict__.get("BINDINGS", []) if isinstance(b, Binding)]
+        if own:
+            groups.append((f"{spec.title} tab", own))
+    return groups
+
+
+class HelpScreen(ModalScreen):
+    BINDINGS = [
+        Binding("escape,f1,q,question_mark", "dismiss", "Close", id="help-close", tooltip="Close the help"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="help-box"):
+            yield Static(Text(WORKFLOW), id="help-workflow")
+            yield Static(binding_rows(help_groups(self.app)), id="help-keys")
+
+    def on_mount(self) -> None:
+        box = self.query_one("#help-box")
+        box.border_title = "lmdoctor help: escape closes"
+        box.focus()

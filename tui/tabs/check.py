@@ -1,0 +1,174 @@
+"""The Check tab: `lmdoctor check` in a thread worker, findings streaming into the table."""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.widgets import Button, ProgressBar, Static
+
+from lmdoctor.checks.findings import Finding, Report, Status
+from lmdoctor.checks.runtime import Cancelled, CancelToken
+
+from ..messages import FindingFound, JobFinished, ProgressChanged
+from ..widgets.findings_view import FindingsView
+from . import TabBody
+
+
+def error_text(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"
+
+
+def counts_text(findings: List[Finding]) -> str:
+    n = {s: 0 for s in Status}
+    for f in findings:
+        n[f.status] += 1
+    return f"{n[Status.FAIL]} fail, {n[Status.WARN]} warn, {n[Status.OK]} ok, {n[Status.INFO]} info"
+
+
+class CheckPane(TabBody):
+    """Runs `lmdoctor check` in a thread worker; findings stream into the table as probes report them."""
+
+    TAB_ID = "check"
+
+    def __init__(self, **kw: Any) -> None:
+        super().__init__(**kw)
+        self.run_no = 0
+        self._running = False
+        self._token: Optional[CancelToken] = None
+        self.last_report: Optional[Report] = None
+
+    @property
+    def running(self) -> bool:
+        return self._running
+
+    @running.setter
+    def running(self, value: bool) -> None:
+        self._running = value
+        self.set_busy_flag()
+
+    @property
+    def busy(self) -> bool:
+        return self._running
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(classes="toolbar"):
+            yield Button("Check this machine", id="run-check", variant="primary", compact=True,
+                         tooltip="Run every live probe and lint the license (r)")
+            yield Button("Stop", id="stop-check", disabled=True, compact=True,
+                         tooltip="Cancel the running check (escape)")
+            yield ProgressBar(total=None, show_eta=False, id="check-progress")
+        yield Static("Press r to scan processes, ports, search path, SSH tunnels and the license.",
+                     id="check-status", classes="status-line")
+        yield FindingsView(id="check-findings", empty="The findings of the check appear here as they are found.")
+
+    def default_focus(self):
+        return self.query_one("#check-findings .findings-table")
+
+    @on(Button.Pressed, "#run-check")
+    def start_check(self) -> None:
+        self.cancel()
+        self.run_no += 1
+        self._token = CancelToken()
+        self.running = True
+        self.query_one(FindingsView).clear()
+        self.query_one("#run-check", Button).disabled = True
+        self.query_one("#stop-check", Button).disabled = False
+        bar = self.query_one(ProgressBar)
+        bar.update(total=None, progress=0)
+        bar.visible = True
+        self.query_one("#check-status", Static).update("Checking...")
+        inputs = self.app.inputs  # type: ignore[attr-defined]
+        self.run_check(self._token, self.run_no, inputs.license_path, list(inputs.servers), inputs.timeout)
+
+    @on(Button.Pressed, "#stop-check")
+    def stop_check(self) -> None:
+        if self.running and self._token is not None:
+            self._token.cancel()
+            self.query_one("#check-status", Static).update("Stopping...")
+
+    def stop(self) -> None:
+        self.stop_check()
+
+    def on_mount(self) -> None:
+        self.query_one(ProgressBar).visible = False
+
+    def cancel(self) -> None:
+        if self._token is not None:
+            self._token.cancel()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="check")
+    def run_check(self, token: CancelToken, run: int, license_path: Optional[str], servers: List[str],
+                  timeout: float) -> None:
+        from lmdoctor.checks.check import CheckOptions, LicenseArgumentError, run_check
+
+        def progress(ev) -> None:
+            self.post_message(ProgressChanged(ev.done, ev.total, f"{ev.title}: {ev.state}", run=run))
+
+        def found(f: Finding) -> None:
+            if not token.cancelled:
+                self.post_message(FindingFound(f, run=run))
+
+        opts = CheckOptions(license_path=license_path, servers=servers, timeout=timeout)
+        try:
+            try:
+                report = run_check(opts, cancel=token, on_finding=found, on_progress=progress)
+            except LicenseArgumentError as exc:
+                # The file given cannot be read: say so in full, and still check everything else.
+                bad = Finding("check.license-unreadable", Status.FAIL, "The license file you gave cannot be read",
+                              detail=str(exc), file=license_path,
+                              fix="Check the path (Inputs panel: i), or run lmdoctor as a user who can read it.")
+                found(bad)
+                opts.license_path = None
+                report = run_check(opts, cancel=token, on_finding=found, on_progress=progress)
+                report.findings.insert(0, bad)
+            token.check()
+            self.post_message(JobFinished("check", report=report, run=run))
+        except Cancelled:
+            self.post_message(JobFinished("check", error="cancelled", run=run))
+        except Exception as exc:  # shown to the user, never a crash of the UI
+            self.post_message(JobFinished("check", error=error_text(exc), run=run))
+
+    def on_finding_found(self, message: FindingFound) -> None:
+        if message.run == self.run_no:
+            self.query_one(FindingsView).add(message.finding)
+
+    def on_progress_changed(self, message: ProgressChanged) -> None:
+        if message.run != self.run_no or not self.running:
+            return
+        self.query_one(ProgressBar).update(total=max(message.total, 1), progress=message.done)
+        self.query_one("#check-status", Static).update(f"Checking... {message.label}")
+
+    def on_job_finished(self, message: JobFinished) -> None:
+        if message.job != "check" or message.run != self.run_no:
+            return
+        self.running = False
+        self.query_one("#run-check", Button).disabled = False
+        self.query_one("#stop-check", Button).disabled = True
+        status = self.query_one("#check-status", Static)
+        bar = self.query_one(ProgressBar)
+        if message.error:
+            bar.visible = False
+            status.update("Check stopped by you; press r to run it again." if message.error == "cancelled"
+                          else f"The check failed: {message.error}")
+            if message.error != "cancelled":
+                self.query_one(FindingsView).add(Finding("check.error", Status.SKIP, "The check failed",
+                                                         detail=message.error,
+                                                         fix="This is a bug in lmdoctor; please report it."))
+            return
+        bar.update(total=1, progress=1)
+        report = message.report
+        assert report is not None
+        self.last_report = report
+        self.unsaved = True
+        self.app.last_check = report  # type: ignore[attr-defined]
+        heading = report.meta.get("heading", "").replace("lmdoctor check: ", "")
+        status.update(f"Done: {counts_text(report.findings)}" + (f"  ({heading})" if heading else ""))
+
+    def saved_section(self) -> Optional[Dict[str, Any]]:
+        if self.last_report is None:
+            return None
+        from lmdoctor.checks.render import report_dict
+
+        return report_dict(self.last_report)

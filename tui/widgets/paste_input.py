@@ -1,0 +1,49 @@
+"""A one-line field that keeps a multi-line paste whole (a debug-log excerpt, an error dialog).
+
+Textual's Input keeps only the first line of a paste. Here the field shows the lines joined
+(with " | "), remembers the text as pasted, and submits it at once: a log excerpt is meant to be
+read as a whole, and the engine matches on every line.
+"""
+from __future__ import annotations
+
+from textual import events
+from textual.widgets import Input
+
+JOIN = " | "
+
+
+class PasteInput(Input):
+    def __init__(self, *args, **kw) -> None:
+        super().__init__(*args, **kw)
+        self._pasted: str = ""
+        self._shown: str = ""
+        self.pasted_lines = 0
+
+    @property
+    def full_text(self) -> str:
+        """What to match: the paste as it was, unless the user edited the field since."""
+        if self._pasted and self.value == self._shown:
+            return self._pasted
+        return self.value
+
+    def set_text(self, text: str) -> None:
+        lines = [ln for ln in text.splitlines() if ln.strip()]
+        if len(lines) > 1:
+            self._pasted, self._shown = text, JOIN.join(ln.strip() for ln in lines)
+            self.pasted_lines = len(lines)
+            self.value = self._shown
+        else:
+            self._pasted = self._shown = ""
+            self.pasted_lines = 0
+            self.value = text.strip("\r\n")
+        self.cursor_position = len(self.value)
+
+    def _on_paste(self, event: events.Paste) -> None:
+        lines = [ln for ln in event.text.splitlines() if ln.strip()]
+        if len(lines) <= 1:
+            super()._on_paste(event)
+            return
+        event.stop()
+        before = self.value.strip()
+        self.set_text((before + "\n" if before else "") + event.text)
+        self.post_message(self.Submitted(self, self.value))
