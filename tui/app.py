@@ -79,7 +79,7 @@ class LmdoctorApp(App):
                 tooltip="Leave lmdoctor, as ctrl+q does"),
         Binding("q", "quit_letter", "Quit", id="quit-q", show=False,
                 tooltip="Leave lmdoctor (not while typing in a field)"),
-        Binding("f1", "help", "Help", id="help", tooltip="Keys of every tab and the workflow"),
+        Binding("f1", "help", "Help", id="help", key_display="F1", tooltip="Keys of every tab and the workflow"),
         Binding("question_mark", "help_letter", "Help", id="help-question-mark", show=False,
                 tooltip="Keys of every tab and the workflow (not while typing)"),
         Binding("r", "run_check", "Run check", id="run-check", tooltip="Scan this machine and lint its license"),

@@ -159,7 +159,7 @@ async def test_bad_license_is_a_finding_in_full_and_the_rest_is_checked(tmp_path
         detail = str(app.query_one("#check-findings .finding-detail", Static).render())
         assert "no-such-license-file-with-a-long-name-to-see-it-whole.lic" in detail.replace("\n", "")
         await wait_for(pilot, lambda: any(m.job == "lint" for m in rec.of(JobFinished)), what="lint end")
-        assert "cannot read" in _text(app, "#license-status")
+        assert "not found" in _text(app, "#license-status")
         assert app.is_running
 
 
@@ -207,7 +207,7 @@ async def test_license_tab_reports_an_unreadable_file(tmp_path):
     async with app.run_test(size=(80, 24)) as pilot:
         await started(pilot)
         app.lint_file(str(tmp_path / "nope.lic"))
-        await wait_for(pilot, lambda: "cannot read" in _text(app, "#license-status"), what="the error")
+        await wait_for(pilot, lambda: "not found" in _text(app, "#license-status"), what="the error")
         assert app.query_one("#license-findings DataTable", DataTable).row_count == 0
 
 
