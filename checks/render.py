@@ -6,6 +6,7 @@ worst finding, findings worst first, each followed by its fix.
 from __future__ import annotations
 
 import json
+import re
 from typing import Dict, List
 
 from . import __version__
@@ -125,8 +126,14 @@ def report_dict(report: Report) -> dict:
     return d
 
 
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def render_json(report: Report) -> str:
-    return json.dumps(report_dict(report), indent=2, ensure_ascii=False, default=str) + "\n"
+    text = json.dumps(report_dict(report), indent=2, ensure_ascii=False, default=str) + "\n"
+    # A file name that is not UTF-8 holds lone surrogates: escape them so the JSON stays valid UTF-8
+    # (json.loads gives the same str back, os.fsencode the original bytes).
+    return _LONE_SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def render(report: Report, fmt: str, colour: bool = False, verbose: bool = False) -> str:

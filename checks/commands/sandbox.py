@@ -14,14 +14,30 @@ DESCRIPTION = (
 )
 
 
+def _seconds(allow_zero: bool):
+    """A finite number of seconds, > 0 (or >= 0): checked before anything is started."""
+    def parse(text: str) -> float:
+        import math
+
+        try:
+            v = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+        if not math.isfinite(v) or v < 0 or (v == 0 and not allow_zero):
+            raise argparse.ArgumentTypeError(f"must be a number of seconds {'>= 0' if allow_zero else '> 0'}, "
+                                             f"not {text!r}")
+        return v
+    return parse
+
+
 def register(p: argparse.ArgumentParser) -> None:
     sub = p.add_subparsers(dest="action", metavar="ACTION")
     sub.required = True
     s = sub.add_parser("start", help="write the files and start lmgrd (default scenario: healthy)")
     s.add_argument("--scenario", default="healthy", help="what goes wrong (see 'lmdoctor sandbox list')")
     s.add_argument("--dir", help="directory to use (default: a new temporary directory)")
-    s.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for the scenario to play out")
-    s.add_argument("--port-retry", type=float, default=2.0,
+    s.add_argument("--timeout", type=_seconds(False), default=30.0, help="seconds to wait for the scenario to play out")
+    s.add_argument("--port-retry", type=_seconds(True), default=2.0,
                    help="seconds lmgrd retries a busy SERVER port (the real one: about 5 minutes)")
     add_format_option(s)
     t = sub.add_parser("stop", help="stop every process the sandbox started (idempotent)")

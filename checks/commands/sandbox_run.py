@@ -87,15 +87,18 @@ def run(args: argparse.Namespace) -> int:
             if args.scenario not in SCENARIOS:
                 return _err(f"unknown scenario {args.scenario!r}; choose one of: {', '.join(SCENARIOS)}")
             print(f"lmdoctor: starting sandbox scenario {args.scenario} ...", file=sys.stderr)
-            info = Sandbox(args.dir).start(args.scenario, timeout=args.timeout, port_retry=args.port_retry)
+            sb = Sandbox(args.dir)
+            info = sb.start(args.scenario, timeout=args.timeout, port_retry=args.port_retry)
+            if not info.settled:
+                # A failure path like any other: stop what was started, keep the files to read.
+                sb.stop(grace=1.0)
+                print(f"lmdoctor: the scenario did not finish within {args.timeout:g} s and was stopped; "
+                      f"see {info.log_path} and {os.path.join(info.dir, 'lmgrd.out')}", file=sys.stderr)
+                return int(ExitCode.ERROR)
             if fmt == "json":
                 print(json.dumps(info.to_dict(), indent=2))
             else:
                 _print_rows(f"Sandbox license server in {info.dir}", _rows_start(info), fmt)
-            if not info.settled:
-                print(f"lmdoctor: the scenario did not finish within {args.timeout:g} s; "
-                      f"see {info.log_path} and {os.path.join(info.dir, 'lmgrd.out')}", file=sys.stderr)
-                return int(ExitCode.ERROR)
             return int(ExitCode.OK)
         d = _dir(args)
         if not os.path.isdir(d):

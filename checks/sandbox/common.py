@@ -189,7 +189,7 @@ def set_process_title(script: str, args: List[str]) -> None:
         fields = stat[stat.rfind(b")") + 2:].split()
         arg_start, arg_end = int(fields[45]), int(fields[46])  # fields 48 and 49 of proc(5)
         size = arg_end - arg_start
-        title = " ".join([script] + list(args)).encode("utf-8", "replace")
+        title = os.fsencode(" ".join([script] + list(args)))  # a non-UTF-8 path keeps its bytes
         if size < 2 or len(title) + 2 > size:
             return
         buf = title + b"\0" * (size - len(title) - 1) + b" "

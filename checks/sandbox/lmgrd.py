@@ -127,7 +127,7 @@ def _write_pid_file(sandbox_dir: Optional[str], o: Options) -> Optional[str]:
     try:
         os.makedirs(pid_dir, exist_ok=True)
         path = os.path.join(pid_dir, f"lmgrd.{os.getpid()}")
-        with open(path, "w", encoding="utf-8") as fh:
+        with open(path, "w", encoding="utf-8", errors="surrogateescape") as fh:
             json.dump({"pid": os.getpid(), "pgid": os.getpgrp(), "license": o.license, "log": o.log,
                        "started": time.time()}, fh)
         return path
@@ -166,7 +166,7 @@ def _make_lock_dir(log: Log, root: str, host: str, port: int, license_path: str)
         if not os.path.isdir(lock_dir):
             os.mkdir(lock_dir, 0o777)
         path = os.path.join(lock_dir, f"lmgrd.{os.getpid()}")
-        with open(path, "w", encoding="utf-8") as fh:
+        with open(path, "w", encoding="utf-8", errors="surrogateescape") as fh:
             fh.write(f"{port}@{host}\n{license_path}\n")
         return path
     except OSError as exc:

@@ -30,7 +30,7 @@ def main(argv: Optional[List[str]] = None, *, sandbox_dir: Optional[str] = None,
     if sandbox_dir:
         os.makedirs(os.path.join(sandbox_dir, "pids"), exist_ok=True)
         pid_file = os.path.join(sandbox_dir, "pids", f"portholder.{os.getpid()}")
-        with open(pid_file, "w", encoding="utf-8") as fh:
+        with open(pid_file, "w", encoding="utf-8", errors="surrogateescape") as fh:
             json.dump({"pid": os.getpid(), "pgid": os.getpgrp(), "port": port}, fh)
     stop = {"sig": 0}
 

@@ -8,7 +8,9 @@ after a grace period); it is idempotent. Use it as a context manager in tests.
 """
 from __future__ import annotations
 
+import fcntl
 import json
+import math
 import os
 import re
 import signal
@@ -123,17 +125,45 @@ def free_ports(n: int) -> List[int]:
     return ports
 
 
-def _state_file() -> Path:
-    base = os.environ.get("XDG_RUNTIME_DIR") or tempfile.gettempdir()
-    return Path(base) / f"lmdoctor-sandbox-{os.getuid() if hasattr(os, 'getuid') else 0}.last"
+LAST_STATE = "sandbox-last.json"  # in the user's state directory (checks/statedir.py)
+LOCK_NAME = ".lmdoctor-sandbox.lock"
 
 
 def last_dir() -> Optional[str]:
+    """The directory of the last sandbox this user started, from the user's own state directory."""
+    from ..statedir import read_state
+
+    data = read_state(LAST_STATE) or {}
+    d = data.get("dir")
+    return d if isinstance(d, str) and d else None
+
+
+def _remember(d: str) -> None:
+    """Written atomically, never through a symlink (a link planted in a shared /tmp once redirected it)."""
+    from ..statedir import StateDirError, write_state
+
     try:
-        text = _state_file().read_text(encoding="utf-8").strip()
-    except OSError:
-        return None
-    return text or None
+        write_state(LAST_STATE, {"dir": d})
+    except (StateDirError, OSError):
+        pass  # only a convenience for `sandbox stop` without --dir
+
+
+def _check_seconds(name: str, value: float, allow_zero: bool) -> None:
+    if not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
+        raise SandboxError(f"{name} must be a number of seconds {'>= 0' if allow_zero else '> 0'}, not {value!r}")
+
+
+def _port_holder(port: int) -> str:
+    """Who listens on 127.0.0.1:port, for the message ("pid 123 python3"), or "another program"."""
+    try:
+        import psutil
+
+        for c in psutil.net_connections("tcp"):
+            if c.laddr and c.laddr.port == port and c.status == psutil.CONN_LISTEN and c.pid:
+                return f"pid {c.pid} ({psutil.Process(c.pid).name()})"
+    except Exception:  # noqa: BLE001 - only decoration for the message
+        pass
+    return "another program"
 
 
 def this_host_id() -> str:
@@ -207,13 +237,28 @@ class Sandbox:
     # -- start ----------------------------------------------------------------------------
     def start(self, scenario: str = "healthy", *, foreground: bool = False, timeout: float = DEFAULT_TIMEOUT,
               port_retry: float = DEFAULT_PORT_RETRY) -> SandboxInfo:
+        """Validate, lock the directory, start; on any failure stop whatever was started and raise."""
         sc = _sc.get(scenario)
         if sc is None:
             raise SandboxError(f"unknown scenario {scenario!r}; 'lmdoctor sandbox list' shows them: "
                                + ", ".join(_sc.names()))
-        if self.status().running:
-            raise SandboxError(f"a sandbox is already running in {self.dir}; stop it first "
-                               f"(lmdoctor sandbox stop --dir {self.dir})")
+        _check_seconds("--timeout", timeout, allow_zero=False)
+        _check_seconds("--port-retry", port_retry, allow_zero=True)
+        os.makedirs(self.dir, exist_ok=True)
+        with self._locked():
+            if self.status().running:
+                raise SandboxError(f"a sandbox is already running in {self.dir}; stop it first "
+                                   f"(lmdoctor sandbox stop --dir {self.dir})")
+            try:
+                return self._start(sc, foreground, timeout, port_retry)
+            except BaseException:
+                self.stop(grace=1.0)
+                raise
+
+    def _locked(self) -> "_DirLock":
+        return _DirLock(self.path(LOCK_NAME), self.dir)
+
+    def _start(self, sc: "_sc.Scenario", foreground: bool, timeout: float, port_retry: float) -> SandboxInfo:
         self.write_executables(sc.lmgrd_version, sc.vendor_version)
         for old in ("debug.log", "first/debug.log"):
             try:
@@ -241,10 +286,7 @@ class Sandbox:
         hostname = current_identity().short_name or socket.gethostname()
         host = {"this": hostname, "placeholder": _sc.PLACEHOLDER_HOST, "none": ""}[sc.server]
         hostid = wrong_host_id() if sc.hostid == "wrong" else this_host_id()
-        try:
-            _state_file().write_text(self.dir + "\n", encoding="utf-8")
-        except OSError:
-            pass
+        _remember(self.dir)
 
         info_first: Dict[str, object] = {}
         holders: List[int] = []
@@ -271,10 +313,13 @@ class Sandbox:
             comment=f"lmdoctor sandbox license, scenario {sc.name}: {sc.summary}. Not a real key.")),
             encoding="utf-8")
         self._launch(lic_path, log_path, env, foreground)
+        # A port taken in the moment between picking and binding is said at once, not after the timeout.
+        busy = None if sc.block_server_port else f"port number in the license, {server_port}, is already in use"
         if sc.probe:
-            settled = _wait_for(log_path, "(sigasi) Server started on", timeout) and self._probe(log_path, sc, timeout)
+            settled = (_wait_for(log_path, "(sigasi) Server started on", timeout, busy)
+                       and self._probe(log_path, sc, timeout))
         else:
-            settled = _wait_for(log_path, sc.settled, timeout)
+            settled = _wait_for(log_path, sc.settled, timeout, busy)
         text = _read(log_path)
         m = _LMGRD_PID.search(text)
         lmgrd_pid = int(m.group(1)) if m else None
@@ -460,10 +505,55 @@ def _read(path: str) -> str:
         return ""
 
 
-def _wait_for(path: str, needle: str, timeout: float) -> bool:
+def _wait_for(path: str, needle: str, timeout: float, busy: Optional[str] = None) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if needle in _read(path):
+        text = _read(path)
+        if needle in text:
             return True
+        if busy and busy in text:
+            port = int(re.search(r"license, (\d+), is", busy).group(1))  # type: ignore[union-attr]
+            raise SandboxError(f"the sandbox's port {port} on {CONNECT_HOST} is taken by {_port_holder(port)}; "
+                               "run 'lmdoctor sandbox start' again (it picks new free ports)")
         time.sleep(0.05)
     return False
+
+
+class _DirLock:
+    """An exclusive fcntl lock on DIR/.lmdoctor-sandbox.lock for the length of a start: a second
+    `sandbox start --dir DIR` fails at once, naming the first (its pid is in the lock file)."""
+
+    def __init__(self, path: str, d: str) -> None:
+        self.path, self.dir = path, d
+        self.fd = -1
+
+    def __enter__(self) -> "_DirLock":
+        try:
+            self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | os.O_CLOEXEC, 0o600)
+        except OSError as exc:
+            raise SandboxError(f"cannot lock {self.dir}: {exc.strerror or exc}") from None
+        try:
+            fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            holder = ""
+            try:
+                holder = os.pread(self.fd, 64, 0).decode("ascii", "replace").strip()
+            except OSError:
+                pass
+            os.close(self.fd)
+            self.fd = -1
+            who = f"pid {holder}" if holder.isdigit() else "another lmdoctor"
+            raise SandboxError(f"another 'lmdoctor sandbox start' ({who}) is starting a sandbox in {self.dir}; "
+                               "wait for it, or use another --dir") from None
+        os.ftruncate(self.fd, 0)
+        os.pwrite(self.fd, f"{os.getpid()}\n".encode(), 0)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.fd >= 0:
+            try:
+                os.ftruncate(self.fd, 0)
+            except OSError:
+                pass
+            os.close(self.fd)  # closing releases the lock
+            self.fd = -1
