@@ -32,6 +32,7 @@ class CheckOptions:
     vendor: Optional[str] = None
     timeout: float = 3.0
     use_lmutil: bool = True
+    lmutil_path: Optional[str] = None  # --lmutil: the user's choice, run even where root would not run a found one
     env: Optional[Mapping[str, str]] = None  # default: os.environ
     home: Optional[str] = None
     today: Optional[_dt.date] = None
@@ -237,19 +238,35 @@ def daemon_leftover_findings() -> List[Finding]:
 
 
 def lmutil_findings(ctx: ProbeContext, choice: LicenseChoice, cancel: CancelToken,
-                    on_finding: FindingSink = discard) -> List[Finding]:
+                    on_finding: FindingSink = discard, lmutil_path: Optional[str] = None) -> List[Finding]:
     """``lmutil lmstat -a`` and ``lmdiag -n`` against every server that answered, all at once.
 
     Nothing when lmutil is absent (one info finding says so).
     """
     specs = list(ctx.open_servers)
+    out_refused: List[Finding] = []
     if not specs:
         return []  # nothing answered: nothing to ask (and no need to load the lmstat parser)
     try:
         from .flexnet.lmutil import find_lmutil, run_lmdiag, run_lmstat
     except ImportError:
         return []  # the lmutil runner has not landed in this checkout
-    loc = find_lmutil(license_path=choice.path)
+    refused: List[Any] = []
+    loc = find_lmutil(explicit=lmutil_path, license_path=choice.path, refused=refused)
+    for why in refused:
+        f = Finding("check.lmutil-untrusted", Status.WARN, f"lmutil not run as root: {why.path} is not safe to run",
+                    detail=f"{why.path} is owned by {why.owner}; {why.reason}. Running it as root would run code "
+                           "that another user can change, so lmdoctor did not run it.",
+                    fix=f"If you trust it, run it on purpose: lmdoctor check --lmutil {why.path} (or make it root's: "
+                        f"chown root: {why.path}; chmod go-w {why.path} and its directory).",
+                    file=why.path, evidence=[why.text()])
+        on_finding(f)
+        out_refused.append(f)
+    if loc is None and lmutil_path:
+        f = Finding("check.lmutil-absent", Status.FAIL, f"--lmutil {lmutil_path} is not an executable lmutil",
+                    fix="Give the path of lmutil itself (or the directory that holds it) with --lmutil PATH.")
+        on_finding(f)
+        return out_refused + [f]
     if loc is None:
         f = Finding("check.lmutil-absent", Status.INFO, "lmutil not found: lmstat was not run",
                     detail="lmdoctor looked next to the license file, next to a running lmgrd and on PATH.",
@@ -257,7 +274,7 @@ def lmutil_findings(ctx: ProbeContext, choice: LicenseChoice, cancel: CancelToke
                         "servers what they serve, or run 'lmutil lmdiag -c \"<port>@<server>\" -n' yourself.",
                     seed_ref="Troubleshooting > Floating licenses")
         on_finding(f)
-        return [f]
+        return out_refused + [f]
     results: Dict[str, List[Finding]] = {}
     timeout = max(5.0, ctx.timeout * 3)
     # One server reached under two names (27000@vm and 27000@127.0.0.1) answers the same:
@@ -296,7 +313,7 @@ def lmutil_findings(ctx: ProbeContext, choice: LicenseChoice, cancel: CancelToke
     for t in threads:
         t.join()
     seen.clear()
-    return [f for s in specs for f in results.get(s, []) if first_time(f)]
+    return out_refused + [f for s in specs for f in results.get(s, []) if first_time(f)]
 
 
 def run_check(opts: CheckOptions, cancel: CancelToken = NEVER_CANCELLED, on_finding: FindingSink = discard,
@@ -331,7 +348,7 @@ def run_check(opts: CheckOptions, cancel: CancelToken = NEVER_CANCELLED, on_find
     for f in daemon_leftover_findings():
         put(f)
     if opts.use_lmutil:
-        report.extend(lmutil_findings(ctx, choice, cancel, on_finding))
+        report.extend(lmutil_findings(ctx, choice, cancel, on_finding, opts.lmutil_path))
     report.meta.update(_meta(choice, ctx, time.monotonic() - started))
     return report
 

@@ -223,6 +223,78 @@ class Completed:
         return self.stdout + (("\n" + self.stderr) if self.stderr and self.stdout else self.stderr)
 
 
+# --------------------------------------------------------------------------- what root may run
+@dataclass
+class Untrusted:
+    """Why a binary found on the machine must not be run by root: path, owner and the reason."""
+
+    path: str
+    owner: str
+    reason: str
+
+    def text(self) -> str:
+        return f"{self.path} (owner {self.owner}): {self.reason}"
+
+
+def _owner_name(uid: int) -> str:
+    try:
+        import pwd
+
+        return f"{pwd.getpwuid(uid).pw_name} (uid {uid})"
+    except (KeyError, ImportError):
+        return f"uid {uid}"
+
+
+def _trusted_uids() -> "set[int]":
+    """root, and the user who ran sudo (their own files are theirs to run)."""
+    uids = {0}
+    sudo = os.environ.get("SUDO_UID", "")
+    if sudo.isascii() and sudo.isdigit():
+        uids.add(int(sudo))
+    return uids
+
+
+def untrusted(path: str) -> Optional[Untrusted]:
+    """When lmdoctor runs as root: why ``path`` must not be executed, or None when it may be.
+
+    A binary lmdoctor found by itself (next to a license, next to a running lmgrd, on PATH) is run
+    as root only when it and every directory above it belong to root or to the invoking sudo user
+    and none of them is writable by group or others (a sticky directory like /tmp counts as safe
+    for what others cannot rename). Otherwise anyone who could write it would run code as root.
+    Not root: None (a user's lmdoctor runs with that user's rights anyway).
+    """
+    if not IS_POSIX or os.geteuid() != 0:
+        return None
+    real = os.path.realpath(path)
+    try:
+        st = os.stat(real)
+    except OSError:
+        return None  # not there: running it fails on its own, nothing is executed
+    ok = _trusted_uids()
+    if st.st_uid not in ok:
+        return Untrusted(real, _owner_name(st.st_uid), "not owned by root (or the user who ran sudo)")
+    if st.st_mode & 0o022:
+        who = {0o022: "its group and others", 0o002: "others", 0o020: "its group"}[st.st_mode & 0o022]
+        return Untrusted(real, _owner_name(st.st_uid), f"writable by {who}")
+    d = os.path.dirname(real)
+    while True:
+        try:
+            dst = os.stat(d)
+        except OSError:
+            break
+        sticky = bool(dst.st_mode & 0o1000)
+        if dst.st_uid not in ok:
+            return Untrusted(real, _owner_name(st.st_uid),
+                             f"its directory {d} belongs to {_owner_name(dst.st_uid)}")
+        if dst.st_mode & 0o022 and not sticky:
+            return Untrusted(real, _owner_name(st.st_uid), f"its directory {d} is writable by others")
+        parent = os.path.dirname(d)
+        if parent == d:
+            break
+        d = parent
+    return None
+
+
 # --------------------------------------------------------------------------- dying with lmdoctor
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
 

@@ -47,6 +47,9 @@ def register(p: argparse.ArgumentParser) -> None:
                    help="TCP connect and name lookup timeout in seconds (default 3)")
     p.add_argument("--no-lmutil", dest="use_lmutil", action="store_false",
                    help="do not run lmutil lmstat / lmdiag against the servers")
+    p.add_argument("--lmutil", metavar="PATH", dest="lmutil_path",
+                   help="the lmutil to run (default: next to the license, next to a running lmgrd, else PATH; "
+                        "as root, one found that is not root's is reported, not run)")
     p.add_argument("--redact", action="store_true",
                    help="hide customer names, VENDOR_STRING, SIGN, user names, host names and IPs")
     add_format_option(p)
@@ -95,7 +98,7 @@ def run(args: argparse.Namespace) -> int:
     from ..runtime import CancelToken
 
     opts = CheckOptions(license_path=args.license, servers=list(args.server or []), vendor=args.vendor,
-                        timeout=args.timeout, use_lmutil=args.use_lmutil)
+                        timeout=args.timeout, use_lmutil=args.use_lmutil, lmutil_path=args.lmutil_path)
     cancel = CancelToken()
     progress = None
     try:

@@ -86,6 +86,13 @@ def run(args: argparse.Namespace) -> int:
         return fail_input(f"lmgrd not found: {loc.path} (check the --lmgrd path)")
     if os.path.isdir(loc.path):
         return fail_input(f"{loc.path} is a directory, not lmgrd; pass the lmgrd program itself with --lmgrd PATH")
+    if loc.how != "given":
+        from ..procs import untrusted
+
+        why = untrusted(loc.path)
+        if why is not None:  # root never runs a binary another user could have changed, unless told to
+            return fail_input(f"not running {why.path} as root: owned by {why.owner}, {why.reason}; "
+                              f"pass --lmgrd {why.path} to run it anyway")
     if args.vendor_daemon and not os.path.isfile(args.vendor_daemon):
         return fail_input(f"vendor daemon not found: {args.vendor_daemon} (check the --vendor-daemon path)")
 

@@ -252,11 +252,11 @@ def find_vendor_daemon(license_path: str, lmgrd: Optional[str], given: Optional[
             # runs it from the license's directory, so resolve it there.
             path = os.path.join(os.path.dirname(os.path.abspath(license_path)), path)
         if path and lm_dir and os.path.isfile(path) and os.path.realpath(os.path.dirname(path)) == lm_dir:
-            out.append(Located(os.path.abspath(path), "DAEMON line, next to lmgrd"))
+            out.append(_if_trusted(Located(os.path.abspath(path), "DAEMON line, next to lmgrd")))
             continue
         cand = os.path.join(lm_dir, name) if lm_dir else None
         if cand and os.path.isfile(cand) and not written:
-            out.append(Located(cand, "next to lmgrd"))
+            out.append(_if_trusted(Located(cand, "next to lmgrd")))
             continue
         if written:
             out.append(Located(None, "not next to lmgrd",
@@ -267,6 +267,17 @@ def find_vendor_daemon(license_path: str, lmgrd: Optional[str], given: Optional[
             out.append(Located(None, "not found", f"no {name} next to lmgrd"
                                + (f" in {lm_dir}" if lm_dir else "")))
     return out
+
+
+def _if_trusted(loc: Located) -> Located:
+    """As root, a found vendor daemon another user could have changed is named, not run (``procs.untrusted``)."""
+    from ..procs import untrusted
+
+    why = untrusted(loc.path) if loc.path else None
+    if why is None:
+        return loc
+    return Located(None, "not safe to run as root", f"{why.text()}; pass --vendor-daemon {why.path} to check "
+                   "its version anyway")
 
 
 # ----------------------------------------------------------------------------- versions

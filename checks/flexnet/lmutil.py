@@ -68,8 +68,15 @@ def _running_lmgrd_dirs() -> List[str]:
 
 
 def find_lmutil(explicit: Optional[str] = None, license_path: Optional[str] = None,
-                look_at_processes: bool = True) -> Optional[LmutilLocation]:
-    """Where lmutil is: the argument, beside the license file, beside a running lmgrd, on PATH."""
+                look_at_processes: bool = True, refused: Optional[List[Any]] = None) -> Optional[LmutilLocation]:
+    """Where lmutil is: the argument, beside the license file, beside a running lmgrd, on PATH.
+
+    Run as root, a candidate lmdoctor found by itself that root must not execute (owned by another
+    user, writable by others, in a directory others can write: ``procs.untrusted``) is skipped and
+    appended to ``refused``; one named with ``explicit`` (``--lmutil PATH``) is the user's choice.
+    """
+    from ..procs import untrusted
+
     if explicit:
         if os.path.isdir(explicit):
             for n in _EXE_NAMES:
@@ -78,21 +85,32 @@ def find_lmutil(explicit: Optional[str] = None, license_path: Optional[str] = No
                     return LmutilLocation(c, "argument")
             return None
         return LmutilLocation(explicit, "argument") if _executable(explicit) else None
+
+    def found(c: str) -> bool:
+        if not _executable(c):
+            return False
+        why = untrusted(c)
+        if why is None:
+            return True
+        if refused is not None and all(r.path != why.path for r in refused):
+            refused.append(why)
+        return False
+
     if license_path and "@" not in license_path:
         d = os.path.dirname(os.path.abspath(license_path))
         for n in _EXE_NAMES:
             c = os.path.join(d, n)
-            if _executable(c):
+            if found(c):
                 return LmutilLocation(c, "next to the license file")
     if look_at_processes:
         for d in _running_lmgrd_dirs():
             for n in _EXE_NAMES:
                 c = os.path.join(d, n)
-                if _executable(c):
+                if found(c):
                     return LmutilLocation(c, "next to running lmgrd")
     for n in _EXE_NAMES:
         w = shutil.which(n)
-        if w:
+        if w and found(w):
             return LmutilLocation(w, "PATH")
     return None
 
