@@ -35,6 +35,21 @@ _THIS_MACHINE = re.compile(r"this machine: ([^\n]+)")
 _USER_KV = re.compile(r"\buser=([A-Za-z_][\w.\-]*)")
 _HOME = re.compile(r"/(?:home|Users)/([^/\s]+)")
 _WIN_USER = re.compile(r"\\Users\\([^\\\s]+)", re.I)
+# FlexNet keywords, units and words that read like values but identify nobody: never aliased
+# (an alias "host-2=ANY" for HOSTID=ANY made reports unreadable).
+KEYWORDS = {
+    "server", "daemon", "vendor", "use_server", "feature", "increment", "upgrade", "package", "hostid",
+    "vendor_string", "notice", "sign", "sign2", "issuer", "issued", "start", "options", "port", "ts_ok",
+    "supersede", "dup_group", "user_based", "host_based", "min_borrow", "max_borrow", "borrow", "overdraft",
+    "platforms", "ck", "sn", "serial", "uncounted", "permanent", "ethernet", "internet", "composite", "flexid",
+    "id_string", "display", "hostname", "lmgrd", "lmutil", "lmstat", "lmdiag", "lmdown", "lmreread", "lmhostid",
+    "lmtools", "flexnet", "flexlm", "mac", "tcp", "udp", "ipv4", "ipv6", "localhost", "true", "false",
+}
+_VERSIONISH = re.compile(r"^v?\d+(?:\.\d+)+[a-z]?$|^-?\d+(?:,\d+)?(?::\d+)?$", re.I)
+# MAC addresses: colon or dash separated, or FlexNet's 12 hex digits (with a letter, or one of ours).
+_MAC_SEP = re.compile(r"(?<![\w:-])([0-9A-Fa-f]{2}(?:[:-][0-9A-Fa-f]{2}){5})(?![\w:-])")
+_MAC_BARE = re.compile(r"(?<![\w.:-])([0-9A-Fa-f]{12})(?![\w.:-])")
+_USER_AT_IP = re.compile(r"(?<![\w.@-])([A-Za-z_][\w.\-]*)@(\d{1,3}(?:\.\d{1,3}){3})(?![\w.])")
 _IPV4 = re.compile(r"(?<![\w.])(\d{1,3}(?:\.\d{1,3}){3})(?![\w.])")
 _IPV6_CAND = re.compile(r"(?<![\w:])([0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?:%\w+)?)(?![\w:])")
 
@@ -66,6 +81,7 @@ class Redactor:
         self.aliases: Dict[str, str] = {}  # value (lowercase) -> alias
         self.counts: Dict[str, int] = {}
         self.values: Dict[str, str] = {}  # value -> kind, for the plain replacement pass
+        self.macs: Dict[str, str] = {}  # this machine's MACs (12 lowercase hex digits) -> interface
 
     def alias(self, kind: str, value: str) -> str:
         key = value.lower()
@@ -76,7 +92,9 @@ class Redactor:
 
     def add(self, kind: str, value: Optional[str]) -> None:
         v = (value or "").strip().strip(",;:()[]'\"")
-        if len(v) < 2 or v.lower() in KEEP or v.isdigit():
+        if len(v) < 2 or v.lower() in KEEP or v.lower() in KEYWORDS or v.isdigit() or _VERSIONISH.match(v):
+            return
+        if "=" in v:  # KEY=value: a keyword with its value, never a name
             return
         if kind == "host" and _is_ip(v):
             kind = "ip"
@@ -95,6 +113,8 @@ class Redactor:
             for m in _USER_AT_HOST.finditer(t):
                 self.add("user", m.group(1))
                 self.add("host", m.group(2))
+            for m in _USER_AT_IP.finditer(t):
+                self.add("user", m.group(1))
             for rx in (_SERVER_LINE, _SERVER_HOST):
                 for m in rx.finditer(t):
                     self.add("host", m.group(1))
@@ -112,9 +132,13 @@ class Redactor:
             self.add("host", name.split(".", 1)[0])
         except OSError:
             pass
+        for name in _local_users():
+            self.add("user", name)
         try:
-            self.add("user", getpass.getuser())
-        except Exception:
+            from .hostinfo import local_macs
+
+            self.macs.update(local_macs())
+        except Exception:  # noqa: BLE001 - no interfaces readable: MACs are still found in the text
             pass
 
     # --- replacement ------------------------------------------------------------------------
@@ -129,9 +153,21 @@ class Redactor:
                 continue
             alias = self.alias(self.values[value], value)
             t = re.sub(r"(?<![\w-])" + re.escape(value) + r"(?![\w-])", alias, t, flags=re.I)
+        t = _MAC_SEP.sub(lambda m: self._mac(m.group(1)), t)
+        t = _MAC_BARE.sub(lambda m: self._mac(m.group(1)), t)
         t = _IPV4.sub(lambda m: self._ip(m.group(1)), t)
         t = _IPV6_CAND.sub(lambda m: self._ip(m.group(1)), t)
         return t
+
+    def _mac(self, text: str) -> str:
+        """The same MAC in any spelling (02:fc:..., 02-FC-..., 02fc...) gets the same alias."""
+        key = re.sub(r"[:-]", "", text).lower()
+        if len(key) != 12 or (key.isdigit() and key not in self.macs) or key in ("000000000000", "ffffffffffff"):
+            return text
+        if key not in self.aliases:
+            self.counts["mac"] = self.counts.get("mac", 0) + 1
+            self.aliases[key] = f"mac-{self.counts['mac']}"
+        return self.aliases[key]
 
     def _ip(self, text: str) -> str:
         if not _is_ip(text):
@@ -158,6 +194,27 @@ class Redactor:
         if isinstance(obj, (list, tuple)):
             return [self.meta(v) for v in obj]
         return obj
+
+
+def _local_users() -> List[str]:
+    """Who runs lmdoctor: the login name, the sudo user, the uid's name (root stays: see KEEP)."""
+    import os
+
+    names: List[str] = []
+    try:
+        names.append(getpass.getuser())
+    except Exception:  # noqa: BLE001 - no name for this uid
+        pass
+    for var in ("SUDO_USER", "LOGNAME", "USER"):
+        if os.environ.get(var):
+            names.append(os.environ[var])
+    try:
+        import pwd
+
+        names.append(pwd.getpwuid(os.getuid()).pw_name)
+    except (ImportError, KeyError):
+        pass
+    return list(dict.fromkeys(names))
 
 
 def _is_ip(text: str) -> bool:

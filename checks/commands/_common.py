@@ -21,6 +21,12 @@ def add_format_option(p: argparse.ArgumentParser) -> None:
     p.add_argument("-v", "--verbose", action="store_true", help="show detail for ok findings too")
 
 
+def add_redact_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--redact", action="store_true",
+                   help="hide customer names, VENDOR_STRING, SIGN, user names, host names, IPs and MACs behind "
+                        "stable aliases (host-1, user-2, mac-1) so the report can go into a ticket")
+
+
 def output_format(args: argparse.Namespace) -> str:
     return getattr(args, "format", None) or "text"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ._common import add_format_option, emit, fail_input
+from ._common import add_format_option, add_redact_option, emit, fail_input
 
 HELP = "scan this machine: processes, ports, search path, reachability, tunnels, identity, files, license"
 DESCRIPTION = (
@@ -50,8 +50,7 @@ def register(p: argparse.ArgumentParser) -> None:
     p.add_argument("--lmutil", metavar="PATH", dest="lmutil_path",
                    help="the lmutil to run (default: next to the license, next to a running lmgrd, else PATH; "
                         "as root, one found that is not root's is reported, not run)")
-    p.add_argument("--redact", action="store_true",
-                   help="hide customer names, VENDOR_STRING, SIGN, user names, host names and IPs")
+    add_redact_option(p)
     add_format_option(p)
 
 

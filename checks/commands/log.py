@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import re
 
-from ._common import add_format_option
+from ._common import add_format_option, add_redact_option
 
 HELP = "analyse an lmgrd/vendor-daemon debug log: start-ups, exits and their reasons, errors, DENIED"
 DESCRIPTION = (
@@ -24,6 +24,7 @@ def register(p: argparse.ArgumentParser) -> None:
                    help="only count lines from TIME on: YYYY-MM-DD[ HH:MM], m/d/yyyy, or 3d / 12h ago")
     p.add_argument("--progress", action="store_true",
                    help="show progress on stderr while reading (default on a terminal)")
+    add_redact_option(p)
     add_format_option(p)
 
 
