@@ -190,6 +190,29 @@ def debug_log_paths(ctx: ProbeContext, choice: LicenseChoice) -> List[str]:
     return paths
 
 
+def current_session_findings(data: bytes, path: str, cancel: CancelToken = NEVER_CANCELLED) -> List[Finding]:
+    """Findings of the log's last lmgrd session: a running server is judged by what it logged since it started.
+
+    A log appended to across restarts (``-l +LOG``) keeps the errors of earlier runs; they are history,
+    not the state of the server now (only the restart count is kept from the whole text).
+    """
+    import io
+
+    from .flexnet.logscan import scan_stream, summary_findings
+
+    whole = scan_stream(io.BytesIO(data), cancel=cancel, path=path)
+    last = whole.last_startup
+    if whole.startup_count < 2 or last is None or last.line_no <= 1:
+        return summary_findings(whole)
+    start = 0
+    for _ in range(last.line_no - 1):
+        start = data.index(b"\n", start) + 1
+    session = scan_stream(io.BytesIO(data[start:]), cancel=cancel, path=path)
+    shift = last.line_no - 1
+    found = [f.with_(line=f.line + shift) if f.line else f for f in summary_findings(session)]
+    return found + [f for f in summary_findings(whole) if f.id == "log.restarts"]
+
+
 def debug_log_findings(ctx: ProbeContext, choice: LicenseChoice, cancel: CancelToken) -> List[Finding]:
     """Analyse the end of each running lmgrd's debug log: the server's own account of what failed.
 
@@ -199,11 +222,9 @@ def debug_log_findings(ctx: ProbeContext, choice: LicenseChoice, cancel: CancelT
     out: List[Finding] = []
     for path in debug_log_paths(ctx, choice):
         try:
-            from .flexnet.logscan import scan_stream, summary_findings
-
             with inputgate.open_tail(path, inputgate.Kind.LOG, LOG_TAIL_BYTES) as fh:
-                summary = scan_stream(fh, cancel=cancel, path=path)
-            found = summary_findings(summary)
+                data = fh.read(LOG_TAIL_BYTES)
+            found = current_session_findings(data, path, cancel)
         except (OSError, inputgate.InputError) as exc:
             out.append(Finding("check.debug-log-unreadable", Status.SKIP, f"Cannot read the debug log {path}",
                                detail=getattr(exc, "strerror", None) or str(exc), file=path,
@@ -316,9 +337,24 @@ def lmutil_findings(ctx: ProbeContext, choice: LicenseChoice, cancel: CancelToke
     return out_refused + [f for s in specs for f in results.get(s, []) if first_time(f)]
 
 
+@dataclass
+class CheckRun:
+    """A check with what it learned on the way: the repair plans from the very same facts."""
+
+    report: Report
+    ctx: ProbeContext  # license, process scan (with listeners), identity, servers that answered
+    choice: LicenseChoice
+
+
 def run_check(opts: CheckOptions, cancel: CancelToken = NEVER_CANCELLED, on_finding: FindingSink = discard,
               on_progress: Optional[ProgressCallback] = None) -> Report:
     """The whole check. Raises LicenseArgumentError only for an unreadable --license."""
+    return check_machine(opts, cancel, on_finding, on_progress).report
+
+
+def check_machine(opts: CheckOptions, cancel: CancelToken = NEVER_CANCELLED, on_finding: FindingSink = discard,
+                  on_progress: Optional[ProgressCallback] = None) -> CheckRun:
+    """run_check(), keeping the probe context and the license choice for callers that act on them."""
     started = time.monotonic()
     env = dict(opts.env if opts.env is not None else os.environ)
     vendors = [v for v in ([opts.vendor] if opts.vendor else []) + [DEFAULT_VENDOR] if v]
@@ -350,7 +386,7 @@ def run_check(opts: CheckOptions, cancel: CancelToken = NEVER_CANCELLED, on_find
     if opts.use_lmutil:
         report.extend(lmutil_findings(ctx, choice, cancel, on_finding, opts.lmutil_path))
     report.meta.update(_meta(choice, ctx, time.monotonic() - started))
-    return report
+    return CheckRun(report, ctx, choice)
 
 
 def _meta(choice: LicenseChoice, ctx: ProbeContext, seconds: float) -> Dict[str, Any]:

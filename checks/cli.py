@@ -25,6 +25,7 @@ COMMANDS = [
     "lint",
     "explain",
     "diagnose",
+    "repair",
     "daemon",
     "lmstat",
     "log",

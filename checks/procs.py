@@ -472,3 +472,59 @@ def _handles(proc: subprocess.Popen, tracker: Descendants) -> List[psutil.Proces
         except psutil.Error:
             pass
     return out
+
+
+@dataclass
+class Detached:
+    """A program started to outlive lmdoctor (a license server repair starts on purpose)."""
+
+    argv: List[str]
+    pid: Optional[int] = None
+    returncode: Optional[int] = None  # set when the launched process exited within ``settle``
+    error: Optional[OSError] = None
+    output: str = ""  # what it printed before detaching (a foreground-only program's first words)
+
+
+def start_detached(argv: Sequence[str], cwd: Optional[str] = None, env: Optional[Mapping[str, str]] = None,
+                   user: Optional[str] = None, settle: float = 10.0, output_path: Optional[str] = None) -> Detached:
+    """Start a long-running server in a session of its own and leave it running.
+
+    Unlike :func:`run`, nothing is killed when this returns or when lmdoctor exits: no parent-death
+    signal is armed and no tree is tracked, because the caller (``lmdoctor repair`` starting lmgrd)
+    wants the server to stay up and records its pid in the repair journal so ``--undo`` can stop
+    it. A daemon that forks and exits (lmgrd without -z) is waited for up to ``settle`` seconds so
+    its exit status is known; a foreground one keeps running and ``returncode`` stays None.
+    ``user`` starts it as that user (only root may); ``output_path`` gets stdout and stderr (appended).
+    """
+    argv = check_argv(argv)
+    res = Detached(argv=argv)
+    out_fh = open(output_path, "ab") if output_path else None
+    kwargs: Dict[str, object] = dict(session_kwargs())
+    if user is not None and IS_POSIX:
+        kwargs["user"] = user
+        import pwd
+
+        try:
+            kwargs["group"] = pwd.getpwnam(user).pw_gid
+            kwargs["extra_groups"] = []
+        except KeyError:
+            pass
+    try:
+        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out_fh or subprocess.DEVNULL,
+                                stderr=subprocess.STDOUT if out_fh else subprocess.DEVNULL, cwd=cwd,
+                                env=dict(env) if env is not None else None, close_fds=True, **kwargs)
+    except OSError as exc:
+        res.error = exc
+        return res
+    except (KeyError, ValueError) as exc:  # an unknown user name
+        res.error = OSError(0, str(exc))
+        return res
+    finally:
+        if out_fh is not None:
+            out_fh.close()
+    res.pid = proc.pid
+    try:
+        res.returncode = proc.wait(timeout=max(0.0, settle))
+    except subprocess.TimeoutExpired:
+        pass  # still running in the foreground: that is the server itself
+    return res

@@ -267,11 +267,19 @@ class Sandbox:
                 pass
         root = self.path("root")
         os.makedirs(os.path.join(root, "var", "tmp"), exist_ok=True)
+        # A root like a machine's: /tmp (sticky, world-writable) and /usr, so `ln -s /tmp /usr/tmp`
+        # (the manual's fix for a missing /usr/tmp) has the same meaning inside it.
+        os.makedirs(os.path.join(root, "tmp"), exist_ok=True)
+        os.chmod(os.path.join(root, "tmp"), 0o1777)
         usr_tmp = os.path.join(root, "usr", "tmp")
         if sc.lock_dir_missing:
-            import shutil
+            os.makedirs(os.path.join(root, "usr"), exist_ok=True)
+            if os.path.islink(usr_tmp) or os.path.isfile(usr_tmp):
+                os.unlink(usr_tmp)
+            else:
+                import shutil
 
-            shutil.rmtree(os.path.join(root, "usr"), ignore_errors=True)
+                shutil.rmtree(usr_tmp, ignore_errors=True)
         else:
             os.makedirs(usr_tmp, exist_ok=True)
         env = dict(os.environ)
