@@ -57,6 +57,7 @@ def python_exe() -> str:
 _MACHINE_WIDE = ("test_daemon", "test_sandbox", "test_probes", "test_check", "test_diagnose", "test_lmutil")
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook, which turns the marker into the "@machine" node suffix
 def pytest_collection_modifyitems(config, items):
     for item in items:
         path = Path(str(item.fspath))
