@@ -13,6 +13,7 @@ import shutil
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Set
 
+from .. import inputgate
 from ..check import CheckRun, current_session_findings
 from ..findings import Finding, Status
 from ..hostinfo import HostIdentity
@@ -104,12 +105,12 @@ class RepairContext:
 
 
 def _read_tail(path: str, limit: int = LOG_SNIFF_BYTES) -> bytes:
-    with open(path, "rb") as fh:
-        size = os.fstat(fh.fileno()).st_size
-        if size > limit:
-            fh.seek(size - limit)
-            fh.readline()
-        return fh.read(limit)
+    """The end of a log, through the input gate (a FIFO or device named like a log is refused)."""
+    try:
+        with inputgate.open_tail(path, inputgate.Kind.LOG, limit) as fh:
+            return fh.read(limit)
+    except inputgate.InputError as exc:
+        raise OSError(str(exc)) from exc
 
 
 def names_license(text: str, license_path: str) -> bool:
@@ -182,10 +183,9 @@ def build_context(run: CheckRun, env: Optional[Dict[str, str]] = None, home: Opt
         rc.license_path = os.path.abspath(choice.path)
         try:
             rc.state = snapshot(rc.license_path)
-            with open(rc.state.target, "rb") as fh:
-                rc.data = fh.read()
+            rc.data = inputgate.read_input(rc.state.target, inputgate.Kind.LICENSE)
             rc.license = parse_license(rc.data, path=rc.license_path)
-        except (OSError, SafeWriteError):
+        except (OSError, SafeWriteError, inputgate.InputError):
             rc.data = None
         rc.leftovers = leftover_temps(rc.license_path)
         rc.servers = [g for g in scan.by_role("lmgrd") if g.pid in choice.lmgrd_pids]

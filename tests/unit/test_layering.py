@@ -4,7 +4,7 @@ import sys
 
 import pytest
 
-HEADLESS = ["check", "lint", "explain", "diagnose", "daemon", "lmstat", "log", "sandbox"]
+HEADLESS = ["check", "lint", "explain", "diagnose", "repair", "daemon", "lmstat", "log", "sandbox"]
 
 
 def _modules_after(code: str) -> set:
