@@ -19,7 +19,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Dict, Iterable, List, Mapping, Optional, Sequence
+from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence
 
 import psutil
 
@@ -338,10 +338,10 @@ def die_with_parent(sig: int = signal.SIGKILL) -> Optional[Callable[[], None]]:
     return preexec
 
 
-def session_kwargs(pdeathsig: Optional[int] = signal.SIGKILL if IS_POSIX else None) -> Dict[str, object]:
+def session_kwargs(pdeathsig: Optional[int] = signal.SIGKILL if IS_POSIX else None) -> Dict[str, Any]:
     """Popen keyword arguments: the child in its own session / process group, dying with lmdoctor."""
     if IS_POSIX:
-        kw: Dict[str, object] = {"start_new_session": True}
+        kw: Dict[str, Any] = {"start_new_session": True}
         pre = die_with_parent(pdeathsig) if pdeathsig else None
         if pre is not None:
             kw["preexec_fn"] = pre
@@ -490,7 +490,7 @@ def start_detached(argv: Sequence[str], cwd: Optional[str] = None, env: Optional
     """Start a long-running server in a session of its own and leave it running.
 
     Unlike :func:`run`, nothing is killed when this returns or when lmdoctor exits: no parent-death
-    signal is armed and no tree is tracked, because the caller (``lmdoctor repair`` starting lmgrd)
+    signal is armed (``session_kwargs(pdeathsig=None)``), the group is not in CHILDREN, no tree is tracked, because the caller (``lmdoctor repair`` starting lmgrd)
     wants the server to stay up and records its pid in the repair journal so ``--undo`` can stop
     it. A daemon that forks and exits (lmgrd without -z) is waited for up to ``settle`` seconds so
     its exit status is known; a foreground one keeps running and ``returncode`` stays None.
@@ -499,7 +499,9 @@ def start_detached(argv: Sequence[str], cwd: Optional[str] = None, env: Optional
     argv = check_argv(argv)
     res = Detached(argv=argv)
     out_fh = open(output_path, "ab") if output_path else None
-    kwargs: Dict[str, object] = dict(session_kwargs())
+    # pdeathsig=None, on purpose and explicitly: this server must outlive lmdoctor, and it is not
+    # registered in CHILDREN either (lmdoctor's exit paths stop what it runs, never what it started for good).
+    kwargs: Dict[str, Any] = dict(session_kwargs(pdeathsig=None))
     if user is not None and IS_POSIX:
         kwargs["user"] = user
         import pwd

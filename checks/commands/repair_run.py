@@ -5,7 +5,7 @@ import argparse
 import json
 import os
 import sys
-from typing import Dict, List, Optional, TextIO
+from typing import Callable, Dict, List, Optional, TextIO
 
 from .. import __version__
 from ..findings import ExitCode, Finding, Status, exit_code_for
@@ -227,6 +227,7 @@ def _repair(args: argparse.Namespace) -> int:
     fmt = output_format(args)
     cancel = CancelToken()
     interactive = _interactive()
+    decide: Optional[Callable[[PlannedAction], Decision]]
     if args.yes:
         mode, decide, dry = "apply (--yes)", _yes, False
     elif args.dry_run:
@@ -259,6 +260,7 @@ def _repair(args: argparse.Namespace) -> int:
         sys.stderr.write(plan_text(plan, heading))
     if decide is None:
         decide = Prompter(sys.stdin, sys.stderr, numbering)
+    assert decide is not None
 
     def progress(kind: str, a: PlannedAction, r: Optional[ActionResult]) -> None:
         n = numbering.get(a.key, 0)

@@ -12,7 +12,7 @@ import datetime as _dt
 import os
 import re
 import sys
-from typing import Callable, Dict, Iterable, List, Optional, Sequence, Set
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Set
 
 from ..findings import Finding, Status
 from ..probes.processes import ProcInfo
@@ -118,16 +118,17 @@ class PlanBuilder:
         return st.uid == os.geteuid() and os.access(st.target, os.W_OK) and \
             os.access(os.path.dirname(st.target), os.W_OK | os.X_OK)
 
-    def edit(self, action_id: str, title: str, fixes: List[str], op: Callable[..., bytes], kwargs: Dict,
+    def edit(self, action_id: str, title: str, fixes: List[str], op: Callable[..., Any], kwargs: Dict,
              verify: str, copy: bool = False, what: Optional[List[str]] = None) -> Optional[PlannedAction]:
         """A license edit planned on the bytes the earlier edits leave; refused edits become manual steps."""
         if not self.wanted(action_id) or self.cur is None or self.rc.license_path is None:
             return None
         before = self.cur
         try:
-            after = op(before, **kwargs) if not copy else op(before)
             if copy:
-                after, what = after  # restore_copy returns (bytes, what it repaired)
+                after, what = le.restore_copy(before)
+            else:
+                after = op(before, **kwargs)
         except le.EditRefused as exc:
             return self.manual(action_id, title, fixes, [f"lmdoctor cannot make this edit safely: {exc}.",
                                                          "Edit the file by hand (see the finding's fix)."])
@@ -490,8 +491,7 @@ class PlanBuilder:
         if lic is not None:
             mine = {v.lower() for v in self.rc.vendors()}
             feats = [f for f in lic.features if f.vendor.lower() in mine]
-            live = [f for f in feats if not (f.expiry.days_left(self.today) is not None
-                                             and f.expiry.days_left(self.today) < 0)]
+            live = [f for f in feats if (f.expiry.days_left(self.today) or 0) >= 0]
             if feats and not live:
                 out += self.rc.has("license.expired")
         return out
@@ -534,12 +534,13 @@ class PlanBuilder:
         self._plan_start(changed)
 
     def _user_for_start(self) -> Optional[str]:
-        if not self.rc.root or self.rc.state is None or self.rc.state.uid in (None, 0):
+        uid = self.rc.state.uid if self.rc.state is not None else None
+        if not self.rc.root or uid is None or uid == 0:
             return None
         try:
             import pwd
 
-            return pwd.getpwuid(self.rc.state.uid).pw_name
+            return pwd.getpwuid(uid).pw_name
         except (ImportError, KeyError):
             return None
 
@@ -653,11 +654,11 @@ class PlanBuilder:
                             blocks=False)
         nsl = self.fids("license.no-server-lines")
         if nsl:
-            macs = ", ".join(ident.mac_list()) or "this machine's MAC"
+            hostids = ", ".join(ident.mac_list()) or "this machine's MAC"
             self.manual("license.add-use-server", "The license has counted features but no SERVER line", nsl,
                         [f"lmgrd cannot serve {rc.license_path or 'this file'}: it has no SERVER line (-13,66).",
                          f"On the license server, use the floating key as issued: it starts with SERVER <host> "
-                         f"<hostid> 27000 and DAEMON {rc.vendor} port=27001 (this machine's hostids: {macs}).",
+                         f"<hostid> 27000 and DAEMON {rc.vendor} port=27001 (this machine's hostids: {hostids}).",
                          f"On a client, point {sa.vendor_variable(rc.vendor)} at PORT@SERVER instead, or keep the "
                          "SERVER line and add USE_SERVER."], blocks=True)
         ver = rc.has("lmstat.version-mismatch")
