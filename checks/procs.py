@@ -490,11 +490,12 @@ def start_detached(argv: Sequence[str], cwd: Optional[str] = None, env: Optional
     """Start a long-running server in a session of its own and leave it running.
 
     Unlike :func:`run`, nothing is killed when this returns or when lmdoctor exits: no parent-death
-    signal is armed (``session_kwargs(pdeathsig=None)``), the group is not in CHILDREN, no tree is tracked, because the caller (``lmdoctor repair`` starting lmgrd)
-    wants the server to stay up and records its pid in the repair journal so ``--undo`` can stop
-    it. A daemon that forks and exits (lmgrd without -z) is waited for up to ``settle`` seconds so
-    its exit status is known; a foreground one keeps running and ``returncode`` stays None.
-    ``user`` starts it as that user (only root may); ``output_path`` gets stdout and stderr (appended).
+    signal is armed (``session_kwargs(pdeathsig=None)``), the group is not in CHILDREN and no tree
+    is tracked, because the caller (``lmdoctor repair`` starting lmgrd) wants the server to stay up
+    and records its pid in the repair journal so ``--undo`` can stop it. A daemon that forks and
+    exits (lmgrd without -z) is waited for up to ``settle`` seconds so its exit status is known; a
+    foreground one keeps running and ``returncode`` stays None. ``user`` starts it as that user
+    (only root may); ``output_path`` gets its stdout and stderr (appended).
     """
     argv = check_argv(argv)
     res = Detached(argv=argv)
