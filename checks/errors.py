@@ -168,54 +168,66 @@ WINSOCK: Dict[int, Tuple[str, str]] = {
 }
 
 # --------------------------------------------------------------------------
-# What a code usually means for a Sigasi server, and what to do next
+# What a code usually means in practice, and what to do next: the general FlexNet truth for
+# every vendor. SIGASI_NOTES add Sigasi's specifics, only when the text is about Sigasi.
 # --------------------------------------------------------------------------
 PRACTICAL: Dict[int, str] = {
-    -1: "The client found no license at all: SIGASI_LM_LICENSE_FILE / LM_LICENSE_FILE / the "
-        "\"License key path\" preference is empty or points to a file that does not exist. "
-        "Next: set the license key path to 27000@<server> (or the file path) and retry.",
+    -1: "The application found no license at all: its license search path (<VENDOR>_LICENSE_FILE, "
+        "LM_LICENSE_FILE, the application's own license setting) is empty or names a file that does not "
+        "exist. Next: point it at the license server as port@host (e.g. 27000@licserver) or at the license "
+        "file, and retry; `lmdoctor check` shows the search path it sees.",
     -2: "The license file is damaged (copy/paste, mail quoting, missing backslash). "
         "Next: run `lmdoctor lint FILE` and fix the lines it names.",
-    -3: "The server the client reached does not serve this feature, or no server in the "
-        "search path serves it. Next: check the client's license path points to the Sigasi "
-        "server and run `lmutil lmdiag -c 27000@<server> -n`.",
-    -4: "All floating seats are in use. Next: `lmutil lmstat -a -c 27000@<server>` shows who "
-        "holds them; ask a user to close Sigasi Studio, or buy more seats.",
-    -5: "The feature asked for is not in the license (e.g. an XL/XPRT feature with a Creator "
-        "key, or the XL checkout option of Sigasi Studio). Next: compare the INCREMENT lines "
-        "with the edition you expect.",
+    -3: "The server the client reached does not serve this feature, or no server in the search path "
+        "serves it. Next: check the client's search path points at the right server and run "
+        "`lmutil lmdiag -c 27000@<server> -n`.",
+    -4: "All licenses of this feature are in use. Next: `lmutil lmstat -a -c 27000@<server>` shows who "
+        "holds them; ask a user to close the application, or buy more seats.",
+    -5: "The feature the application asks for is in no license it reads: the license is for another "
+        "product, edition or version, the client asks another server, or the server has not reread a "
+        "changed license. Next: compare the feature name in the message with the FEATURE/INCREMENT lines "
+        "the server serves (`lmutil lmstat -a -c 27000@<server>`); after installing a new license run "
+        "`lmutil lmreread`.",
     -7: "No connection to lmgrd. Next: check lmgrd is running and the port in SERVER is open "
         "on the firewall.",
     -8: "The license key does not match its signature: usually a changed field other than "
         "the SERVER host/port, a copy error, or the server name not corrected. Next: correct "
         "only the SERVER host name and ports, re-copy the key exactly, run `lmdoctor lint`.",
-    -9: "The hostid (MAC) in the license does not match this machine. Next: compare "
-        "`lmutil lmhostid` with the SERVER line; request a key for the right MAC.",
-    -10: "The license has expired. Next: request a renewed key from Sigasi.",
+    -9: "The hostid in the license does not match this machine. Next: compare `lmutil lmhostid` "
+        "with the hostid in the license (SERVER line, HOSTID=); request a license for this machine's hostid.",
+    -10: "The license has expired. Next: request a renewed license from the vendor and install it "
+         "(on a server, then `lmutil lmreread`).",
     -13: "The license file used by lmgrd has no SERVER line (a node-locked key, or the "
-         "wrong file). Next: use the floating key with its SERVER and DAEMON lines "
+         "wrong file). Next: use the floating license with its SERVER and VENDOR lines "
          "(and USE_SERVER on clients).",
     -14: "The SERVER host name does not resolve on this machine. Next: put the real host "
          "name (or IP) on the SERVER line, or fix DNS / hosts file.",
     -15: "The client cannot reach the license server: lmgrd not running, wrong host/port, "
          "firewall, or (through an SSH tunnel) localhost resolving to ::1. Next: "
-         "`lmutil lmdiag -c 27000@<server> -n`; open both the lmgrd and the sigasi daemon "
+         "`lmutil lmdiag -c 27000@<server> -n`; open both the lmgrd port and the vendor daemon's "
          "port; use 127.0.0.1 instead of localhost for tunnels.",
     -16: "The connection to the server broke while reading. Next: check firewalls / VPNs "
-         "that cut idle connections and that the sigasi daemon port is open too.",
+         "that cut idle connections and that the vendor daemon's port is open too.",
     -17: "The connection to the server broke while writing. Next: as for -16.",
-    -18: "The server does not serve this feature. For com.sigasi.hdt.custom and "
-         "com.sigasi.hdt.preview this is expected and harmless (Sigasi Studio probes them). "
-         "For another feature: the key on the server lacks it.",
-    -21: "The key is for an older major version than the client (a Sigasi 2.x key will not "
-         "serve Sigasi 3). Next: request a key for the current version.",
-    -25: "The key's feature version is lower than the version the client asks for (a 2.x "
-         "key with Sigasi 3 or later). Next: request a key for the current version.",
+    -18: "The server does not serve this feature: the license on the server has no line for it (another "
+         "edition or product). Next: compare the feature with the server's license (`lmutil lmstat -a`).",
+    -21: "The license is for an older version than the application asks for (the feature version in the "
+         "license is lower than the release you run). Next: request a license for this release (e.g. "
+         "renewed maintenance), or run a release the license covers.",
+    -25: "The feature version in the license is lower than the version the client asks for. Next: request "
+         "a license for the release you run, or run a release the license covers.",
     -31: "The feature's START date is in the future, or the server's clock is wrong. "
          "Next: check the date on the server.",
     -34: "Client and server clocks differ too much. Next: synchronise clocks (NTP).",
-    -83: "The vendor daemon is older than the client's FlexNet library. Next: install the "
-         "latest Sigasi FlexNet daemons (lmgrd and sigasi from the same zip).",
+    -38: "The vendor daemon's options file excludes this user or host for the feature (EXCLUDE / "
+         "EXCLUDEALL). Next: remove them from EXCLUDE in the options file (OPTIONS= on the VENDOR line; "
+         "by default <vendor>.opt beside the license), then `lmutil lmreread`.",
+    -39: "The vendor daemon's options file lists who may use the feature (INCLUDE / INCLUDEALL) and this "
+         "user or host is not on it. Next: add the user (or host, or their GROUP) to INCLUDE in the options "
+         "file (OPTIONS= on the VENDOR line; by default <vendor>.opt beside the license; the debug log says "
+         "'Using options file'), then `lmutil lmreread`.",
+    -83: "The vendor daemon is older than the client's FlexNet library. Next: install the vendor's "
+         "current lmgrd and vendor daemon (both from the same release) on the server.",
     -88: "The system clock was set back. Next: correct the clock; remove future-dated files.",
     -90: "The license uses syntax the daemon does not know: a misspelled keyword or a key "
          "needing a newer daemon. Next: `lmdoctor lint FILE`; update the daemons.",
@@ -225,9 +237,53 @@ PRACTICAL: Dict[int, str] = {
          "resolves to a local address.",
     -96: "The server machine is down or not answering on the lmgrd port. Next: check the "
          "machine and lmgrd, and the firewall.",
-    -97: "lmgrd runs but the sigasi vendor daemon is down. Next: read the debug log for "
+    -97: "lmgrd runs but the vendor daemon is down. Next: read the debug log for "
          "its exit reason (`lmdoctor log debug.log`), then restart lmgrd.",
+    -114: "The license line has no SIGN= signature while this client requires one: the license file "
+          "(and usually lmgrd and the vendor daemon) are older than the client release. Next: install the "
+          "vendor's current lmgrd and vendor daemon on the server and a current license file from the vendor.",
 }
+
+# Sigasi's own words for the same codes (the seed manual, flexlm-facts.md section 7): added only
+# when the text is about Sigasi.
+SIGASI_NOTES: Dict[int, str] = {
+    -1: "Sigasi Studio: set the \"License key path\" preference or SIGASI_LM_LICENSE_FILE (which wins over "
+        "LM_LICENSE_FILE).",
+    -4: "Sigasi Studio holds a seat while it runs: ask a user to close it.",
+    -5: "Sigasi: an XL or XPRT feature (com.sigasi.hdt.xl, com.sigasi.hdt.xl.doc) with a Creator key, or "
+        "the option 'Do not try to checkout floating Sigasi Studio XL licenses'.",
+    -10: "Ask Sigasi for a renewed key.",
+    -15: "Sigasi: open both 27000 (lmgrd) and the sigasi daemon's port= (e.g. 27001).",
+    -18: "For com.sigasi.hdt.custom and com.sigasi.hdt.preview this is expected and harmless (Sigasi "
+         "Studio probes them).",
+    -21: "A Sigasi 2.x key does not serve Sigasi 3 or later.",
+    -25: "A Sigasi 2.x key does not serve Sigasi 3 or later.",
+    -83: "Sigasi: lmgrd and sigasi from the same zip (download.sigasi.com).",
+    -97: "Sigasi: the sigasi vendor daemon is the one that is down.",
+}
+
+# The vendor's own words change what a code means in practice (checked on the whole line).
+_VARIANTS: Tuple[Tuple[int, "re.Pattern[str]", str], ...] = (
+    (-9, re.compile(r"user\s*name\b[^.]{0,40}\bnot\s+match|not\s+match[^.]{0,40}\buser\s*name|USER=", re.I),
+     "The license is locked to a user name (a USER= hostid, or a per-user activation such as MATLAB's "
+     "Individual license), not to this machine's MAC: the network card is not the problem. Next: run the "
+     "application as the user the license is for (`whoami`; the name is case-sensitive on Linux), or move "
+     "the activation to this user with the vendor's activation tool, or ask the vendor to change the user."),
+    (-114, re.compile(r"license\s+manager\s+update|requires\s+a\s+(?:newer|network)\s+license", re.I),
+     "The license server's lmgrd / vendor daemon (and its license file) are older than this client release "
+     "needs. Next: install the vendor's current license manager (lmgrd and the vendor daemon from the same "
+     "release) on the server and a current license file, then restart lmgrd."),
+    (-16, re.compile(r"flexnetls|flexnet\s+embedded|flexnetlsadmin|:7070\b", re.I),
+     "lmutil (lmstat, lmdiag) talks to lmgrd-based FlexNet Publisher servers only; a FlexNet Embedded "
+     "license server (flexnetls, port 7070 by default) answers in another protocol, so lmutil cannot read "
+     "it. Next: query it with its own tool (flexnetlsadmin -server http://<host>:7070/api/1.0/instances/~ "
+     "with a report option from flexnetlsadmin -help) or the vendor's admin web page."),
+    (-1, re.compile(r"can'?t\s+initialize|license\s+manager:", re.I),
+     "lmgrd itself was given no readable license file: the -c path (or LM_LICENSE_FILE in lmgrd's "
+     "environment, or the service's license path in lmtools) names nothing. Next: start lmgrd with "
+     "-c /full/path/to/license.dat (a file that exists and lmgrd's user can read)."),
+)
+
 
 # --------------------------------------------------------------------------
 # Vendor-daemon exit statuses (facts section 5)
@@ -294,10 +350,30 @@ def flexlm_range_hint(major: int) -> Optional[str]:
     return None
 
 
-def practical_meaning(major: int) -> Optional[str]:
+def practical_meaning(major: int, text: str = "", sigasi: Optional[bool] = None) -> Optional[str]:
+    """What ``major`` means in practice, with 'Next: ...' (the fix) at the end.
+
+    ``text`` is the line the code came from: the vendor's own words there can change the meaning
+    (-9 with "username does not match" is a user-locked license, not a MAC problem). Sigasi's
+    notes are added only when ``sigasi`` (default: the text mentions Sigasi).
+    """
     if major > 0:
         major = -major
-    return PRACTICAL.get(major)
+    base = PRACTICAL.get(major)
+    if isinstance(text, str) and text:
+        for code, rx, meaning in _VARIANTS:
+            if code == major and rx.search(text):
+                base = meaning
+                break
+    if base is None:
+        return None
+    if sigasi is None:
+        sigasi = isinstance(text, str) and "sigasi" in text.lower()
+    note = SIGASI_NOTES.get(major) if sigasi else None
+    if note:
+        what, sep, nxt = base.partition("Next:")
+        base = f"{what.rstrip()} {note} {sep}{nxt}" if sep else f"{base} {note}"
+    return base
 
 
 def errno_meaning(errno: int) -> Optional[str]:
@@ -343,15 +419,15 @@ def errno_interpretations(errno: int) -> List[str]:
 _CODE_RE = re.compile(
     r"""
     (?P<pre>(?:licen[sc]\w*\s+error|error(?:\s+code)?)\s*[:=]?\s*)?
-    (?<![\w.\-/+])-(?P<major>\d{1,4})(?![\d.])
-    (?:,(?P<minor>\d{1,9})(?::(?P<errno>\d{1,6}))?)?
+    (?<![\w.\-/+])-(?P<major>\d{1,4})(?!\d|\.\d)
+    (?:,[ ]?(?P<minor>\d{1,9})(?::(?P<errno>\d{1,6}))?)?
     (?:[ \t]*"(?P<q>[^"\r\n]{0,300})")?
     (?:\.?[ \t]*System\s+Error:[ \t]*(?P<sys>\d{1,6})(?:[ \t]*"(?P<systext>[^"\r\n]{0,300})")?)?
     """,
     re.IGNORECASE | re.VERBOSE,
 )
 # Text made only of codes ("-15", "-15 -4", "(-97)"): bare majors are meant as codes there.
-_WHOLE_CODE_RE = re.compile(r"(?:[\s;,]*\(?-\d{1,4}(?:,\d{1,9}(?::\d{1,6})?)?\)?)+[\s;,]*")
+_WHOLE_CODE_RE = re.compile(r"(?:[\s;,]*\(?-\d{1,4}(?:,[ ]?\d{1,9}(?::\d{1,6})?)?\)?)+[\s;,.]*")
 
 
 def find_error_codes(text: str) -> List[ErrorRef]:

@@ -44,7 +44,10 @@ def _code_label(ref: ErrorRef) -> str:
     return s
 
 
-def explain_code(ref: ErrorRef, harmless: bool = False, evidence: Optional[List[str]] = None) -> Finding:
+def explain_code(ref: ErrorRef, harmless: bool = False, evidence: Optional[List[str]] = None,
+                 context: str = "", sigasi: Optional[bool] = None) -> Finding:
+    """One code explained. ``context``: the text it came from (the vendor's own words there count);
+    ``sigasi``: add Sigasi's notes (default: when the context mentions Sigasi)."""
     meaning = flexlm_meaning(ref.major)
     lines: List[str] = []
     if meaning:
@@ -62,7 +65,7 @@ def explain_code(ref: ErrorRef, harmless: bool = False, evidence: Optional[List[
         lines.extend(f"  - {t}" for t in errno_interpretations(ref.errno))
         if ref.errno_text:
             lines.append(f"  The message printed with it: \"{ref.errno_text}\".")
-    practical = practical_meaning(ref.major)
+    practical = practical_meaning(ref.major, context or " ".join(evidence or []), sigasi)
     fix = ""
     if practical:
         what, fix = _split_next(practical)
@@ -140,6 +143,7 @@ def explain(text: str) -> List[Finding]:
         return []
     cat = load_catalogue()
     hint = _platform_hint(text)
+    sigasi = "sigasi" in text.lower()  # Sigasi's own notes only for text about Sigasi
     codes: Dict[Tuple[int, Optional[int], Optional[int]], Tuple[ErrorRef, bool, List[str]]] = {}
     exits: Dict[Tuple[int, Optional[int]], Tuple[ExitRef, List[str]]] = {}
     msgs: Dict[str, Tuple[CatalogueMatch, List[str], List[int]]] = {}
@@ -174,7 +178,7 @@ def explain(text: str) -> List[Finding]:
                 msgs[m.entry.id][1].append(line.strip())
     out: List[Finding] = []
     for ref, harmless, ev in codes.values():
-        out.append(explain_code(ref, harmless, ev))
+        out.append(explain_code(ref, harmless, ev, context=" ".join(ev), sigasi=sigasi))
     for ex, ev in exits.values():
         out.append(explain_exit(ex, hint, ev))
     for m, ev, n in msgs.values():

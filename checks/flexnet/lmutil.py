@@ -261,7 +261,7 @@ def _practical(note: Optional[ErrorNote]) -> str:
     try:
         from ..errors import practical_meaning
 
-        return practical_meaning(note.major) or ""
+        return practical_meaning(note.major, note.text) or ""
     except Exception:
         return ""
 
@@ -511,7 +511,7 @@ def lmdiag_findings(result: Any, source: Optional[str] = None) -> List[Finding]:
                 try:
                     from ..errors import practical_meaning
 
-                    fix = practical_meaning(f.errors[0].major) or ""
+                    fix = practical_meaning(f.errors[0].major, reason) or ""
                 except Exception:
                     fix = ""
             out.append(Finding(

@@ -25,7 +25,8 @@ SYMPTOM_ID = re.compile(r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$")
 CHOICE_KEY = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 LEAF_STATUSES = ("fail", "warn", "info")
 
-_SYMPTOM_FIELDS = {"id", "title", "start", "messages", "codes", "exit_reasons", "catalogue", "keywords", "seed_ref"}
+_SYMPTOM_FIELDS = {"id", "title", "start", "messages", "codes", "context_codes", "exit_reasons", "catalogue",
+                   "keywords", "seed_ref"}
 _NODE_FIELDS = {"id", "kind", "title", "question", "help", "choices", "probe", "diagnosis", "fix", "repair",
                 "status", "seed_ref"}
 _CHOICE_FIELDS = {"key", "label", "next"}
@@ -67,7 +68,7 @@ def _parse_file(name: str, data: Mapping[str, Any], tree: Tree, errors: List[str
         for k in ("messages", "catalogue", "keywords"):
             if k in s and not _strs(s[k]):
                 errors.append(f"{where}: {k} must be a list of strings")
-        for k in ("codes", "exit_reasons"):
+        for k in ("codes", "context_codes", "exit_reasons"):
             if k in s and not (isinstance(s[k], list) and all(isinstance(x, int) for x in s[k])):
                 errors.append(f"{where}: {k} must be a list of integers")
         if sid in tree.symptoms:
@@ -77,6 +78,7 @@ def _parse_file(name: str, data: Mapping[str, Any], tree: Tree, errors: List[str
             id=sid, title=str(s.get("title", "")), start=str(s.get("start", "")), source=name,
             messages=tuple(s.get("messages", []) if _strs(s.get("messages", [])) else ()),
             codes=tuple(int(c) for c in s.get("codes", []) if isinstance(c, int)),
+            context_codes=tuple(int(c) for c in s.get("context_codes", []) if isinstance(c, int)),
             exit_reasons=tuple(int(c) for c in s.get("exit_reasons", []) if isinstance(c, int)),
             catalogue=tuple(s.get("catalogue", []) if _strs(s.get("catalogue", [])) else ()),
             keywords=tuple(s.get("keywords", []) if _strs(s.get("keywords", [])) else ()),
@@ -186,6 +188,8 @@ def validate(tree: Tree, probes: Optional[Mapping[str, Sequence[str]]] = None,
             for cid in s.catalogue:
                 if cid not in cat:
                     errors.append(f"{s.source}: symptom {s.id}: catalogue entry {cid!r} does not exist")
+        if s.context_codes and not s.messages:
+            errors.append(f"{s.source}: symptom {s.id}: context_codes count only with one of its messages; it has none")
         if not (s.messages or s.codes or s.catalogue or s.keywords or s.exit_reasons):
             errors.append(f"{s.source}: symptom {s.id}: nothing to match it by (messages, codes, catalogue, keywords)")
 

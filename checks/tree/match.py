@@ -37,6 +37,7 @@ class Candidate:
 class MatchResult:
     text: str
     candidates: List[Candidate]  # best first, at most a handful
+    codes: List[str] = field(default_factory=list)  # the FlexLM codes found in the text, as written
 
     @property
     def best(self) -> Optional[Candidate]:
@@ -88,69 +89,75 @@ def _partial_ratio(needle: str, hay: str) -> float:
     return best
 
 
+CODE = 0.9  # a FlexLM code the symptom lists
+CODE_AND_WORDS = 0.97  # a listed (or context) code and one of the symptom's messages: the vendor said both
+OFF_CODE_MESSAGE = 0.85  # a message match for a symptom that lists none of the text's codes
+OFF_CODE_WEAK = 0.45  # words and similarity for such a symptom: never past the bar on their own
+STRONG = ("name", "exit", "catalogue", "code", "message")
+
+
 def match_symptoms(tree: Tree, text: str, limit: int = 5) -> MatchResult:
-    """Rank the tree's symptoms for ``text``. Never raises."""
+    """Rank the tree's symptoms for ``text``. Never raises.
+
+    Codes first: when the text carries FlexLM error codes, a symptom that lists none of them is
+    reached by its own messages at most, and never by similarity or keywords alone (-5 "No such
+    feature exists" must not become "No SERVER lines" because the sentences look alike).
+    """
     if not isinstance(text, str):
         text = ""
     raw = text[:MAX_TEXT]
     norm = normalize(raw)
-    scores: Dict[str, List[float]] = {}
-    reasons: Dict[str, List[str]] = {}
+    signals: Dict[str, List["tuple[float, str, str]"]] = {}  # sid -> (score, why, kind)
+    exact: Dict[str, str] = {}  # sid -> the longest of its messages found in the text
 
-    def add(sid: str, score: float, why: str) -> None:
-        scores.setdefault(sid, []).append(score)
-        if why not in reasons.setdefault(sid, []):
-            reasons[sid].append(why)
+    def add(sid: str, score: float, why: str, kind: str) -> None:
+        signals.setdefault(sid, []).append((score, why, kind))
 
     if not norm:
         return MatchResult(text, [])
     for s in tree.symptoms.values():
         if norm in (s.id, normalize(s.title)):
-            add(s.id, 1.0, "symptom name")
+            add(s.id, 1.0, "symptom name", "name")
 
     # Exit reasons: EXITING DUE TO SIGNAL n [Exit reason k] / exited with status n (reason).
-    try:
-        from ..errors import decode_exit_signal, find_exit_signals
+    from ..errors import decode_exit_signal, find_error_codes, find_exit_signals
 
-        for ref in find_exit_signals(raw):
-            if re.fullmatch(r"status\s+\d+", ref.raw.strip(), re.I):
-                continue  # a bare "status n" is too weak on its own
-            reasons_k = {ref.reason} if ref.reason is not None else {
-                d.reason for d in decode_exit_signal(ref.signal, None)}
-            if ref.text and "another server" in ref.text.lower():
-                reasons_k = {9}
-            for s in tree.symptoms.values():
-                hit = reasons_k & set(s.exit_reasons)
-                if hit and len(reasons_k) == 1:
-                    add(s.id, 1.0, f"exit reason {hit.pop()} in {ref.raw!r}")
-                elif hit:
-                    add(s.id, 0.7, f"{ref.raw!r} may mean exit reason {sorted(hit)[0]}")
-    except ImportError:  # pragma: no cover - errors.py ships with lmdoctor
-        pass
+    for ref in find_exit_signals(raw):
+        if re.fullmatch(r"status\s+\d+", ref.raw.strip(), re.I):
+            continue  # a bare "status n" is too weak on its own
+        reasons_k = {ref.reason} if ref.reason is not None else {
+            d.reason for d in decode_exit_signal(ref.signal, None)}
+        if ref.text and "another server" in ref.text.lower():
+            reasons_k = {9}
+        for s in tree.symptoms.values():
+            hit = reasons_k & set(s.exit_reasons)
+            if hit and len(reasons_k) == 1:
+                add(s.id, 1.0, f"exit reason {hit.pop()} in {ref.raw!r}", "exit")
+            elif hit:
+                add(s.id, 0.7, f"{ref.raw!r} may mean exit reason {sorted(hit)[0]}", "exit")
 
     # The shared catalogue of FlexNet messages.
     try:
         from ..flexnet.catalogue import search_text
 
         hits = search_text(raw)
-    except Exception:
+    except Exception:  # a catalogue problem must not stop the match; the other signals still count
         hits = []
     for h in hits:
         for s in tree.symptoms.values():
             if h.id in s.catalogue:
-                add(s.id, 0.9, f"known message {h.id}")
+                add(s.id, 0.9, f"known message {h.id}", "catalogue")
 
     # FlexLM error codes.
     try:
-        from ..errors import find_error_codes
-
         codes = find_error_codes(raw)
-    except Exception:
+    except Exception:  # pragma: no cover - find_error_codes never raises
         codes = []
+    majors = {r.major for r in codes}
     for ref in codes:
         for s in tree.symptoms.values():
             if ref.major in s.codes:
-                add(s.id, 0.9, f"error code {ref.raw}")
+                add(s.id, CODE, f"error code {ref.raw}", "code")
 
     # The symptom's messages in the text, and fuzzy matching for everything else.
     fuzzy_text = norm[:2000]
@@ -163,7 +170,9 @@ def match_symptoms(tree: Tree, text: str, limit: int = 5) -> MatchResult:
                 continue
             if m in norm:
                 # Longer messages are more specific; "no license" alone is weaker than a whole dialog text.
-                add(s.id, 0.8 + 0.15 * min(1.0, len(m) / 40.0), f"message {msg[:60]!r}")
+                add(s.id, 0.8 + 0.15 * min(1.0, len(m) / 40.0), f"message {msg[:60]!r}", "message")
+                if len(m) > len(exact.get(s.id, "")):
+                    exact[s.id] = m
                 continue
             if len(fuzzy_text) >= 0.75 * len(m) and (len(fuzzy_text) <= len(m) * 1.3 or len(m) >= 12):
                 best_fuzzy = max(best_fuzzy, _partial_ratio(m, fuzzy_text) if len(fuzzy_text) < 300
@@ -172,15 +181,38 @@ def match_symptoms(tree: Tree, text: str, limit: int = 5) -> MatchResult:
         if kw and text_words:
             got = [k for k in kw if (k in norm if " " in k else k in text_words)]
             if got:
-                add(s.id, min(0.55, 0.2 + 0.12 * len(got)), "words " + ", ".join(got[:4]))
+                add(s.id, min(0.55, 0.2 + 0.12 * len(got)), "words " + ", ".join(got[:4]), "keywords")
         if best_fuzzy >= 0.75:
-            add(s.id, 0.85 * best_fuzzy, f"similar text ({best_fuzzy:.0%})")
+            add(s.id, 0.85 * best_fuzzy, f"similar text ({best_fuzzy:.0%})", "similar")
+        # The vendor's own words with the code: the code narrows, the words decide.
+        own = (set(s.codes) | set(s.context_codes)) & majors
+        if own and s.id in exact:
+            add(s.id, CODE_AND_WORDS, f"error code {min(own)} with the words {exact[s.id][:50]!r}", "code")
 
     out: List[Candidate] = []
-    for sid, vals in scores.items():
-        vals = sorted(vals, reverse=True)
+    # Similarity is for typos and paraphrases: once some symptom is named by its own message, a
+    # code, the catalogue or an exit reason, look-alike text alone does not compete with it.
+    named = {sid for sid, vals in signals.items() if any(k in STRONG and k != "name" for _s, _w, k in vals)}
+    for sid, vals in signals.items():
+        sym = tree.symptoms[sid]
+        listed = bool((set(sym.codes) | set(sym.context_codes)) & majors)
+        scored: List[float] = []
+        for score, _why, kind in vals:
+            if majors and not listed and kind == "message":
+                score = min(score, OFF_CODE_MESSAGE)
+            elif kind in ("keywords", "similar") and ((majors and not listed) or (named - {sid})):
+                score = min(score, OFF_CODE_WEAK)
+            scored.append(score)
+        strong = sum(1 for _s, _w, k in vals if k in STRONG)
         # Independent signals add up a little, never past a certain match.
-        score = min(1.0, vals[0] + 0.02 * (len(vals) - 1))
-        out.append(Candidate(tree.symptoms[sid], score, reasons[sid]))
+        score = min(1.0, max(scored) + 0.02 * max(0, strong - 1))
+        # A longer message of another symptom contains this one's: that symptom is more specific.
+        mine = exact.get(sid)
+        if mine and any(o != sid and len(m) > len(mine) and mine in m for o, m in exact.items()):
+            score -= 0.1
+        why = list(dict.fromkeys(w for _s, w, _k in sorted(vals, key=lambda v: -v[0])))
+        if majors and not listed:
+            why.append(f"lists none of the codes {', '.join(str(c) for c in sorted(majors, reverse=True))}")
+        out.append(Candidate(sym, score, why))
     out.sort(key=lambda c: (-c.score, c.symptom.id))
-    return MatchResult(text, out[:limit])
+    return MatchResult(text, out[:limit], [r.raw for r in codes])

@@ -84,6 +84,9 @@ class Symptom:
     source: str
     messages: Tuple[str, ...] = ()  # texts people paste (dialog text, log line fragments)
     codes: Tuple[int, ...] = ()  # FlexLM major codes that mean this symptom
+    # Codes that mean this symptom only together with one of its messages (the vendor's own
+    # words): -9 with "username does not match" is a user-locked license; -9 alone a MAC mismatch.
+    context_codes: Tuple[int, ...] = ()
     exit_reasons: Tuple[int, ...] = ()  # vendor-daemon exit reasons (signal = base + reason)
     catalogue: Tuple[str, ...] = ()  # checks/flexnet catalogue entry ids
     keywords: Tuple[str, ...] = ()  # extra words for fuzzy matching ("checklist" symptoms)

@@ -294,7 +294,16 @@ def probe_token(env: ProbeEnv) -> ProbeResult:
     return _finding_probe(["license.token-not-key"])(env)
 
 
+_HOSTID_MSG = re.compile(r"wrong hostid|invalid host\b|hostid of this system does not match|no valid hostids"
+                         r"|hostid[^.\n]{0,60}does not match", re.I)
+
+
 def probe_hostid(env: ProbeEnv) -> ProbeResult:
+    # The pasted message may already say it ("Wrong hostid on SERVER line", "Invalid host"), unless
+    # it is about a user name (-9 "username does not match" is not a MAC problem).
+    said = _HOSTID_MSG.search(env.message or "")
+    if said and not re.search(r"user\s*name", env.message, re.I):
+        return ProbeResult("mismatch", [f"the message says so: {_around(env.message, said)}"], "message")
     ids, unk = _lint_or_unknown(env)
     if unk:
         return unk
@@ -316,6 +325,66 @@ def probe_hostid(env: ProbeEnv) -> ProbeResult:
                                "license lint + this machine's MACs")
         return unknown("the key's host id belongs to another machine (this may be a client)", "license lint")
     return unknown("the license has no MAC host id to compare (HOSTID=ANY and no mac:)", "license lint")
+
+
+def _around(text: str, m: "re.Match[str]", width: int = 70) -> str:
+    start = max(0, m.start() - width // 2)
+    return " ".join(text[start:m.end() + width // 2].split())
+
+
+_FEATURE_IN_MSG = (
+    re.compile(r"\bFeature:\s*\"?(?P<f>[A-Za-z0-9_][\w.\-/+]*)", re.I),  # MATLAB: "Feature: Simulink"
+    re.compile(r"\b(?:OUT|IN|DENIED|QUEUED|UNSUPPORTED|EXPIRED):\s*\"(?P<f>[^\"\s]+)\""),  # log lines
+    re.compile(r"\bfeature\s+\"(?P<f>[^\"\s]+)\"", re.I),  # 'for feature "x"'
+    re.compile(r"^\s*\"(?P<f>[^\"\s]+)\"\s+v[\d.]+,\s*vendor:", re.M),  # lmdiag / lmstat block
+    re.compile(r"\bfeature\s+(?P<f>[A-Za-z][\w.\-]*[\w])\b(?!\s+(?:exists|is|was|has|not)\b)"),
+)
+_NOT_FEATURES = {"exists", "has", "is", "was", "not", "name", "line", "lines", "database", "the", "this", "for"}
+
+
+def feature_in_message(text: str) -> Optional[str]:
+    """The feature a pasted message names, if it names one."""
+    for rx in _FEATURE_IN_MSG:
+        for m in rx.finditer(text or ""):
+            name = m.group("f").rstrip(".,;:)")
+            if name and name.lower() not in _NOT_FEATURES:
+                return name
+    return None
+
+
+def probe_has_feature(env: ProbeEnv) -> ProbeResult:
+    name = feature_in_message(env.message)
+    if name is None:
+        return unknown("the message names no feature", "message")
+    lic, where = env.license()
+    if lic is None:
+        return unknown(f"the message names feature {name}; give --license FILE (the server's license) to look it up",
+                       "message")
+    names: Dict[str, str] = {f.name.lower(): f"{f.kind} {f.name} {f.vendor} {f.version} (line {f.line})"
+                             for f in lic.features}
+    for e in lic.iter_kind("PACKAGE"):
+        for comp in (e.get("COMPONENTS") or "").split():
+            names.setdefault(comp.split(":", 1)[0].lower(), f"PACKAGE {e.lead_values()[:1]} component (line "
+                                                            f"{e.first_line})")
+    if name.lower() in names:
+        return ProbeResult("present", [f"the message names feature {name}", f"{where}: {names[name.lower()]}"],
+                           "message + license file")
+    shown = ", ".join(sorted({f.name for f in lic.features})[:8]) or "no feature lines"
+    return ProbeResult("missing", [f"the message names feature {name}", f"{where} has no line for it ({shown})"],
+                       "message + license file")
+
+
+def probe_include_exclude(env: ProbeEnv) -> ProbeResult:
+    from ..errors import find_error_codes
+
+    for src, text in _texts(env):
+        majors = {r.major for r in find_error_codes(text)}
+        low = text.lower()
+        if -39 in majors or "not on include" in low:
+            return ProbeResult("not-included", [f"{src}: -39 / not on the INCLUDE list"], src)
+        if -38 in majors or "on exclude" in low:
+            return ProbeResult("excluded", [f"{src}: -38 / on the EXCLUDE list"], src)
+    return unknown("the message names neither -39 (INCLUDE) nor -38 (EXCLUDE)", "message")
 
 
 def probe_server_host(env: ProbeEnv) -> ProbeResult:
@@ -477,6 +546,12 @@ _PORT_IN_MSG = re.compile(r"port number in the license,?\s*(\d{1,5})|tcp[_ -]por
 
 def probe_listener_port(env: ProbeEnv) -> ProbeResult:
     if not env.live:
+        named = [a or b for a, b in _PORT_IN_MSG.findall(env.message or "")]
+        if named:
+            p = named[0]
+            return unknown(f"the message names port {p}: on the server `ss -ltnp 'sport = :{p}'` (Linux) or "
+                           f"`netstat -ano | findstr :{p}` (Windows) shows who holds it; --auto there looks itself",
+                           "message")
         return unknown("live probes are off", "listeners")
     own = env.own_processes()
     if own is None:
@@ -839,6 +914,9 @@ class ProbeSpec:
     outcomes: Tuple[str, ...]
     func: Callable[[ProbeEnv], ProbeResult]
     about: str  # what it measures, for --help / docs
+    # Answers from what the person pasted or named (message, --log, --license) without looking at
+    # this machine: the walk runs it even without --auto ("use what the text already says").
+    text: bool = False
 
 
 REGISTRY: Dict[str, ProbeSpec] = {s.name: s for s in [
@@ -846,7 +924,8 @@ REGISTRY: Dict[str, ProbeSpec] = {s.name: s for s in [
     ProbeSpec("license.copy-damage", ("damaged", "intact"),
               _finding_probe(COPY_DAMAGE, yes="damaged", no="intact"), "lint: copy damage in the key"),
     ProbeSpec("license.expired", ("yes", "no"), _finding_probe(["license.expired"]), "lint: expired features"),
-    ProbeSpec("license.hostid", ("match", "mismatch"), probe_hostid, "lint: key MAC against this machine's MACs"),
+    ProbeSpec("license.hostid", ("match", "mismatch"), probe_hostid, "message, or lint: key MAC against this "
+              "machine's MACs", text=True),
     ProbeSpec("license.server-host", ("placeholder", "wrong", "ok"), probe_server_host, "lint: SERVER host name"),
     ProbeSpec("license.server-lines", ("present", "missing"), probe_server_lines, "license: SERVER lines"),
     ProbeSpec("license.vendor-port", ("fixed", "missing"), probe_vendor_port, "license: DAEMON port="),
@@ -860,7 +939,7 @@ REGISTRY: Dict[str, ProbeSpec] = {s.name: s for s in [
     ProbeSpec("process.vendor", ("running", "not-running"), probe_vendor, "processes: its vendor daemon"),
     ProbeSpec("process.duplicate", ("yes", "no"), probe_duplicate, "processes: another server running"),
     ProbeSpec("listener.port", ("license-server", "foreign", "free"), probe_listener_port,
-              "listeners: who holds the port"),
+              "listeners: who holds the port (without --auto: the port the message names)", text=True),
     ProbeSpec("net.server", ("open", "refused", "timeout", "dns"), probe_net_server, "network: lmgrd port"),
     ProbeSpec("net.vendor-port", ("open", "blocked", "refused"), probe_net_vendor, "network: vendor daemon port"),
     ProbeSpec("searchpath.configured", ("ok", "bad"), probe_searchpath, "search path: SIGASI_LM_LICENSE_FILE ..."),
@@ -869,15 +948,24 @@ REGISTRY: Dict[str, ProbeSpec] = {s.name: s for s in [
     ProbeSpec("system.usr-tmp", ("ok", "broken"), probe_usr_tmp, "system: /usr/tmp writable"),
     ProbeSpec("system.lsb-loader", ("present", "missing"), probe_lsb, "system: LSB loader"),
     ProbeSpec("log.reason", tuple(dict.fromkeys(o for _, o in _LOG_OUTCOMES)) + ("nothing",), probe_log_reason,
-              "debug log / message: why the server stopped"),
+              "debug log / message: why the server stopped", text=True),
     ProbeSpec("log.versions", ("same", "lmgrd-newer", "lmgrd-older"), probe_versions,
-              "debug log: lmgrd version against the vendor daemon's"),
+              "debug log: lmgrd version against the vendor daemon's", text=True),
     ProbeSpec("message.exit-reason", ("another-server", "port-in-use", "wrong-host", "bad-config", "no-features",
                                       "communication", "lmgrd-asked", "other"), probe_exit_reason,
-              "message / log: vendor daemon exit reason"),
+              "message / log: vendor daemon exit reason", text=True),
     ProbeSpec("message.unsupported", ("sigasi-probe", "other"), probe_unsupported,
-              "message / log: which feature is UNSUPPORTED"),
+              "message / log: which feature is UNSUPPORTED", text=True),
+    ProbeSpec("message.include-exclude", ("not-included", "excluded"), probe_include_exclude,
+              "message: -39 not on the INCLUDE list / -38 on the EXCLUDE list", text=True),
+    ProbeSpec("license.has-feature", ("missing", "present"), probe_has_feature,
+              "message + license: is the feature the message names in the license", text=True),
 ]}
+
+
+def is_text_probe(name: Optional[str]) -> bool:
+    spec = REGISTRY.get(name or "")
+    return spec is not None and spec.text
 
 
 def registry_outcomes() -> Dict[str, Tuple[str, ...]]:

@@ -128,25 +128,42 @@ def render_walk(fmt: str, walk: Walk, match: Optional[MatchResult], message: str
     return render_text(walk, match, message, extra)
 
 
+NO_MATCH_SHOWN = 3
+
+
 def render_no_match(fmt: str, match: MatchResult, message: str) -> str:
-    cands = match.candidates
+    """No confident match: say so, and show the closest three with the reasons for each."""
+    from .match import CONFIDENT
+
+    cands = match.candidates[:NO_MATCH_SHOWN]
     if fmt == "json":
         return json.dumps({"lmdoctor": __version__, "command": "diagnose", "input": message, "symptom": None,
-                           "ambiguous": match.ambiguous, "candidates": [c.to_dict() for c in cands],
+                           "confident": False, "ambiguous": match.ambiguous, "bar": CONFIDENT,
+                           "codes": list(match.codes), "candidates": [c.to_dict() for c in cands],
                            "steps": [], "leaf": None}, indent=2) + "\n"
     md = fmt == "markdown"
     out = []
+    if match.ambiguous:
+        out.append("No confident match: these symptoms fit about equally well.")
+    elif cands:
+        out.append(f"No confident match: the best fits {cands[0].score:.0%}, below the {CONFIDENT:.0%} bar. "
+                   "The closest:")
+    else:
+        out.append("No confident match: nothing in the message points to a symptom lmdoctor knows.")
+    for i, c in enumerate(cands, 1):
+        line = f"{i}. {c.symptom.id} ({c.score:.0%}): {c.symptom.title}"
+        out.append(line if md else "  " + line)
+        why = "; ".join(c.reasons[:3])
+        if why:
+            out.append(("   why: " if md else "       why: ") + why)
+    if match.codes:
+        out.append(f"The message carries {', '.join(match.codes[:3])}: `lmdoctor explain "
+                   f"{shlex.quote(match.codes[0])}` says what it means.")
     if cands:
-        out.append(("The message could mean several symptoms:" if match.ambiguous
-                    else "No symptom matches the message well; the closest:"))
-        for i, c in enumerate(cands, 1):
-            line = f"{i}. {c.symptom.id}: {c.symptom.title}  ({'; '.join(c.reasons[:2])})"
-            out.append(line if md else "  " + line)
         out.append("Pick one with --symptom ID, e.g.: lmdoctor diagnose "
                    + (shlex.quote(message) + " " if message else "") + f"--symptom {cands[0].symptom.id}")
     else:
-        out.append("No symptom matches the message. 'lmdoctor diagnose --list' lists them; "
-                   "start one with --symptom ID.")
+        out.append("'lmdoctor diagnose --list' lists the symptoms; start one with --symptom ID.")
     return "\n".join(out) + "\n"
 
 

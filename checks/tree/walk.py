@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Mapping, Optional
 
 from .model import PROBE, UNKNOWN, Choice, Node, Symptom, Tree
-from .probes import ProbeEnv, ProbeResult, run_probe
+from .probes import ProbeEnv, ProbeResult, is_text_probe, run_probe
 
 BY_PERSON = "person"
 BY_PRESET = "answer"  # --answer STEP=CHOICE
@@ -76,6 +76,7 @@ class Walk:
         self.current: Node = tree.nodes[self.start]
         self.pending_note: List[str] = []  # why the probe at the current node could not answer
         self._probed: Dict[str, ProbeResult] = {}
+        self._text: Optional[ProbeEnv] = None
         self._held: Optional[str] = None
         for step_id in self.answers:
             if step_id not in tree.nodes:
@@ -143,8 +144,19 @@ class Walk:
         if node.kind != PROBE or not node.probe:
             return None
         if node.id not in self._probed:
-            self._probed[node.id] = run_probe(node.probe, self.env)
+            self._probed[node.id] = run_probe(node.probe, self.env if self.auto else self._text_env())
         return self._probed[node.id]
+
+    def _text_env(self) -> ProbeEnv:
+        """Without --auto, probes read only what the person gave: the message and named files."""
+        if not self.env.live:
+            return self.env
+        if self._text is None:
+            import dataclasses
+            import threading
+
+            self._text = dataclasses.replace(self.env, live=False, _cache={}, _lock=threading.RLock())
+        return self._text
 
     def advance(self) -> Node:
         """Go as far as presets and (in auto mode) probes allow; stop at a leaf or an open question."""
@@ -160,7 +172,9 @@ class Walk:
                 assert choice is not None  # checked in __init__
                 self._take(node, choice, BY_PRESET)
                 continue
-            if node.kind == PROBE and self.auto:
+            # With --auto every probe may answer; without it, those that read only the pasted text
+            # and the files named on the command line ("use what the text already says").
+            if node.kind == PROBE and (self.auto or is_text_probe(node.probe)):
                 res = self.probe_current()
                 if res is not None and res.outcome != UNKNOWN:
                     choice = node.choice(res.outcome)

@@ -99,7 +99,7 @@ def test_ambiguous_message_lists_candidates(tmp_path):
 
 def test_no_match_and_bad_arguments(tmp_path):
     code, out, _ = run(["completely unrelated words"], tmp_path)
-    assert code == 3 and "No symptom matches" in out
+    assert code == 3 and out.startswith("No confident match") and "--list" in out
     code, _, err = run(["No license", "--answer", "S2"], tmp_path)
     assert code == 3 and "STEP=CHOICE" in err
     code, _, err = run(["No license", "--answer", "S77=yes"], tmp_path)
@@ -216,3 +216,19 @@ def test_network_probes_on_loopback(tmp_path):
     finally:
         lm.close()
         closed.close()
+
+
+def test_vendor_messages_reach_their_diagnosis_without_auto(tmp_path):
+    """Issue 13 items 10-12 through the real CLI: codes first, the vendor's words, the pasted text."""
+    preview = ('14:01:02 (sigasi) UNSUPPORTED: "com.sigasi.hdt.preview" (PORT_AT_HOST_PLUS   ) bob@ws1  '
+               '(License server system does not support this feature. (-18,327:10054 ""))')
+    code, out, _ = run([preview], tmp_path)
+    assert code == 0 and "S16.1" in out and "measured from message" in out
+    code, out, _ = run(["License Manager Error -9. Your username does not match the username in the license file."],
+                       tmp_path)
+    assert code == 0 and "S19" in out and "user name" in out
+    code, out, _ = run(["Checkout failed: User/host not on INCLUDE list for feature. (-39, 147)"], tmp_path)
+    assert code == 0 and "S17.1" in out and "INCLUDE" in out
+    code, out, _ = run(["the server is not good today", "--format", "json"], tmp_path)
+    doc = json.loads(out)
+    assert code == 3 and doc["confident"] is False and len(doc["candidates"]) <= 3

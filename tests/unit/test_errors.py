@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -46,8 +47,44 @@ def test_known_meanings():
     assert "users already reached" in flexlm_meaning(-4)
     assert flexlm_meaning(15) == flexlm_meaning(-15)
     assert "Next:" in practical_meaning(-15)
-    assert "harmless" in practical_meaning(-18)
+    # Sigasi's notes only for text about Sigasi; the general truth for everyone else.
+    assert "harmless" in practical_meaning(-18, 'UNSUPPORTED: "com.sigasi.hdt.preview"')
+    assert "harmless" not in practical_meaning(-18) and "sigasi" not in practical_meaning(-18).lower()
     assert practical_meaning(-76) is None
+
+
+def test_practical_meanings_are_vendor_neutral_unless_sigasi():
+    from lmdoctor.checks.errors import PRACTICAL
+
+    for code in PRACTICAL:
+        text = practical_meaning(code)
+        assert "sigasi" not in text.lower(), code
+        assert "Next:" in text, code
+    assert "SIGASI_LM_LICENSE_FILE" in practical_meaning(-1, sigasi=True)
+    assert "com.sigasi.hdt.xl" in practical_meaning(-5, "(sigasi) DENIED: com.sigasi.hdt.xl (-5,357)")
+
+
+@pytest.mark.parametrize("code, text, words", [
+    (-9, "License Manager Error -9. Your username does not match the username in the license file.", "user name"),
+    (-9, "Invalid host. The hostid of this system does not match the hostid in the license (-9,57)", "lmhostid"),
+    (-114, "This version of MATLAB requires a network license manager update. (-114)", "license manager"),
+    (-16, "Cannot read data from license server system (-16,287) flexnetls on :7070", "FlexNet Embedded"),
+    (-16, "Cannot read data from license server system (-16,287)", "firewalls"),
+    (-1, "(lmgrd) license manager: can't initialize: Cannot find license file (-1,359)", "-c /full/path"),
+    (-1, "Cannot find license file (-1,359:2)", "search path"),
+])
+def test_the_vendors_own_words_choose_the_meaning(code, text, words):
+    assert words in practical_meaning(code, text)
+
+
+@pytest.mark.parametrize("text, major, minor", [
+    ("License Manager Error -9. Your username", -9, None),  # a sentence ends after the code
+    ("Checkout failed (-39, 147)", -39, 147),  # a space after the comma
+    ("(-4, 342)", -4, 342),
+])
+def test_codes_in_vendor_wording(text, major, minor):
+    (ref,) = find_error_codes(text)
+    assert (ref.major, ref.minor) == (major, minor)
 
 
 def test_errno_unix_and_winsock():

@@ -53,6 +53,25 @@ MESSAGES = {
     "feature-expired": ("Feature has expired.", "10:00:00 (sigasi) EXPIRED: com.sigasi.hdt", "-10,32"),
     "vendor-daemon-down": ("The desired vendor daemon is down", "lmstat: the desired vendor daemon is down (-97,121)",
                            "-97,121"),
+    # Beyond the manual (general.toml): other vendors' words.
+    "options-include-exclude": ("User/host not on INCLUDE list for feature.",
+                                "Checkout failed: User/host not on INCLUDE list for feature. (-39, 147) "
+                                "Feature: MATLAB",
+                                "-39,147"),
+    "no-such-feature": ("No such feature exists.",
+                        "License Manager Error -5. No such feature exists. Feature: Simulink", "-5,357"),
+    "user-locked": ("License Manager Error -9. Your username does not match the username in the license file.",
+                    "-9: user name does not match the licensed user", None),
+    "license-version-too-old": ("License file does not support this version.",
+                                "Checkout failed: license server does not support this version of this feature "
+                                "(-25,334)", "-21,126"),
+    "license-manager-too-old": ("License Manager Error -114. This version of MATLAB requires a network license "
+                                "manager update.", "(-114,1) SIGN= keyword required but missing", "-114"),
+    "flexnet-embedded": ("Cannot read data from license server system. (-16,287) The server is flexnetls",
+                         "lmstat against the FlexNet Embedded server: -16,10009", None),
+    "lmgrd-no-license-file": ("(lmgrd) license manager: can't initialize: Cannot find license file",
+                              " 9:00:01 (lmgrd) License Manager: Can't initialize: cannot find license file (-1,359)",
+                              None),
 }
 
 
