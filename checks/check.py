@@ -64,8 +64,8 @@ def _file_entries(value: str) -> List[str]:
 
 
 def find_license(opts: CheckOptions, ctx: ProbeContext) -> LicenseChoice:
-    from .probes.processes import ProcInfo
     from .probes.searchpath import collect_sources
+    from .probes.snapshot import ProcInfo
 
     choice = LicenseChoice()
     cands: List[Dict[str, str]] = []
@@ -136,17 +136,13 @@ def lint_findings(lic: LicenseFile, choice: LicenseChoice, ctx: ProbeContext,
 
     ``on_server`` given (the user said so) wins over what the machine suggests.
     """
-    try:
-        from .license.lint import LintOptions, lint_license
-    except ImportError:
-        return []  # the lint has not landed in this checkout
+    from .license.lint import LintOptions, lint_license
+
     if on_server is None:
         on_server = True if choice.lmgrd_pids else None
     if on_server is None:
-        from .probes.processes import license_says_server_here
-
         # The license names this machine (host or hostid): judge it as the server's license.
-        on_server = True if license_says_server_here(ctx) else None
+        on_server = True if ctx.license_names_this_host() else None
     opts = LintOptions(on_server=on_server, identity=ctx.get_identity(), today=today, label=choice.path)
     if warn_days is not None:
         opts.warn_days = warn_days
@@ -268,10 +264,8 @@ def lmutil_findings(ctx: ProbeContext, choice: LicenseChoice, cancel: CancelToke
     out_refused: List[Finding] = []
     if not specs:
         return []  # nothing answered: nothing to ask (and no need to load the lmstat parser)
-    try:
-        from .flexnet.lmutil import find_lmutil, run_lmdiag, run_lmstat
-    except ImportError:
-        return []  # the lmutil runner has not landed in this checkout
+    from .flexnet.lmutil import find_lmutil, run_lmdiag, run_lmstat
+
     refused: List[Any] = []
     loc = find_lmutil(explicit=lmutil_path, license_path=choice.path, refused=refused)
     for why in refused:

@@ -14,7 +14,7 @@ import os
 import signal
 import sys
 import threading
-from typing import List, Optional
+from typing import List, NoReturn, Optional
 
 from . import __version__
 from .findings import ExitCode
@@ -37,23 +37,10 @@ COMMANDS = [
 class LmdoctorArgumentParser(argparse.ArgumentParser):
     """argparse exits 2 on bad usage; our contract says 3 (lmdoctor could not do the job)."""
 
-    def error(self, message: str) -> "NoReturn":  # type: ignore[name-defined]  # noqa: F821
+    def error(self, message: str) -> NoReturn:
         self.print_usage(sys.stderr)
         self.exit(int(ExitCode.ERROR), f"{self.prog}: error: {message}\n")
 
-
-def _available_commands() -> List[str]:
-    found = []
-    for name in COMMANDS:
-        try:
-            importlib.import_module(f"{__package__}.commands.{name}")
-        except ModuleNotFoundError as exc:
-            # A command whose module is not written yet is simply not offered.
-            if exc.name == f"{__package__}.commands.{name}":
-                continue
-            raise
-        found.append(name)
-    return found
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -71,7 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"lmdoctor {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=LmdoctorArgumentParser)
-    for name in _available_commands():
+    for name in COMMANDS:
         mod = importlib.import_module(f"{__package__}.commands.{name}")
         p = sub.add_parser(name, help=mod.HELP, description=getattr(mod, "DESCRIPTION", mod.HELP))
         mod.register(p)
@@ -84,7 +71,7 @@ def _parse_and_run(argv: Optional[List[str]]) -> int:
     args = parser.parse_args(argv)
     if not getattr(args, "command", None):
         # The default command opens the TUI when there is a terminal to draw on.
-        if sys.stdin is not None and sys.stdin.isatty() and sys.stdout.isatty() and "tui" in _available_commands():
+        if sys.stdin is not None and sys.stdin.isatty() and sys.stdout.isatty():
             args = parser.parse_args(["tui"])
         else:
             parser.print_help(sys.stderr)
@@ -107,7 +94,7 @@ def _silence_stdout() -> None:
         os.dup2(null, fd)
         os.close(null)
     except (OSError, ValueError, AttributeError):
-        sys.stdout = None  # type: ignore[assignment]
+        sys.stdout = None
 
 
 class OutputFailed(Exception):
@@ -161,7 +148,7 @@ def _stop_children() -> None:
     procs = sys.modules.get(f"{__package__}.procs")
     if procs is not None:
         try:
-            procs.CHILDREN.stop_all()  # type: ignore[attr-defined]
+            procs.CHILDREN.stop_all()
         except Exception:  # noqa: BLE001 - exiting anyway; a failure here must not hide the real exit status
             pass
 
@@ -193,7 +180,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     code = int(ExitCode.ERROR)
     real_stdout = sys.stdout
     guard = _GuardedStdout(real_stdout)
-    sys.stdout = guard  # type: ignore[assignment]
+    sys.stdout = guard
     try:
         try:
             code = _parse_and_run(argv)

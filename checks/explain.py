@@ -100,7 +100,7 @@ def explain_exit(ref: ExitRef, platform_hint: Optional[str] = None,
         lines.append("Both readings are possible; the server's operating system decides which applies.")
     if decodes:
         title = f"Exit {ref.signal}: " + " / ".join(
-            f"{d.reason_text.split(' (')[0]} ({d.platform or '?'})" for d in decodes)
+            f"{(d.reason_text or 'unknown reason').split(' (')[0]} ({d.platform or '?'})" for d in decodes)
         status = Status.FAIL
     else:
         title = f"Exit {ref.signal}: unknown exit reason"

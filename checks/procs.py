@@ -159,7 +159,7 @@ def _remaining(pgid: Optional[int], tracked: List[psutil.Process]) -> List[psuti
 
 
 def _wait_gone(pgid: Optional[int], tracked: List[psutil.Process], timeout: float,
-               reap: Optional[Callable[[], None]]) -> List[psutil.Process]:
+               reap: Optional[Callable[[], object]]) -> List[psutil.Process]:
     deadline = time.monotonic() + timeout
     while True:
         if reap is not None:
@@ -174,7 +174,7 @@ def _wait_gone(pgid: Optional[int], tracked: List[psutil.Process], timeout: floa
 
 
 def kill_tree(pgid: Optional[int], tracked: Iterable[psutil.Process] = (), grace: float = DEFAULT_GRACE,
-              reap: Optional[Callable[[], None]] = None) -> KillResult:
+              reap: Optional[Callable[[], object]] = None) -> KillResult:
     """SIGTERM the group and every tracked process, wait ``grace`` s, SIGKILL what is left.
 
     ``reap`` is called while waiting so the caller can collect its direct child (which

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Dict, List
+from typing import Any, Dict, List
 
 from . import __version__
 from .findings import Finding, Report, Status, sort_worst_first
@@ -117,8 +117,8 @@ def render_markdown(report: Report) -> str:
     return "\n".join(out) + "\n"
 
 
-def report_dict(report: Report) -> dict:
-    d = {"lmdoctor": __version__, "command": report.command}
+def report_dict(report: Report) -> Dict[str, Any]:
+    d: Dict[str, Any] = {"lmdoctor": __version__, "command": report.command}
     d.update({k: v for k, v in report.meta.items() if k != "heading"})
     d["findings"] = [f.to_dict() for f in report.findings]
     d["summary"] = report.counts()

@@ -23,8 +23,7 @@ class StateDirError(Exception):
 
 def state_dir(create: bool = True, env: Optional[Dict[str, str]] = None) -> str:
     """The directory path; created (0700, this user's, not a symlink) when ``create``."""
-    env = os.environ if env is None else env
-    base = env.get("XDG_STATE_HOME") or ""
+    base = (os.environ if env is None else env).get("XDG_STATE_HOME") or ""
     if not os.path.isabs(base):
         base = os.path.join(os.path.expanduser("~"), ".local", "state")
     path = os.path.join(base, APP)

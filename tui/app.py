@@ -7,11 +7,11 @@ ctrl+pageup/pagedown (F1 is help); single-letter keys never act while the user t
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any, Dict, List, Optional
+from typing import TYPE_CHECKING, Any, ClassVar, Dict, List, Optional
 
 from textual import events
 from textual.app import App, ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.widgets import Footer, Header, TabbedContent, TabPane
 
 from .state import Inputs
@@ -72,7 +72,7 @@ class LmdoctorApp(App):
     SUB_TITLE = "FlexNet license server doctor"
     COMMANDS = App.COMMANDS | {_palette}
 
-    BINDINGS = [
+    BINDINGS: ClassVar[List[BindingType]] = [
         Binding("ctrl+q", "quit", "Quit", id="quit", priority=True, key_display="^q",
                 tooltip="Leave lmdoctor (asks first when results are not saved)"),
         Binding("ctrl+c", "quit", "Quit", id="quit-ctrl-c", show=False, priority=True,
@@ -88,7 +88,8 @@ class LmdoctorApp(App):
                 tooltip="Show the tab to the right"),
         Binding("ctrl+pageup", "previous_tab", "Previous tab", id="tab-previous", show=False, priority=True,
                 tooltip="Show the tab to the left"),
-    ] + _tab_bindings()
+        *_tab_bindings(),
+    ]
 
     def __init__(self, license_path: Optional[str] = None, servers: Optional[List[str]] = None,
                  symptom: Optional[str] = None, autorun: bool = True, lint_options=None, live: bool = True,

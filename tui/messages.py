@@ -5,11 +5,14 @@ new run, so anything an old (cancelled) worker still posts is recognised and dro
 """
 from __future__ import annotations
 
-from typing import List, Optional
+from typing import TYPE_CHECKING, List, Optional
 
 from textual.message import Message
 
 from lmdoctor.checks.findings import Finding, Report
+
+if TYPE_CHECKING:  # the tree loads in a worker, after the app is up
+    from lmdoctor.checks.tree.model import Tree
 
 
 class FindingFound(Message):
@@ -70,6 +73,6 @@ class WalkFailed(Message):
 class TreeLoaded(Message):
     """The troubleshooting tree finished loading (off the UI thread), or failed to."""
 
-    def __init__(self, tree: object, error: Optional[str] = None) -> None:
+    def __init__(self, tree: Optional[Tree], error: Optional[str] = None) -> None:
         super().__init__()
         self.tree, self.error = tree, error

@@ -2,9 +2,12 @@
 from __future__ import annotations
 
 from functools import partial
-from typing import Callable, List, Tuple
+from typing import TYPE_CHECKING, Callable, List, Tuple, cast
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+if TYPE_CHECKING:  # app.py imports this module
+    from .app import LmdoctorApp
 
 Item = Tuple[str, str, Callable[[], object]]
 
@@ -23,7 +26,7 @@ class LmdoctorCommands(Provider):
         self._cache: List[Item] = []
 
     def _actions(self) -> List[Item]:
-        app = self.app
+        app = cast("LmdoctorApp", self.app)  # this provider is registered by LmdoctorApp only
         return [
             ("Check this machine", "Run every live probe and lint the license", app.action_run_check),
             ("Diagnose an error message", "The guided troubleshooter", partial(app.action_show_tab, "diagnose")),
@@ -34,7 +37,7 @@ class LmdoctorCommands(Provider):
     def _items(self) -> List[Item]:
         if getattr(self, "_cache", None):
             return self._cache
-        app = self.app
+        app = cast("LmdoctorApp", self.app)  # this provider is registered by LmdoctorApp only
         items = self._actions()
         try:
             from lmdoctor.checks.tree.loader import load_tree

@@ -46,7 +46,7 @@ def _server(text: str) -> str:
 def register(p: argparse.ArgumentParser) -> None:
     p.formatter_class = argparse.RawDescriptionHelpFormatter
     # "-13,66" and "-15,570:111" are messages (error codes), not options.
-    p._negative_number_matcher = re.compile(r"^-\d")  # type: ignore[attr-defined]
+    p._negative_number_matcher = re.compile(r"^-\d")
     p.epilog = EPILOG
     p.add_argument("message", nargs="?", metavar="MESSAGE",
                    help="the message you see: dialog text, a log line, an error code (quote it)")

@@ -71,9 +71,8 @@ def run_diagnose(args: argparse.Namespace) -> int:
     if step and step not in tree.nodes:
         return _err(f"unknown step {step!r}; step ids look like S5 or S5.10")
     if step and not args.symptom:
-        args.symptom = tree.symptom_for_step(
-            step, prefer=(match_symptoms(tree, message).best.symptom.id
-                          if message and match_symptoms(tree, message).best else None))
+        best = match_symptoms(tree, message).best if message else None
+        args.symptom = tree.symptom_for_step(step, prefer=best.symptom.id if best else None)
     if not message and not args.symptom and interactive:
         try:
             message = input("Paste the error message (or describe the problem): ").strip()

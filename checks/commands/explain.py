@@ -24,7 +24,7 @@ def register(p: argparse.ArgumentParser) -> None:
     add_format_option(p)
     # "-18,327:10054" looks like an option to argparse; this subcommand has no numeric options,
     # so anything starting with "-<digit>" is text. ("--" before the text works too.)
-    p._negative_number_matcher = re.compile(r"^-\d")  # type: ignore[attr-defined]
+    p._negative_number_matcher = re.compile(r"^-\d")
     p.formatter_class = argparse.RawDescriptionHelpFormatter
 
 

@@ -9,15 +9,16 @@ before any regex runs.
 from __future__ import annotations
 
 import re
+import sys
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, NamedTuple, Optional, Pattern, Tuple
 
-try:
-    import tomllib  # type: ignore[import-not-found]
-except ImportError:  # Python < 3.11
-    import tomli as tomllib  # type: ignore[no-redef]
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # Python 3.9 / 3.10: the same parser, from PyPI (a dependency there)
+    import tomli as tomllib
 
 CATALOGUE_PATH = Path(__file__).with_name("catalogue.toml")
 STATUSES = ("ok", "info", "warn", "fail")
@@ -151,7 +152,8 @@ class Catalogue:
     def _match_entries(self, cands: List[CatalogueEntry], line: str, first_only: bool,
                        msg_start: int = -1) -> List[CatalogueMatch]:
         out: List[CatalogueMatch] = []
-        pm = None
+        pm: Optional[re.Match[str]] = None
+        pm_done = False  # the line's "time (daemon)" prefix is matched once, when first needed
         done = set()  # entries sharing an anchor are specific-first alternatives: one match each
         for e in cands:
             if e.anchor in done:
@@ -162,8 +164,8 @@ class Catalogue:
                     if msg_start > 0:
                         t, d = _split_prefix(line, msg_start)
                     else:
-                        if pm is None:
-                            pm = LINE_PREFIX.match(line) or False
+                        if not pm_done:
+                            pm, pm_done = LINE_PREFIX.match(line), True
                         t, d = (pm.group("time"), pm.group("daemon")) if pm else (None, None)
                     out.append(CatalogueMatch(
                         e, {k: v for k, v in m.groupdict().items() if v is not None}, line,
@@ -203,14 +205,14 @@ class Catalogue:
             j = line.find(" ", i)
             toks = self._by_token.get((line[i:j] if j > 0 else line[i:]).lower())
             if toks:
-                r = self._match_entries(toks, line, True, i)
-                if r:
-                    return r[0]
+                found = self._match_entries(toks, line, True, i)
+                if found:
+                    return found[0]
         cands = self.candidates(line)
         if not cands:
             return None
-        r = self._match_entries(cands, line, True)
-        return r[0] if r else None
+        found = self._match_entries(cands, line, True)
+        return found[0] if found else None
 
     def search_text(self, text: str) -> List[CatalogueMatch]:
         """Every entry matching anywhere in pasted text (one match per entry per line)."""

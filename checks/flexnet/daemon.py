@@ -33,7 +33,7 @@ import signal
 import sys
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple
 
 from ..findings import Finding, Status
 from ..procs import ProcessRole
@@ -927,7 +927,7 @@ def verdict(run: DaemonRun) -> List[Finding]:
     def has(*ids: str) -> List[TranscriptLine]:
         return [ln for i in ids for ln in by_id.get(i, [])]
 
-    handled = set()
+    handled: Set[str] = set()
 
     def take(*ids: str) -> List[TranscriptLine]:
         handled.update(ids)

@@ -36,7 +36,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from itertools import compress, repeat
-from typing import Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple, cast
 
 from ..errors import decode_exit_signal, find_error_codes
 from ..findings import Finding, Status
@@ -85,6 +85,8 @@ _MEMO_TAIL = rb'(?:' + _PREFIX + rb'(\([^()\s]{1,64}\) [^\n]*))?'
 _USERHOST = operator.itemgetter(-2)
 _GROUP1 = operator.methodcaller("group", 1)
 _GROUPS = operator.methodcaller("groups")
+# _Plan.denied_rx.match at a DENIED needle: its last alternative is empty, so it always matches there.
+_MatchAt = Callable[[bytes, int], "re.Match[bytes]"]
 
 ProgressCallback = Callable[[int, Optional[int]], None]  # (bytes read, total bytes or None)
 EventCallback = Callable[["LogEvent"], None]
@@ -247,7 +249,8 @@ class LogScanner:
         self._daemons: List[bytes] = []
         self._plans: Dict[Tuple[Tuple[bytes, ...], bool, bool], _Plan] = {}
         self._memo: set = set()
-        self._pend = (Counter(), Counter(), Counter())  # bulk DENIED features, users, reasons
+        # Bulk DENIED features, users (bytes) and reasons (bytes, or None when the line has none).
+        self._pend: Tuple[Counter[Any], Counter[Any], Counter[Any]] = (Counter(), Counter(), Counter())
         self._resample = True   # look for daemons writing usage lines in the next range
         self._padded = False    # their times all have two-character hours
         self._hot_read = 0      # usage lines read one by one (e.g. from a daemon not yet known)
@@ -421,7 +424,7 @@ class LogScanner:
             coldset = {ls for ls, _ in cold}
             find, rfind = buf.find, buf.rfind
             if by_position:
-                rx = plan.denied_rx.match
+                rx = cast(_MatchAt, plan.denied_rx.match)
                 for x in plan.denied_needles:
                     h = find(x, a, b)
                     while h >= 0:
@@ -444,7 +447,7 @@ class LogScanner:
                 # Per daemon, the first ones and the last one the bulk parser reads (with any
                 # it cannot read on the way: those are read one by one anyway).
                 want = MAX_EXAMPLES - len(s.denied.examples)
-                rx = plan.denied_rx.match
+                rx = cast(_MatchAt, plan.denied_rx.match)
                 for x in plan.denied_needles:
                     got, h = 0, find(x, a, b)
                     while h >= 0 and got < want:
@@ -516,21 +519,21 @@ class LogScanner:
         if not by_position and not all(all(map(_USERHOST, x)) for x in stretches):
             return self._fast(buf, a, b, True)  # a DENIED line to read one by one
         per_daemon = [sum(c) for c in counts]
-        for x in stretches:
+        for stretch in stretches:
             if nd == 1:
-                per_daemon[0] += len(x)
+                per_daemon[0] += len(stretch)
             else:
-                for t in x:
+                for t in stretch:
                     per_daemon[plan.daemons.index(t[0])] += 1
         names = [d.decode("ascii") for d in plan.daemons]
         # Tables that refuse new keys when full depend on the order keys arrive in: a bulk key
         # new to its table is let in where its first line is, between the lines read one by one.
         admit: List[Tuple[int, Dict[str, int], str]] = []
         skip = {x[0] for x in lines}
-        for i, x in enumerate(names):
-            if per_daemon[i] and x not in s.daemons:
+        for i, name in enumerate(names):
+            if per_daemon[i] and name not in s.daemons:
                 nds = [y for j, _, y in plan.needles if j == i] + ([plan.denied_needles[i]] if plan.denied else [])
-                admit.append((self._first_bulk(buf, a, b, nds, skip), s.daemons, x))
+                admit.append((self._first_bulk(buf, a, b, nds, skip), s.daemons, name))
         for k, feat in enumerate(_PROBE_FEATURES):
             if feat not in s.unsupported_harmless and any(c[2 + k] for c in counts):
                 nds = [y for _, kk, y in plan.needles if kk == 2 + k]
@@ -563,19 +566,19 @@ class LogScanner:
             if k2 not in table and len(table) < mk:
                 table[k2] = 0
         probes = 0
-        for c in counts:
-            s.out_lines += c[0]
-            s.in_lines += c[1]
-            probes += c[2] + c[3]
-            for feat, k in zip(_PROBE_FEATURES, c[2:4]):
+        for per_kind in counts:
+            s.out_lines += per_kind[0]
+            s.in_lines += per_kind[1]
+            probes += per_kind[2] + per_kind[3]
+            for feat, k in zip(_PROBE_FEATURES, per_kind[2:4]):
                 if k:
                     _bump(s.unsupported_harmless, feat, k, mk)
-            s.classified += c[0] + c[1] + c[2] + c[3]
+            s.classified += per_kind[0] + per_kind[1] + per_kind[2] + per_kind[3]
         if probes:
             s.ignorable[HARMLESS_UNSUPPORTED] = s.ignorable.get(HARMLESS_UNSUPPORTED, 0) + probes
-        for x, c in zip(names, per_daemon):
-            if c:
-                _bump(s.daemons, x, c, mk)
+        for name, lines_of_daemon in zip(names, per_daemon):
+            if lines_of_daemon:
+                _bump(s.daemons, name, lines_of_daemon, mk)
         return n
 
     @staticmethod
@@ -706,8 +709,9 @@ class LogScanner:
 
     def _set_date(self, text: Optional[str]) -> None:
         text = text or ""
-        d = self._dates.get(text, False)
-        if d is False:
+        if text in self._dates:
+            d = self._dates[text]
+        else:
             d = _parse_mdy(text)
             if len(self._dates) >= 1000:
                 self._dates.clear()

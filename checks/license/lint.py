@@ -390,9 +390,10 @@ def rule_copy_damage_chars(ctx: _Ctx) -> Iterator[Finding]:
                     continue
                 if by_offset is None:
                     by_offset = {t.offset: t for t in e.tokens}
-                t = by_offset.get(start)
-                if t is None or t.key is not None or t.quoted:
+                joined = by_offset.get(start)
+                if joined is None or joined.key is not None or joined.quoted:
                     continue
+                t = joined
                 yield _f(ctx, "license.joined-lines", Status.FAIL,
                          f"A backslash joins a {t.value.upper()} line to the line above", t.line,
                          detail="The line above ends with '\\' (a Windows path ending in a backslash does "
@@ -585,11 +586,11 @@ def rule_servers(ctx: _Ctx) -> Iterator[Finding]:
             yield _f(ctx, "license.bad-port", Status.FAIL, f"SERVER port '{s.port_text}' is not a valid port", s.line,
                      fix=f"Use a TCP port between 1 and 65535, normally {DEFAULT_SERVER_PORT}.", seed_ref=SEED_CUSTOM)
         elif s.port_text is None and s.hostid:
-            port = ctx.propose_port(DEFAULT_SERVER_PORT)
+            proposed = ctx.propose_port(DEFAULT_SERVER_PORT)
             yield _f(ctx, "license.server-no-port", Status.WARN, "SERVER line without a port", s.line,
                      detail="lmgrd then takes the first free port of 27000-27009, which clients and firewalls "
                             "cannot know in advance.",
-                     fix=f"Add the port at the end: {line} {port}",
+                     fix=f"Add the port at the end: {line} {proposed}",
                      seed_ref=SEED_CUSTOM)
     if len(servers) == 2:
         yield _f(ctx, "license.two-servers", Status.FAIL, "Two SERVER lines: a redundant triad needs three",
@@ -954,8 +955,10 @@ def rule_features(ctx: _Ctx) -> Iterator[Finding]:
             yield _uncounted_on_server(ctx, f)
         hid = f.hostid
         if hid and any(is_placeholder_hostid(w) for w in hid.split()) and hid.upper() not in ("ANY", "DEMO"):
+            hid_token = f.entry.get_token("HOSTID")
             yield _f(ctx, "license.placeholder-hostid", Status.FAIL,
-                     f"HOSTID '{hid}' of {f.name} is a template placeholder", f.entry.get_token("HOSTID").line,
+                     f"HOSTID '{hid}' of {f.name} is a template placeholder",
+                     hid_token.line if hid_token is not None else f.line,
                      detail="A node-locked line names the machine it runs on; this one names none, and the hostid "
                             "is signed, so it cannot be filled in by hand.",
                      fix=f"Ask {words_for(f.vendor).who} for the line issued for your machine's hostid "

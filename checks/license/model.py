@@ -103,7 +103,7 @@ class Entry:
     first_line: int
     last_line: int
     text: str  # logical text, continuations joined with one space
-    tokens: List[Token]
+    # tokens: List[Token], a property (tokenized on first use, see lazy())
     # Where each physical line's segment starts in ``text`` (parallel lists), for line_at().
     starts: List[int]
     numbers: List[int]

@@ -59,11 +59,11 @@ def _decode(data: bytes) -> Tuple[str, bytes, str, bool]:
                 return text, bom, enc, False
             break
     sample = data[:_BINARY_SAMPLE]
-    enc = _looks_utf16(sample) if b"\x00" in sample else None
-    if enc is not None:
-        text = data.decode(enc, "surrogatepass") if len(data) % 2 == 0 else None
-        if text is not None and text.encode(enc, "surrogatepass") == data:
-            return text, b"", enc, False
+    utf16 = _looks_utf16(sample) if b"\x00" in sample else None
+    if utf16 is not None and len(data) % 2 == 0:
+        decoded = data.decode(utf16, "surrogatepass")
+        if decoded.encode(utf16, "surrogatepass") == data:
+            return decoded, b"", utf16, False
     binary = b"\x00" in sample or len(_CONTROL.findall(sample)) > len(sample) // 10
     return data.decode("utf-8", "surrogateescape"), b"", "utf-8", binary
 

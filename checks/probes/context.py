@@ -2,7 +2,12 @@
 
 The process snapshot and the host identity are read once, lazily, by whichever probe
 asks first; the others reuse it. Both are guarded by a lock because probes run in
-threads.
+threads. "Is this machine the license server?" is answered here, once, for every probe
+and for the troubleshooting tree (``tree.probes.ProbeEnv`` is built on this context).
+
+Layering: the probe modules import this context; it imports only the snapshot readers
+(``snapshot``) and plain data modules, never a probe (an import-linter contract in
+pyproject.toml keeps it so).
 """
 from __future__ import annotations
 
@@ -10,14 +15,15 @@ import os
 import sys
 import threading
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 from ..hostinfo import HostIdentity
 from ..license import LicenseFile
+from .snapshot import DEFAULT_VENDOR, ProcessScan, ProcInfo, bounded_identity, scan_processes
 
 DEFAULT_LMGRD_PORT = 27000
 DEFAULT_VENDOR_PORT = 27001
-DEFAULT_VENDOR = "sigasi"
+LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")  # a SERVER line naming these says nothing about the host
 
 SEED_TROUBLE = "Troubleshooting"
 SEED_FLOAT = "Troubleshooting > Floating licenses"
@@ -52,7 +58,7 @@ class ProbeContext:
     env: Dict[str, str] = field(default_factory=lambda: dict(os.environ))
     home: Optional[str] = None
     is_windows: bool = sys.platform.startswith("win")
-    scan: Optional[object] = None  # a processes.ProcessScan; read lazily when None
+    scan: Optional[ProcessScan] = None  # read lazily when None
     identity: Optional[HostIdentity] = None  # read lazily (with a bounded FQDN lookup) when None
     # Filled by the reachability probe: lmgrd endpoints (port@host, triads whole) that answered.
     open_servers: List[str] = field(default_factory=list)
@@ -93,18 +99,63 @@ class ProbeContext:
             out[self.vendors[0] if self.vendors else DEFAULT_VENDOR] = DEFAULT_VENDOR_PORT
         return out
 
-    def get_scan(self):
-        from .processes import scan_processes
-
+    def get_scan(self) -> ProcessScan:
         with self._scan_lock:
             if self.scan is None:
                 self.scan = scan_processes(self.all_vendors())
             return self.scan
 
     def get_identity(self) -> HostIdentity:
-        from .identity import bounded_identity
-
         with self._id_lock:
             if self.identity is None:
                 self.identity = bounded_identity(min(self.timeout, 2.0))
             return self.identity
+
+    # ------------------------------------------------------------------ is this the server?
+    def license_real_path(self) -> Optional[str]:
+        """The license file's real path (symlinks resolved), or None when there is no file."""
+        if not self.license_path:
+            return None
+        try:
+            return os.path.realpath(self.license_path)
+        except (OSError, ValueError):
+            return None
+
+    def serves_this_license(self) -> List[ProcInfo]:
+        """The running lmgrds started with the license in use (all of them when no license is known)."""
+        lmgrds = self.get_scan().by_role("lmgrd")
+        if not self.license_path:
+            return lmgrds
+        real = self.license_real_path()
+        if real is None:
+            return []
+        return [g for g in lmgrds if real in g.license_key.split(":")]
+
+    def serving_processes(self) -> Tuple[List[ProcInfo], List[ProcInfo]]:
+        """(lmgrds, vendor daemons) serving the license in use: the vendor daemons are the
+        children of those lmgrds or were started with the same license (all of them when no
+        license is known)."""
+        lmgrds = self.serves_this_license()
+        vendors = self.get_scan().by_role("vendor")
+        real = self.license_real_path()
+        if not self.license_path:
+            return lmgrds, vendors
+        pids = {g.pid for g in lmgrds}
+        return lmgrds, [v for v in vendors
+                        if v.ppid in pids or (real is not None and real in v.license_key.split(":"))]
+
+    def license_names_this_host(self) -> bool:
+        """The license's SERVER line names this machine, by host name or by hostid."""
+        if self.license is None or not self.license.servers:
+            return False
+        try:
+            ident = self.get_identity()
+        except Exception:  # hostinfo reads sockets and interfaces; any failure means "cannot tell"
+            return False
+        servers = self.license.servers
+        return (any(s.host and s.host.lower() not in LOOPBACK_NAMES and ident.is_this_host(s.host) for s in servers)
+                or any(s.hostid and ident.has_mac(s.hostid) for s in servers))
+
+    def server_here(self) -> bool:
+        """Is this machine the license server: an lmgrd runs for this license, or the license names us."""
+        return bool(self.serves_this_license()) or self.license_names_this_host()

@@ -9,41 +9,15 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import sys
-import threading
 from typing import List, Optional
 
 from ..findings import Finding, Status
-from ..hostinfo import HostIdentity, current_identity, local_addresses, local_macs
 from ..license.placeholders import usable_host
 from ..runtime import NEVER_CANCELLED, CancelToken, FindingSink, discard
 from .context import SEED_TROUBLE, ProbeContext
 
 SBIN_DIRS = ("/usr/sbin", "/sbin", "/usr/bin", "/bin")
-
-
-def bounded_identity(timeout: float) -> HostIdentity:
-    """current_identity(), but a resolver that hangs on the FQDN costs at most ``timeout``."""
-    box: list = []
-    done = threading.Event()
-
-    def body() -> None:
-        try:
-            box.append(current_identity())
-        except Exception:
-            pass
-        finally:
-            done.set()
-
-    threading.Thread(target=body, daemon=True, name="lmdoctor-identity").start()
-    if done.wait(timeout) and box:
-        return box[0]
-    try:
-        short = socket.gethostname()
-    except OSError:
-        short = ""
-    return HostIdentity(short_name=short, fqdn=short, addresses=local_addresses(), macs=local_macs())
 
 
 def find_tool(name: str, path: Optional[str] = None) -> Optional[str]:

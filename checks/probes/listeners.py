@@ -6,65 +6,16 @@ process owns a socket, which becomes a ``skip`` saying root would see more.
 """
 from __future__ import annotations
 
-import ipaddress
 import os
-import socket
-from dataclasses import dataclass
-from typing import List, Optional, Tuple
+from typing import Dict, List, Optional, Tuple
 
 from ..findings import Finding, Status
 from ..runtime import NEVER_CANCELLED, CancelToken, FindingSink, discard
 from .context import SEED_CUSTOM, SEED_FLOAT, ProbeContext
-from .processes import ProcInfo, base_name, server_here
+from .snapshot import Listener, ProcessScan, ProcInfo, base_name
 
 
-@dataclass(frozen=True)
-class Listener:
-    ip: str
-    port: int
-    pid: Optional[int]
-    family: str  # "ipv4" or "ipv6"
-
-    @property
-    def loopback(self) -> bool:
-        try:
-            return ipaddress.ip_address(self.ip.split("%", 1)[0]).is_loopback
-        except ValueError:
-            return False
-
-    @property
-    def label(self) -> str:
-        return f"[{self.ip}]:{self.port}" if self.family == "ipv6" else f"{self.ip}:{self.port}"
-
-
-def read_listeners() -> Tuple[List[Listener], int, Optional[str]]:
-    """(listening TCP sockets, how many had no visible owner, error). Never raises."""
-    try:
-        import psutil
-    except Exception as exc:  # pragma: no cover
-        return [], 0, f"psutil is not available: {exc}"
-    try:
-        conns = psutil.net_connections(kind="tcp")
-    except psutil.AccessDenied:
-        return [], 0, "the OS does not let this user read the socket table"
-    except Exception as exc:
-        return [], 0, f"cannot read the socket table: {exc}"
-    out: List[Listener] = []
-    unowned = 0
-    for c in conns:
-        try:
-            if c.status != psutil.CONN_LISTEN or not c.laddr:
-                continue
-            fam = "ipv6" if c.family == getattr(socket, "AF_INET6", object()) else "ipv4"
-            out.append(Listener(c.laddr.ip, int(c.laddr.port), c.pid, fam))
-            if c.pid is None:
-                unowned += 1
-        except Exception:
-            continue
-    return out, unowned, None
-
-
-def _owner(scan, pid: Optional[int]) -> Tuple[str, Optional[ProcInfo], List[str]]:
+def _owner(scan: ProcessScan, pid: Optional[int]) -> Tuple[str, Optional[ProcInfo], List[str]]:
     """(process name, ProcInfo if it is a FlexNet process we know, evidence lines)."""
     if pid is None:
         return "", None, []
@@ -104,7 +55,7 @@ def probe_listeners(ctx: ProbeContext, cancel: CancelToken = NEVER_CANCELLED,
         emit(Finding("listener.unreadable", Status.SKIP, "Could not read the listening sockets",
                      detail=scan.listeners_error, fix="Run lmdoctor as root to see who holds the license ports."))
         return out
-    here = server_here(ctx, scan)
+    here = ctx.server_here()
     vendor_names = {v.lower() for v in ctx.all_vendors()}
     wanted: List[Tuple[int, str, str]] = [(p, "lmgrd", "lmgrd") for p in ctx.lmgrd_ports()]
     for vname, vport in ctx.vendor_ports().items():
@@ -124,7 +75,7 @@ def probe_listeners(ctx: ProbeContext, cancel: CancelToken = NEVER_CANCELLED,
                      "closed." if here else ""),
                 seed_ref=SEED_CUSTOM if here else None))
             continue
-        by_pid = {}
+        by_pid: Dict[Optional[int], List[Listener]] = {}
         for sock in holders:
             by_pid.setdefault(sock.pid, []).append(sock)
         for pid, socks in by_pid.items():

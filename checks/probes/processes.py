@@ -1,203 +1,16 @@
 """Probe 1: the FlexNet processes on this machine (lmgrd, vendor daemons, lmtools, lmutil, ssh).
 
-Read with psutil only. Other users' processes may refuse some reads (AccessDenied):
-that becomes one ``skip`` finding saying root would see more. Processes that exit
-while we look (NoSuchProcess, ZombieProcess) are left out silently.
+The processes come from the context's snapshot (``snapshot.scan_processes``). Processes
+that refused some reads (AccessDenied) become one ``skip`` finding saying root would see more.
 """
 from __future__ import annotations
 
-import datetime as _dt
-import os
-from dataclasses import dataclass, field
-from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
+from typing import Dict, List, Set
 
 from ..findings import Finding, Status
-from ..procs import ProcessRole
 from ..runtime import NEVER_CANCELLED, CancelToken, FindingSink, discard
-from .context import DEFAULT_VENDOR, SEED_FLOAT, SEED_TYPICAL, ProbeContext
-
-LMGRD = "lmgrd"
-TOOL_NAMES = ("lmtools", "lmutil")
-MAX_CMDLINE_CHARS = 4096  # an absurd command line is shown cut, never held whole in findings
-
-
-def base_name(name: str) -> str:
-    """'/opt/x/LMGRD.EXE' -> 'lmgrd'."""
-    b = os.path.basename((name or "").replace("\\", "/")).lower()
-    return b[:-4] if b.endswith(".exe") else b
-
-
-@dataclass(frozen=True)
-class ProcInfo:
-    pid: int
-    name: str
-    role: ProcessRole
-    ppid: Optional[int] = None
-    user: Optional[str] = None
-    create_time: Optional[float] = None
-    cmdline: Tuple[str, ...] = ()
-    exe: Optional[str] = None
-    license_arg: Optional[str] = None  # the -c value
-    log_arg: Optional[str] = None  # the -l value
-    denied: Tuple[str, ...] = ()  # which details the OS would not give us
-
-    @property
-    def base(self) -> str:
-        return base_name(self.name)
-
-    @property
-    def license_key(self) -> str:
-        """What identifies 'the same license' between processes."""
-        if not self.license_arg:
-            return "(default search path)"
-        parts = [p for p in self.license_arg.replace(";", ":").split(":") if p]
-        out = []
-        for p in parts:
-            try:
-                out.append(os.path.realpath(p) if "@" not in p else p.lower())
-            except (OSError, ValueError):
-                out.append(p)
-        return ":".join(out) or self.license_arg
-
-    def command_text(self) -> str:
-        text = " ".join(self.cmdline) if self.cmdline else self.name
-        if len(text) > MAX_CMDLINE_CHARS:
-            text = text[:MAX_CMDLINE_CHARS] + f" ... ({len(text)} characters)"
-        return text
-
-    def describe(self) -> List[str]:
-        started = ""
-        if self.create_time:
-            try:
-                started = _dt.datetime.fromtimestamp(self.create_time).strftime("%Y-%m-%d %H:%M:%S")
-            except (OverflowError, OSError, ValueError):
-                started = ""
-        lines = [f"pid {self.pid} {self.name} user={self.user or '?'}" + (f" started {started}" if started else "")]
-        lines.append(f"command: {self.command_text()}")
-        if self.license_arg:
-            lines.append(f"license (-c): {self.license_arg}")
-        if self.log_arg:
-            lines.append(f"log (-l): {self.log_arg}")
-        if self.denied:
-            lines.append("not readable without root: " + ", ".join(self.denied))
-        return lines
-
-
-@dataclass
-class ProcessScan:
-    processes: List[ProcInfo] = field(default_factory=list)
-    denied_pids: List[int] = field(default_factory=list)  # relevant processes we could not read fully
-    unreadable_names: int = 0  # processes whose very name was denied
-    error: Optional[str] = None  # psutil itself missing or failing
-    listeners: Optional[list] = None  # listeners.Listener list, read with the snapshot
-    listeners_error: Optional[str] = None
-    listeners_unowned: int = 0  # listening sockets whose owner the OS did not tell us
-
-    def by_role(self, role: str) -> List[ProcInfo]:
-        return [p for p in self.processes if p.role == role]
-
-    def find(self, pid: int) -> Optional[ProcInfo]:
-        for p in self.processes:
-            if p.pid == pid:
-                return p
-        return None
-
-
-def parse_args(cmdline: Sequence[str]) -> Tuple[Optional[str], Optional[str]]:
-    """(-c value, -l value) from a FlexNet command line; interpreter prefixes are fine."""
-    lic = log = None
-    args = list(cmdline)
-    for i, a in enumerate(args):
-        nxt = args[i + 1] if i + 1 < len(args) else None
-        if a == "-c" and nxt is not None and lic is None:
-            lic = nxt
-        elif a == "-l" and nxt is not None and log is None:
-            log = nxt.lstrip("+")  # '+' means append
-    if lic is not None:
-        lic = lic.strip()
-        # Vendor daemons are handed the list wrapped in ':' by lmgrd on some versions.
-        if lic.startswith(":") and lic.endswith(":") and len(lic) > 2:
-            lic = lic.strip(":")
-    return lic, log
-
-
-def classify(name: str, cmdline: Sequence[str], vendors: Iterable[str]) -> Optional[ProcessRole]:
-    b = base_name(name)
-    vset = {v.lower() for v in vendors}
-    if b == LMGRD:
-        return ProcessRole.LMGRD
-    if b in vset:
-        return ProcessRole.VENDOR
-    if b in TOOL_NAMES:
-        return ProcessRole(b)
-    if b == "ssh":
-        return ProcessRole.SSH
-    return None
-
-
-def scan_processes(vendors: Iterable[str] = (DEFAULT_VENDOR,), with_listeners: bool = True) -> ProcessScan:
-    """One snapshot of the interesting processes. Never raises."""
-    scan = ProcessScan()
-    vendors = list(vendors) or [DEFAULT_VENDOR]
-    try:
-        import psutil
-    except Exception as exc:  # pragma: no cover - psutil is a dependency
-        scan.error = f"psutil is not available: {exc}"
-        return scan
-    try:
-        it = psutil.process_iter(["pid", "name"])
-        procs = list(it)
-    except Exception as exc:
-        scan.error = f"cannot list processes: {exc}"
-        return scan
-    for p in procs:
-        try:
-            name = p.info.get("name")
-            if name is None:
-                name = p.name()
-        except (psutil.NoSuchProcess, psutil.ZombieProcess):
-            continue
-        except psutil.AccessDenied:
-            scan.unreadable_names += 1
-            continue
-        except Exception:
-            continue
-        role = classify(name or "", (), vendors)
-        if role is None:
-            continue
-        info = _read_details(psutil, p, name, role)
-        if info is None:
-            continue  # exited meanwhile
-        if info.denied:
-            scan.denied_pids.append(info.pid)
-        scan.processes.append(info)
-    if with_listeners:
-        from .listeners import read_listeners
-
-        scan.listeners, scan.listeners_unowned, scan.listeners_error = read_listeners()
-    return scan
-
-
-def _read_details(psutil, p, name: str, role: ProcessRole) -> Optional[ProcInfo]:
-    denied: List[str] = []
-    vals: Dict[str, object] = {}
-    for attr, call in (("cmdline", p.cmdline), ("user", p.username), ("create_time", p.create_time),
-                       ("ppid", p.ppid), ("exe", p.exe)):
-        try:
-            vals[attr] = call()
-        except (psutil.NoSuchProcess, psutil.ZombieProcess):
-            return None
-        except psutil.AccessDenied:
-            denied.append(attr)
-        except Exception:
-            vals[attr] = None
-    cmdline = tuple(str(a) for a in (vals.get("cmdline") or ()))
-    lic, log = parse_args(cmdline)
-    return ProcInfo(
-        pid=p.pid, name=name, role=role, ppid=vals.get("ppid"), user=vals.get("user"),
-        create_time=vals.get("create_time"), cmdline=cmdline, exe=vals.get("exe") or None,
-        license_arg=lic, log_arg=log, denied=tuple(denied),
-    )
+from .context import SEED_FLOAT, SEED_TYPICAL, ProbeContext
+from .snapshot import ProcessScan, ProcInfo
 
 
 def _listening_ports(scan: ProcessScan, pid: int) -> List[str]:
@@ -231,7 +44,7 @@ def probe_processes(ctx: ProbeContext, cancel: CancelToken = NEVER_CANCELLED,
         emit(Finding(f"process.{'vendor-daemon' if p.role == 'vendor' else p.role}", Status.INFO,
                      f"{what} {p.name} running (pid {p.pid})", evidence=ev))
     if not lmgrds and not vendors:
-        server_here = _license_says_server_here(ctx)
+        server_here = ctx.license_names_this_host()
         emit(Finding(
             "process.no-lmgrd", Status.WARN if server_here else Status.INFO, "No lmgrd or vendor daemon running",
             detail=("The license names this machine as its server, but no license server is running."
@@ -345,36 +158,3 @@ def _duplicates(emit, procs: List[ProcInfo], fid: str, what: str, by_parent: boo
             fix="Stop all of them (also lmtools.exe on Windows), then start one lmgrd. If it still happens on "
                 "Windows, rename a C:\\FlexLM folder to e.g. C:\\LMFlex and update lmtools.",
             evidence=[ln for p in group for ln in p.describe()[:2]], seed_ref=SEED_TYPICAL))
-
-
-def serves_this_license(ctx: ProbeContext, scan: ProcessScan) -> List[ProcInfo]:
-    """The running lmgrds started with the license in use (all of them when no license is known)."""
-    lmgrds = scan.by_role("lmgrd")
-    if not ctx.license_path:
-        return lmgrds
-    try:
-        real = os.path.realpath(ctx.license_path)
-    except (OSError, ValueError):
-        return []
-    return [g for g in lmgrds if real in g.license_key.split(":")]
-
-
-def server_here(ctx: ProbeContext, scan: ProcessScan) -> bool:
-    """Is this machine the license server: an lmgrd runs for this license, or the license names us."""
-    return bool(serves_this_license(ctx, scan)) or _license_says_server_here(ctx)
-
-
-def license_says_server_here(ctx: ProbeContext) -> bool:
-    """The license's SERVER line names this machine, by host name or by hostid."""
-    return _license_says_server_here(ctx)
-
-
-def _license_says_server_here(ctx: ProbeContext) -> bool:
-    if ctx.license is None or not ctx.license.servers:
-        return False
-    try:
-        ident = ctx.get_identity()
-    except Exception:
-        return False
-    return any(ident.is_this_host(s.host) and s.host.lower() not in ("localhost", "127.0.0.1", "::1")
-               for s in ctx.license.servers) or any(ident.has_mac(s.hostid) for s in ctx.license.servers)

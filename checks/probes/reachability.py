@@ -13,7 +13,7 @@ import socket
 import threading
 import time
 from dataclasses import dataclass
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 from ..findings import Finding, Status
 from ..license.placeholders import usable_host
@@ -76,7 +76,7 @@ def _wait_all(events: Sequence[threading.Event], deadline: float, cancel: Cancel
 def resolve(host: str, port: int) -> List[Tuple[int, tuple]]:
     """getaddrinfo in resolver order, TCP only, duplicates dropped. Raises socket.gaierror."""
     seen = set()
-    out = []
+    out: List[Tuple[int, tuple]] = []
     for fam, _type, _proto, _canon, sa in socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM):
         key = (fam, sa[0])
         if key in seen:
@@ -131,7 +131,7 @@ def probe_endpoints(endpoints: Sequence[Tuple[str, int]], timeout: float, cancel
     hosts = list(dict.fromkeys(h for h, _ in endpoints))
     lookups = {h: _run_daemon(resolver or resolve, h, 0) for h in hosts}
     _wait_all([ev for ev, _ in lookups.values()], time.monotonic() + timeout, cancel)
-    resolved: Dict[str, object] = {}
+    resolved: Dict[str, Union[List[Tuple[int, tuple]], BaseException]] = {}
     for h, (ev, box) in lookups.items():
         resolved[h] = box[0] if ev.is_set() and box else TimeoutError("name lookup timed out")
     pending: List[Tuple[Tuple[str, int], int, tuple, threading.Event, list]] = []
@@ -148,7 +148,7 @@ def probe_endpoints(endpoints: Sequence[Tuple[str, int]], timeout: float, cancel
                 out[(host, port)] = [Attempt(host, port, None, "", ERROR, str(r)[:200])]
             continue
         out[(host, port)] = []
-        for fam, sa in r:  # type: ignore[union-attr]
+        for fam, sa in r:
             sa = (sa[0], port) + tuple(sa[2:])
             ev, box = _run_daemon(connect_once, fam, sa, timeout, factory)
             pending.append(((host, port), fam, sa, ev, box))
@@ -187,14 +187,14 @@ def _targets(ctx: ProbeContext) -> Tuple[List[Target], List[Finding]]:
     if ctx.license is not None:
         servers = ctx.license.servers
         group = ",".join(f"{s.port or ''}@{s.host}" for s in servers) if len(servers) == 3 else None
-        for s in servers:
+        for sl in servers:
             # Templates (your_server_name1, {Name or IP}) and this_host name no machine to connect to.
-            if not usable_host(s.host) or len(s.host) > 253 or not re.match(
-                    r"^[A-Za-z0-9_.\-]+$", s.host):
+            if not usable_host(sl.host) or len(sl.host) > 253 or not re.match(
+                    r"^[A-Za-z0-9_.\-]+$", sl.host):
                 continue
-            port = s.port if s.port and 0 < s.port < 65536 else None
-            targets.append(Target(s.host, port, f"license line {s.line}", "lmgrd", group))
-            lic_hosts.append(s.host.lower())
+            port = sl.port if sl.port and 0 < sl.port < 65536 else None
+            targets.append(Target(sl.host, port, f"license line {sl.line}", "lmgrd", group))
+            lic_hosts.append(sl.host.lower())
     # The vendor daemon port: on the license's servers and on servers named with --server.
     vendor_hosts = list(dict.fromkeys(lic_hosts + explicit_hosts))
     if ctx.license is not None and ctx.license.servers:

@@ -182,9 +182,7 @@ def probe_system(ctx: ProbeContext, cancel: CancelToken = NEVER_CANCELLED,
         emit(Finding("system.not-linux", Status.SKIP, "The /usr/tmp, loader and lock checks are for Linux"))
         check_daemon_paths(emit, ctx, scan)
         return out
-    from .processes import server_here
-
-    check_usr_tmp(emit, server_here(ctx, scan))
+    check_usr_tmp(emit, ctx.server_here())
     cancel.check()
     check_loaders(emit, _binaries(ctx, scan))
     cancel.check()

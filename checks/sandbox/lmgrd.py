@@ -283,9 +283,9 @@ def _handle(srv: Server, conn: socket.socket) -> None:
         if cmd == "STATUS":
             out.append(f"LMGRD {srv.version} {srv.host} {srv.port} MASTER")
             out.append(f"LICENSE {srv.license_path}")
-            for v in srv.vendors.values():
-                up = v.proc.poll() is None and v.port is not None
-                out.append(f"VENDOR {v.name} {'UP' if up else 'DOWN'} {v.version or '-'} {v.port or 0}")
+            for vc in srv.vendors.values():
+                up = vc.proc.poll() is None and vc.port is not None
+                out.append(f"VENDOR {vc.name} {'UP' if up else 'DOWN'} {vc.version or '-'} {vc.port or 0}")
         elif cmd == "WHERE" and len(words) > 1:
             v = srv.vendors.get(words[1])
             if v is None:

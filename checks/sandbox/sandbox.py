@@ -22,10 +22,15 @@ import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import TYPE_CHECKING, Dict, List, Optional
+
+import lmdoctor
 
 from . import scenarios as _sc
 from .common import ENV_LMGRD_VERSION, ENV_PORT_RETRY, ENV_ROOT, ENV_VENDOR_VERSION, lmgrd_lock_dir
+
+if TYPE_CHECKING:  # psutil loads only where processes are read
+    import psutil
 
 CONNECT_HOST = "127.0.0.1"
 EXECUTABLES = {"lmgrd": "lmgrd", "sigasi": "vendor", "lmutil": "lmutil", "portholder": "portholder"}
@@ -35,7 +40,7 @@ DEFAULT_PORT_RETRY = 2.0  # seconds; the real lmgrd retries a busy port for abou
 _STARTED = re.compile(r"Started (\S+) \((?:internet tcp_port (\d+) )?pid (\d+)\)")
 _LMGRD_PID = re.compile(r"\(lmgrd\) pid (\d+)")
 # The directory that holds the `lmdoctor` package, so the sandbox executables import the same copy.
-_IMPORT_ROOT = str(Path(__import__("lmdoctor").__file__).resolve().parents[1])
+_IMPORT_ROOT = str(Path(lmdoctor.__file__ or ".").resolve().parents[1])
 
 
 class SandboxError(Exception):
@@ -395,10 +400,10 @@ class Sandbox:
         except OSError:
             return []
 
-    def _group_members(self, pgid: int) -> List["object"]:
+    def _group_members(self, pgid: int) -> List["psutil.Process"]:
         import psutil
 
-        out = []
+        out: List[psutil.Process] = []
         for p in psutil.process_iter(["pid", "name", "cmdline"]):
             try:
                 if os.getpgid(p.pid) == pgid and p.status() != psutil.STATUS_ZOMBIE:
@@ -407,12 +412,12 @@ class Sandbox:
                 continue
         return out
 
-    def _ours(self, procs: List["object"]) -> bool:
+    def _ours(self, procs: List["psutil.Process"]) -> bool:
         # A recycled pgid must never be killed: one member must be a sandbox process of this dir.
         for p in procs:
             try:
-                cmd = " ".join(p.info.get("cmdline") or [])  # type: ignore[attr-defined]
-                if p.info.get("name") in SANDBOX_NAMES and self.dir in cmd:  # type: ignore[attr-defined]
+                cmd = " ".join(p.info.get("cmdline") or [])
+                if p.info.get("name") in SANDBOX_NAMES and self.dir in cmd:
                     return True
             except Exception:
                 continue
@@ -441,7 +446,7 @@ class Sandbox:
                 continue
             try:
                 os.killpg(pgid, signal.SIGTERM)
-                signalled.extend(p.pid for p in members)  # type: ignore[attr-defined]
+                signalled.extend(p.pid for p in members)
             except OSError:
                 continue
         deadline = time.monotonic() + grace
@@ -488,15 +493,16 @@ class Sandbox:
             if not self._ours(members):
                 continue
             for p in members:
-                if p.pid in seen:  # type: ignore[attr-defined]
+                if p.pid in seen:
                     continue
-                seen.add(p.pid)  # type: ignore[attr-defined]
+                seen.add(p.pid)
                 try:
-                    conns = p.net_connections("tcp") if hasattr(p, "net_connections") else p.connections("tcp")  # type: ignore[attr-defined]
+                    # psutil < 6 has only connections() (renamed net_connections() in 6.0).
+                    conns = p.net_connections("tcp") if hasattr(p, "net_connections") else p.connections("tcp")
                     ports = sorted({c.laddr.port for c in conns if c.status == psutil.CONN_LISTEN})
                 except psutil.Error:
                     ports = []
-                procs.append(ProcState(p.pid, p.info.get("name") or "", p.info.get("cmdline") or [], pgid, ports))  # type: ignore[attr-defined]
+                procs.append(ProcState(p.pid, p.info.get("name") or "", p.info.get("cmdline") or [], pgid, ports))
         return SandboxStatus(self.dir, procs)
 
     def __enter__(self) -> "Sandbox":

@@ -269,8 +269,8 @@ def _answer(state: State, words: List[str], mine: List[int]) -> List[str]:
     if cmd == "FEATURES":
         out = []
         with state.lock:
-            for f in state.features.values():
-                out.append(f"FEATURE {f.name} {f.version} {f.expiry} {f.total} {state.in_use(f.name)}")
+            for feat in state.features.values():
+                out.append(f"FEATURE {feat.name} {feat.version} {feat.expiry} {feat.total} {state.in_use(feat.name)}")
             for h in state.holders.values():
                 out.append(f"USER {h.feature} {h.user} {h.host} {h.display} {h.version} {h.handle} {int(h.start)}")
         return out

@@ -8,14 +8,15 @@ branch for), symptoms with a path that ends anywhere but at a leaf.
 from __future__ import annotations
 
 import re
+import sys
 import threading
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Set, Tuple
 
-try:
-    import tomllib  # type: ignore[import-not-found]
-except ImportError:  # Python < 3.11
-    import tomli as tomllib  # type: ignore[no-redef]
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # Python 3.9 / 3.10: the same parser, from PyPI (a dependency there)
+    import tomli as tomllib
 
 from .model import KINDS, LEAF, PROBE, QUESTION, UNKNOWN, Choice, Node, Symptom, Tree
 
@@ -294,11 +295,9 @@ def load_tree_from(paths: Sequence[Path], probes: Optional[Mapping[str, Sequence
     return tree
 
 
-def default_catalogue_ids() -> Optional[List[str]]:
-    try:
-        from ..flexnet.catalogue import load_catalogue
-    except ImportError:
-        return None
+def default_catalogue_ids() -> List[str]:
+    from ..flexnet.catalogue import load_catalogue
+
     return [e.id for e in load_catalogue().entries]
 
 

@@ -14,12 +14,21 @@ import os
 import re
 import threading
 from dataclasses import dataclass, field
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence, Tuple, TypeVar, Union
 
 from ..findings import Finding
 from ..runtime import NEVER_CANCELLED, CancelToken
 from .model import UNKNOWN
 
+if TYPE_CHECKING:  # imported where used: the probes' modules load only when the walk reaches them
+    from ..flexnet.catalogue import CatalogueMatch
+    from ..hostinfo import HostIdentity
+    from ..license import LicenseFile
+    from ..probes.context import ProbeContext
+    from ..probes.reachability import Attempt
+    from ..probes.snapshot import ProcessScan, ProcInfo
+
+T = TypeVar("T")
 LOG_TAIL_BYTES = 512 * 1024  # the end of a debug log holds the latest start; logs can be gigabytes
 
 
@@ -40,7 +49,13 @@ def unknown(why: str, source: str = "") -> ProbeResult:
 
 @dataclass
 class ProbeEnv:
-    """What probes may look at. Everything slow is computed once, on first use, and cached."""
+    """What probes may look at: the pasted message, the license, the debug log, and this machine.
+
+    The machine is seen through the live probes' one ``ProbeContext`` (``context()``): it takes
+    the process snapshot and reads the host identity once, and answers "is this the license
+    server" for the tree and for ``lmdoctor check`` alike. Everything slow is computed once, on
+    first use, and cached.
+    """
 
     message: str = ""
     license_path: Optional[str] = None
@@ -50,10 +65,11 @@ class ProbeEnv:
     product_version: Optional[int] = None
     live: bool = True  # may look at this machine's processes, sockets and files
     cancel: CancelToken = NEVER_CANCELLED
-    _cache: Dict[str, object] = field(default_factory=dict, repr=False)
+    _cache: Dict[str, Any] = field(default_factory=dict, repr=False)
     _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
+    _context: Optional[ProbeContext] = field(default=None, repr=False)
 
-    def cached(self, key: str, compute: Callable[[], object]) -> object:
+    def cached(self, key: str, compute: Callable[[], T]) -> Union[T, Exception]:
         with self._lock:
             if key not in self._cache:
                 try:
@@ -62,10 +78,19 @@ class ProbeEnv:
                     self._cache[key] = exc
             return self._cache[key]
 
+    def context(self) -> ProbeContext:
+        """The one ProbeContext of this walk. The license joins it as soon as it is read."""
+        from ..probes.context import ProbeContext
+
+        with self._lock:
+            if self._context is None:
+                self._context = ProbeContext(servers=list(self.servers), timeout=self.timeout)
+            return self._context
+
     # ------------------------------------------------------------------ license
-    def license(self):
-        """(LicenseFile or None, why not)."""
-        def load():
+    def license(self) -> Tuple[Optional[LicenseFile], str]:
+        """(LicenseFile, its path) or (None, why not)."""
+        def load() -> Tuple[Optional[LicenseFile], str]:
             from ..inputgate import InputError
             from ..license import parse_license_file
 
@@ -73,15 +98,16 @@ class ProbeEnv:
             if not path:
                 return (None, "no license file given (--license FILE) and no running lmgrd names one")
             try:
-                return (parse_license_file(path), path)
+                lic = parse_license_file(path)
             except InputError as exc:
                 return (None, f"cannot read the license: {exc}")
+            ctx = self.context()
+            ctx.license, ctx.license_path = lic, path
+            return (lic, path)
         r = self.cached("license", load)
         return r if isinstance(r, tuple) else (None, f"cannot read the license: {r}")
 
     def _license_from_process(self) -> Optional[str]:
-        if not self.live:
-            return None
         scan = self.scan()
         if scan is None:
             return None
@@ -93,7 +119,7 @@ class ProbeEnv:
         return None
 
     def lint(self) -> Optional[List[Finding]]:
-        def run():
+        def run() -> Optional[List[Finding]]:
             from ..license.lint import LintOptions, lint_license
 
             lic, where = self.license()
@@ -104,80 +130,44 @@ class ProbeEnv:
         r = self.cached("lint", run)
         return r if isinstance(r, list) else None
 
-    # ------------------------------------------------------------------ machine
-    def identity(self):
-        def get():
-            from ..hostinfo import current_identity
+    # ------------------------------------------------------------------ machine (through the context)
+    def identity(self) -> Optional[HostIdentity]:
+        try:
+            return self.context().get_identity()
+        except Exception:  # hostinfo reads sockets and interfaces: a failure means "cannot tell"
+            return None
 
-            return current_identity()
-        r = self.cached("identity", get)
-        return None if isinstance(r, Exception) else r
-
-    def scan(self):
+    def scan(self) -> Optional[ProcessScan]:
+        """The context's process snapshot; None when live probes are off or processes cannot be listed."""
         if not self.live:
             return None
-
-        def get():
-            from ..probes.processes import scan_processes
-
-            return scan_processes(self.vendors())
-        r = self.cached("scan", get)
-        if isinstance(r, Exception) or getattr(r, "error", None):
-            return None
-        return r
-
-    def vendors(self) -> List[str]:
-        names = ["sigasi"]
-        lic = self._cache.get("license")
-        if isinstance(lic, tuple) and lic[0] is not None:
-            for v in lic[0].vendor_names():
-                if v and v not in names:
-                    names.append(v)
-        return names
-
-    def probe_context(self):
-        from ..probes.context import ProbeContext
-
-        lic, where = self.license()
-        ctx = ProbeContext(license=lic, license_path=where if lic is not None else None, vendors=self.vendors(),
-                           servers=list(self.servers), timeout=self.timeout)
-        scan = self.scan()
-        if scan is not None:
-            ctx.scan = scan
-        ident = self.identity()
-        if ident is not None:
-            ctx.identity = ident
-        return ctx
+        scan = self.context().get_scan()
+        return None if scan.error else scan
 
     def live_findings(self, module: str) -> Optional[List[Finding]]:
         """Findings of one live probe module (``checks.probes.<module>``), or None if it cannot run."""
         if not self.live:
             return None
 
-        def run():
+        def run() -> List[Finding]:
             import importlib
 
             mod = importlib.import_module(f"lmdoctor.checks.probes.{module}")
             func = getattr(mod, f"probe_{module}")
-            return list(func(self.probe_context(), self.cancel, lambda f: None))
+            self.license()  # the probes judge the license in use
+            return list(func(self.context(), self.cancel, lambda f: None))
         r = self.cached(f"live:{module}", run)
         return r if isinstance(r, list) else None
 
-    def own_processes(self):
-        """(lmgrds, vendor daemons) that serve this license (all of them when no license is known)."""
+    def own_processes(self) -> Optional[Tuple[List[ProcInfo], List[ProcInfo], ProcessScan]]:
+        """(lmgrds, vendor daemons, snapshot): the servers of this license (all of them when no
+        license is known); None when processes cannot be seen."""
         scan = self.scan()
         if scan is None:
             return None
-        lmgrds = scan.by_role("lmgrd")
-        vendors = scan.by_role("vendor")
-        lic, where = self.license()
-        if lic is None:
-            return lmgrds, vendors, scan
-        target = _real(where)
-        mine = [g for g in lmgrds if g.license_arg and _real(g.license_arg) == target]
-        pids = {g.pid for g in mine}
-        kids = [v for v in vendors if v.ppid in pids or (v.license_arg and _real(v.license_arg) == target)]
-        return mine, kids, scan
+        self.license()
+        lmgrds, vendors = self.context().serving_processes()
+        return lmgrds, vendors, scan
 
     def server_here(self) -> Optional[bool]:
         """True when this machine is the license server; None when lmdoctor cannot tell."""
@@ -185,20 +175,12 @@ class ProbeEnv:
         if own is not None and (own[0] or own[1]):
             return True
         lic, _ = self.license()
-        ident = self.identity()
-        if lic is not None and ident is not None and lic.servers:
-            for s in lic.servers:
-                host = (s.host or "").lower()
-                if host and host not in ("localhost", "127.0.0.1", "::1") and ident.is_this_host(s.host):
-                    return True
-                if s.hostid and ident.has_mac(s.hostid):
-                    return True
-        return None
+        return True if lic is not None and self.context().license_names_this_host() else None
 
     # ------------------------------------------------------------------ text
     def log_text(self) -> Tuple[str, List[str]]:
         """The debug log(s): --log files, else the -l of this license's running lmgrd. (text, sources)."""
-        def read():
+        def read() -> Tuple[str, List[str]]:
             paths = list(self.log_paths)
             if not paths and self.live:
                 own = self.own_processes()
@@ -219,13 +201,6 @@ class ProbeEnv:
             return ("\n".join(texts), used)
         r = self.cached("log", read)
         return r if isinstance(r, tuple) else ("", [])
-
-
-def _real(path: str) -> str:
-    try:
-        return os.path.realpath(path.lstrip("+"))
-    except (OSError, ValueError):
-        return path
 
 
 # ---------------------------------------------------------------------- helpers
@@ -613,9 +588,9 @@ def _net_targets(env: ProbeEnv) -> Tuple[List[Tuple[str, int]], List[Tuple[str, 
     if not lm and lic is not None:
         from ..license.placeholders import usable_host
 
-        for s in lic.servers:
-            if s.port and usable_host(s.host):
-                lm.append((s.host, int(s.port)))
+        for sl in lic.servers:
+            if sl.port and usable_host(sl.host):
+                lm.append((sl.host, int(sl.port)))
         src = "license SERVER line"
     vend: List[Tuple[str, int]] = []
     if lic is not None:
@@ -626,7 +601,7 @@ def _net_targets(env: ProbeEnv) -> Tuple[List[Tuple[str, int]], List[Tuple[str, 
     return lm, vend, src
 
 
-def _connect(env: ProbeEnv, endpoints: List[Tuple[str, int]]):
+def _connect(env: ProbeEnv, endpoints: List[Tuple[str, int]]) -> Dict[Tuple[str, int], List[Attempt]]:
     from ..probes.reachability import probe_endpoints
 
     return probe_endpoints(endpoints, env.timeout, env.cancel)
@@ -649,7 +624,8 @@ def probe_net_server(env: ProbeEnv) -> ProbeResult:
     res = env.cached("net:" + repr(lm), lambda: _connect(env, lm))
     if isinstance(res, Exception):
         return unknown(f"cannot test the connection: {res}", "network")
-    ev, outcomes = [], []
+    ev: List[str] = []
+    outcomes: List[str] = []
     for ep in lm:
         attempts = res.get(ep, [])
         s = _summary(attempts)
@@ -670,7 +646,8 @@ def probe_net_vendor(env: ProbeEnv) -> ProbeResult:
     res = env.cached("net:" + repr(vend), lambda: _connect(env, vend))
     if isinstance(res, Exception):
         return unknown(f"cannot test the connection: {res}", "network")
-    ev, states = [], []
+    ev: List[str] = []
+    states: List[str] = []
     for ep in vend:
         attempts = res.get(ep, [])
         states.append(_summary(attempts))
@@ -793,15 +770,10 @@ def _latest_session(text: str) -> str:
     return text[last.start():] if last else text
 
 
-def _catalogue_hits(text: str):
-    try:
-        from ..flexnet.catalogue import search_text
-    except ImportError:
-        return []
-    try:
-        return search_text(text)
-    except Exception:
-        return []
+def _catalogue_hits(text: str) -> List[CatalogueMatch]:
+    from ..flexnet.catalogue import search_text
+
+    return search_text(text)
 
 
 def _texts(env: ProbeEnv) -> List[Tuple[str, str]]:
@@ -814,10 +786,10 @@ def _texts(env: ProbeEnv) -> List[Tuple[str, str]]:
     return out
 
 
-def _exit_reasons(text: str) -> List[Tuple[int, str]]:
+def _exit_reasons(text: str) -> List[Tuple[Optional[int], str]]:
     from ..errors import decode_exit_signal, find_exit_signals
 
-    out = []
+    out: List[Tuple[Optional[int], str]] = []
     for ref in find_exit_signals(text):
         if ref.reason is not None:
             out.append((ref.reason, ref.raw))
@@ -843,7 +815,7 @@ def probe_log_reason(env: ProbeEnv) -> ProbeResult:
             if cid in by_id:
                 if outcome == "exited":
                     for reason, raw in _exit_reasons(text):
-                        mapped = _EXIT_OUTCOME.get(reason)
+                        mapped = _EXIT_OUTCOME.get(reason) if reason is not None else None
                         if mapped in ("another-server", "port-in-use", "wrong-host"):
                             return ProbeResult(mapped, [f"{src}: {raw} (exit reason {reason})"], src)
                 return ProbeResult(outcome, [f"{src}: {h.line.strip()[:200]}" for h in by_id[cid][:2]], src)
@@ -858,7 +830,8 @@ def probe_exit_reason(env: ProbeEnv) -> ProbeResult:
         found = _exit_reasons(text)
         if found:
             reason, raw = found[-1]
-            return ProbeResult(_EXIT_OUTCOME.get(reason, "other"), [f"{src}: {raw} (exit reason {reason})"], src)
+            outcome = _EXIT_OUTCOME.get(reason, "other") if reason is not None else "other"
+            return ProbeResult(outcome, [f"{src}: {raw} (exit reason {reason})"], src)
         low = text.lower()
         if "another server" in low or "multiple \"" in low:
             return ProbeResult("another-server", [f"{src}: another server was running"], src)

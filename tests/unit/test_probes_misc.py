@@ -9,9 +9,8 @@ from lmdoctor.checks.hostinfo import HostIdentity
 from lmdoctor.checks.license import parse_license
 from lmdoctor.checks.probes.context import ProbeContext
 from lmdoctor.checks.probes.identity import probe_identity
-from lmdoctor.checks.probes.listeners import Listener
-from lmdoctor.checks.probes.processes import ProcessScan, ProcInfo
 from lmdoctor.checks.probes.runner import Probe, run_probes
+from lmdoctor.checks.probes.snapshot import Listener, ProcessScan, ProcInfo
 from lmdoctor.checks.probes.system import check_loaders, check_locks, check_usr_tmp
 from lmdoctor.checks.probes.tunnels import ipv4_only, parse_ssh_forwards, probe_tunnels
 from lmdoctor.checks.runtime import CancelToken

@@ -11,8 +11,7 @@ import pytest
 from lmdoctor.checks.findings import Status
 from lmdoctor.checks.license import parse_license
 from lmdoctor.checks.probes.context import ProbeContext
-from lmdoctor.checks.probes.listeners import probe_listeners, read_listeners
-from lmdoctor.checks.probes.processes import ProcessScan
+from lmdoctor.checks.probes.listeners import probe_listeners
 from lmdoctor.checks.probes.reachability import (
     NO_IPV6,
     NOT_FOUND,
@@ -23,6 +22,7 @@ from lmdoctor.checks.probes.reachability import (
     probe_endpoints,
     probe_reachability,
 )
+from lmdoctor.checks.probes.snapshot import ProcessScan, read_listeners
 
 
 @pytest.fixture

@@ -13,14 +13,14 @@ import psutil
 
 from lmdoctor.checks.findings import Status
 from lmdoctor.checks.probes.context import ProbeContext
-from lmdoctor.checks.probes.processes import (
+from lmdoctor.checks.probes.processes import probe_processes
+from lmdoctor.checks.probes.snapshot import (
     ProcessScan,
     ProcInfo,
     _read_details,
     base_name,
     classify,
     parse_args,
-    probe_processes,
     scan_processes,
 )
 

@@ -48,10 +48,12 @@ def help_groups(app) -> List[Tuple[str, List[Binding]]]:
     from ..tabs import TABS
     from ..widgets.findings_view import FindingsTable, FindingsView
 
-    groups = [("Everywhere", [b for b in app.BINDINGS if isinstance(b, Binding) and not b.id.startswith("tab-")])]
-    tab_keys = [b for b in app.BINDINGS if isinstance(b, Binding) and b.id.startswith("tab-")]
+    app_keys = [b for b in app.BINDINGS if isinstance(b, Binding)]
+    groups = [("Everywhere", [b for b in app_keys if not (b.id or "").startswith("tab-")])]
+    tab_keys = [b for b in app_keys if (b.id or "").startswith("tab-")]
     groups.append(("Tabs (alt+N or the function key; ctrl+pageup/pagedown)", tab_keys))
-    groups.append(("Findings tables", list(FindingsView.BINDINGS) + list(FindingsTable.BINDINGS)))
+    groups.append(("Findings tables", [b for b in list(FindingsView.BINDINGS) + list(FindingsTable.BINDINGS)
+                                       if isinstance(b, Binding)]))
     for spec in TABS:
         try:
             cls = spec.load()

@@ -6,14 +6,14 @@ Step ids (S2, S2.3) are shown big and first on every line: a helpdesk agent on t
 from __future__ import annotations
 
 from collections import deque
-from typing import Any, Dict, List, Optional, Tuple
+from typing import TYPE_CHECKING, Any, ClassVar, Dict, List, Optional, Tuple
 
-from rich.console import Group
+from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
@@ -23,6 +23,10 @@ from lmdoctor.checks.runtime import CancelToken
 from ..messages import TreeLoaded, WalkFailed, WalkUpdated
 from ..widgets.paste_input import PasteInput
 from . import TabBody
+
+if TYPE_CHECKING:  # the tree and its walk load in a worker, after the app is up
+    from lmdoctor.checks.tree.model import Tree
+    from lmdoctor.checks.tree.walk import Walk
 
 BY_LABEL = {"probe": "measured", "answer": "preset", "person": "you"}
 LEAF_STYLE = {"fail": "bold red", "warn": "bold yellow", "info": "bold cyan", "ok": "bold green"}
@@ -57,7 +61,7 @@ def transcript_table(steps) -> Table:
 
 
 def leaf_body(node) -> Group:
-    parts: List[object] = [Text(node.diagnosis)]
+    parts: List[RenderableType] = [Text(node.diagnosis)]
     if node.fix:
         parts.append(Text("\nWhat to do", style="bold"))
         fixes = Table.grid(padding=(0, 1))
@@ -77,7 +81,7 @@ def path_to_step(tree, step_id: str) -> Optional[Tuple[str, Dict[str, str]]]:
         return None
     best: Optional[Tuple[str, Dict[str, str]]] = None
     for s in sorted(tree.symptoms.values(), key=lambda s: _step_key(s.start)):
-        seen = {s.start: {}}  # node -> answers that reach it
+        seen: Dict[str, Dict[str, str]] = {s.start: {}}  # node -> answers that reach it
         queue = deque([s.start])
         while queue:
             nid = queue.popleft()
@@ -95,15 +99,14 @@ def path_to_step(tree, step_id: str) -> Optional[Tuple[str, Dict[str, str]]]:
 
 class DiagnosePane(TabBody):
     TAB_ID = "diagnose"
-    BINDINGS = [
+    BINDINGS: ClassVar[List[BindingType]] = [
         Binding("b", "back", "Back", id="diagnose-back", tooltip="Undo your last answer"),
         Binding("n", "new", "New symptom", id="diagnose-new", tooltip="Choose or paste another symptom"),
         Binding("down", "to_list", "Symptoms", id="diagnose-to-list", show=False,
                 tooltip="From the message field down to the list of symptoms"),
-    ] + [
-        Binding(str(i), f"choose({i})", f"Choice {i}", id=f"diagnose-choice-{i}", show=False,
-                tooltip=f"Answer the current step with choice {i}")
-        for i in range(1, 10)
+        *(Binding(str(i), f"choose({i})", f"Choice {i}", id=f"diagnose-choice-{i}", show=False,
+                  tooltip=f"Answer the current step with choice {i}")
+          for i in range(1, 10)),
     ]
 
     def __init__(self, symptom_text: Optional[str] = None, live: bool = True, cursor_blink: bool = True,
@@ -113,8 +116,8 @@ class DiagnosePane(TabBody):
         self.live = live
         self.cursor_blink = cursor_blink
         self.stopped = False  # the user pressed escape during the current measurement
-        self.ttree = None
-        self.walk = None
+        self.ttree: Optional[Tree] = None
+        self.walk: Optional[Walk] = None
         self._busy = False
         self.load_error: Optional[str] = None
         self.message = ""
@@ -269,6 +272,7 @@ class DiagnosePane(TabBody):
     def _new_walk(self, symptom_id: str, answers: Optional[Dict[str, str]] = None, auto: bool = True):
         from lmdoctor.checks.tree.walk import Walk
 
+        assert self.ttree is not None  # walks start only once the tree has loaded
         self.cancel()
         self._token = CancelToken()
         self.stopped = False
@@ -368,7 +372,7 @@ class DiagnosePane(TabBody):
         self.query_one("#diagnose-input", PasteInput).focus()
 
     def on_walk_failed(self, message: WalkFailed) -> None:
-        if message.walk is not self.walk:
+        if self.walk is None or message.walk is not self.walk:
             return
         self.busy = False
         helptext = self.query_one("#question-help", Static)

@@ -163,7 +163,8 @@ class FindingsView(Vertical):
         return list(self._findings.values())
 
     @property
-    def visible(self) -> List[Finding]:
+    def visible_findings(self) -> List[Finding]:
+        """The findings the filter lets through. (Not `visible`: that is Textual's own property.)"""
         statuses, words = parse_filter(self._filter)
         return [f for f in self._findings.values() if matches(f, statuses, words)]
 
