@@ -269,13 +269,13 @@ class Applier:
 
 
 def _listeners():
-    from ..probes.listeners import read_listeners
+    from ..probes.snapshot import read_listeners
 
     return read_listeners()[0]
 
 
 def _license_of(argv: List[str]) -> Optional[str]:
-    from ..probes.processes import parse_args
+    from ..probes.snapshot import parse_args
 
     lic, _log = parse_args(argv)
     return lic

@@ -18,7 +18,7 @@ from ..check import CheckRun, current_session_findings
 from ..findings import Finding, Status
 from ..hostinfo import HostIdentity
 from ..license import LicenseFile, parse_license
-from ..probes.processes import ProcessScan, ProcInfo, base_name
+from ..probes.snapshot import ProcessScan, ProcInfo, base_name
 from ..safe_write import FileState, SafeWriteError, leftover_temps, snapshot
 
 LOG_SNIFF_BYTES = 256 * 1024

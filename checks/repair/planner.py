@@ -15,7 +15,7 @@ import sys
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Set
 
 from ..findings import Finding, Status
-from ..probes.processes import ProcInfo
+from ..probes.snapshot import ProcInfo
 from ..safe_write import sha256_bytes
 from . import license_edits as le
 from . import ports as _ports
@@ -180,11 +180,11 @@ class PlanBuilder:
 
     def holder_is_foreign(self, port: int) -> Optional[str]:
         """Who holds a port, when it is not a FlexNet process of this machine: 'name (pid N)'."""
-        from ..probes.processes import base_name
+        from ..probes.snapshot import base_name
 
         names = {"lmgrd"} | {v.lower() for v in self.rc.vendors()}
         for lst in self.rc.scan.listeners or []:
-            if getattr(lst, "port", None) != port or getattr(lst, "pid", None) is None:
+            if lst.port != port or lst.pid is None:
                 continue
             p = self.rc.scan.find(lst.pid)
             name = p.name if p else ""

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from .. import procs
-from ..probes.processes import ProcInfo, parse_args
+from ..probes.snapshot import ProcInfo, parse_args
 from ..runtime import NEVER_CANCELLED, CancelToken
 
 UP_TIMEOUT = 60.0
