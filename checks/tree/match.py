@@ -12,7 +12,7 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Set
 
 from .model import Symptom, Tree
 
@@ -125,7 +125,7 @@ def match_symptoms(tree: Tree, text: str, limit: int = 5) -> MatchResult:
     for ref in find_exit_signals(raw):
         if re.fullmatch(r"status\s+\d+", ref.raw.strip(), re.I):
             continue  # a bare "status n" is too weak on its own
-        reasons_k = {ref.reason} if ref.reason is not None else {
+        reasons_k: Set[Optional[int]] = {ref.reason} if ref.reason is not None else {
             d.reason for d in decode_exit_signal(ref.signal, None)}
         if ref.text and "another server" in ref.text.lower():
             reasons_k = {9}
@@ -134,7 +134,7 @@ def match_symptoms(tree: Tree, text: str, limit: int = 5) -> MatchResult:
             if hit and len(reasons_k) == 1:
                 add(s.id, 1.0, f"exit reason {hit.pop()} in {ref.raw!r}", "exit")
             elif hit:
-                add(s.id, 0.7, f"{ref.raw!r} may mean exit reason {sorted(hit)[0]}", "exit")
+                add(s.id, 0.7, f"{ref.raw!r} may mean exit reason {min(r for r in hit if r is not None)}", "exit")
 
     # The shared catalogue of FlexNet messages.
     try:
@@ -154,10 +154,10 @@ def match_symptoms(tree: Tree, text: str, limit: int = 5) -> MatchResult:
     except Exception:  # pragma: no cover - find_error_codes never raises
         codes = []
     majors = {r.major for r in codes}
-    for ref in codes:
+    for code in codes:
         for s in tree.symptoms.values():
-            if ref.major in s.codes:
-                add(s.id, CODE, f"error code {ref.raw}", "code")
+            if code.major in s.codes:
+                add(s.id, CODE, f"error code {code.raw}", "code")
 
     # The symptom's messages in the text, and fuzzy matching for everything else.
     fuzzy_text = norm[:2000]
