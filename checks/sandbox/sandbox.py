@@ -188,13 +188,36 @@ def wrong_host_id() -> str:
     return cand
 
 
+# Linux before 5.1 (RHEL 8's 4.18 among them) reads at most 127 bytes of a "#!" line, and the
+# interpreter of lmdoctor's single-file build lives in a venv under ~/.cache/pex whose path is
+# often longer; a "#!" line cannot hold a space either.
+_SHEBANG_MAX = 127
+_UNQUOTABLE = ('"', "'", "$", "`", "\\")
+
+
+def _shebang(python: str) -> str:
+    """The first lines of a sandbox script: they start ``python`` on the script with its own argv.
+
+    When the interpreter cannot be named on a "#!" line, /bin/sh starts it instead (the pip/distlib
+    idiom: the second line is an ``exec`` to the shell and a string to Python). Either way the
+    interpreter sees ``python DIR/lmgrd ARGS``, so the process title (common.set_process_title) and
+    the command line stay FlexNet's.
+    """
+    if len(python) + 2 <= _SHEBANG_MAX and not any(c.isspace() for c in python):
+        return f"#!{python}\n"
+    if any(c in python for c in _UNQUOTABLE):
+        raise SandboxError(f"cannot write the sandbox scripts: the interpreter path {python!r} cannot be quoted "
+                           "for /bin/sh; run lmdoctor from a Python at a plainer path")
+    return f"#!/bin/sh\n'''exec' \"{python}\" \"$0\" \"$@\"\n' '''\n"
+
+
 def _script(module: str, sandbox_dir: str, version: Optional[str], vendor: Optional[str] = None) -> str:
     kw = f"version={version!r}, sandbox_dir={sandbox_dir!r}"
     if vendor:
         kw += f", vendor={vendor!r}"
     return (
-        f"#!{sys.executable}\n"
-        f"# lmdoctor sandbox: imitates FlexNet's {module} for tests, training and demos. Not FlexNet.\n"
+        _shebang(sys.executable)
+        + f"# lmdoctor sandbox: imitates FlexNet's {module} for tests, training and demos. Not FlexNet.\n"
         "import sys\n"
         f"sys.path.insert(0, {_IMPORT_ROOT!r})\n"
         f"from lmdoctor.checks.sandbox.{module} import main\n"
