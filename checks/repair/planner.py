@@ -334,14 +334,13 @@ class PlanBuilder:
             needs_root = not os.access(parent, os.W_OK | os.X_OK)
             fixes = fixes_log if root != "/" or fixes_log else []
             fixes = sorted(set(fixes + self.fids("system.usr-tmp-missing"))) if root == "/" else fixes
-            a = self.add(PlannedAction(
+            self.add(PlannedAction(
                 "system.link-usr-tmp", f"Link {p.link} -> {p.target}", fixes or ["system.usr-tmp-missing"],
                 ActionKind.LINK, f"ln -s {p.target} {p.link}", needs_root=needs_root and not rc.root,
                 reversible=True, verify=f"{p.link} leads to a writable directory",
                 target=p.link, notes=[p.why], sudo=sa.sudo_line(["ln", "-s", p.target, p.link]) if needs_root else None,
                 payload={"link": p.link, "target": p.target, "why": p.why}))
-            if a is not None and needs_root and not rc.root:
-                self.blocked.append(a)
+            # Not a blocker of the start: lmgrd serves without its lock directory (it only logs the failure).
 
     def rule_lsb(self) -> None:
         for f in self.rc.has("system.lsb-loader-missing"):
@@ -697,23 +696,35 @@ class PlanBuilder:
                                                            os.path.join(os.path.dirname(rc.license_path),
                                                                         "debug.log"))
         unit = sa.unit_name(rc.vendor)
-        path = os.path.join(sa.UNIT_DIR, unit)
+        path = os.path.join(sa.unit_dir(rc.env), unit)
         text = sa.unit_text(lmgrd, rc.license_path, log, user, rc.vendor, rc.lmutil)
-        exists = os.path.lexists(path)
+        try:
+            with open(path, "rb") as fh:
+                old: Optional[bytes] = fh.read(1024 * 1024)
+        except FileNotFoundError:
+            old = None
+        except OSError:
+            old = b""
+        if old == text.encode():
+            self.notes.append(f"{path} already holds this unit; nothing to write")
+            return
         notes = ["then: " + "; ".join(sa.systemctl_lines(unit)), "lmdoctor enables and starts nothing"]
         if g is not None:
             notes.insert(0, f"lmgrd runs now outside systemd (pid {g.pid}): stop it before enabling the unit")
         if user == "root":
             notes.append("User=root: FlexNet warns that running as root is a security problem; a dedicated "
                          "account (e.g. flexlm) that owns the license and log is better")
-        needs_root = not rc.root
+        if old is not None:
+            notes.append(f"{path} exists with other content: it is backed up and replaced")
+        needs_root = not rc.root and not os.access(os.path.dirname(path), os.W_OK | os.X_OK)
         self.add(PlannedAction(
             "server.install-unit", f"Write the systemd unit {path}", [], ActionKind.SERVICE,
             "\n".join(f"+{ln}" for ln in text.splitlines()), needs_root=needs_root, reversible=True,
-            verify=f"{path} holds the unit; systemd-analyze verify accepts it", target=path, notes=notes,
-            sudo=(f"sudo install -m 0644 <journal>/{unit} {path}" if needs_root else None),
-            payload={"path": path, "op": "unit", "new": text.encode(), "before_sha": None,
-                     "after_sha": sha256_bytes(text.encode()), "create": True, "exists": exists}))
+            verify=f"{path} holds the unit", target=path, notes=notes,
+            sudo=self.sudo_rerun("server.install-unit") if needs_root else None,
+            payload={"path": path, "op": "unit", "new": text.encode(),
+                     "before_sha": sha256_bytes(old) if old is not None else None,
+                     "after_sha": sha256_bytes(text.encode()), "create": old is None}))
 
     # ------------------------------------------------------------------ all
     def build(self) -> RepairPlan:

@@ -10,7 +10,7 @@ import re
 import shlex
 import shutil
 from dataclasses import dataclass
-from typing import List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 USR_TMP = "/usr/tmp"
 LSB_LINKS = {  # the LSB loader a FlexNet build asks for -> the system loader it may point to (seed manual)
@@ -18,6 +18,7 @@ LSB_LINKS = {  # the LSB loader a FlexNet build asks for -> the system loader it
     "/lib/ld-lsb.so.3": "ld-linux.so.2",
 }
 UNIT_DIR = "/etc/systemd/system"
+UNIT_DIR_ENV = "LMDOCTOR_UNIT_DIR"  # another systemd directory (an image being built, a chroot, the tests)
 
 
 def sudo_line(argv: Sequence[str]) -> str:
@@ -145,6 +146,11 @@ def use_127(data: bytes) -> Tuple[bytes, int]:
 
 
 # ----------------------------------------------------------------------------- systemd
+
+def unit_dir(env: Optional[Dict[str, str]] = None) -> str:
+    d = (env if env is not None else os.environ).get(UNIT_DIR_ENV)
+    return d if d and os.path.isabs(d) else UNIT_DIR
+
 
 def unit_name(vendor: str) -> str:
     return f"lmgrd-{re.sub(r'[^A-Za-z0-9_.-]', '_', vendor.lower())}.service"
