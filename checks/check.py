@@ -292,6 +292,9 @@ def lmutil_findings(ctx: ProbeContext, choice: LicenseChoice, cancel: CancelToke
         return out_refused + [f]
     results: Dict[str, List[Finding]] = {}
     timeout = max(5.0, ctx.timeout * 3)
+    # One server reached under several names (27000@vm, 27000@127.0.0.1, 27000@localhost) is
+    # asked once: one finding per fact, not one per name it answers to.
+    specs = [g[0] for g in same_server_groups(specs, ctx)]
     # One server reached under two names (27000@vm and 27000@127.0.0.1) answers the same:
     # say each thing once.
     seen: set = set()
@@ -331,6 +334,29 @@ def lmutil_findings(ctx: ProbeContext, choice: LicenseChoice, cancel: CancelToke
     return out_refused + [f for s in specs for f in results.get(s, []) if first_time(f)]
 
 
+def same_server_groups(specs: List[str], ctx: ProbeContext) -> List[List[str]]:
+    """Specs grouped by the server they reach: same port on this machine (any of its names or
+    addresses), or the same remote host name. Triads stay as given."""
+    from .probes.searchpath import parse_entry
+
+    try:
+        ident = ctx.get_identity()
+    except Exception:  # no identity: every spec is its own server
+        ident = None
+    groups: Dict[Any, List[str]] = {}
+    for spec in specs:
+        e = parse_entry(spec)
+        if e.kind != "port_at_host" or len(e.servers) != 1:
+            key: Any = ("spec", spec)
+        else:
+            srv = e.servers[0]
+            host = srv.host.lower().rstrip(".")
+            here = ident is not None and ident.is_this_host(host)
+            key = (srv.port, "this machine" if here else host)
+        groups.setdefault(key, []).append(spec)
+    return list(groups.values())
+
+
 @dataclass
 class CheckRun:
     """A check with what it learned on the way: the repair plans from the very same facts."""
@@ -338,6 +364,9 @@ class CheckRun:
     report: Report
     ctx: ProbeContext  # license, process scan (with listeners), identity, servers that answered
     choice: LicenseChoice
+    # Every probe's own findings before judge() merged facts and weighed severity: what planners
+    # match on (the report says each fact once; a plan needs to know which sides saw it).
+    raw_findings: List[Finding] = field(default_factory=list)
 
 
 def run_check(opts: CheckOptions, cancel: CancelToken = NEVER_CANCELLED, on_finding: FindingSink = discard,
@@ -379,8 +408,14 @@ def check_machine(opts: CheckOptions, cancel: CancelToken = NEVER_CANCELLED, on_
         put(f)
     if opts.use_lmutil:
         report.extend(lmutil_findings(ctx, choice, cancel, on_finding, opts.lmutil_path))
+    # Severity by impact and one finding per fact, now that every side has spoken (see judge.py;
+    # the findings streamed above are the raw ones).
+    from .judge import judge
+
+    raw = list(report.findings)
+    report.findings = judge(raw, license_served=bool(choice.lmgrd_pids))
     report.meta.update(_meta(choice, ctx, time.monotonic() - started))
-    return CheckRun(report, ctx, choice)
+    return CheckRun(report, ctx, choice, raw)
 
 
 def _meta(choice: LicenseChoice, ctx: ProbeContext, seconds: float) -> Dict[str, Any]:

@@ -173,7 +173,7 @@ def build_context(run: CheckRun, env: Optional[Dict[str, str]] = None, home: Opt
     ctx = run.ctx
     choice = run.choice
     scan = ctx.get_scan()
-    rc = RepairContext(run=run, findings=list(run.report.findings), scan=scan, root=is_root(),
+    rc = RepairContext(run=run, findings=list(run.raw_findings or run.report.findings), scan=scan, root=is_root(),
                        env=dict(env if env is not None else ctx.env), home=home or ctx.home_dir())
     try:
         rc.identity = ctx.get_identity()
