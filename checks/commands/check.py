@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from ..serverspec import argparse_server
 from ._common import add_format_option, add_redact_option, emit, fail_input
 
 HELP = "scan this machine: processes, ports, search path, reachability, tunnels, identity, files, license"
@@ -24,23 +25,9 @@ def _timeout(text: str) -> float:
     return v
 
 
-def _server(text: str) -> str:
-    """--server must be PORT@HOST, @HOST or a triad: anything else is a usage error (exit 3)."""
-    from ..probes.searchpath import parse_entry
-
-    e = parse_entry(text)
-    if e.kind not in ("port_at_host", "at_host", "triad"):
-        raise argparse.ArgumentTypeError(f"{text!r} is not PORT@HOST (e.g. 27000@licserver)")
-    bad = [p for p in e.problems if p in ("bad-port", "bad-host")]
-    if bad:
-        what = "port (1-65535)" if "bad-port" in bad else "host name"
-        raise argparse.ArgumentTypeError(f"{text!r} has an invalid {what}; write it as 27000@licserver")
-    return text
-
-
 def register(p: argparse.ArgumentParser) -> None:
     p.add_argument("--license", metavar="FILE", help="the license file to check (default: find it)")
-    p.add_argument("--server", metavar="PORT@HOST", action="append", default=[], type=_server,
+    p.add_argument("--server", metavar="PORT@HOST", action="append", default=[], type=argparse_server,
                    help="a license server to test (repeatable; a triad as p1@h1,p2@h2,p3@h3)")
     p.add_argument("--vendor", metavar="NAME", help="vendor daemon name to look for besides 'sigasi'")
     p.add_argument("--timeout", metavar="S", type=_timeout, default=3.0,

@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import re
 
+from ..serverspec import argparse_server
 from ._common import add_format_option
 
 HELP = "guided troubleshooting: from an error message to its cause and fix, step by step"
@@ -36,13 +37,6 @@ def _answer(text: str):
     return step.strip().upper(), choice.strip()
 
 
-def _server(text: str) -> str:
-    port, sep, host = text.partition("@")
-    if not sep or not host or not port.isdigit():
-        raise argparse.ArgumentTypeError(f"expected PORT@HOST, e.g. 27000@licserver (got {text!r})")
-    return text
-
-
 def register(p: argparse.ArgumentParser) -> None:
     p.formatter_class = argparse.RawDescriptionHelpFormatter
     # "-13,66" and "-15,570:111" are messages (error codes), not options.
@@ -61,7 +55,7 @@ def register(p: argparse.ArgumentParser) -> None:
                         "files, the debug log, and connections to --server")
     p.add_argument("--license", metavar="FILE",
                    help="license file the probes read (default: the -c of a running lmgrd)")
-    p.add_argument("--server", action="append", type=_server, default=[], metavar="PORT@HOST",
+    p.add_argument("--server", action="append", type=argparse_server, default=[], metavar="PORT@HOST",
                    help="license server the network probes contact; repeatable")
     p.add_argument("--log", action="append", default=[], metavar="FILE",
                    help="lmgrd debug log the probes read (default: the -l of a running lmgrd); repeatable")

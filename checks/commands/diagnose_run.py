@@ -128,7 +128,7 @@ def _pick_candidate(match: MatchResult) -> Optional[str]:
         got = _ask("number (q to quit): ")
         if got is None or got.lower() == "q":
             return None
-        if got.isdigit() and 1 <= int(got) <= len(match.candidates):
+        if got.isascii() and got.isdigit() and 1 <= int(got) <= len(match.candidates):
             return match.candidates[int(got) - 1].symptom.id
         print("Type one of the numbers shown.")
 

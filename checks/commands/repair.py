@@ -39,12 +39,13 @@ def _action_id(text: str) -> str:
 
 
 def register(p: argparse.ArgumentParser) -> None:
-    from .check import _server, _timeout
+    from ..serverspec import argparse_server
+    from .check import _timeout
 
     p.formatter_class = argparse.RawDescriptionHelpFormatter
     p.epilog = EPILOG
     p.add_argument("--license", metavar="FILE", help="the license file to repair (default: find it as check does)")
-    p.add_argument("--server", metavar="PORT@HOST", action="append", default=[], type=_server,
+    p.add_argument("--server", metavar="PORT@HOST", action="append", default=[], type=argparse_server,
                    help="a license server clients should use (repeatable); also checked like 'check --server'")
     p.add_argument("--vendor", metavar="NAME", help="vendor daemon name to look for besides 'sigasi'")
     p.add_argument("--timeout", metavar="S", type=_timeout, default=3.0,

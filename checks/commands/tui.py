@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import argparse
 
+from ..serverspec import argparse_server
+
 HELP = "open the interactive app (default when run on a terminal with no command)"
 DESCRIPTION = (
     "Open lmdoctor's terminal app: a live check of this machine, the guided troubleshooter, "
@@ -12,8 +14,8 @@ DESCRIPTION = (
 
 def register(p: argparse.ArgumentParser) -> None:
     p.add_argument("--license", metavar="FILE", help="license file to check and lint")
-    p.add_argument("--server", action="append", default=[], metavar="PORT@HOST",
-                   help="a license server to probe (repeatable)")
+    p.add_argument("--server", action="append", default=[], metavar="PORT@HOST", type=argparse_server,
+                   help="a license server to probe (repeatable; a triad as p1@h1,p2@h2,p3@h3)")
     p.add_argument("--symptom", metavar="MESSAGE", help="start the troubleshooter with this pasted message")
     p.add_argument("--no-autorun", action="store_true", help="do not start a check when the app opens")
     p.add_argument("--no-probes", action="store_true",

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from itertools import islice
 from typing import Dict, Iterator, List, Optional, Sequence
 
+from ..serverspec import ascii_int
 from .dates import FlexDate, parse_date
 
 LINE_KEYWORDS = (
@@ -231,10 +232,7 @@ class Entry:
 def _port(text: Optional[str]) -> Optional[int]:
     if text is None:
         return None
-    t = text.strip()
-    if t.isdigit() and len(t) <= 6:
-        return int(t)
-    return None
+    return ascii_int(text.strip(), 6)  # not str.isdigit(): '²' passes it and int() then raises
 
 
 _SERVER_FLAGS = ("PRIMARY_IS_MASTER",)
@@ -386,7 +384,7 @@ class FeatureLine:
 
     @property
     def count(self) -> Optional[int]:
-        return int(self.count_text) if self.count_text.isdigit() else None
+        return ascii_int(self.count_text, 12)
 
     @property
     def hostid(self) -> Optional[str]:
@@ -404,7 +402,7 @@ class FeatureLine:
     @property
     def major_version(self) -> Optional[int]:
         head = self.version.split(".", 1)[0]
-        return int(head) if head.isdigit() else None
+        return ascii_int(head, 6)
 
     @classmethod
     def of(cls, e: Entry) -> "FeatureLine":

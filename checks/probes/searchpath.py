@@ -18,6 +18,7 @@ from typing import Dict, List, Mapping, Optional, Tuple
 
 from ..findings import Finding, Status
 from ..runtime import NEVER_CANCELLED, CancelToken, FindingSink, discard
+from ..serverspec import Server, looks_like_server, parse_server_spec
 from .context import SEED_FLOAT, SEED_TROUBLE, SEED_TYPICAL, ProbeContext, Target
 
 SIGASI_VAR = "SIGASI_LM_LICENSE_FILE"
@@ -29,8 +30,6 @@ MAX_ENTRIES = 256
 MAX_FLEXLMRC_BYTES = 1024 * 1024
 EVIDENCE_CHARS = 200
 
-_HOST = re.compile(r"^[A-Za-z0-9_]([A-Za-z0-9_.\-]*[A-Za-z0-9_])?$")
-_IPV4 = re.compile(r"^\d{1,3}(\.\d{1,3}){3}$")
 _TOKEN = re.compile(r"^[A-Za-z0-9]{24}$")
 _VAR_NAME = re.compile(r"^[A-Za-z0-9_]+_LICENSE_FILE$")
 
@@ -39,13 +38,6 @@ def shorten(text: str, limit: int = EVIDENCE_CHARS) -> str:
     if len(text) <= limit:
         return text
     return text[:limit] + f"... ({len(text)} characters)"
-
-
-@dataclass(frozen=True)
-class Server:
-    port: Optional[int]  # None for '@host' (FlexNet tries 27000-27009)
-    host: str
-    port_text: str = ""
 
 
 @dataclass(frozen=True)
@@ -71,60 +63,17 @@ class ParsedPath:
     length: int = 0
 
 
-def _server(text: str) -> Tuple[Optional[Server], List[str]]:
-    problems: List[str] = []
-    t = text
-    if t != t.strip():
-        problems.append("spaces")
-        t = t.strip()
-    if "@" not in t:
-        return None, ["invalid"]
-    port_text, host = t.split("@", 1)
-    if port_text != port_text.strip() or host != host.strip():
-        problems.append("spaces")
-    port_text, host = port_text.strip(), host.strip()
-    port: Optional[int] = None
-    if port_text:
-        if port_text.isdigit() and len(port_text) <= 6 and 0 < int(port_text) < 65536:
-            port = int(port_text)
-        else:
-            problems.append("bad-port")
-    if " " in host or "\t" in host:
-        problems.append("spaces")
-    if ";" in host:
-        problems.append("semicolon")
-    if not host or len(host) > 253 or not (_HOST.match(host) or _IPV4.match(host)):
-        if "semicolon" not in problems and "spaces" not in problems:
-            problems.append("bad-host")
-    if host.lower() == "localhost":
-        problems.append("localhost")
-    return Server(port, host, port_text), problems
-
-
 def parse_entry(raw: str) -> PathEntry:
     """One search-path entry. Never raises."""
     text = raw.strip()
     problems: List[str] = []
     if not text:
         return PathEntry(raw, "empty")
-    if "@" in text and "/" not in text and "\\" not in text:
-        parts = text.split(",")
-        servers: List[Server] = []
-        for part in parts:
-            s, probs = _server(part)
-            if s is None:
-                return PathEntry(raw, "invalid", (), tuple(dict.fromkeys(problems + probs)))
-            servers.append(s)
-            problems.extend(probs)
-        if raw != text and "spaces" not in problems:
-            problems.append("spaces")
-        if len(servers) > 1:
-            if len(servers) != 3:
-                problems.append("triad-size")
-            kind = "triad"
-        else:
-            kind = "port_at_host" if servers[0].port is not None or servers[0].port_text else "at_host"
-        return PathEntry(raw, kind, tuple(servers), tuple(dict.fromkeys(problems)))
+    spec = parse_server_spec(raw)
+    if spec is not None:
+        return PathEntry(raw, spec.kind, spec.servers, spec.problems)
+    if looks_like_server(text):  # an '@' in every part is missing somewhere: 27000@a,b
+        return PathEntry(raw, "invalid", (), ("invalid",))
     if raw != text:
         problems.append("spaces")
     if ";" in text:

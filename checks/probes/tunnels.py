@@ -14,6 +14,7 @@ from typing import List, Optional, Sequence
 
 from ..findings import Finding, Status
 from ..runtime import NEVER_CANCELLED, CancelToken, FindingSink, discard
+from ..serverspec import parse_port
 from .context import SEED_FLOAT, ProbeContext
 
 # ssh options that take an argument (from ssh(1)); a flag cluster ends at the first of them.
@@ -64,9 +65,10 @@ def parse_forward(kind: str, spec: str) -> Optional[Forward]:
         bind, port, host, hport = parts
     else:
         return None  # unix sockets, dynamic forwards and garbage
-    if not (port.isdigit() and hport.isdigit()) or len(port) > 5 or len(hport) > 5:
+    lport, rport = parse_port(port), parse_port(hport)
+    if lport is None or rport is None:
         return None
-    return Forward(kind, bind or None, int(port), host, int(hport), spec)
+    return Forward(kind, bind or None, lport, host, rport, spec)
 
 
 def parse_ssh_forwards(argv: Sequence[str]) -> List[Forward]:

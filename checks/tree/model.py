@@ -61,7 +61,7 @@ class Node:
         c = self.choice(g)
         if c:
             return c
-        if g.isdigit():
+        if g.isascii() and g.isdigit():  # '²' passes isdigit() alone and int() then raises
             i = int(g)
             if 1 <= i <= len(self.choices):
                 return self.choices[i - 1]

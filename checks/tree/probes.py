@@ -578,11 +578,16 @@ def _proc_name(pid: Optional[int]) -> str:
 
 def _net_targets(env: ProbeEnv) -> Tuple[List[Tuple[str, int]], List[Tuple[str, int]], str]:
     """(lmgrd endpoints, vendor endpoints, where they came from)."""
+    from ..serverspec import parse_server_spec
+
     lm: List[Tuple[str, int]] = []
-    for s in env.servers:
-        port, _, host = s.partition("@")
-        if host and port.isdigit():
-            lm.append((host, int(port)))
+    for raw in env.servers:
+        spec = parse_server_spec(raw)
+        if spec is None or "bad-host" in spec.problems:
+            continue
+        for srv in spec.servers:
+            if srv.port is not None:  # @host has no fixed port to try
+                lm.append((srv.host, srv.port))
     lic, _ = env.license()
     src = "--server"
     if not lm and lic is not None:

@@ -4,9 +4,10 @@ from __future__ import annotations
 import json
 import os
 import socket
+import subprocess
 import sys
 
-from .checkhelp import check_json, run_check, with_id, write_license
+from .checkhelp import check_json, clean_env, run_check, with_id, write_license
 
 # The SERVER host is this machine's own name (resolved from /etc/hosts): tests contact nothing but loopback.
 HOST = socket.gethostname()
@@ -87,3 +88,29 @@ def test_progress_line_only_on_a_terminal(tmp_path):
     os.close(master)
     assert b"probes done" in err and b"\r" in err
     json.loads(cp.stdout)  # stdout stays clean data
+
+
+def test_a_unicode_digit_in_the_search_path_is_a_finding_not_a_traceback(tmp_path):
+    # str.isdigit() accepts '²'; int() then raised inside the search-path parser.
+    code, rep = check_json(["--timeout", "0.5"], tmp_path, SIGASI_LM_LICENSE_FILE="²@host")
+    bad = with_id(rep, "searchpath.bad-port")
+    assert bad and "SIGASI_LM_LICENSE_FILE" in bad[0]["title"]
+
+
+def test_a_bad_server_argument_is_one_line_and_exit_3_for_every_command(tmp_path):
+    for argv in (["check", "--server", "²@host"], ["diagnose", "--server", "²@host", "x"],
+                 ["check", "--server", "27000@a,27000@b"], ["diagnose", "--server", "99999@licbox", "x"]):
+        cp = subprocess.run([sys.executable, "-m", "lmdoctor"] + argv, capture_output=True, text=True,
+                            env=clean_env(tmp_path), timeout=60, cwd=str(tmp_path), stdin=subprocess.DEVNULL)
+        assert cp.returncode == 3, (argv, cp.stderr)
+        last = cp.stderr.strip().splitlines()[-1]  # argparse's usage, then one line naming the problem
+        assert "Traceback" not in cp.stderr and argv[2] in last and "--server" in last, cp.stderr
+        assert not cp.stdout
+
+
+def test_diagnose_accepts_at_host_like_check(tmp_path):
+    # One validator: '@host' (FlexNet tries 27000-27009) was refused by diagnose and accepted by check.
+    cp = subprocess.run([sys.executable, "-m", "lmdoctor", "diagnose", "--server", "@127.0.0.1",
+                         "--format", "json", "Exiting due to signal 32"], capture_output=True, text=True,
+                        env=clean_env(tmp_path), timeout=60, cwd=str(tmp_path), stdin=subprocess.DEVNULL)
+    assert "argument --server" not in cp.stderr and cp.stdout.lstrip().startswith("{"), cp.stderr

@@ -27,3 +27,14 @@ def test_the_layout_tree_has_the_installed_shape():
         assert (tree / "lmdoctor" / "tui" / "app.py").is_file()
     assert quality._repo_paths("lmdoctor/checks/x.py:1: error\nlmdoctor/tui/y.py:2: e") == \
         "checks/x.py:1: error\ntui/y.py:2: e"
+
+
+def test_the_private_textual_method_the_app_overrides_still_exists():
+    # The upper bound on Textual in pyproject.toml is there for this override: when a Textual
+    # release renames the method, the app's tab focus fix silently stops working.
+    from textual.widgets import TabbedContent
+
+    from lmdoctor.tui.app import Tabs
+
+    assert callable(getattr(TabbedContent, "_on_tab_pane_focused", None))
+    assert "_on_tab_pane_focused" in Tabs.__dict__

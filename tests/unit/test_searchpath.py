@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import os
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from lmdoctor.checks.findings import Status
@@ -26,6 +26,8 @@ ports = st.integers(min_value=1, max_value=65535)
 
 @settings(max_examples=400, deadline=None)
 @given(st.text(max_size=300))
+@example("²@host")  # a Unicode digit passes str.isdigit(); int() then raised (SIGASI_LM_LICENSE_FILE='²@host')
+@example("٢٧٠٠٠@host")  # Arabic-Indic digits: int() reads them, FlexNet does not
 def test_any_text_parses_without_raising(value):
     for windows in (False, True):
         parsed = parse_search_path(value, windows)
