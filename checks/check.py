@@ -11,7 +11,7 @@ import os
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Mapping, Optional
+from typing import Any, Callable, Dict, List, Mapping, Optional
 
 from . import inputgate
 from .findings import Finding, Report, Status
@@ -36,6 +36,9 @@ class CheckOptions:
     env: Optional[Mapping[str, str]] = None  # default: os.environ
     home: Optional[str] = None
     today: Optional[_dt.date] = None
+    # Called with (PORT@HOST, parsed lmstat -a output) for every server lmstat ran against: how
+    # `check --format openmetrics` gets the usage numbers without running lmstat twice.
+    on_lmstat: Optional[Callable[[str, Any], None]] = None
 
 
 @dataclass
@@ -255,7 +258,8 @@ def daemon_leftover_findings() -> List[Finding]:
 
 
 def lmutil_findings(ctx: ProbeContext, choice: LicenseChoice, cancel: CancelToken,
-                    on_finding: FindingSink = discard, lmutil_path: Optional[str] = None) -> List[Finding]:
+                    on_finding: FindingSink = discard, lmutil_path: Optional[str] = None,
+                    on_lmstat: Optional[Callable[[str, Any], None]] = None) -> List[Finding]:
     """``lmutil lmstat -a`` and ``lmdiag -n`` against every server that answered, all at once.
 
     Nothing when lmutil is absent (one info finding says so).
@@ -316,8 +320,10 @@ def lmutil_findings(ctx: ProbeContext, choice: LicenseChoice, cancel: CancelToke
         # lmstat -a says what the server runs; lmdiag -n (the manual's own test) says whether each
         # feature can actually be checked out from here.
         try:
-            results[spec] = list(run_lmstat(spec, loc.path, timeout=timeout, cancel=cancel,
-                                            on_finding=stream).findings)
+            stat = run_lmstat(spec, loc.path, timeout=timeout, cancel=cancel, on_finding=stream)
+            results[spec] = list(stat.findings)
+            if on_lmstat is not None and stat.lmstat is not None:
+                on_lmstat(spec, stat.lmstat)
             results[spec] += list(run_lmdiag(spec, loc.path, timeout=timeout, cancel=cancel,
                                              on_finding=stream).findings)
         except Exception as exc:
@@ -407,7 +413,7 @@ def check_machine(opts: CheckOptions, cancel: CancelToken = NEVER_CANCELLED, on_
     for f in daemon_leftover_findings():
         put(f)
     if opts.use_lmutil:
-        report.extend(lmutil_findings(ctx, choice, cancel, on_finding, opts.lmutil_path))
+        report.extend(lmutil_findings(ctx, choice, cancel, on_finding, opts.lmutil_path, opts.on_lmstat))
     # Severity by impact and one finding per fact, now that every side has spoken (see judge.py;
     # the findings streamed above are the raw ones).
     from .judge import judge

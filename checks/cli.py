@@ -29,6 +29,7 @@ COMMANDS = [
     "daemon",
     "lmstat",
     "log",
+    "serve",
     "sandbox",
     "tui",
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from typing import Optional, Sequence
 
 from ..findings import ExitCode, Report
 
@@ -11,12 +12,12 @@ from ..findings import ExitCode, Report
 from ..inputgate import InputError, Kind, read_input  # noqa: F401,E402  (re-exported for the commands)
 
 
-def add_format_option(p: argparse.ArgumentParser) -> None:
+def add_format_option(p: argparse.ArgumentParser, extra: Sequence[str] = (), extra_help: str = "") -> None:
     p.add_argument(
         "--format",
-        choices=("text", "markdown", "json"),
+        choices=("text", "markdown", "json") + tuple(extra),
         default=None,
-        help="output format (default: text; json for scripts, markdown to paste into a ticket)",
+        help="output format (default: text; json for scripts, markdown to paste into a ticket" + extra_help + ")",
     )
     p.add_argument("-v", "--verbose", action="store_true", help="show detail for ok findings too")
 

@@ -38,7 +38,13 @@ def register(p: argparse.ArgumentParser) -> None:
                    help="the lmutil to run (default: next to the license, next to a running lmgrd, else PATH; "
                         "as root, one found that is not root's is reported, not run)")
     add_redact_option(p)
-    add_format_option(p)
+    p.add_argument("--config", metavar="FILE",
+                   help="probe the targets of an 'lmdoctor serve' config once instead of this machine")
+    p.add_argument("-o", "--output", metavar="FILE",
+                   help="with --format openmetrics: write FILE atomically (temp file + rename), for "
+                        "node_exporter's textfile collector, e.g. /var/lib/node_exporter/textfile/lmdoctor.prom")
+    add_format_option(p, extra=("openmetrics",),
+                      extra_help="; openmetrics: Prometheus metrics, the same as 'lmdoctor serve' gives")
 
 
 class _ProgressLine:
@@ -83,8 +89,22 @@ def run(args: argparse.Namespace) -> int:
     from ..check import CheckOptions, LicenseArgumentError, run_check
     from ..runtime import CancelToken
 
+    metrics = args.format == "openmetrics"
+    if args.output and not metrics:
+        return fail_input("-o/--output is for --format openmetrics (the other formats go to standard output)")
+    if args.config:
+        if args.license or args.server:
+            return fail_input("--config probes the config's targets; give --license / --server without it, "
+                              "or add them to the config as [[target]] tables")
+        return _run_config(args)
+    sink = None
+    if metrics:
+        from ..metrics.oneshot import LmstatSink
+
+        sink = LmstatSink()
     opts = CheckOptions(license_path=args.license, servers=list(args.server or []), vendor=args.vendor,
-                        timeout=args.timeout, use_lmutil=args.use_lmutil, lmutil_path=args.lmutil_path)
+                        timeout=args.timeout, use_lmutil=args.use_lmutil, lmutil_path=args.lmutil_path,
+                        on_lmstat=sink)
     cancel = CancelToken()
     progress = None
     try:
@@ -105,4 +125,48 @@ def run(args: argparse.Namespace) -> int:
         raise
     if progress:
         progress.clear()
+    if sink is not None:
+        from ..metrics.oneshot import local_result
+
+        seconds = float(report.meta.get("seconds") or 0.0)
+        return _emit_metrics([local_result(report, sink.results, seconds)], args, int(report.exit_code))
     return emit(report, args)
+
+
+def _run_config(args: argparse.Namespace) -> int:
+    import time
+
+    from ..findings import exit_code_for
+    from ..metrics.config import ConfigError, load_config
+    from ..metrics.oneshot import fleet_report, probe_once
+
+    try:
+        config = load_config(args.config)
+    except ConfigError as exc:
+        return fail_input(str(exc))
+    started = time.monotonic()
+    results = probe_once(config, lmutil=args.lmutil_path)
+    if args.format == "openmetrics":
+        code = int(exit_code_for(f for r in results for f in r.findings))
+        return _emit_metrics(results, args, code)
+    return emit(fleet_report(results, args.config, time.monotonic() - started), args)
+
+
+def _emit_metrics(results, args: argparse.Namespace, code: int) -> int:
+    from ..metrics.oneshot import openmetrics_text
+
+    try:
+        data = openmetrics_text(results, redact=args.redact)
+    except ImportError:
+        return fail_input("prometheus_client is not installed: pip install prometheus_client")
+    if args.output:
+        from ..metrics.textfile import TextfileError, write_textfile
+
+        try:
+            write_textfile(args.output, data)
+        except TextfileError as exc:
+            return fail_input(str(exc))
+        return code
+    sys.stdout.write(data.decode("utf-8"))
+    sys.stdout.flush()
+    return code

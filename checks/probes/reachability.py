@@ -217,7 +217,8 @@ def _targets(ctx: ProbeContext) -> Tuple[List[Target], List[Finding]]:
     return list(merged.values()), notes
 
 
-def _summarise(attempts: List[Attempt]) -> str:
+def summarise(attempts: Sequence[Attempt]) -> str:
+    """One outcome for an endpoint tried at several addresses: open if any address opened."""
     outcomes = [a.outcome for a in attempts if a.outcome != NO_IPV6] or [a.outcome for a in attempts]
     if OPEN in outcomes:
         return OPEN
@@ -238,6 +239,13 @@ _FAIL_TEXT = {
               "Use the server's IPv4 address or a name that resolves to it."),
     ERROR: ("network.error", "could not be tried", "See the detail; this may be a local network problem."),
 }
+
+
+def closed_finding(label: str, what: str, outcome: str, evidence: Sequence[str]) -> Finding:
+    """The finding for an endpoint that did not open: the same words in check and in serve."""
+    fid, text, fix = _FAIL_TEXT.get(outcome, _FAIL_TEXT[ERROR])
+    return Finding(fid, Status.FAIL, f"{label} ({what}): {text}", fix=fix, evidence=list(evidence),
+                   seed_ref=SEED_FLOAT if outcome == TIMEOUT else None)
 
 
 def probe_reachability(ctx: ProbeContext, cancel: CancelToken = NEVER_CANCELLED,
@@ -268,10 +276,10 @@ def probe_reachability(ctx: ProbeContext, cancel: CancelToken = NEVER_CANCELLED,
         attempts = [a for p in ports for a in results.get((t.host, p), [])]
         if t.port is None:
             opened = [a for a in attempts if a.outcome == OPEN]
-            summary = OPEN if opened else _summarise(attempts)
+            summary = OPEN if opened else summarise(attempts)
             shown = opened or attempts[:4]
         else:
-            summary = _summarise(attempts)
+            summary = summarise(attempts)
             shown = attempts
         state[(t.host.lower(), t.port, t.role)] = summary
         what = "lmgrd port" if t.role == "lmgrd" else f"{t.vendor} vendor daemon port"
@@ -289,9 +297,7 @@ def probe_reachability(ctx: ProbeContext, cancel: CancelToken = NEVER_CANCELLED,
             else:
                 emit(Finding("network.open", Status.OK, f"{t.label} ({what}) is open", evidence=ev))
             continue
-        fid, text, fix = _FAIL_TEXT.get(summary, _FAIL_TEXT[ERROR])
-        emit(Finding(fid, Status.FAIL, f"{t.label} ({what}): {text}", fix=fix, evidence=ev,
-                     seed_ref=SEED_FLOAT if summary == TIMEOUT else None))
+        emit(closed_finding(t.label, what, summary, ev))
     specs: Dict[str, None] = {}
     for t in targets:
         if t.role == "lmgrd" and t.port is not None and state.get((t.host.lower(), t.port, "lmgrd")) == OPEN:

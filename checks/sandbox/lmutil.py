@@ -97,6 +97,8 @@ def lmstat(args: List[str]) -> Tuple[List[str], int]:
     if not targets:
         out.append("Error getting status: Cannot find license file. (-1,359:2 \"No such file or directory\")")
         return out, 1
+    if "-i" in args:
+        return _license_table(out, targets)
     want = _opt(args, "-f")
     rc = 0
     for t in targets:
@@ -120,6 +122,37 @@ def lmstat(args: List[str]) -> Tuple[List[str], int]:
         out.append("")
         rc = max(rc, _vendor_usage(out, st, host, want))
     return out, rc
+
+
+def _license_table(out: List[str], targets: List[Target]) -> Tuple[List[str], int]:
+    """``lmstat -i``: the feature table of the license file (the server's, for a port@host)."""
+    from ..license import parse_license
+
+    out[:] = out[:1]  # -i prints no status line
+    out += ["NOTE: lmstat -i does not give information from the server,",
+            "      but only reads the license file.  For this reason,",
+            "      lmstat -a is recommended instead.", ""]
+    rows: List[Tuple[str, str, str, str, str]] = []
+    for t in targets:
+        path = t.text if os.path.isfile(t.text) else None
+        if path is None:
+            try:
+                path = server_status(_connect_host(t), t.port).license_path
+            except ClientError as err:
+                out.append(f"lmstat: {cannot_connect(err)}")
+                return out, 1
+        try:
+            with open(path, "rb") as fh:
+                lic = parse_license(fh.read(4 * 1024 * 1024))
+        except OSError:
+            out.append("Error getting status: Cannot find license file. (-1,359:2 \"No such file or directory\")")
+            return out, 1
+        rows += [(f.name, f.version, f.count_text, f.expiry.text, f.vendor) for f in lic.features]
+    out.append(f"{'Feature':<32}{'Version':<12}{'#licenses':<13}{'Expires':<13}Vendor")
+    out.append(f"{'_______':<32}{'_________':<12}{'_________':<13}{'__________':<13}______")
+    for name, version, count, expires, vendor in rows:
+        out.append(f"{name:<32}{version:<13}{count:<12} {expires:<12} {vendor}")
+    return out, 0
 
 
 def _vendor_usage(out: List[str], st: ServerStatus, host: str, want: Optional[str]) -> int:
