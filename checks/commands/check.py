@@ -92,6 +92,13 @@ def run(args: argparse.Namespace) -> int:
     metrics = args.format == "openmetrics"
     if args.output and not metrics:
         return fail_input("-o/--output is for --format openmetrics (the other formats go to standard output)")
+    if args.output:
+        from ..metrics.textfile import TextfileError, check_textfile_path
+
+        try:
+            check_textfile_path(args.output)  # before minutes of probing, not after
+        except TextfileError as exc:
+            return fail_input(str(exc))
     if args.config:
         if args.license or args.server:
             return fail_input("--config probes the config's targets; give --license / --server without it, "

@@ -65,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write(EXAMPLE)
         return 0
     from ..metrics.config import ConfigError, load_config
-    from ..metrics.server import DEFAULT_LISTEN, ListenError, is_loopback, parse_listen
+    from ..metrics.listen import DEFAULT_LISTEN, ListenError, is_loopback, parse_listen
 
     path = args.config or DEFAULT_CONFIG
     if args.config is None and not os.path.exists(DEFAULT_CONFIG):

@@ -16,14 +16,22 @@ class TextfileError(Exception):
     """The file could not be written; the message names the path and the next step."""
 
 
-def write_textfile(path: str, data: bytes) -> None:
+def check_textfile_path(path: str) -> None:
+    """Raise TextfileError now for a path that cannot be written, before any probing starts."""
     directory = os.path.dirname(os.path.abspath(path)) or "."
-    if not os.path.isdir(directory):
-        raise TextfileError(f"cannot write {path}: the directory {directory} does not exist "
-                            "(node_exporter's --collector.textfile.directory)")
     if os.path.isdir(path):
         example = os.path.join(path, "lmdoctor.prom")
         raise TextfileError(f"{path} is a directory; give the file to write, e.g. {example}")
+    if not os.path.isdir(directory):
+        raise TextfileError(f"cannot write {path}: the directory {directory} does not exist "
+                            "(node_exporter's --collector.textfile.directory)")
+    if not os.access(directory, os.W_OK | os.X_OK):
+        raise TextfileError(f"permission denied writing {path} (run as a user who may write to {directory})")
+
+
+def write_textfile(path: str, data: bytes) -> None:
+    check_textfile_path(path)
+    directory = os.path.dirname(os.path.abspath(path)) or "."
     try:
         mode = stat.S_IMODE(os.stat(path).st_mode)
     except OSError:

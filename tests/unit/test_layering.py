@@ -4,7 +4,7 @@ import sys
 
 import pytest
 
-HEADLESS = ["check", "lint", "explain", "diagnose", "repair", "daemon", "lmstat", "log", "sandbox"]
+HEADLESS = ["check", "lint", "explain", "diagnose", "repair", "daemon", "lmstat", "log", "serve", "sandbox"]
 
 
 def _modules_after(code: str) -> set:
@@ -33,6 +33,8 @@ def test_headless_subcommand_help_never_loads_textual(command):
     )
     mods = _modules_after(code)
     assert not any(m == "textual" or m.startswith("textual.") for m in mods)
+    # prometheus_client is for serve and --format openmetrics only: no command pays for it to start.
+    assert not any(m == "prometheus_client" or m.startswith("prometheus_client.") for m in mods)
 
 
 def _module_level_imports(path) -> set:

@@ -88,7 +88,8 @@ def test_defaults(tmp_path):
 
 
 @pytest.mark.parametrize("text, line, words", [
-    ('[[target]]\nname = "a"\nservers = ["27000@h"]\ntimout = 3\n', 4, ["unknown key 'timout'", "did you mean 'timeout'"]),
+    ('[[target]]\nname = "a"\nservers = ["27000@h"]\ntimout = 3\n', 4,
+     ["unknown key 'timout'", "did you mean 'timeout'"]),
     ('colour = 1\n[[target]]\nname = "a"\nservers = ["27000@h"]\n', 1, ["unknown key 'colour'"]),
     ('[[target]]\nname = "a"\nservers = ["27000@h"]\ntimeout = -1\n', 4, ["timeout", "more than 0"]),
     ('[[target]]\nname = "a"\nservers = ["27000@h"]\ntimeout = 500\n', 4, ["at most 120"]),

@@ -59,7 +59,8 @@ Users of com.sigasi.hdt.preview:  (Uncounted, node-locked)
 def test_usage_from_lmstat_counts_held_licenses_not_queued_ones():
     now = time.mktime((2024, 3, 4, 10, 0, 0, 0, 0, -1))
     u = usage_from_lmstat(parse_lmstat(LMSTAT), now=now)
-    assert [(s.fqdn, s.port, s.master, s.version, s.up) for s in u.servers] == [("lic1", "27000", True, "v11.19.1", True)]
+    servers = [(s.fqdn, s.port, s.master, s.version, s.up) for s in u.servers]
+    assert servers == [("lic1", "27000", True, "v11.19.1", True)]
     assert {(f.name, f.issued, f.used) for f in u.features} == {("com.sigasi.hdt", 4, 3), ("com.sigasi.hdt.xl", 2, 0)}
     users = {(x.feature, x.user): x for x in u.users}
     assert users[("com.sigasi.hdt", "alice")].count == 3  # one plus two licenses
