@@ -73,6 +73,9 @@ class Exporter:
         """Use a new config from the next scrape on (running probes of dropped targets finish on their own)."""
         with self._lock:
             self.shared.use_config(config)
+            names = {t.name for t in config.targets}
+            for name in [n for n in self._jobs if n not in names]:
+                del self._jobs[name]  # its probe, if running, finishes on its own
 
     # ------------------------------------------------------------------ one scrape
 

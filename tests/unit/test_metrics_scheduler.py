@@ -116,25 +116,29 @@ def my_lmutils() -> List[psutil.Process]:
 
 
 def test_a_firewalled_server_costs_one_connect_and_one_timeout_whatever_stands_behind_it(lmutil, holes, listeners):
-    fw, fw2, ok = holes(), holes(), listeners()
-    cfg = config(lmutil, target("a", f"{fw}@127.0.0.1") + target("b", f"{fw}@127.0.0.1")
-                 + target("c", f"{fw2}@127.0.0.1") + target("d", f"{ok}@127.0.0.1"))
+    fw, fw2, fw3, ok = holes(), holes(), holes(), listeners()
+    timeout = 1.0
+    cfg = config(lmutil, target("a", f"{fw}@127.0.0.1", timeout=timeout) + target("b", f"{fw}@127.0.0.1")
+                 + target("c", f"{fw2}@127.0.0.1") + target("e", f"{fw3}@127.0.0.1")
+                 + target("d", f"{ok}@127.0.0.1"))
     with Exporter(cfg) as exp:
         s = exp.scrape()
         stats = exp.stats.snapshot()
     by = {r.name: r for r in s.results}
-    # Two firewalled servers, one connect each, though three targets name them; the open one once.
-    assert stats["endpoint_checks"] == {"timeout": 2, "open": 1}
+    # Three firewalled servers, one connect each, though four targets name them; the open one once.
+    assert stats["endpoint_checks"] == {"timeout": 3, "open": 1}
     # lmutil ran only against the server that answered (lmstat -a, then lmstat -i for the expiry table).
     assert stats["lmutil_runs"] == {"ok": 2}
-    assert [by[n].up for n in "abcd"] == [False, False, False, True]
-    for n in "abc":
+    assert [by[n].up for n in "abced"] == [False, False, False, False, True]
+    for n in "abce":
         assert [f.id for f in by[n].warn_or_fail()] == ["network.timeout"]
         assert by[n].lmstat_error and by[n].usage.servers[0].up is False
     assert [(f.name, f.issued, f.used) for f in by["d"].usage.features] == [("feat1", 5, 2)]
     assert [r.feature for r in by["d"].usage.expiry] == ["feat1"]
-    # Not one timeout after another: three would be 3 s at least.
-    assert s.seconds < 2.5 and s.started == 4
+    # All connects started together: each firewalled target is done after about one timeout, where one
+    # connect after another would take three.
+    assert max(by[n].duration for n in "abce") < 2 * timeout
+    assert s.started == 5
 
 
 def test_a_probe_past_the_deadline_is_not_waited_for_twice_and_its_lmutil_is_killed(lmutil, listeners,
