@@ -44,6 +44,7 @@ class Kind(enum.Enum):
     LMSTAT = "lmstat output"
     LOG = "debug log"
     TEXT = "text"
+    CONFIG = "config file"
 
 
 # The caps, documented in the README ("Input limits"). Real license files are kilobytes and
@@ -54,6 +55,7 @@ CAPS = {
     Kind.LMSTAT: 64 * MiB,
     Kind.TEXT: 16 * MiB,
     Kind.LOG: 8 * GiB,
+    Kind.CONFIG: 1 * MiB,
 }
 
 _HINT = {
@@ -61,6 +63,7 @@ _HINT = {
     Kind.LMSTAT: "save only the output of one `lmutil lmstat -a` run",
     Kind.LOG: "cut the part you need, e.g. tail -c 1G debug.log | lmdoctor log -",
     Kind.TEXT: "paste only the message or the lines around it",
+    Kind.CONFIG: "an lmdoctor config is a few KB of TOML: is this the right file?",
 }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from typing import Any, Dict
 
 from ._common import fail_input
 
@@ -139,7 +140,7 @@ def _serve(config, path: str, host: str, port: int, args: argparse.Namespace, lo
     def on_hup(_signum, _frame) -> None:
         threading.Thread(target=_reload, args=(exporter, path), daemon=True).start()
 
-    old = {}
+    old: Dict[Any, Any] = {}
     for sig, fn in ((signal.SIGTERM, on_stop), (signal.SIGINT, on_stop), (getattr(signal, "SIGHUP", None), on_hup)):
         if sig is not None:
             old[sig] = signal.signal(sig, fn)

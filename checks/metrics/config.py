@@ -22,10 +22,10 @@ import difflib
 import math
 import os
 import re
+import sys
 from dataclasses import dataclass, field
 from typing import Any, Dict, FrozenSet, List, Optional, Tuple
 
-MAX_CONFIG_BYTES = 1024 * 1024
 DEFAULT_TIMEOUT = 5.0
 MAX_TIMEOUT = 120.0
 DEFAULT_PARALLEL = 8
@@ -272,10 +272,10 @@ def _target(raw: Dict[str, Any], index: int, lines: _Lines, path: str, base: str
 
 def parse_config(text: str, path: str = "<config>") -> ServeConfig:
     """Read and check a config's text. Raises ConfigError."""
-    try:
-        import tomllib  # type: ignore[import-not-found]
-    except ImportError:  # Python < 3.11
-        import tomli as tomllib  # type: ignore[no-redef]
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # Python 3.9 / 3.10
+        import tomli as tomllib
 
     try:
         data = tomllib.loads(text)
@@ -340,19 +340,12 @@ def parse_config(text: str, path: str = "<config>") -> ServeConfig:
 
 def load_config(path: str) -> ServeConfig:
     """Read and check the config file. Raises ConfigError (the CLI exits 3 with its message)."""
+    from ..inputgate import InputError, Kind, read_input
+
     try:
-        with open(path, "rb") as fh:
-            data = fh.read(MAX_CONFIG_BYTES + 1)
-    except FileNotFoundError:
-        raise ConfigError(f"config file not found: {path} (see 'lmdoctor serve --help' for an example)") from None
-    except IsADirectoryError:
-        raise ConfigError(f"{path} is a directory, not a config file") from None
-    except PermissionError:
-        raise ConfigError(f"permission denied reading {path} (run as a user who can read it)") from None
-    except OSError as exc:
-        raise ConfigError(f"cannot read {path}: {exc.strerror or exc}") from None
-    if len(data) > MAX_CONFIG_BYTES:
-        raise ConfigError(f"{path} is larger than {MAX_CONFIG_BYTES // 1024} KB; that is not an lmdoctor config")
+        data = read_input(path, Kind.CONFIG)  # the one input gate: regular files only, a size cap
+    except InputError as exc:
+        raise ConfigError(str(exc)) from None
     if b"\0" in data:
         raise ConfigError(f"{path} is a binary file, not a TOML config")
     try:

@@ -80,10 +80,11 @@ def local_result(report: Report, lmstats: List[Tuple[str, Any]], seconds: float)
     lic_path = (report.meta.get("license") or {}).get("path")
     if lic_path:
         from ..check import read_license
+        from ..inputgate import InputError
 
         try:
             usage.expiry = expiry_from_license(read_license(lic_path))
-        except (OSError, ValueError):
+        except (OSError, ValueError, InputError):
             pass  # the check already has a finding for an unreadable license
     res = TargetResult(LOCAL, up=usage.any_server_up, duration=seconds, findings=list(report.findings),
                        usage=usage, lmstat_error=not lmstats, local=True)

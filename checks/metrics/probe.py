@@ -258,10 +258,11 @@ def read_license_cached(shared: Shared, path: Optional[str]):
 
     def make():
         from ..check import read_license
+        from ..inputgate import InputError
 
         try:
             return read_license(path), None
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError, InputError) as exc:
             return None, f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}"
 
     return shared.memo.get(("license",) + sig, make)
@@ -347,7 +348,7 @@ def probe_target(target: TargetConfig, rnd: Round, endpoint_futures: Dict[Tuple[
             "check.lmutil-absent", Status.INFO, "lmutil not found: lmstat was not run",
             detail="lmdoctor looked next to the license file, next to a running lmgrd and on PATH.",
             fix="Set lmutil = \"/path/to/lmutil\" in the config (from the same FlexNet zip as the daemons)."))
-    elif reachable:
+    elif reachable and lmutil is not None:
         lmstat = _run_lmstat(shared, target, ":".join(reachable), lmutil, res)
     else:
         res.lmstat_error = True  # nothing answered: lmstat would only hang on it

@@ -126,7 +126,7 @@ def lmstat(args: List[str]) -> Tuple[List[str], int]:
 
 def _license_table(out: List[str], targets: List[Target]) -> Tuple[List[str], int]:
     """``lmstat -i``: the feature table of the license file (the server's, for a port@host)."""
-    from ..license import parse_license
+    from ..inputgate import InputError, read_license
 
     out[:] = out[:1]  # -i prints no status line
     out += ["NOTE: lmstat -i does not give information from the server,",
@@ -142,9 +142,8 @@ def _license_table(out: List[str], targets: List[Target]) -> Tuple[List[str], in
                 out.append(f"lmstat: {cannot_connect(err)}")
                 return out, 1
         try:
-            with open(path, "rb") as fh:
-                lic = parse_license(fh.read(4 * 1024 * 1024))
-        except OSError:
+            lic = read_license(path)
+        except InputError:
             out.append("Error getting status: Cannot find license file. (-1,359:2 \"No such file or directory\")")
             return out, 1
         rows += [(f.name, f.version, f.count_text, f.expiry.text, f.vendor) for f in lic.features]
