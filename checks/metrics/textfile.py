@@ -1,15 +1,14 @@
 """``check --format openmetrics -o FILE``: the metrics once, for node_exporter's textfile collector.
 
 The collector may read the directory at any moment, so the file is never seen half written: the
-text goes to a temp file in the same directory (``.NAME.lmdoctor-tmp.*``; the collector reads
-only ``*.prom``), is fsynced, gets the old file's mode (0644 for a new one: node_exporter runs as
-another user), and is renamed over the target, as the collector's documentation asks.
+project's safe-write helper puts the text in a temp file in the same directory (``.NAME.lmdoctor-
+tmp.*``; the collector reads only ``*.prom``), fsyncs it, gives it the old file's mode (0644 for a
+new one: node_exporter runs as another user) and renames it over the target, as the collector's
+documentation asks.
 """
 from __future__ import annotations
 
 import os
-import stat
-import tempfile
 
 
 class TextfileError(Exception):
@@ -30,37 +29,11 @@ def check_textfile_path(path: str) -> None:
 
 
 def write_textfile(path: str, data: bytes) -> None:
+    """Replace ``path`` atomically through the one safe-write helper (a planted symlink is refused)."""
+    from ..safe_write import SafeWriteError, Symlinks, write_file
+
     check_textfile_path(path)
-    directory = os.path.dirname(os.path.abspath(path)) or "."
     try:
-        mode = stat.S_IMODE(os.stat(path).st_mode)
-    except OSError:
-        mode = 0o644
-    tmp = None
-    try:
-        fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".lmdoctor-tmp.", dir=directory)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-        tmp = None
-        try:
-            dfd = os.open(directory, os.O_RDONLY)
-            try:
-                os.fsync(dfd)
-            finally:
-                os.close(dfd)
-        except OSError:
-            pass  # some filesystems cannot fsync a directory; the rename is done
-    except PermissionError:
-        raise TextfileError(f"permission denied writing {path} (run as a user who may write to {directory})") from None
-    except OSError as exc:
-        raise TextfileError(f"cannot write {path}: {exc.strerror or exc}") from None
-    finally:
-        if tmp is not None:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
+        write_file(path, data, symlinks=Symlinks.REFUSE, mode=0o644, remove_leftovers=True)
+    except SafeWriteError as exc:
+        raise TextfileError(str(exc)) from None
