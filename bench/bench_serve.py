@@ -121,10 +121,11 @@ def main() -> None:
             for s in socks:
                 s.close()
     print(f"per-target timeout {a.timeout:g} s, {a.runs} scrapes each after a warm-up, median (min-max):")
+    timeouts = 'lmdoctor_endpoint_checks_total{outcome="timeout"}'
     for name, (med, times, body) in got.items():
         print(f"  {name:<27} {med * 1000:7.0f} ms  ({min(times) * 1000:.0f}-{max(times) * 1000:.0f})  "
               f"lmutil runs {metric(body, 'lmdoctor_lmutil_runs_total'):.0f}, "
-              f"connect timeouts {metric(body, 'lmdoctor_endpoint_checks_total{outcome=\"timeout\"}'):.0f}")
+              f"connect timeouts {metric(body, timeouts):.0f} (counters since the serve started)")
     twenty = got["20 targets (5 firewalled)"][0]
     print(f"20 targets / 1 target      ratio {twenty / got['1 target'][0]:.2f}")
     print(f"20 targets / 1 firewalled  ratio {twenty / got['1 firewalled'][0]:.2f} (target < 1.5: "

@@ -60,6 +60,14 @@ class Exporter:
         self._pool = ThreadPoolExecutor(max_workers=config.parallel, thread_name_prefix="lmdoctor-target")
         self._connects = ThreadPoolExecutor(max_workers=CONNECT_WORKERS, thread_name_prefix="lmdoctor-connect")
         self._closed = False
+        # The host identity (an FQDN lookup that may take seconds) is read now, not in the first scrape.
+        threading.Thread(target=self._warm, daemon=True, name="lmdoctor-identity").start()
+
+    def _warm(self) -> None:
+        try:
+            self.shared.identity()
+        except Exception:
+            pass  # the first local check reads it again
 
     @property
     def config(self) -> ServeConfig:
