@@ -257,6 +257,16 @@ def daemon_leftover_findings() -> List[Finding]:
     return out
 
 
+def untrusted_lmutil_finding(why: Any, how: str = "lmdoctor check --lmutil") -> Finding:
+    """An lmutil found but not run as root (``procs.untrusted``): the same words in check and serve."""
+    return Finding("check.lmutil-untrusted", Status.WARN, f"lmutil not run as root: {why.path} is not safe to run",
+                   detail=f"{why.path} is owned by {why.owner}; {why.reason}. Running it as root would run code "
+                          "that another user can change, so lmdoctor did not run it.",
+                   fix=f"If you trust it, run it on purpose: {how} {why.path} (or make it root's: "
+                       f"chown root: {why.path}; chmod go-w {why.path} and its directory).",
+                   file=why.path, evidence=[why.text()])
+
+
 def lmutil_findings(ctx: ProbeContext, choice: LicenseChoice, cancel: CancelToken,
                     on_finding: FindingSink = discard, lmutil_path: Optional[str] = None,
                     on_lmstat: Optional[Callable[[str, Any], None]] = None) -> List[Finding]:
@@ -273,12 +283,7 @@ def lmutil_findings(ctx: ProbeContext, choice: LicenseChoice, cancel: CancelToke
     refused: List[Any] = []
     loc = find_lmutil(explicit=lmutil_path, license_path=choice.path, refused=refused)
     for why in refused:
-        f = Finding("check.lmutil-untrusted", Status.WARN, f"lmutil not run as root: {why.path} is not safe to run",
-                    detail=f"{why.path} is owned by {why.owner}; {why.reason}. Running it as root would run code "
-                           "that another user can change, so lmdoctor did not run it.",
-                    fix=f"If you trust it, run it on purpose: lmdoctor check --lmutil {why.path} (or make it root's: "
-                        f"chown root: {why.path}; chmod go-w {why.path} and its directory).",
-                    file=why.path, evidence=[why.text()])
+        f = untrusted_lmutil_finding(why)
         on_finding(f)
         out_refused.append(f)
     if loc is None and lmutil_path:

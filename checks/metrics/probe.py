@@ -175,7 +175,9 @@ class Shared:
             self._identity = (time.monotonic(), ident)
         return ident
 
-    def lmutil_for(self, target: TargetConfig) -> Optional[str]:
+    def lmutil_for(self, target: TargetConfig, refused: Optional[list] = None) -> Optional[str]:
+        """The lmutil for a target: its own, the config's (or --lmutil), else one found (never, as root,
+        one that another user can change: those go to ``refused``)."""
         if target.lmutil:
             return target.lmutil
         if self.lmutil:
@@ -185,7 +187,7 @@ class Shared:
                 return self._lmutil_found[target.name]
         from ..flexnet.lmutil import find_lmutil
 
-        loc = find_lmutil(license_path=target.license_file)
+        loc = find_lmutil(license_path=target.license_file, refused=refused)
         if loc is None:
             return None
         with self._lock:
@@ -341,8 +343,15 @@ def probe_target(target: TargetConfig, rnd: Round, endpoint_futures: Dict[Tuple[
 
     # 2. lmutil lmstat -a
     lmstat = None
-    lmutil = shared.lmutil_for(target)
-    if reachable and lmutil is None:
+    refused: list = []
+    lmutil = shared.lmutil_for(target, refused)
+    if reachable and lmutil is None and refused:
+        from ..check import untrusted_lmutil_finding
+
+        res.lmstat_error = True
+        res.findings += [untrusted_lmutil_finding(why, "lmutil = \"...\" in the config, or lmdoctor serve --lmutil")
+                         for why in refused]
+    elif reachable and lmutil is None:
         res.lmstat_error = True
         res.findings.append(Finding(
             "check.lmutil-absent", Status.INFO, "lmutil not found: lmstat was not run",
