@@ -237,6 +237,10 @@ class Round:
         self.shared.stats.add("endpoint_checks", _outcome_label(summarise(attempts)))
         return attempts
 
+    def prefetch_scan(self, vendors: Sequence[str]) -> None:
+        """Read the process table while the connects run, so local targets do not wait for it later."""
+        self.pool.submit(self.scan, vendors)
+
     def scan(self, vendors: Sequence[str]):
         """This machine's process table and listeners, read once per round, by the first local target."""
         from ..probes.processes import scan_processes
@@ -458,23 +462,34 @@ def _local_license(rnd: Round, target: TargetConfig, lic, scan) -> Tuple[Optiona
     return None, None, []
 
 
+def local_candidate(shared: Shared, target: TargetConfig) -> bool:
+    """Could the target's server run on this machine (then its listeners, log and license are read)?"""
+    return bool(target.license_file) or any(
+        shared.identity().is_this_host(h) for e in target.servers for h, _p in e.members)
+
+
+def scan_vendors(target: TargetConfig, lic) -> List[str]:
+    from ..probes.context import DEFAULT_VENDOR
+
+    vendors = [v for v in (target.vendor, DEFAULT_VENDOR) if v]
+    if lic is not None:
+        vendors += lic.vendor_names()
+    return vendors
+
+
 def _local_findings(rnd: Round, target: TargetConfig, lic) -> Optional[List[Finding]]:
     """The check engine's listeners probe, debug-log analysis and license lint, for a server running here.
 
     None when the target's server does not run on this machine.
     """
     from ..check import LicenseChoice, debug_log_findings, debug_log_paths, lint_findings
-    from ..probes.context import DEFAULT_VENDOR, ProbeContext
+    from ..probes.context import ProbeContext
     from ..probes.listeners import probe_listeners
 
     shared = rnd.shared
-    candidates = bool(target.license_file) or any(
-        shared.identity().is_this_host(h) for e in target.servers for h, _p in e.members)
-    if not candidates:
+    if not local_candidate(shared, target):
         return None
-    vendors = [v for v in (target.vendor, DEFAULT_VENDOR) if v]
-    if lic is not None:
-        vendors += lic.vendor_names()
+    vendors = scan_vendors(target, lic)
     scan = rnd.scan(vendors)
     path, lic, pids = _local_license(rnd, target, lic, scan)
     if lic is None or not pids:

@@ -22,7 +22,16 @@ from typing import Dict, List, Optional, Tuple
 
 from ..findings import Finding, Status
 from .config import ServeConfig, TargetConfig
-from .probe import Round, Shared, TargetResult, probe_target, target_endpoints
+from .probe import (
+    Round,
+    Shared,
+    TargetResult,
+    local_candidate,
+    probe_target,
+    read_license_cached,
+    scan_vendors,
+    target_endpoints,
+)
 
 CONNECT_WORKERS = 64  # connects only wait; many can run at once
 MIN_DEADLINE = 0.5
@@ -150,6 +159,12 @@ class Exporter:
             for ep in eps[t.name]:
                 longest[ep] = max(longest.get(ep, 0.0), t.timeout)
         rnd.start_endpoints(longest)  # every connect of the round starts now, together
+        local = [t for t in targets if local_candidate(self.shared, t)]
+        if local:
+            vendors: List[str] = []
+            for t in local:
+                vendors += scan_vendors(t, read_license_cached(self.shared, t.license_file)[0])
+            rnd.prefetch_scan(vendors)  # one process-table read, beside the connects
         jobs = []
         for t in targets:
             result: "Future[TargetResult]" = Future()
