@@ -164,7 +164,7 @@ class Shared:
             self._tables.clear()
 
     def identity(self):
-        from ..probes.identity import bounded_identity
+        from ..probes.snapshot import bounded_identity
 
         with self._lock:
             got = self._identity
@@ -243,7 +243,7 @@ class Round:
 
     def scan(self, vendors: Sequence[str]):
         """This machine's process table and listeners, read once per round, by the first local target."""
-        from ..probes.processes import scan_processes
+        from ..probes.snapshot import scan_processes
 
         with self._scan_lock:
             if self._scan is None:
@@ -439,13 +439,13 @@ def _expiry_table(shared: Shared, target: TargetConfig, spec: str, lmutil: str) 
 def _local_license(rnd: Round, target: TargetConfig, lic, scan) -> Tuple[Optional[str], Any, List[int]]:
     """(license path, LicenseFile, pids of the lmgrds serving it here) or (None, None, [])."""
     from ..probes.context import ProbeContext
-    from ..probes.processes import serves_this_license
+    from ..procs import ProcessRole
 
     if target.license_file:
-        ctx = ProbeContext(license=lic, license_path=target.license_file, env={})
-        return target.license_file, lic, [g.pid for g in serves_this_license(ctx, scan)]
+        ctx = ProbeContext(license=lic, license_path=target.license_file, env={}, scan=scan)
+        return target.license_file, lic, [g.pid for g in ctx.serves_this_license()]
     ident = rnd.shared.identity()
-    lmgrds = {g.pid: g for g in scan.by_role("lmgrd")}
+    lmgrds = {g.pid: g for g in scan.by_role(ProcessRole.LMGRD)}
     for e in target.servers:
         for host, port in e.members:
             if port is None or not ident.is_this_host(host):
