@@ -402,6 +402,10 @@ def probe_target(target: TargetConfig, rnd: Round, endpoint_futures: Dict[Tuple[
     except Exception as exc:  # a bug in a probe must not cost the metrics
         res.findings.append(Finding("check.probe-error", Status.SKIP, f"The local probes of {target.name} failed: "
                                     f"{type(exc).__name__}", detail=str(exc)[:500]))
+    # The check's verdict: severity by impact, one fact as one finding (the same series as `check`).
+    from ..judge import judge
+
+    res.findings = judge(res.findings, license_served=res.local)
     res.duration = time.monotonic() - started
     return res
 
