@@ -133,6 +133,28 @@ def render_json(report: Report) -> str:
     text = json.dumps(report_dict(report), indent=2, ensure_ascii=False, default=str) + "\n"
     # A file name that is not UTF-8 holds lone surrogates: escape them so the JSON stays valid UTF-8
     # (json.loads gives the same str back, os.fsencode the original bytes).
+    return _escape_surrogates(text)
+
+
+def write_json(report: Report, stream: Any, batch: int = 64 * 1024) -> None:
+    """render_json without holding the whole document: json's indenting encoder yields millions of
+    small pieces for a large report, and joining them costs many times the report's size."""
+    enc = json.JSONEncoder(indent=2, ensure_ascii=False, default=str)
+    buf: List[str] = []
+    size = 0
+    for chunk in enc.iterencode(report_dict(report)):
+        buf.append(chunk)
+        size += len(chunk)
+        if size >= batch:
+            stream.write(_escape_surrogates("".join(buf)))
+            buf, size = [], 0
+    buf.append("\n")
+    stream.write(_escape_surrogates("".join(buf)))
+
+
+def _escape_surrogates(text: str) -> str:
+    if not _LONE_SURROGATE.search(text):
+        return text
     return _LONE_SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 

@@ -51,7 +51,12 @@ def emit(report: Report, args: argparse.Namespace) -> int:
 
         report = redact_report(report)
     colour = fmt == "text" and use_colour()
-    sys.stdout.write(render(report, fmt, colour=colour, verbose=getattr(args, "verbose", False)))
+    if fmt == "json":
+        from ..render import write_json
+
+        write_json(report, sys.stdout)  # streamed: a large report is never held as one string
+    else:
+        sys.stdout.write(render(report, fmt, colour=colour, verbose=getattr(args, "verbose", False)))
     sys.stdout.flush()
     return int(report.exit_code)
 

@@ -66,6 +66,7 @@ def run(args: argparse.Namespace) -> int:
         return fail_input(wrong)
     label = "<stdin>" if args.file == "-" else args.file
     lic = parse_license(data, path=label)
+    del data  # the parsed model is lossless: the raw bytes need not stay beside it during the lint
     opts = LintOptions(on_server=args.on_server, warn_days=args.warn_days, product_version=args.product_version,
                        today=args.today, identity=None if args.no_host else current_identity(), label=label,
                        port_free=None if args.no_host else tcp_port_free)

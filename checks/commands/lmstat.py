@@ -143,7 +143,7 @@ def listing(result) -> str:
                 exp = ", ".join(exps)
                 note = f"  ({f.error})" if f.error else ""
                 out.append(f"  {_short(f.name or '(no name)', fw):<{fw}} {issued:>7} {used:>7}  {exp}{note}".rstrip())
-        holders = [f for f in b.features if f.users or f.reservations]
+        holders = [f for f in b.features if f.users or f.users_more or f.reservations]
         if holders:
             out.append("  who holds what:")
             for f in holders:
@@ -167,6 +167,8 @@ def listing(result) -> str:
                     if u.linger:
                         bits.append(f"linger {u.linger[0]}")
                     out.append(f"    {f.name or '?'}: {who}  " + ", ".join(bits))
+                if f.users_more:
+                    out.append(f"    {f.name or '?'}: ... {f.users_more} more user line(s), counted but not listed")
     if result.license_table:
         out.append("")
         out.append("License file contents (lmstat -i; read from the file, not from the server):")
@@ -182,6 +184,6 @@ def listing(result) -> str:
         out.append("Not understood:")
         for n, t in result.unparsed[:50]:
             out.append(f"  line {n}: {_short(t, 100)}")
-        if len(result.unparsed) > 50:
-            out.append(f"  ... {len(result.unparsed) - 50} more")
+        if len(result.unparsed) + result.unparsed_more > 50:
+            out.append(f"  ... {len(result.unparsed) + result.unparsed_more - 50} more")
     return "\n".join(out)

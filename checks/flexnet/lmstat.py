@@ -12,11 +12,16 @@ from __future__ import annotations
 import datetime as _dt
 import re
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, Tuple, Union
+from typing import Any, Dict, Iterator, List, Optional, Tuple, Union
 
 # Lines longer than this are not lmstat output: they are kept as not understood without
 # running the line patterns on them (keeps the reader linear on hostile input).
 MAX_LINE = 4096
+# User lines kept as objects per parse. A site with more holders than this is summarised: counts stay
+# exact (per feature: users_more, queued_more), the lines themselves are not all kept, so memory
+# follows what a report can show rather than the size of a pasted file.
+MAX_USERS_KEPT = 10_000
+MAX_UNPARSED_KEPT = 1_000
 
 UNPARSED = "unparsed"
 
@@ -167,10 +172,17 @@ class Feature:
     users: List[UserLicense] = field(default_factory=list)
     reservations: List[Reservation] = field(default_factory=list)
     line: int = 0
+    users_more: int = 0   # user lines past MAX_USERS_KEPT: counted, not kept
+    queued_more: int = 0  # of those, queued requests
 
     @property
     def queued(self) -> List[UserLicense]:
         return [u for u in self.users if u.queued]
+
+    @property
+    def user_lines(self) -> int:
+        """How many user lines the feature had, kept or not."""
+        return len(self.users) + self.users_more
 
 
 @dataclass
@@ -241,6 +253,7 @@ class LmstatResult:
     license_table_columns: List[str] = field(default_factory=list)
     errors: List[ErrorNote] = field(default_factory=list)  # not tied to one server line
     unparsed: List[Tuple[int, str]] = field(default_factory=list)
+    unparsed_more: int = 0  # not-understood lines past MAX_UNPARSED_KEPT: counted, not kept
     line_kinds: List[str] = field(default_factory=list)
     placeholders: int = 0  # `...` lines: the paste was shortened by hand
 
@@ -294,6 +307,16 @@ def decode(data: Union[bytes, str]) -> str:
 
 
 _NEWLINE = re.compile(r"\r\n|\r|\n")
+
+
+def iter_lines(text: str) -> Iterator[str]:
+    """split_lines one at a time: a large paste is never held twice (text and its list of lines)."""
+    pos, end = 0, len(text)
+    for m in _NEWLINE.finditer(text):
+        yield text[pos:m.start()]
+        pos = m.end()
+    if pos < end:
+        yield text[pos:]
 
 
 def split_lines(text: str) -> List[str]:
@@ -501,6 +524,8 @@ class _Reader:
         self.feature: Optional[Feature] = None
         self.version: Optional[FeatureVersion] = None
         self.itable_order: List[str] = []
+        self._users_kept = 0
+        self._strings: Dict[str, str] = {}
 
     # -- structure helpers
     def _block(self, line: int) -> ServerBlock:
@@ -766,7 +791,18 @@ class _Reader:
         u.feature = feat.name
         if self.version is not None:
             u.feature_version = self.version.version
-        feat.users.append(u)
+        if self._users_kept >= MAX_USERS_KEPT:
+            feat.users_more += 1
+            feat.queued_more += int(u.queued)
+        else:
+            self._users_kept += 1
+            # Hosts, versions, servers and start times repeat on every line: keep one copy of each.
+            for attr in ("user", "host", "client_version", "server_host", "server_port", "start", "feature",
+                         "feature_version"):
+                v = getattr(u, attr)
+                if v is not None:
+                    setattr(u, attr, self._strings.setdefault(v, v))
+            feat.users.append(u)
         if u.leftover:
             return "user-partial"
         return "user-queued" if u.queued else "user"
@@ -840,15 +876,19 @@ def parse_lmstat(data: Union[bytes, str]) -> LmstatResult:
     reader = _Reader()
     r = reader.r
     try:
-        lines = split_lines(decode(data))
+        text = decode(data)
     except Exception:  # pragma: no cover - decode() cannot fail, but the contract is "never raise"
-        lines = []
-    for i, raw in enumerate(lines, start=1):
+        text = ""
+    del data  # the caller may drop its copy; ours is the decoded text only
+    for i, raw in enumerate(iter_lines(text), start=1):
         try:
             kind = reader.feed(i, raw)
         except Exception:
             kind = UNPARSED
         if kind == UNPARSED or kind == "user-partial" or kind == "feature-odd":
-            r.unparsed.append((i, raw))
+            if len(r.unparsed) < MAX_UNPARSED_KEPT:
+                r.unparsed.append((i, raw))
+            else:
+                r.unparsed_more += 1
         r.line_kinds.append(kind)
     return r

@@ -413,8 +413,9 @@ def lmstat_findings(result: LmstatResult, warn_days: int = DEFAULT_WARN_DAYS,
     if result.unparsed:
         out.append(Finding(
             id="lmstat.unparsed-lines", status=Status.INFO,
-            title=f"{len(result.unparsed)} line(s) of the lmstat output were not understood",
-            detail="They are listed here so nothing is silently dropped; the rest was read normally.",
+            title=f"{len(result.unparsed) + result.unparsed_more} line(s) of the lmstat output were not understood",
+            detail="They are listed here so nothing is silently dropped; the rest was read normally."
+                   + (f" The first {len(result.unparsed)} are shown." if result.unparsed_more else ""),
             evidence=[f"line {n}: {t[:200]}" for n, t in result.unparsed],
             file=source, line=result.unparsed[0][0],
         ))
@@ -476,12 +477,13 @@ def _feature_findings(result: LmstatResult, warn_days: int, today: _dt.date, sou
             ))
         if f.issued and f.in_use is not None and f.in_use >= f.issued:
             holders = sorted({f"{u.user}@{u.host}" for u in f.users if not u.queued})
-            queued = [u for u in f.users if u.queued]
+            queued = len([u for u in f.users if u.queued]) + f.queued_more
             detail = f"{f.in_use} of {f.issued} in use."
             if holders:
-                detail += " Held by: " + ", ".join(holders[:20]) + (" ..." if len(holders) > 20 else "") + "."
+                more = len(holders) > 20 or f.users_more
+                detail += " Held by: " + ", ".join(holders[:20]) + (" ..." if more else "") + "."
             if queued:
-                detail += f" {len(queued)} request(s) queued."
+                detail += f" {queued} request(s) queued."
             out.append(Finding(
                 id="lmstat.all-licenses-in-use", status=Status.WARN,
                 title=f"All {f.issued} license(s) of {f.name} are in use",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import bisect
 import re
+import sys
 from dataclasses import dataclass, field
 from itertools import islice
 from typing import Dict, Iterator, List, Optional, Sequence
@@ -191,7 +192,7 @@ class Entry:
         if found:
             lead = found[0][1]
             for k, off in reversed(found):  # the first of a repeated key wins
-                keys[k.upper()] = off
+                keys[sys.intern(k.upper())] = off  # a few dozen distinct keys across any file
         self._keys = keys
         self._lead = lead
         return keys
