@@ -10,6 +10,7 @@ system checks.
 """
 from __future__ import annotations
 
+import errno
 import os
 import re
 import stat
@@ -129,13 +130,18 @@ class PathSource:
 
 def read_flexlmrc(path: str) -> Tuple[Dict[str, str], Optional[str]]:
     """(NAME -> value, error). Lines are NAME=value; anything else is ignored."""
-    try:
-        with open(path, "rb") as fh:
-            data = fh.read(MAX_FLEXLMRC_BYTES + 1)
-    except FileNotFoundError:
+    from ..inputgate import InputError, Kind, open_input
+
+    if not os.path.lexists(path):
         return {}, None
-    except PermissionError:
-        return {}, f"permission denied reading {path}"
+    try:
+        # Through the input gate: a FIFO or device planted as ~/.flexlmrc must not hang `check`.
+        with open_input(path, Kind.TEXT) as fh:
+            data = fh.read(MAX_FLEXLMRC_BYTES + 1)
+    except InputError as exc:
+        if exc.errno == errno.ENOENT:
+            return {}, None
+        return {}, str(exc)
     except OSError as exc:
         return {}, f"cannot read {path}: {exc.strerror or exc}"
     if len(data) > MAX_FLEXLMRC_BYTES:
@@ -343,10 +349,12 @@ def _check_file(emit, where: str, path: str, windows: bool) -> bool:
         emit(Finding("searchpath.unreadable", Status.FAIL, f"{where}: {shorten(path, 120)} is not readable",
                      fix=f"chmod a+r {path}"))
         return True
+    from ..inputgate import InputError, Kind, open_input
+
     try:
-        with open(path, "rb") as fh:
+        with open_input(path, Kind.LICENSE) as fh:
             head = fh.read(64 * 1024)
-    except OSError as exc:
+    except (OSError, InputError) as exc:
         emit(Finding("searchpath.unreadable", Status.FAIL, f"{where}: {shorten(path, 120)} cannot be read",
                      detail=str(exc)[:200], fix=f"chmod a+r {path}"))
         return True

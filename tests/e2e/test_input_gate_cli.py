@@ -109,3 +109,15 @@ def test_regular_files_still_read(tmp_path):
     with open(log, "rb") as fh:
         cp2 = lmdoctor("log", "-", stdin=fh)
     assert cp2.returncode == cp.returncode
+
+
+def test_fifos_in_the_search_path_and_flexlmrc_do_not_hang_check(tmp_path):
+    home = tmp_path / "home"
+    home.mkdir()
+    os.mkfifo(home / ".flexlmrc")
+    os.mkfifo(tmp_path / "in-path.lic")
+    env = dict(os.environ, HOME=str(home), SIGASI_LM_LICENSE_FILE=str(tmp_path / "in-path.lic"))
+    env.pop("LM_LICENSE_FILE", None)
+    cp = lmdoctor("check", "--no-lmutil", "--timeout", "1", "--format", "json", env=env)
+    assert cp.returncode in (0, 1, 2), cp.stderr
+    assert b"FIFO" in cp.stdout and b"Traceback" not in cp.stderr
