@@ -125,6 +125,9 @@ def caps() -> Dict[str, Optional[int]]:
 
 
 def main(argv: List[str]) -> int:
+    if argv[:1] == ["--make"]:
+        INPUTS[argv[1]](Path(argv[3]), int(argv[2]))
+        return 0
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("sizes", nargs="*", type=float, default=[10.0, 100.0], help="input sizes in MB")
     ap.add_argument("--readers", default=",".join(READERS), help="comma-separated: " + ", ".join(READERS))
@@ -154,7 +157,9 @@ def main(argv: List[str]) -> int:
             key = (kind, size)
             if key not in made:
                 p = Path(tmp) / f"{kind}-{size}"
-                INPUTS[kind](p, size)
+                # Made in a child: a forked reader starts with its parent's RSS (ru_maxrss counts it),
+                # so the measuring process itself must stay small.
+                subprocess.run([py, __file__, "--make", kind, str(size), str(p)], check=True)
                 made[key] = p
             path = made[key]
             real = path.stat().st_size

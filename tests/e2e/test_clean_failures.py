@@ -29,9 +29,9 @@ def test_log_since_far_in_the_past_is_not_a_time(tmp_path):
 
 # ------------------------------------------------------------------ standard output full or closed
 def _commands():
-    from lmdoctor.checks.cli import _available_commands
+    from lmdoctor.checks.cli import COMMANDS
 
-    return _available_commands()
+    return list(COMMANDS)
 
 
 def _real_run(cmd: str, tmp_path):

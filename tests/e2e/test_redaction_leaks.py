@@ -11,7 +11,7 @@ import subprocess
 import sys
 from typing import List, Set
 
-from lmdoctor.checks.cli import _available_commands
+from lmdoctor.checks.cli import COMMANDS
 from lmdoctor.checks.findings import Finding, Report, Status
 from lmdoctor.checks.hostinfo import current_identity
 from lmdoctor.checks.redact import Redactor, redact_report
@@ -57,7 +57,7 @@ def test_nothing_of_the_run_leaks_through_any_format(sandbox_factory, tmp_path, 
     assert "bob.hidden" in secrets and socket.gethostname() in secrets, secrets
     runs = {f"check {f}": ["check", "--license", info.license_path, "--redact", "--format", f] for f in FORMATS}
     runs.update({f"log {f}": ["log", info.log_path, "--redact", "--format", f] for f in FORMATS})
-    if "report" in _available_commands():
+    if "report" in COMMANDS:
         runs.update({f"report {f}": ["report", "--license", info.license_path, "--redact", "--format", f]
                      for f in FORMATS})
     outputs = {}
