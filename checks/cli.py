@@ -32,6 +32,7 @@ COMMANDS = [
     "serve",
     "sandbox",
     "tui",
+    "completion",
 ]
 
 
