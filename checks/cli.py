@@ -64,7 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
         mod = importlib.import_module(f"{__package__}.commands.{name}")
         p = sub.add_parser(name, help=mod.HELP, description=getattr(mod, "DESCRIPTION", mod.HELP))
         mod.register(p)
-        p.set_defaults(_run=mod.run)
+        p.set_defaults(_run=mod.run, _needs_linux=getattr(mod, "needs_linux", getattr(mod, "NEEDS_LINUX", False)))
     return parser
 
 
@@ -78,6 +78,15 @@ def _parse_and_run(argv: Optional[List[str]]) -> int:
         else:
             parser.print_help(sys.stderr)
             return int(ExitCode.ERROR)
+    from . import platforms
+
+    refused = platforms.refusal(args)
+    if refused:
+        _say(refused)
+        return int(ExitCode.ERROR)
+    caution = platforms.note(args)
+    if caution:
+        _say(caution)
     return int(args._run(args))
 
 

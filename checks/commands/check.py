@@ -8,6 +8,7 @@ from ..serverspec import argparse_server
 from ._common import add_format_option, add_redact_option, emit, fail_input
 
 HELP = "scan this machine: processes, ports, search path, reachability, tunnels, identity, files, license"
+NEEDS_LINUX = True  # process table, sockets, /proc (checks/platforms.py)
 DESCRIPTION = (
     "Find the license in use (--license, a running lmgrd's -c, SIGASI_LM_LICENSE_FILE / LM_LICENSE_FILE, "
     "~/.flexlmrc, the default location), run every live probe concurrently, then lint the license. "

@@ -7,6 +7,7 @@ import math
 from ._common import add_format_option
 
 HELP = "run lmgrd in the foreground (-z) for a few seconds and explain its output"
+NEEDS_LINUX = True  # runs lmgrd under a pty in its own process group (checks/platforms.py)
 DESCRIPTION = (
     "The manual's first step when a floating license server misbehaves: start lmgrd with -z and read what "
     "it prints. lmdoctor runs `lmgrd -z -c LICENSE` (lmgrd from --lmgrd, else next to the license, else PATH) "

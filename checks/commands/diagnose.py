@@ -65,6 +65,11 @@ def register(p: argparse.ArgumentParser) -> None:
     add_format_option(p)
 
 
+def needs_linux(args: argparse.Namespace) -> bool:
+    """Only --auto measures this machine; otherwise the steps ask (checks/platforms.py)."""
+    return bool(getattr(args, "auto", False))
+
+
 def run(args: argparse.Namespace) -> int:
     from .diagnose_run import run_diagnose
 

@@ -6,6 +6,7 @@ import argparse
 from ._common import add_format_option
 
 HELP = "fix what check finds: license edits, links, server start/restart; shown first, journaled, undoable"
+NEEDS_LINUX = True  # changes this machine: files, units, links (checks/platforms.py)
 DESCRIPTION = (
     "Runs the same check as 'lmdoctor check' (the license is found the same way), then plans one action per "
     "fixable cause: license edits that never touch signed content (the SERVER host and port, DAEMON port= and "

@@ -50,6 +50,11 @@ def register(p: argparse.ArgumentParser) -> None:
     add_format_option(v)
 
 
+def needs_linux(args: argparse.Namespace) -> bool:
+    """Every action but 'list' starts or reads FlexNet-named processes (checks/platforms.py)."""
+    return getattr(args, "action", None) != "list"
+
+
 def run(args: argparse.Namespace) -> int:
     from . import sandbox_run
 

@@ -6,6 +6,7 @@ import argparse
 from ..serverspec import argparse_server
 
 HELP = "open the interactive app (default when run on a terminal with no command)"
+NEEDS_LINUX = True  # its Check tab reads this machine (checks/platforms.py)
 DESCRIPTION = (
     "Open lmdoctor's terminal app: a live check of this machine, the guided troubleshooter, "
     "error explanations and the license linter, in tabs. Press ctrl+p for the command palette."
