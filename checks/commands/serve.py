@@ -61,6 +61,11 @@ def register(p: argparse.ArgumentParser) -> None:
     p.add_argument("--example-config", action="store_true", help="print a commented example config and exit")
 
 
+def needs_linux(args: argparse.Namespace) -> bool:
+    """Serving runs lmutil and this machine's probes; printing or checking a config does not (checks/platforms.py)."""
+    return not (getattr(args, "example_config", False) or getattr(args, "check_config", False))
+
+
 def run(args: argparse.Namespace) -> int:
     if args.example_config:
         sys.stdout.write(EXAMPLE)

@@ -28,6 +28,7 @@ LIVE = [
     (["sandbox", "stop"], "sandbox"),
     (["diagnose", "--auto", "Cannot connect to license server system (-15,570:115)"], "diagnose"),
     (["tui"], "tui"),
+    (["serve"], "serve"),
 ]
 
 
@@ -66,6 +67,7 @@ def test_live_commands_refuse_on_windows_with_one_line_and_exit_3(monkeypatch, c
     (["diagnose", "No license"], None, "--answer S2="),  # walks until a question needs a person
     (["sandbox", "list"], 0, "duplicate"),
     (["completion", "bash"], 0, "_shtab_lmdoctor"),
+    (["serve", "--example-config"], 0, "[[target]]"),
 ])
 def test_file_commands_run_on_windows(monkeypatch, capsys, argv, expected_code, expected_text):
     monkeypatch.setattr(sys, "platform", "win32")
@@ -106,7 +108,7 @@ def test_platform_kinds(name, kind):
 
 def test_every_command_is_classified():
     """A new command must decide: file command (runs anywhere) or live (Linux only)."""
-    live = {"check", "daemon", "repair", "sandbox", "diagnose", "tui"}
+    live = {"check", "daemon", "repair", "sandbox", "diagnose", "tui", "serve"}
     files = {"lint", "explain", "lmstat", "log", "completion"}
     for name in cli.COMMANDS:
         mod = importlib.import_module(f"lmdoctor.checks.commands.{name}")
