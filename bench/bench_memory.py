@@ -120,13 +120,16 @@ def caps() -> Dict[str, Optional[int]]:
         from lmdoctor.checks.inputgate import Kind, cap_for  # type: ignore[import-not-found]
     except ImportError:  # before the input gate existed
         return {}
-    kind_of = {"license": Kind.LICENSE, "lmstat": Kind.LMSTAT, "explain": Kind.TEXT, "log": Kind.LOG}
+    kind_of = {"lint": Kind.LICENSE, "lmstat": Kind.LMSTAT, "explain": Kind.TEXT, "log": Kind.LOG}
     return {name: cap_for(k) for name, k in kind_of.items()}
 
 
 def main(argv: List[str]) -> int:
     if argv[:1] == ["--make"]:
-        INPUTS[argv[1]](Path(argv[3]), int(argv[2]))
+        path, size = Path(argv[3]), int(argv[2])
+        INPUTS[argv[1]](path, size)
+        with open(path, "r+b") as fh:  # the generators write whole blocks: cut to the size asked for
+            fh.truncate(size)
         return 0
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("sizes", nargs="*", type=float, default=[10.0, 100.0], help="input sizes in MB")
