@@ -39,7 +39,8 @@ def register(p: argparse.ArgumentParser) -> None:
     p.add_argument("--warn-days", type=_days, default=30, metavar="N",
                    help="warn about features that expire within N days (default 30)")
     p.add_argument("--today", type=_date, default=None, metavar="YYYY-MM-DD",
-                   help="judge expiry dates as of this day instead of today (reproducible reports)")
+                   help="judge expiry dates as of this day (default: the day the output was taken, from its "
+                        "'status on' line, else today)")
     add_format_option(p)
 
 
@@ -68,10 +69,14 @@ def run(args: argparse.Namespace) -> int:
             f"{name} does not look like lmstat output: no 'License server status', 'Users of', lmstat -i "
             "table or lmutil header was found (expected what `lmutil lmstat -a -c 27000@server` prints)"
         )
+    from ..flexnet.lmutil import lmstat_as_of
+
     findings = lmstat_findings(result, warn_days=args.warn_days, today=args.today, source=name)
     report = Report(command="lmstat", findings=findings)
     report.meta["heading"] = listing(result)
     report.meta["source"] = name
+    # Expiry is judged as of the output's own date unless --today says otherwise (issue 13 item 15).
+    report.meta["as_of"] = lmstat_as_of(result, args.today).to_dict()
     report.meta["lmstat"] = result.to_dict()
     return emit(report, args)
 

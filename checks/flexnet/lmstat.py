@@ -55,6 +55,7 @@ class Header:
     company_family: Optional[str] = None  # "flexera" | "macrovision" | "globetrotter"
     status_time: Optional[str] = None  # as printed: "Thu 11/23/2017 15:08"
     status_date: Optional[_dt.date] = None
+    status_line: Optional[int] = None  # the line number of "Flexible License Manager status on ..."
     version: Optional[str] = None  # from `lmstat -v`: "11.14.0.1"
     build: Optional[str] = None
     platform: Optional[str] = None  # "x64_lsb"
@@ -571,6 +572,7 @@ class _Reader:
         if m:
             h.status_time = m.group("when")
             h.status_date = _status_date(h.status_time)
+            h.status_line = n
             return "header"
         m = _VERSION_LINE.match(s)
         if m:

@@ -293,11 +293,55 @@ def _where(block: ServerBlock, host: str) -> str:
     return host
 
 
+@dataclass(frozen=True)
+class AsOf:
+    """The day expiry is judged against: the output's own date when it has one (a saved snapshot
+    is judged as it was when taken), else today, or the day the user gave."""
+
+    date: _dt.date
+    source: str  # "output", "today" or "given"
+    taken: Optional[str] = None  # the output's status line, as printed
+
+    @property
+    def phrase(self) -> str:
+        return "this output was taken" if self.source == "output" else "today" if self.source == "today" \
+            else f"{self.date.isoformat()} (--today)"
+
+    def to_dict(self) -> Dict[str, Any]:
+        return {"date": self.date.isoformat(), "source": self.source, "taken": self.taken}
+
+
+def lmstat_as_of(result: LmstatResult, today: Optional[_dt.date] = None,
+                 real_today: Optional[_dt.date] = None) -> AsOf:
+    real = real_today or _dt.date.today()
+    if today is not None:
+        return AsOf(today, "given")
+    taken = result.header.status_date
+    if taken is not None and taken != real:
+        return AsOf(taken, "output", result.header.status_time)
+    return AsOf(real, "today", result.header.status_time)
+
+
 def lmstat_findings(result: LmstatResult, warn_days: int = DEFAULT_WARN_DAYS,
-                    today: Optional[_dt.date] = None, source: Optional[str] = None) -> List[Finding]:
-    """Findings for parsed lmstat output. Pure: no processes, no network."""
-    today = today or _dt.date.today()
+                    today: Optional[_dt.date] = None, source: Optional[str] = None,
+                    real_today: Optional[_dt.date] = None) -> List[Finding]:
+    """Findings for parsed lmstat output. Pure: no processes, no network.
+
+    Expiry is judged as of ``today`` when given, else as of the output's own date (``Flexible
+    License Manager status on ...``), so a snapshot from a ticket reads as it did when it was taken.
+    """
+    as_of = lmstat_as_of(result, today, real_today)
+    today = as_of.date
     out: List[Finding] = []
+    if as_of.source == "output":
+        out.append(Finding(
+            id="lmstat.as-of", status=Status.INFO,
+            title=f"Dates judged as of {today.isoformat()}, the day this output was taken",
+            detail=f"The output says 'status on {as_of.taken}'. What expired or expires is counted from that day; "
+                   "it may have changed since (run lmstat again for today's view).",
+            evidence=f"Flexible License Manager status on {as_of.taken}", file=source,
+            line=result.header.status_line,
+        ))
 
     for e in result.errors:
         out.append(Finding(
@@ -408,7 +452,7 @@ def lmstat_findings(result: LmstatResult, warn_days: int = DEFAULT_WARN_DAYS,
                     evidence=[srv.text, f"{v.name}: {v.text}"], file=source, line=v.line, seed_ref=SEED_FLOATING,
                 ))
 
-    out.extend(_feature_findings(result, warn_days, today, source))
+    out.extend(_feature_findings(result, warn_days, as_of, source, real_today or _dt.date.today()))
 
     if result.unparsed:
         out.append(Finding(
@@ -422,7 +466,9 @@ def lmstat_findings(result: LmstatResult, warn_days: int = DEFAULT_WARN_DAYS,
     return out
 
 
-def _feature_findings(result: LmstatResult, warn_days: int, today: _dt.date, source: Optional[str]) -> List[Finding]:
+def _feature_findings(result: LmstatResult, warn_days: int, as_of: AsOf, source: Optional[str],
+                      real_today: _dt.date) -> List[Finding]:
+    today = as_of.date
     out: List[Finding] = []
     # Features that expire on the same day are one finding: a 100-feature key renews as one.
     by_date: Dict[_dt.date, List[Tuple[str, Optional[str], int]]] = {}
@@ -446,20 +492,26 @@ def _feature_findings(result: LmstatResult, warn_days: int, today: _dt.date, sou
         names = [n for n, _t, _l in items]
         what = names[0] if len(names) == 1 else f"{len(names)} features"
         evidence = [f"line {ln}: {n} expiry {t}" for n, t, ln in items]
+        when = "ago" if as_of.source == "today" else f"before {as_of.phrase}"
         if days < 0:
             out.append(Finding(
                 id="lmstat.feature-expired", status=Status.FAIL,
-                title=f"{what} expired on {exp_date.isoformat()}",
-                detail=f"{-days} day(s) ago. Clients get 'Feature has expired' (-10)."
+                title=f"{what} expired on {exp_date.isoformat()}, {-days} day(s) {when}",
+                detail=f"Expired {-days} day(s) {when}. Clients get 'Feature has expired' (-10)."
                        + ("" if len(names) == 1 else " Features: " + _feature_list(names)),
                 fix="Request a renewed license key and install it on the server (then lmreread).",
                 evidence=evidence, file=source, line=items[0][2], seed_ref=SEED_TROUBLE,
             ))
         elif days <= warn_days:
+            after = "" if as_of.source == "today" else f" after {as_of.phrase}"
+            since = (f" It has expired since ({(real_today - exp_date).days} day(s) before today)."
+                     if as_of.source == "output" and exp_date < real_today else "")
             out.append(Finding(
                 id="lmstat.feature-expiring", status=Status.WARN,
-                title=f"{what} expire{'s' if len(names) == 1 else ''} in {days} day(s), on {exp_date.isoformat()}",
-                detail="" if len(names) == 1 else "Features: " + _feature_list(names),
+                title=f"{what} expire{'s' if len(names) == 1 else ''} in {days} day(s){after}, on "
+                      f"{exp_date.isoformat()}",
+                detail=(f"{days} day(s){after or ' from today'}.{since}"
+                        + ("" if len(names) == 1 else " Features: " + _feature_list(names))),
                 fix="Request a renewed license key before it expires.",
                 evidence=evidence, file=source, line=items[0][2], seed_ref=SEED_TROUBLE,
             ))
