@@ -33,6 +33,16 @@ class Serving:
         return "the license server serves now (" + "; ".join(self.evidence[:2]) + ")"
 
 
+def _procs(members: List[Finding], fid: str) -> List[str]:
+    """'lmgrd (pid 14)' of each member of ``fid`` whose title starts so."""
+    out = []
+    for f in members:
+        m = re.match(r"(\S+) \(pid (\d+)\)", f.title) if f.id == fid else None
+        if m:
+            out.append(f"{m.group(1)} (pid {m.group(2)})")
+    return out
+
+
 def _where(f: Finding) -> str:
     if f.file and f.line:
         return f"{f.file}:{f.line}"
@@ -50,7 +60,7 @@ def serving_state(findings: Sequence[Finding]) -> Serving:
         "lmstat.vendor-down", "process.lmgrd-without-vendor", "lmstat.server-down", "lmstat.quorum-lost")]
     if not running or not serves or down:
         return Serving(False)
-    return Serving(True, [f.title for f in running[:1] + serves[:2]])
+    return Serving(True, [f.title for f in serves[:2]])
 
 
 # Findings that foretell trouble at lmgrd's next start. While the server runs and serves they are
@@ -91,8 +101,7 @@ class Fact:
 
 
 def _root_title(members: List[Finding]) -> str:
-    procs = [re.match(r"(\S+) \(pid (\d+)\)", f.title) for f in members if f.id == "process.running-as-root"]
-    who = ", ".join(f"{m.group(1)} (pid {m.group(2)})" for m in procs if m)
+    who = ", ".join(_procs(members, "process.running-as-root"))
     logged = any(f.id == "log.running-as-root" for f in members)
     title = "The license server runs as root" + (f": {who}" if who else "")
     return title + ("; its debug log says so too" if logged and who else "")
@@ -105,8 +114,17 @@ def _vendor_down_title(members: List[Finding]) -> str:
     return f"{lead.title} (seen by {', '.join(seen)})"
 
 
+def _loopback_title(members: List[Finding]) -> str:
+    ports = [re.search(r"listens on (\d+)", f.title) for f in members]
+    procs = _procs(members, "listener.loopback-only")
+    who = ", ".join(f"{p} on {m.group(1)}" if m else p for p, m in zip(procs, ports))
+    return f"The license server listens on the loopback address only: {who}"
+
+
 FACTS: Tuple[Fact, ...] = (
     Fact("runs-as-root", ("process.running-as-root", "log.running-as-root"), title=_root_title),
+    # lmgrd and its vendor daemons on 127.0.0.1 only: one cause (the SERVER name resolves to loopback).
+    Fact("loopback-only", ("listener.loopback-only",), title=_loopback_title),
     # The log's "Can't make directory" proves it; the file system probe says why.
     Fact("lock-dir", ("log.usr-tmp", "system.usr-tmp-missing", "system.usr-tmp-not-writable")),
     Fact("vendor-down", ("lmstat.vendor-down", "process.lmgrd-without-vendor", "lmdiag.cannot-checkout"),

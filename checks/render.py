@@ -1,7 +1,8 @@
 """Renderers for a Report: plain text (optionally coloured), Markdown and JSON.
 
-Text output groups findings by area (the id's first part), areas ordered by their
-worst finding, findings worst first, each followed by its fix.
+Text output reads like a doctor's report: findings grouped by area (the id's first part),
+areas ordered by their worst finding, findings worst first; each problem with its detail and
+fix, each ok/info finding on one line; the evidence with -v. Markdown and JSON keep everything.
 """
 from __future__ import annotations
 
@@ -53,13 +54,35 @@ def _summary(report: Report) -> str:
     return ", ".join(parts) if parts else "no findings"
 
 
-def render_text(report: Report, colour: bool = False, verbose: bool = False) -> str:
-    """Human text. ``ok`` findings are listed by title only unless ``verbose``."""
+TEXT_WIDTH = 100
+_INDENT = " " * 7
+
+
+def _wrapped(text: str, first: str, rest: str, width: int) -> List[str]:
+    """``text`` wrapped to ``width``, its own line breaks kept; ``first`` prefixes line one."""
+    import textwrap
+
+    out: List[str] = []
+    for k, para in enumerate(text.splitlines() or [""]):
+        lead = first if k == 0 else rest
+        out.extend(textwrap.wrap(para, width=width, initial_indent=lead, subsequent_indent=rest,
+                                 break_long_words=False, break_on_hyphens=False) or [lead.rstrip()])
+    return out
+
+
+def render_text(report: Report, colour: bool = False, verbose: bool = False, width: int = TEXT_WIDTH) -> str:
+    """Human text that reads like a doctor's report.
+
+    Areas (the id's first part) worst first. A fail or warn finding says what is wrong, why and
+    what to do (detail, fix, manual); an ok or info finding is one line. ``verbose`` adds what
+    was seen (the evidence) and the detail of ok/info findings. Markdown and JSON keep it all.
+    """
     out: List[str] = []
     header = report.meta.get("heading")
     if header:
         out.append(str(header))
         out.append("")
+    hidden = 0
     for area, items in group_by_area(report.findings).items():
         out.append(f"[{area}]")
         for f in items:
@@ -67,25 +90,28 @@ def render_text(report: Report, colour: bool = False, verbose: bool = False) -> 
             if colour:
                 mark = f"{_COLOUR[f.status]}{mark}{_RESET}"
             where = _where(f)
-            out.append(f"  {mark} {f.title}" + (f"  ({where})" if where else "") + f"  [{f.id}]")
-            if f.status is Status.OK and not verbose:
+            problem = f.status in (Status.FAIL, Status.WARN, Status.SKIP)
+            out.append(f"  {mark} {f.title}" + (f"  ({where})" if where else "")
+                       + (f"  [{f.id}]" if problem or verbose else ""))
+            if not (problem or verbose):
+                hidden += bool(f.detail or f.evidence_lines)
                 continue
             if f.detail:
-                for ln in f.detail.splitlines():
-                    out.append(f"       {ln}")
-            for ev in f.evidence_lines[:20]:
-                out.append(f"       seen: {ev}")
-            if len(f.evidence_lines) > 20:
-                out.append(f"       seen: ... {len(f.evidence_lines) - 20} more")
+                out.extend(_wrapped(f.detail, _INDENT, _INDENT, width))
+            if verbose:
+                for ev in f.evidence_lines[:20]:
+                    out.append(f"{_INDENT}seen: {ev}")
+                if len(f.evidence_lines) > 20:
+                    out.append(f"{_INDENT}seen: ... {len(f.evidence_lines) - 20} more")
+            elif f.evidence_lines:
+                hidden += 1
             if f.fix:
-                first, *rest = f.fix.splitlines() or [""]
-                out.append(f"       fix:  {first}")
-                for ln in rest:
-                    out.append(f"             {ln}")
-            if f.seed_ref:
-                out.append(f"       manual: {f.seed_ref}")
+                out.extend(_wrapped(f.fix, f"{_INDENT}fix:  ", f"{_INDENT}      ", width))
+            if f.seed_ref and (problem or verbose):
+                out.append(f"{_INDENT}manual: {f.seed_ref}")
         out.append("")
-    out.append(f"Summary: {_summary(report)}")
+    more = f"  (-v shows what was seen for {hidden} of them)" if hidden and not verbose else ""
+    out.append(f"Summary: {_summary(report)}{more}")
     return "\n".join(out) + "\n"
 
 

@@ -19,7 +19,8 @@ def add_format_option(p: argparse.ArgumentParser, extra: Sequence[str] = (), ext
         default=None,
         help="output format (default: text; json for scripts, markdown to paste into a ticket" + extra_help + ")",
     )
-    p.add_argument("-v", "--verbose", action="store_true", help="show detail for ok findings too")
+    p.add_argument("-v", "--verbose", action="store_true",
+                   help="also show what was seen (evidence) and the detail of ok/info findings")
 
 
 def add_redact_option(p: argparse.ArgumentParser) -> None:

@@ -105,3 +105,16 @@ def test_serving_state():
     assert not serving_state(SERVING[:1]).serving  # nothing says it serves
     down = SERVING + [Finding("lmstat.vendor-down", F, "Vendor daemon MLM is down on lic1")]
     assert not serving_state(down).serving
+
+
+def test_loopback_only_listeners_of_one_server_are_one_finding():
+    found = [
+        Finding("listener.loopback-only", W, "lmgrd (pid 14) listens on 27000 on the loopback address only",
+                evidence=["listening on 127.0.0.1:27000"], fix="Let the server listen on all addresses"),
+        Finding("listener.loopback-only", W, "MLM (pid 15) listens on 27010 on the loopback address only",
+                evidence=["listening on 127.0.0.1:27010"], fix="Let the server listen on all addresses"),
+    ]
+    (f,) = merge_facts(found)
+    assert f.title == "The license server listens on the loopback address only: lmgrd (pid 14) on 27000, " \
+                      "MLM (pid 15) on 27010"
+    assert "listening on 127.0.0.1:27010" in f.evidence_lines
