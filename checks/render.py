@@ -76,6 +76,7 @@ def render_text(report: Report, colour: bool = False, verbose: bool = False, wid
     Areas (the id's first part) worst first. A fail or warn finding says what is wrong, why and
     what to do (detail, fix, manual); an ok or info finding is one line. ``verbose`` adds what
     was seen (the evidence) and the detail of ok/info findings. Markdown and JSON keep it all.
+    Every line ends with the finding's id.
     """
     out: List[str] = []
     header = report.meta.get("heading")
@@ -91,8 +92,8 @@ def render_text(report: Report, colour: bool = False, verbose: bool = False, wid
                 mark = f"{_COLOUR[f.status]}{mark}{_RESET}"
             where = _where(f)
             problem = f.status in (Status.FAIL, Status.WARN, Status.SKIP)
-            out.append(f"  {mark} {f.title}" + (f"  ({where})" if where else "")
-                       + (f"  [{f.id}]" if problem or verbose else ""))
+            # The id stays on every line: tickets, --skip and --answer refer to findings by it.
+            out.append(f"  {mark} {f.title}" + (f"  ({where})" if where else "") + f"  [{f.id}]")
             if not (problem or verbose):
                 hidden += bool(f.detail or f.evidence_lines)
                 continue

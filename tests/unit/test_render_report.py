@@ -33,9 +33,9 @@ def test_default_text_is_short_and_says_what_to_do():
     assert "       manual: Troubleshooting > Floating licenses" in lines
     assert all(len(ln) <= 100 for ln in lines if ln.startswith("       "))
     assert "seen:" not in out
-    # ok / info: one line each, no id, no detail.
-    assert "  ok   Vendor daemon MLM is UP v11.19.6  (lmstat -c 27000@lic1:11)" in lines
-    assert "  info This machine: lic1" in lines
+    # ok / info: one line each (with the id people refer to it by), no detail.
+    assert "  ok   Vendor daemon MLM is UP v11.19.6  (lmstat -c 27000@lic1:11)  [lmstat.vendor-up]" in lines
+    assert "  info This machine: lic1  [identity.host]" in lines
     assert "all good" not in out and "names and addresses" not in out
     # The worst area first; the summary last, saying -v shows more.
     assert out.index("[lmstat]") < out.index("[system]")
@@ -45,7 +45,7 @@ def test_default_text_is_short_and_says_what_to_do():
 def test_verbose_shows_the_evidence_and_ok_detail():
     out = render(REPORT, "text", verbose=True)
     assert "       seen: stat /usr/tmp: ENOENT" in out and "       seen: MLM: UP v11.19.6" in out
-    assert "all good" in out and "[lmstat.vendor-up]" in out
+    assert "all good" in out and "names and addresses" in out
     assert out.splitlines()[-1] == "Summary: 1 fail, 1 warn, 1 info, 1 ok"
 
 
