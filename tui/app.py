@@ -135,7 +135,7 @@ class LmdoctorApp(App):
 
     def _body_kwargs(self, tab_id: str) -> Dict[str, Any]:
         blink = {"cursor_blink": self.input_blink}
-        if tab_id == "check":
+        if tab_id in ("check", "repair"):
             return {}
         if tab_id == "diagnose":
             return dict(blink, symptom_text=self.symptom, live=self.live)
@@ -306,4 +306,13 @@ class LmdoctorApp(App):
         body = self.body("license")
         if body is not None:
             body.submit(path)  # type: ignore[attr-defined]
+
+    def apply_fix(self, select: Optional[str] = None) -> None:
+        """Open the Repair tab and plan, ticking only what addresses ``select`` (an action or finding id)."""
+        self.action_show_tab("repair")
+        body = self.body("repair")
+        if body is not None:
+            body.plan_repair(select)  # type: ignore[attr-defined]
+        else:  # not mounted yet: plan as soon as it is
+            self.call_after_refresh(self.apply_fix, select)
 

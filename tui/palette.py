@@ -32,6 +32,8 @@ class LmdoctorCommands(Provider):
             ("Diagnose an error message", "The guided troubleshooter", partial(app.action_show_tab, "diagnose")),
             ("Explain an error code", "Paste a FlexLM code or message", partial(app.action_show_tab, "explain")),
             ("Lint a license file", "Check a license file for mistakes", partial(app.action_show_tab, "license")),
+            ("Repair this machine's license server", "Plan the repair: every change shown first, then applied, "
+             "verified and undoable", partial(app.apply_fix, None)),
         ]
 
     def _items(self) -> List[Item]:
@@ -39,6 +41,13 @@ class LmdoctorCommands(Provider):
             return self._cache
         app = cast("LmdoctorApp", self.app)  # this provider is registered by LmdoctorApp only
         items = self._actions()
+        try:
+            from lmdoctor.checks.repair.registry import SPECS
+
+            for spec in SPECS:
+                items.append((f"Repair: {spec.id}", spec.does, partial(app.apply_fix, spec.id)))
+        except Exception:
+            pass
         try:
             from lmdoctor.checks.tree.loader import load_tree
 

@@ -322,6 +322,7 @@ class PlanBuilder:
             for parent in log.lock_parents:  # "<root>/usr/tmp"
                 if parent.endswith("/usr/tmp") and not os.path.exists(parent):
                     roots.append(parent[: -len("/usr/tmp")] or "/")
+        from_log = set(roots)
         host = self.rc.has("system.usr-tmp-missing")
         if host and self.server_here() and not roots and not (rc.servers and rc.logs and not fixes_log):
             # Nothing says the server uses another root: it needs this machine's /usr/tmp.
@@ -339,7 +340,7 @@ class PlanBuilder:
                 ActionKind.LINK, f"ln -s {p.target} {p.link}", needs_root=needs_root and not rc.root,
                 reversible=True, verify=f"{p.link} leads to a writable directory",
                 target=p.link, notes=[p.why], sudo=sa.sudo_line(["ln", "-s", p.target, p.link]) if needs_root else None,
-                payload={"link": p.link, "target": p.target, "why": p.why}))
+                payload={"link": p.link, "target": p.target, "why": p.why, "server_needs": root in from_log}))
             # Not a blocker of the start: lmgrd serves without its lock directory (it only logs the failure).
 
     def rule_lsb(self) -> None:
@@ -357,7 +358,7 @@ class PlanBuilder:
                 needs_root=not self.rc.root, reversible=True, verify=f"{p.link} resolves to the system loader",
                 target=p.link, notes=["or install the LSB package: " + sa.package_lines("lsb")[0]],
                 sudo=sa.sudo_line(["ln", "-s", p.target, p.link]),
-                payload={"link": p.link, "target": p.target, "why": p.why}))
+                payload={"link": p.link, "target": p.target, "why": p.why, "server_needs": True}))
             if a is not None and not self.rc.root:
                 self.blocked.append(a)
 
@@ -499,8 +500,10 @@ class PlanBuilder:
         rc = self.rc
         if rc.license_path is None or not self.server_here():
             return
-        changed = [a for a in self.actions if a.kind in (ActionKind.FILE_EDIT, ActionKind.LINK)
-                   and a.id not in ("searchpath.set-env", "searchpath.use-127")]
+        # What the server reads or runs through: its license, and links its own log or binary asks for.
+        # (The machine's /usr/tmp, planned from the system check alone, goes its own way: lmgrd serves without.)
+        changed = [a for a in self.actions if (a.kind is ActionKind.FILE_EDIT and a.id.startswith("license."))
+                   or (a.kind is ActionKind.LINK and a.payload.get("server_needs"))]
         running = [g for g in rc.servers if g.pid not in self.stopping]
         rivals = self.rivals_serve()
         stopped_own = [g for g in rc.servers if g.pid in self.stopping]

@@ -82,3 +82,44 @@ ON_REQUEST_ONLY = {"server.install-unit"}
 
 def known(action_id: str) -> bool:
     return action_id in BY_ID or action_id.startswith("windows.")
+
+# The action that addresses a finding, for "Apply fix" on a finding (the plan itself decides from the
+# machine; this only says which findings have one). Consequences point at the server start.
+FINDING_ACTIONS: Dict[str, str] = {
+    **{fid: "license.restore-copy" for fid in (
+        "license.bom", "license.mail-quote", "license.typographic-quotes", "license.space-after-backslash",
+        "license.cr-line-endings", "license.missing-backslash", "license.backslash-before-blank",
+        "license.joined-lines")},
+    "license.placeholder-host": "license.set-server-host",
+    "license.host-not-this-machine": "license.set-server-host",
+    "license.port-clash": "license.set-vendor-port",
+    "license.vendor-no-port": "license.set-vendor-port",
+    "tunnel.vendor-port-random": "license.set-vendor-port",
+    "license.client-no-use-server": "license.add-use-server",
+    "license.no-server-lines": "license.add-use-server",
+    "system.daemon-missing": "license.fix-daemon-path",
+    "license.hostid-mismatch": "license.request-new-key",
+    "license.expired": "license.renew",
+    "license.expiring": "license.renew",
+    "lmstat.feature-expired": "license.renew",
+    "system.usr-tmp-missing": "system.link-usr-tmp",
+    "log.usr-tmp": "system.link-usr-tmp",
+    "system.lsb-loader-missing": "system.link-lsb-loader",
+    "searchpath.localhost": "searchpath.use-127",
+    "tunnel.localhost-ipv4": "searchpath.use-127",
+    "process.vendor-conflict": "process.stop-duplicates",
+    "process.duplicate-lmgrd": "process.stop-duplicates",
+    "process.vendor-without-lmgrd": "process.stop-duplicates",
+    "lmstat.version-mismatch": "daemon.update",
+    "network.timeout": "firewall.open-ports",
+    "network.vendor-port-blocked": "firewall.open-ports",
+    "listener.nothing": "server.start",
+    "process.no-lmgrd": "server.start",
+}
+
+
+def action_for_finding(finding_id: str) -> str:
+    """The repair id for a finding, or '' when lmdoctor has none (listener.foreign-process: a port edit)."""
+    if finding_id == "listener.foreign-process":
+        return "license.change-port"
+    return FINDING_ACTIONS.get(finding_id, "")

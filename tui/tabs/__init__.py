@@ -43,6 +43,7 @@ TABS: List[TabSpec] = [
     TabSpec("diagnose", "Diagnose", "diagnose", "DiagnosePane", "guided troubleshooter, from an error to its fix"),
     TabSpec("explain", "Explain", "explain", "ExplainPane", "explain a FlexLM error code, exit signal or message"),
     TabSpec("license", "License", "license", "LicensePane", "lint a license file"),
+    TabSpec("repair", "Repair", "repair", "RepairPane", "plan, apply and undo the repair of this machine's server"),
 ]
 TAB_IDS = tuple(t.id for t in TABS)
 

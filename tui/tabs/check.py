@@ -1,10 +1,11 @@
 """The Check tab: `lmdoctor check` in a thread worker, findings streaming into the table."""
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional
+from typing import Any, ClassVar, Dict, List, Optional
 
 from textual import on, work
 from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.widgets import Button, ProgressBar, Static
 
@@ -31,6 +32,28 @@ class CheckPane(TabBody):
     """Runs `lmdoctor check` in a thread worker; findings stream into the table as probes report them."""
 
     TAB_ID = "check"
+    BINDINGS: ClassVar[List[BindingType]] = [
+        Binding("f", "apply_fix", "Apply fix", id="check-apply-fix",
+                tooltip="Open the Repair tab with the action for this finding ticked (shown first, then applied)"),
+    ]
+
+    def check_action(self, action: str, parameters) -> Optional[bool]:
+        if action == "apply_fix":
+            if self.app.typing():  # type: ignore[attr-defined]
+                return False
+            return True if self._fix_for() else None
+        return True
+
+    def _fix_for(self) -> str:
+        from lmdoctor.checks.repair.registry import action_for_finding
+
+        f = self.query_one(FindingsView).shown
+        return action_for_finding(f.id) if f is not None and f.status in (Status.FAIL, Status.WARN) else ""
+
+    def action_apply_fix(self) -> None:
+        f = self.query_one(FindingsView).shown
+        if f is not None and self._fix_for():
+            self.app.apply_fix(f.id)  # type: ignore[attr-defined]
 
     def __init__(self, **kw: Any) -> None:
         super().__init__(**kw)

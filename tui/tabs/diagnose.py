@@ -107,6 +107,8 @@ class DiagnosePane(TabBody):
         *(Binding(str(i), f"choose({i})", f"Choice {i}", id=f"diagnose-choice-{i}", show=False,
                   tooltip=f"Answer the current step with choice {i}")
           for i in range(1, 10)),
+        Binding("f", "apply_fix", "Apply fix", id="diagnose-apply-fix",
+                tooltip="Open the Repair tab with this leaf's repair action ticked"),
     ]
 
     def __init__(self, symptom_text: Optional[str] = None, live: bool = True, cursor_blink: bool = True,
@@ -140,7 +142,21 @@ class DiagnosePane(TabBody):
             return None
         if action == "to_list" and not isinstance(self.app.focused, PasteInput):
             return False
+        if action == "apply_fix":
+            if self.app.typing():  # type: ignore[attr-defined]
+                return False
+            return True if self.leaf_repair() else None
         return True
+
+    def leaf_repair(self) -> str:
+        """The repair id of the leaf the walk reached, or ''."""
+        leaf = self.walk.leaf if self.walk is not None and self.walk.done else None
+        return (leaf.repair or "") if leaf is not None else ""
+
+    def action_apply_fix(self) -> None:
+        rid = self.leaf_repair()
+        if rid:
+            self.app.apply_fix(rid)  # type: ignore[attr-defined]
 
     def compose(self) -> ComposeResult:
         with Vertical(id="pick"):
