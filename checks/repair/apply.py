@@ -168,7 +168,10 @@ class Applier:
         if still:
             return ActionResult(a.id, ResultStatus.FAILED, detail + "; but the lint still reports "
                                 + ", ".join(still), undo=undo)
-        return ActionResult(a.id, ResultStatus.APPLIED, detail + "; verified: " + a.verify, undo=undo)
+        mine = [f for f in a.fixes if f.startswith("license.")]
+        proof = ("the lint of the new file no longer reports " + ", ".join(mine)) if mine else \
+            "the file holds the planned bytes"
+        return ActionResult(a.id, ResultStatus.APPLIED, f"{detail}; verified: {proof}", undo=undo)
 
     def _still_reported(self, a: PlannedAction, data: bytes) -> List[str]:
         """The license.* findings this edit fixes, if the lint of the new file still raises them."""

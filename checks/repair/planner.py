@@ -652,15 +652,16 @@ class PlanBuilder:
                     rows.append(f"{f.name} v{f.version} ({f.vendor}), line {f.line}: {state}")
             if rows:
                 self.manual("license.renew", "Renew the expired license", exp,
-                            ["Ask the vendor (Sigasi: sales or support) for a renewed key; these features:"] + rows,
+                            [f"Ask {'Sigasi' if rc.vendor.lower() == 'sigasi' else 'the vendor'} for a renewed "
+                             "license key; these features:"] + rows,
                             blocks=False)
         nsl = self.fids("license.no-server-lines")
         if nsl:
             hostids = ", ".join(ident.mac_list()) or "this machine's MAC"
             self.manual("license.add-use-server", "The license has counted features but no SERVER line", nsl,
                         [f"lmgrd cannot serve {rc.license_path or 'this file'}: it has no SERVER line (-13,66).",
-                         f"On the license server, use the floating key as issued: it starts with SERVER <host> "
-                         f"<hostid> 27000 and DAEMON {rc.vendor} port=27001 (this machine's hostids: {hostids}).",
+                         "On the license server, use the floating key as issued: it has a SERVER <host> <hostid> "
+                         f"<port> line and a DAEMON {rc.vendor} line (this machine's hostids: {hostids}).",
                          f"On a client, point {sa.vendor_variable(rc.vendor)} at PORT@SERVER instead, or keep the "
                          "SERVER line and add USE_SERVER."], blocks=True)
         ver = rc.has("lmstat.version-mismatch")
@@ -669,9 +670,11 @@ class PlanBuilder:
             need = m.group(2) if m else "the vendor daemon's version"
             self.manual("daemon.update", f"Update lmgrd to {need} or newer", [f.id for f in ver],
                         [f"lmgrd must be the same version as the vendor daemon or newer: install lmgrd {need} (or "
-                         "later) from the same download as the vendor daemon.",
-                         "Sigasi: https://download.sigasi.com/flexnet/ (the zip of the version you need), then "
-                         "restart the server."])
+                         "later) from the same download as the vendor daemon, then restart the server."]
+                        + (["Sigasi publishes FlexNet 11.16.4.0: https://download.sigasi.com/flexnet/v11.16.4.0/"
+                            "sigasi-flexnet-linux64.zip (Windows: sigasi-flexnet-win64.zip); lmgrd, sigasi and "
+                            "lmutil from that one zip."] if rc.vendor.lower() == "sigasi" else
+                           [f"Ask the vendor of {rc.vendor} for its FlexNet {need} (or later) daemons."]))
         moved = [p for k, p in self.new_ports.items()]
         fw = self.fids("network.timeout", "network.vendor-port-blocked")
         if (moved or fw) and rc.license is not None and self.server_here():

@@ -160,3 +160,33 @@ def test_list_and_bad_arguments():
     assert cp.returncode == 3 and "/nonexistent/sigasi.lic" in cp.stderr
     cp = lmdoctor("repair", "--undo", "not-a-run", env=env)
     assert cp.returncode == 3 and "not a repair run id" in cp.stderr
+
+
+def test_copy_damaged_key_is_restored_and_undo_gives_the_damage_back(tmp_path):
+    from lmdoctor.checks.license import parse_license
+
+    src = Path(__file__).resolve().parents[1] / "fixtures" / "licenses" / "mail_quoted.lic"
+    lic = tmp_path / "sigasi.lic"
+    lic.write_bytes(src.read_bytes())
+    env = user_env(tmp_path)
+    code, rep, _err = repair_json(str(lic), env, "--yes", "--only", "license.restore-copy")
+    res = results_by_id(rep)["license.restore-copy"][0]
+    assert res["status"] == "applied", res
+    fixed = lic.read_bytes()
+    assert b"\n> " not in fixed and not fixed.startswith(b">")
+    assert [f.sign for f in parse_license(fixed).features] == \
+        [f.sign for f in parse_license(src.read_bytes().replace(b"> ", b"")).features]
+    assert "license.mail-quote" not in {f["id"] for f in rep["after"]["findings"]}
+    cp = lmdoctor("repair", "--undo", "--yes", env=env)
+    assert cp.returncode == 0 and lic.read_bytes() == src.read_bytes()
+
+
+def test_client_search_path_is_written_to_flexlmrc_and_taken_back(tmp_path):
+    env = user_env(tmp_path)
+    cp = lmdoctor("repair", "--server", "27000@licsrv01", "--timeout", "1", "--yes", "--format", "json",
+                  "--only", "searchpath.set-env", env=env)
+    rep = json.loads(cp.stdout)
+    assert results_by_id(rep)["searchpath.set-env"][0]["status"] == "applied"
+    assert (tmp_path / ".flexlmrc").read_bytes() == b"SIGASI_LM_LICENSE_FILE=27000@licsrv01\n"
+    cp = lmdoctor("repair", "--undo", "--yes", env=env)
+    assert cp.returncode == 0 and not (tmp_path / ".flexlmrc").exists()
