@@ -25,6 +25,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Dict, List
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -48,12 +49,21 @@ STARTUP = """{t} (lmgrd) -----------------------------------------------
 """
 
 
+SEATS = {FEATURES[0]: 40, FEATURES[1]: 8}   # licenses issued per feature
+
+
 def generate(path: Path, size: int, seed: int = 1) -> int:
+    """A realistic busy log: users check out a seat and return it later (so concurrency hovers
+    near the issued count and the server denies requests when every seat is taken), Sigasi's
+    probe lines, SLOG statistics, TIMESTAMP every six hours and now and then a crash and
+    restart (which closes what was open). Same line mix as before: ~42% OUT, ~42% IN, ~10%
+    UNSUPPORTED, ~3% DENIED, ~3% SLOG."""
     rnd = random.Random(seed)
     day = 0
     secs = 0
     lines = 0
     written = 0
+    held: Dict[str, List[str]] = {f: [] for f in SEATS}   # who holds each feature's seats
     with open(path, "w", encoding="ascii", newline="\n") as fh:
         def ts() -> str:
             h, rem = divmod(secs, 3600)
@@ -74,20 +84,28 @@ def generate(path: Path, size: int, seed: int = 1) -> int:
                 if secs >= next_stamp:
                     buf.append(f"{ts()} (lmgrd) TIMESTAMP {date()}\n{ts()} (sigasi) TIMESTAMP {date()}\n")
                     next_stamp = secs + 6 * 3600
-                u, h = rnd.choice(USERS), rnd.choice(HOSTS)
                 r = rnd.random()
-                f = FEATURES[0] if r < 0.7 else FEATURES[1]
-                if r < 0.42:
-                    buf.append(f'{ts()} (sigasi) OUT: "{f}" {u}@{h}  \n')
-                elif r < 0.84:
-                    buf.append(f'{ts()} (sigasi) IN: "{f}" {u}@{h}  \n')
-                elif r < 0.94:
-                    p = "custom" if r < 0.89 else "preview"
-                    buf.append(f'{ts()} (sigasi) UNSUPPORTED: "com.sigasi.hdt.{p}" (PORT_AT_HOST_PLUS   ) {u}@{h}  '
-                               '(License server system does not support this feature. (-18,327:10054 ""))\n')
+                f = FEATURES[0] if rnd.random() < 0.7 else FEATURES[1]
+                if r < 0.87:
+                    seats = held[f]
+                    if seats and (rnd.random() < 0.5 or r >= 0.845):
+                        who = seats.pop(rnd.randrange(len(seats)))
+                        buf.append(f'{ts()} (sigasi) IN: "{f}" {who}  \n')
+                    elif len(seats) < SEATS[f]:
+                        u = rnd.randrange(len(USERS))
+                        who = f"{USERS[u]}@{HOSTS[u % len(HOSTS)]}"
+                        seats.append(who)
+                        buf.append(f'{ts()} (sigasi) OUT: "{f}" {who}  \n')
+                    else:
+                        u = rnd.randrange(len(USERS))
+                        buf.append(f'{ts()} (sigasi) DENIED: "{f}" {USERS[u]}@{HOSTS[u % len(HOSTS)]}  '
+                                   "(Licensed number of users already reached. (-4,342))\n")
                 elif r < 0.97:
-                    buf.append(f'{ts()} (sigasi) DENIED: "{f}" {u}@{h}  '
-                               "(Licensed number of users already reached. (-4,342))\n")
+                    u = rnd.randrange(len(USERS))
+                    p = "custom" if r < 0.92 else "preview"
+                    buf.append(f'{ts()} (sigasi) UNSUPPORTED: "com.sigasi.hdt.{p}" (PORT_AT_HOST_PLUS   ) '
+                               f"{USERS[u]}@{HOSTS[u % len(HOSTS)]}  "
+                               '(License server system does not support this feature. (-18,327:10054 ""))\n')
                 elif r < 0.99995:
                     buf.append(f"{ts()} (sigasi) (@sigasi-SLOG@) Statistics: connections {rnd.randint(1, 99)}\n")
                 else:
@@ -95,6 +113,8 @@ def generate(path: Path, size: int, seed: int = 1) -> int:
                                f"{ts()} (lmgrd) sigasi exited with status 41 "
                                "(Exited because another server was running)\n")
                     buf.append(STARTUP.format(t=ts(), d=date()))
+                    for v in held.values():
+                        v.clear()
             chunk = "".join(buf)
             buf = []
             fh.write(chunk)

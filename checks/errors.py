@@ -498,6 +498,29 @@ def decode_exit_signal(signal: int, reason: Optional[int] = None,
     return out
 
 
+# lmgrd's own exit, and a vendor daemon's number below both bases, is a plain Unix signal
+# (facts section 4: on SIGTERM lmgrd exits with status 15). name, meaning, orderly?
+UNIX_SIGNALS: Dict[int, Tuple[str, str, bool]] = {
+    1: ("SIGHUP", "hang-up: the terminal or session it was started from closed (or a reread request)", False),
+    2: ("SIGINT", "interrupted (Ctrl-C in the terminal it runs in)", True),
+    3: ("SIGQUIT", "quit from the terminal", False),
+    6: ("SIGABRT", "aborted: it crashed on an internal check", False),
+    9: ("SIGKILL", "killed (kill -9, the OOM killer, or a service manager's forced stop)", False),
+    11: ("SIGSEGV", "crashed (segmentation fault)", False),
+    13: ("SIGPIPE", "its output pipe closed", False),
+    15: ("SIGTERM", "asked to stop: lmdown, a service stop or kill (an orderly stop)", True),
+}
+BELOW_EXIT_BASE = min(EXIT_BASE.values())  # vendor exit numbers are base + reason, so at least 23
+
+
+def unix_signal(signal: int) -> Tuple[str, str, bool]:
+    """(name, meaning, orderly) of a Unix signal number; unknown numbers are named 'signal N'."""
+    got = UNIX_SIGNALS.get(signal)
+    if got:
+        return got
+    return f"signal {signal}", "stopped by a signal lmdoctor has no description for", False
+
+
 _EXIT_RE = re.compile(
     r"EXITING\s+DUE\s+TO\s+SIGNAL\s+(?P<signal>\d{1,4})(?:\s+Exit\s+reason\s+(?P<reason>\d{1,4}))?"
     r"|exited\s+with\s+status\s+(?P<status>\d{1,4})(?:\s*\((?P<text>[^)\r\n]{0,200})\))?"

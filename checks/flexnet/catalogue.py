@@ -8,6 +8,7 @@ before any regex runs.
 """
 from __future__ import annotations
 
+import enum
 import re
 import sys
 import threading
@@ -24,7 +25,47 @@ CATALOGUE_PATH = Path(__file__).with_name("catalogue.toml")
 STATUSES = ("ok", "info", "warn", "fail")
 KINDS = ("startup", "usage", "exit", "port", "host", "config", "filesystem", "time",
          "message", "platform", "security", "info")
-_REQUIRED = ("id", "kind", "anchor", "patterns", "status", "title", "meaning", "fix", "seed_ref", "ignorable")
+_REQUIRED = ("id", "kind", "anchor", "patterns", "status", "title", "meaning", "fix", "seed_ref", "ignorable", "cause",
+             "fatal")
+
+
+class Cause(str, enum.Enum):
+    """What a message says went wrong: the one vocabulary the daemon verdict, the log analyser
+    and the decision tree's probes group messages by (``cause`` in catalogue.toml)."""
+
+    NONE = "none"                         # nothing went wrong: start-up, usage, chatter
+    ANOTHER_SERVER = "another-server"     # a second lmgrd/vendor daemon for the same vendor
+    PORT_IN_USE = "port-in-use"
+    CONFLICTING_PORTS = "conflicting-ports"
+    WRONG_HOSTNAME = "wrong-hostname"     # the SERVER host is not this machine (or does not resolve)
+    WRONG_HOSTID = "wrong-hostid"         # the SERVER/feature hostid is not this machine's
+    NO_SERVER_LINES = "no-server-lines"   # no SERVER (or DAEMON/VENDOR) line
+    NO_FEATURES = "no-features"           # nothing valid to serve
+    VENDOR_DAEMON_MISSING = "vendor-daemon-missing"
+    LOCK_DIR = "lock-dir"                 # /usr/tmp/.flexlm cannot be made
+    LOCK_FILE = "lock-file"               # the vendor daemon's own lock file
+    LSB_LOADER = "lsb-loader"
+    UNSUPPORTED_WINDOWS = "unsupported-windows"
+    DAEMON_EXIT = "daemon-exit"           # a vendor daemon exited: its exit status says why
+    LMGRD_EXIT = "lmgrd-exit"             # lmgrd itself exited: a Unix signal says how
+    SHUTDOWN = "shutdown"                 # an orderly stop (lmdown, SHUTDOWN request, SIGTERM)
+    LMGRD_LINK = "lmgrd-link"             # the vendor daemon cannot talk to lmgrd
+    REDUNDANCY = "redundancy"             # triad servers lost each other
+    FEATURE_EXPIRED = "feature-expired"
+    FEATURE_REMOVED = "feature-removed"
+    FEATURES_DISABLED = "features-disabled"
+    BAD_KEY = "bad-key"                   # signature does not match (-8)
+    NO_SUCH_FEATURE = "no-such-feature"
+    UNSUPPORTED_FEATURE = "unsupported-feature"
+    SIGASI_PROBE = "sigasi-probe"         # Sigasi Studio's harmless optional-feature probes
+    DENIED = "denied"
+    RUNS_AS_ROOT = "runs-as-root"
+    DAEMON_TOO_OLD = "daemon-too-old"
+    OPTIONS_FILE = "options-file"
+    NO_LICENSE = "no-license"
+    LMTOOLS_DACL = "lmtools-dacl"
+    FLEXNET_ERROR = "flexnet-error"       # a FlexNet error code: explain decodes it
+    UNKNOWN_ERROR = "unknown-error"       # an ERROR:/WARNING: line the catalogue does not know
 _ID_RE = re.compile(r"^[a-z][a-z0-9]*(?:\.[a-z0-9][a-z0-9-]*)+$")
 
 
@@ -60,7 +101,14 @@ class CatalogueEntry:
     fix: str
     seed_ref: str
     ignorable: bool
+    cause: Cause = Cause.NONE
+    fatal: bool = False       # the daemon that writes it stops or refuses to serve afterwards
     compiled: Tuple[Pattern[str], ...] = field(repr=False, compare=False, default=())
+
+    @property
+    def noise(self) -> bool:
+        """Expected chatter that carries no state and no date: counted, never interpreted."""
+        return self.ignorable and self.kind == "info"
 
 
 class CatalogueMatch(NamedTuple):
@@ -85,9 +133,10 @@ class CatalogueMatch(NamedTuple):
 
 # "hh:mm:ss (daemon) message"; hours may be space-padded; -datestamp logs carry a date first.
 LINE_PREFIX = re.compile(
-    r"^\s*(?:(?:\d{4}-\d\d-\d\d|\d{1,2}/\d{1,2}/\d{2,4})[T ])?"
-    r"(?P<time>\d{1,2}:\d\d:\d\d)(?:\.\d+)?\s+\((?P<daemon>[^()\s]{1,64})\)\s?"
+    r"^\s*(?:(?P<date>\d{4}-\d\d-\d\d|\d{1,2}/\d{1,2}/\d{2,4})[T ])?"
+    r"(?P<time>\d{1,2}:\d\d:\d\d)(?:\.\d+)?(?P<tz>Z|[+-]\d\d:?\d\d)?\s+\((?P<daemon>[^()\s]{1,64})\)\s?"
 )
+_TZ_TAIL = re.compile(r"(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?$")
 
 
 def _split_prefix(line: str, msg_start: int) -> Tuple[Optional[str], Optional[str]]:
@@ -99,7 +148,10 @@ def _split_prefix(line: str, msg_start: int) -> Tuple[Optional[str], Optional[st
     t = head[:j]
     if ":" not in t:
         return None, head[j + 2:-1]
-    return t.rsplit(" ", 1)[-1].rsplit("T", 1)[-1], head[j + 2:-1]
+    t = t.rsplit(" ", 1)[-1].rsplit("T", 1)[-1]
+    if len(t) > 8:  # -datestamp: "08:41:54-04:00", "08:41:54.123Z"
+        t = _TZ_TAIL.sub("", t)
+    return t, head[j + 2:-1]
 
 
 class Catalogue:
@@ -108,8 +160,11 @@ class Catalogue:
         self.by_id: Dict[str, CatalogueEntry] = {e.id: e for e in entries}
         self._order: Dict[str, int] = {e.id: i for i, e in enumerate(entries)}
         by_anchor: Dict[str, List[CatalogueEntry]] = {}
+        # Entries without an anchor are tried last, in file order, when no anchored one matched.
+        self._fallback = [e for e in entries if not e.anchor]
         for e in entries:
-            by_anchor.setdefault(e.anchor.lower(), []).append(e)
+            if e.anchor:
+                by_anchor.setdefault(e.anchor.lower(), []).append(e)
         self._by_anchor = by_anchor
         # Prefilter: each anchor is indexed by its longest word. A line is split into words
         # once (bytes.translate + split run in C); only anchors whose word occurs are checked.
@@ -120,8 +175,8 @@ class Catalogue:
             by_word.setdefault(max(rare, key=len), []).append(a)
         self._by_word = by_word
         self._words = frozenset(by_word)
-        self._out = by_anchor.get('out: "', [])
-        self._in = by_anchor.get('in: "', [])
+        self._out = by_anchor.get("out:", [])
+        self._in = by_anchor.get("in:", [])
         # First-token prefilter for log-shaped lines: "hh:mm:ss (daemon) DENIED: ..." -> the
         # entries whose anchor starts with that token ("denied:").
         by_token: Dict[str, List[CatalogueEntry]] = {}
@@ -167,9 +222,7 @@ class Catalogue:
                         if not pm_done:
                             pm, pm_done = LINE_PREFIX.match(line), True
                         t, d = (pm.group("time"), pm.group("daemon")) if pm else (None, None)
-                    out.append(CatalogueMatch(
-                        e, {k: v for k, v in m.groupdict().items() if v is not None}, line,
-                        m.start(), m.end(), t, d))
+                    out.append(CatalogueMatch(e, _groups(m), line, m.start(), m.end(), t, d))
                     if first_only:
                         return out
                     done.add(e.anchor)
@@ -183,8 +236,7 @@ class Catalogue:
                 m = rx.match(line, i)
                 if m:
                     t, d = _split_prefix(line, i)
-                    return CatalogueMatch(e, {k: v for k, v in m.groupdict().items() if v is not None},
-                                          line, m.start(), m.end(), t, d)
+                    return CatalogueMatch(e, _groups(m), line, m.start(), m.end(), t, d)
         return None
 
     def classify(self, line: str) -> Optional[CatalogueMatch]:
@@ -194,11 +246,11 @@ class Catalogue:
         i = line.find(") ", 0, 90)
         if i > 0:
             i += 2
-            if line.startswith('OUT: "', i):
+            if line.startswith("OUT: ", i):
                 r = self._hot(self._out, line, i)
                 if r is not None:
                     return r
-            elif line.startswith('IN: "', i):
+            elif line.startswith("IN: ", i):
                 r = self._hot(self._in, line, i)
                 if r is not None:
                     return r
@@ -209,9 +261,10 @@ class Catalogue:
                 if found:
                     return found[0]
         cands = self.candidates(line)
-        if not cands:
-            return None
-        found = self._match_entries(cands, line, True)
+        found = self._match_entries(cands, line, True) if cands else []
+        if found:
+            return found[0]
+        found = self._match_entries(self._fallback, line, True)
         return found[0] if found else None
 
     def search_text(self, text: str) -> List[CatalogueMatch]:
@@ -224,6 +277,13 @@ class Catalogue:
             if cands:
                 out.extend(self._match_entries(cands, line, False))
         return out
+
+
+def _groups(m: "re.Match[str]") -> Dict[str, str]:
+    g = {k: v for k, v in m.groupdict().items() if v is not None}
+    if "bare" in g:  # an unquoted feature name (OUT: feature user@host)
+        g.setdefault("feature", g.pop("bare"))
+    return g
 
 
 def _fail(where: str, msg: str) -> CatalogueError:
@@ -248,9 +308,9 @@ def parse_catalogue(data: dict) -> Catalogue:
         if unknown:
             raise _fail(where, "unknown field(s): " + ", ".join(unknown))
         for k in _REQUIRED:
-            if k in ("patterns", "ignorable"):
+            if k in ("patterns", "ignorable", "fatal"):
                 continue
-            if not isinstance(d[k], str) or (k != "seed_ref" and not d[k].strip()):
+            if not isinstance(d[k], str) or (k not in ("seed_ref", "anchor") and not d[k].strip()):
                 raise _fail(where, f"field {k!r} must be a non-empty string")
         if not _ID_RE.match(d["id"]):
             raise _fail(where, f"id {d['id']!r} is not a dotted lower-case id")
@@ -263,6 +323,16 @@ def parse_catalogue(data: dict) -> Catalogue:
             raise _fail(where, f"kind {d['kind']!r} not one of {', '.join(KINDS)}")
         if not isinstance(d["ignorable"], bool):
             raise _fail(where, "ignorable must be true or false")
+        if not isinstance(d["fatal"], bool):
+            raise _fail(where, "fatal must be true or false")
+        try:
+            cause = Cause(d["cause"])
+        except ValueError:
+            raise _fail(where, f"cause {d['cause']!r} not one of {', '.join(c.value for c in Cause)}") from None
+        if d["ignorable"] and cause is not Cause.NONE and cause is not Cause.SIGASI_PROBE:
+            raise _fail(where, f"an ignorable line cannot have cause {cause.value!r}")
+        if d["anchor"] != d["anchor"].strip() and not d["anchor"].strip():
+            raise _fail(where, "anchor must be text or \"\" (no literal)")
         pats = d["patterns"]
         if not isinstance(pats, list) or not pats or not all(isinstance(p, str) and p for p in pats):
             raise _fail(where, "patterns must be a non-empty list of strings")
@@ -278,7 +348,8 @@ def parse_catalogue(data: dict) -> Catalogue:
         entries.append(CatalogueEntry(
             id=d["id"], kind=d["kind"], anchor=d["anchor"], patterns=tuple(pats), status=d["status"],
             title=d["title"].strip(), meaning=d["meaning"].strip(), fix=d["fix"].strip(),
-            seed_ref=d["seed_ref"].strip(), ignorable=d["ignorable"], compiled=tuple(compiled)))
+            seed_ref=d["seed_ref"].strip(), ignorable=d["ignorable"], cause=cause, fatal=d["fatal"],
+            compiled=tuple(compiled)))
     return Catalogue(entries)
 
 
@@ -339,6 +410,10 @@ def ere_pattern(pattern: str) -> Optional[str]:
                 out.append("[^[:space:]]")
             elif e == "b":
                 continue
+            elif e == "t":
+                out.append("\t")
+            elif e == "w":
+                out.append("[:alnum:]_" if in_br else "[[:alnum:]_]")
             elif e.isalnum():
                 return None
             else:

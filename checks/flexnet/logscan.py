@@ -1,95 +1,108 @@
 """The debug-log analyser: one pass over an lmgrd/vendor-daemon log in constant memory.
 
-Customers send logs of gigabytes, so the file is read in 16 MB blocks, bulk-counted about
-1 MB at a time, and the lines that make up almost all of a busy log never become Python
-objects:
+Every line is read as :meth:`LogScanner._line` reads it (the plain line-by-line meaning); busy
+logs of gigabytes are read the same way a megabyte at a time in phases that keep almost all
+lines out of Python (the tests compare the two on generated logs cut at random places):
 
-* "usage" lines of a vendor daemon that was seen before (``hh:mm:ss (sigasi) OUT: "...``,
-  ``IN``, Sigasi's harmless ``UNSUPPORTED`` probes) are counted per daemon and kind with
-  ``bytes.count``;
-* one compiled regex, run with ``finditer``, finds every *other* line; each of those is
-  classified one by one (a line seen before that the catalogue does not know, such as
-  ``(@sigasi-SLOG@)`` statistics, is skipped through a small memo);
-* DENIED lines (unless events are wanted) are found with ``bytes.find``, parsed by a compiled
-  pattern mapped over them in C, and tallied with ``Counter``.
+1. **Find the lines that are not usage lines** of a known vendor daemon with one regex
+   (``_Plan.cold``). Of those, lines seen before that carry nothing (statistics, banners,
+   unknown chatter: *noise*) are looked up in a memo and only counted.
+2. **Walk the barriers** (every other such line) in order: each is read by ``_line``; the lines
+   between two barriers are usage lines and noise only.
+3. **Split those stretches into hours** (``_hours``): a binary search for where the hour
+   changes, confirmed by counting that every line of the piece starts with that hour.
+4. **Read an hour of usage lines at once** (``_segment``): one ``findall`` gives the lines'
+   texts after the time, a ``Counter`` folds identical ones (the tallies), and one short loop
+   pairs checkouts with checkins in order (the concurrency). Times are needed only for new
+   peaks and the first/last DENIED line, found afterwards from their position.
 
-The bulk counts are trusted only when they add up: every line is either one found by the
-regex or a usage line with exactly one usage needle in it. When they do not add up (odd
-lines made to fool the counts) the DENIED lines are checked one by one, and if that does
-not settle it either, the piece is classified line by line.
-Either way the result is the one a plain line-by-line reading gives (``_line`` is that
-reading; the tests compare the two on generated logs cut at random places).
+A piece whose counts do not add up (a usage needle inside another line), whose hour is not
+one hour, or whose date is ambiguous is read line by line instead.
 
-Dates: a line carries only ``hh:mm:ss``; the date comes from ``TIMESTAMP m/d/yyyy`` lines
-and from the start-up line ``(m/d/yyyy)``. Between them, a time more than an hour earlier
-than the previous dated line's means the day changed (lmgrd writes a TIMESTAMP only every
-few hours). The usage lines (OUT, IN, DENIED, Sigasi's probes) are dated the same way but
-do not move the day forward themselves: they are counted in bulk, and every other line
-still takes part.
+Dates: lines carry ``hh:mm:ss``; the date comes from ``TIMESTAMP m/d/yyyy`` lines, the
+start-up line, lmgrd's ``Server's System Date and Time`` and ``-datestamp`` prefixes. A time
+more than an hour earlier than the previous dated line's means the next day. Usage lines are
+dated that way but do not move the day forward themselves; noise takes no part in dating.
 """
 from __future__ import annotations
 
 import datetime as _dt
-import operator
+import enum
 import os
 import re
+from bisect import bisect_left
 from collections import Counter
 from dataclasses import dataclass, field
-from itertools import compress, repeat
-from typing import Any, Callable, Dict, List, Optional, Tuple, cast
+from itertools import accumulate, compress, islice, repeat
+from typing import Callable, Dict, List, Optional, Tuple
 
-from ..errors import decode_exit_signal, find_error_codes
+from ..errors import BELOW_EXIT_BASE, decode_exit_signal, find_error_codes, unix_signal
 from ..findings import Finding, Status
 from ..license.dates import parse_mdy
 from ..runtime import NEVER_CANCELLED, CancelToken
-from .catalogue import Catalogue, CatalogueMatch, load_catalogue
+from .catalogue import Catalogue, CatalogueEntry, CatalogueMatch, Cause, load_catalogue
+from .events import EventKind, LinePrefix, UsageEvent, parse_usage, split_line
+from .usage import FeatureUsage, UsageSummary, UsageTracker
 
 BLOCK = 16 * 1024 * 1024
 MAX_LINE = 64 * 1024          # longer lines are cut: constant memory on a file with no newline
 MAX_KEYS = 5000               # distinct features/users kept per table; the rest go to "(other)"
 MAX_EXAMPLES = 5
 MAX_EVENTS = 50
-MAX_DAEMONS = 4               # vendor daemons whose usage lines are counted in bulk
-MEMO_SIZE = 4096              # unrecognised lines remembered (without their time)
+MAX_SHAPES = 200              # distinct shapes of unrecognised lines kept
+MAX_DAEMONS = 4               # vendor daemons whose usage lines are read in bulk
+MEMO_SIZE = 8192              # noise lines remembered
+HOT_MEMO_SIZE = 1 << 16       # usage-line texts remembered (user x host x feature x kind)
 SAMPLE = 256 * 1024           # bytes looked at to learn which daemons write usage lines
-SUB_RANGE = 1 << 20           # bytes bulk-counted at a time
+SUB_RANGE = 1 << 20           # bytes read in bulk at a time
+MIN_HOUR_LINES = 8            # shorter hour pieces are read line by line
 HARMLESS_UNSUPPORTED = "log.unsupported-sigasi-probe"
-# Usage lines: counted in bulk on the fast path, so they never move the date forward.
-HOT_IDS = frozenset({"log.out", "log.in", "log.denied", HARMLESS_UNSUPPORTED})
-_FAIL_BEFORE_SERVING = {"log.port-open-failed", "log.not-valid-server-hostname", "log.no-server-lines",
-                        "log.conflicting-ports", "log.no-valid-hostids", "log.wrong-hostid",
-                        "log.exit-signal", "log.vendor-exited", "log.multiple-servers", "log.invalid-hostid"}
-_EXIT_IDS = {"log.exit-signal", "log.vendor-exited"}
+CONTINUATION = "log.continuation"
+EMPTY_LINE = "log.empty-line"
+# Shapes the scanner recognises from the lines around them (not in the catalogue).
+SHAPE_TITLES = {CONTINUATION: "Continuation of the line above (feature lists, banners, paths)",
+                EMPTY_LINE: "Empty line"}
 _PROBE_FEATURES = ("com.sigasi.hdt.custom", "com.sigasi.hdt.preview")
-
-# "hh:mm:ss (daemon) OUT: "..." is a checkout whatever follows (a line cut short is still one).
-_USAGE_LINE = re.compile(rb'([ \d]?\d:\d\d:\d\d) \(([^()\s]{1,64})\) (OUT|IN): "')
-# A TIMESTAMP line as lmgrd writes it (every few hours, from every daemon): read without the
-# catalogue when the catalogue reads it the same way (checked when a scanner is made).
+_USAGE_IDS = frozenset({"log.out", "log.in", "log.denied", "log.queued", "log.dequeued", "log.unsupported",
+                        HARMLESS_UNSUPPORTED})
+_KINDS = rb"(?:OUT|IN|DENIED|QUEUED|DEQUEUED|UNSUPPORTED): "
+# "hh:mm:ss (daemon) OUT: ..." is a usage line whatever follows.
+_USAGE_LINE = re.compile(rb"[ \d]?\d:\d\d:\d\d \(([^()\s]{1,64})\) " + _KINDS)
+# A TIMESTAMP line as lmgrd writes it: read without the catalogue when the catalogue reads it
+# the same way (checked when a scanner is made).
 _TIMESTAMP_LINE = re.compile(rb'([ \d]?\d:\d\d:\d\d) \(([^()\s]{1,64})\) TIMESTAMP (\d{1,2}/\d{1,2}/\d{2,4})\r*\Z')
-# Daemons whose usage lines may be counted in bulk: names that need no escaping anywhere.
+# Daemons whose usage lines may be read in bulk: names that need no escaping anywhere.
 _GOOD_DAEMON = re.compile(rb"[A-Za-z0-9_.\-]{1,64}\Z")
-_SAMPLE_HOT = re.compile(rb'\n([ \d]?)\d:\d\d:\d\d \(([A-Za-z0-9_.\-]{1,64})\) (?:OUT|IN|DENIED|UNSUPPORTED): "')
-# A DENIED line read from its "(daemon) " on, with the catalogue's groups: feature, user@host,
-# reason. Only printable ASCII and tabs, so that bytes and str regex semantics (\s, \S) cannot
-# differ; the empty alternative matches the other DENIED lines too (user@host then empty), so
-# that every DENIED needle is seen.
-_DENIED_GROUPS = rb'DENIED: "(?:([\t !#-~]*)" ([!-?A-~]*@[!-~]+)(?:[ \t]+\(([\t -~]*)\))?[\t -~]*\r*\n|)'
+_SAMPLE_HOT = re.compile(rb"\n([ \d]?)\d:\d\d:\d\d \(([A-Za-z0-9_.\-]{1,64})\) " + _KINDS)
 # The time before "(daemon)"; [0-9] rather than \d: the regex engine tests it as a bitmap.
-_PREFIX = rb'[ 0-9]?[0-9]:[0-9][0-9]:[0-9][0-9] '
+_PREFIX = rb"[ 0-9]?[0-9]:[0-9][0-9]:[0-9][0-9] "
 # FlexNet pads hours to two characters: a fixed width is cheaper for the regex engine.
-_PADDED = rb'[ 0-9][0-9]:[0-9][0-9]:[0-9][0-9] '
-# The rest of a line after its time, for the memo of unrecognised lines.
-_MEMO_TAIL = rb'(?:' + _PREFIX + rb'(\([^()\s]{1,64}\) [^\n]*))?'
-
-_USERHOST = operator.itemgetter(-2)
-_GROUP1 = operator.methodcaller("group", 1)
-_GROUPS = operator.methodcaller("groups")
-# _Plan.denied_rx.match at a DENIED needle: its last alternative is empty, so it always matches there.
-_MatchAt = Callable[[bytes, int], "re.Match[bytes]"]
+_PADDED = rb"[ 0-9][0-9]:[0-9][0-9]:[0-9][0-9] "
+# The rest of a line after its time: the memo key of a line that is not a usage line.
+_MEMO_TAIL = rb"(?:" + _PREFIX + rb"(\([^()\s]{1,64}\) [^\n]*))?"
+_TIME_AT = re.compile(rb"[ 0-9]?[0-9]:[0-9][0-9]:[0-9][0-9]")
+_HOUR_AT = re.compile(rb"[ 0-9]?[0-9]:")
+_SHAPE_QUOTED = re.compile(r'"[^"]*"')
+_SHAPE_NUMBER = re.compile(r"\d+")
+_SHAPE_SPACE = re.compile(r"\s+")
 
 ProgressCallback = Callable[[int, Optional[int]], None]  # (bytes read, total bytes or None)
 EventCallback = Callable[["LogEvent"], None]
+UsageCallback = Callable[["UsageRecord"], None]
+
+
+class Outcome(str, enum.Enum):
+    """How an lmgrd start-up ended, as far as the log tells."""
+
+    UNKNOWN = "unknown"    # no "Server started" after it (yet)
+    SERVING = "serving"
+    FAILED = "failed"      # a fatal line before the vendor daemon served
+    EXITED = "exited"      # served, then a vendor daemon exited on its own
+    STOPPED = "stopped"    # stopped on purpose (lmdown, SIGTERM): not a failure
+    KILLED = "killed"      # lmgrd died from a signal that is not an orderly stop
+
+    def __str__(self) -> str:  # pragma: no cover - trivial
+        return self.value
 
 
 @dataclass
@@ -114,7 +127,7 @@ class Tally:
 
 @dataclass
 class LogEvent:
-    """A line worth showing while following a log (start-ups, exits, warnings, failures)."""
+    """A line worth showing while following a log (start-ups, stops, warnings, failures)."""
 
     line_no: int
     when: Optional[str]
@@ -123,13 +136,66 @@ class LogEvent:
 
 
 @dataclass
+class UsageRecord:
+    """One usage line for ``lmdoctor log --events`` (NDJSON): the event with its place and time."""
+
+    line_no: int
+    time: Optional[str]      # ISO "2024-03-04T09:15:02" (with the date when known), or "09:15:02"
+    daemon: str
+    event: UsageEvent
+
+    def to_dict(self) -> Dict[str, object]:
+        e = self.event
+        d: Dict[str, object] = {"time": self.time, "daemon": self.daemon, "kind": e.kind.value,
+                                "feature": e.feature, "user": e.user or None, "host": e.host or None,
+                                "count": e.count, "reason": e.reason or None, "line": self.line_no}
+        if e.cdstring:
+            d["cdstring"] = e.cdstring
+        codes = find_error_codes(e.reason) if e.reason else []
+        if codes:
+            d["code"] = _code_text(codes[0].major, codes[0].minor)
+        if e.version:
+            d["version"] = e.version
+        if e.issued is not None:
+            d["in_use"], d["issued"] = e.in_use, e.issued
+        return d
+
+
+@dataclass
 class StartUp:
     line_no: int
     when: Optional[str]
     version: Optional[str]
     host: Optional[str]
-    outcome: str = "unknown"  # serving | failed | exited | unknown
+    outcome: Outcome = Outcome.UNKNOWN
     detail: str = ""
+    stop_requested: str = ""   # "admin at node srv01" when a SHUTDOWN request was logged
+
+
+@dataclass
+class Stop:
+    """lmgrd's own exit: a Unix signal (item 1), never a vendor exit code."""
+
+    line_no: int
+    when: Optional[str]
+    signal: int
+    name: str                 # "SIGTERM"
+    meaning: str
+    orderly: bool
+    requested_by: str = ""    # from a SHUTDOWN request just before
+    text: str = ""
+
+
+@dataclass
+class GoneFeature:
+    """A feature the server stopped serving while it ran (expired, or removed by a reread)."""
+
+    feature: str
+    how: str                  # "expired" | "removed"
+    when: Optional[str]
+    line_no: int
+    text: str
+    served_again: Optional[str] = None   # a later checkout shows it is served again
 
 
 @dataclass
@@ -137,16 +203,21 @@ class LogSummary:
     path: str = ""
     bytes_read: int = 0
     lines: int = 0
-    classified: int = 0
+    classified: int = 0       # lines recognised: catalogue entries, usage lines, continuations
+    unrecognised: int = 0
+    shapes: Dict[str, int] = field(default_factory=dict)   # shape of unrecognised lines -> count
     first_date: Optional[str] = None
     last_date: Optional[str] = None
     out_lines: int = 0
     in_lines: int = 0
     startups: List[StartUp] = field(default_factory=list)
     startup_count: int = 0
+    stops: List[Stop] = field(default_factory=list)
     exits: Dict[str, Tally] = field(default_factory=dict)       # decoded reason -> tally
+    orderly_exits: int = 0    # vendor-daemon exits while lmgrd was shutting down
     errors: Dict[str, Tally] = field(default_factory=dict)      # catalogue id -> tally
     ignorable: Dict[str, int] = field(default_factory=dict)     # catalogue id -> count
+    gone: Dict[str, GoneFeature] = field(default_factory=dict)  # feature -> how it went
     denied: Tally = field(default_factory=Tally)
     denied_by_feature: Dict[str, int] = field(default_factory=dict)
     denied_by_user: Dict[str, int] = field(default_factory=dict)
@@ -159,10 +230,20 @@ class LogSummary:
     cut_lines: int = 0
     since: Optional[str] = None
     skipped_before_since: int = 0
+    usage: UsageSummary = field(default_factory=UsageSummary)
 
     @property
     def last_startup(self) -> Optional[StartUp]:
         return self.startups[-1] if self.startups else None
+
+    @property
+    def recognised_share(self) -> float:
+        """Recognised lines out of all lines read (1.0 for an empty log)."""
+        seen = self.classified + self.unrecognised
+        return self.classified / seen if seen else 1.0
+
+    def top_shapes(self, n: int = 5) -> List[Tuple[str, int]]:
+        return sorted(self.shapes.items(), key=lambda kv: (-kv[1], kv[0]))[:n]
 
 
 def _bump(d: Dict[str, int], key: str, n: int = 1, limit: int = MAX_KEYS) -> None:
@@ -172,10 +253,24 @@ def _bump(d: Dict[str, int], key: str, n: int = 1, limit: int = MAX_KEYS) -> Non
         d["(other)"] = d.get("(other)", 0) + n
 
 
+def _code_text(major: int, minor: Optional[int]) -> str:
+    return f"{major},{minor}" if minor is not None else str(major)
 
 
-def _parse_mdy(s: str) -> Optional[_dt.date]:
-    return parse_mdy(s)
+def _pad(t: str) -> str:
+    t = t.strip()
+    return "0" + t if len(t) == 7 and t[1] == ":" else t
+
+
+def shape_of(msg: str) -> str:
+    """What an unrecognised line looks like, numbers and quoted text masked: 'OUT-of-band N ms'."""
+    s = _SHAPE_NUMBER.sub("N", _SHAPE_QUOTED.sub('"…"', msg))
+    return _SHAPE_SPACE.sub(" ", s).strip()[:80] or "(empty)"
+
+
+def _opens_block(entry: CatalogueEntry, msg: str) -> bool:
+    """A line whose unrecognised followers at the same second continue it (lists, banners)."""
+    return entry.id == "log.server-started" or msg.rstrip().endswith(":")
 
 
 def parse_since(text: str) -> Optional[_dt.datetime]:
@@ -199,42 +294,134 @@ def parse_since(text: str) -> Optional[_dt.datetime]:
 
 
 class _Plan:
-    """The compiled bulk-counting machinery for one set of vendor daemons."""
+    """The compiled bulk-reading machinery for one set of vendor daemons."""
 
-    def __init__(self, daemons: Tuple[bytes, ...], denied: bool, padded: bool):
+    def __init__(self, daemons: Tuple[bytes, ...], padded: bool):
         self.daemons = daemons
-        self.denied = denied
         names = b"|".join(re.escape(d) for d in daemons)
-        kinds = [rb'OUT: "', rb'IN: "', rb'UNSUPPORTED: "com\.sigasi\.hdt\.(?:custom|preview)"']
-        if denied:
-            kinds.append(rb'DENIED: "')
-        # Usage lines whose time has another width are found as other lines (read one by one).
-        hot = (_PADDED if padded else _PREFIX) + rb'\((?:' + names + rb')\) (?:' + b"|".join(kinds) + rb')'
-        # Every line that is not a bulk-counted usage line; group 1 is the line after its time.
-        self.cold = re.compile(rb'\n(?!' + hot + rb')' + _MEMO_TAIL)
-        self.first = re.compile(rb'(?!' + hot + rb')' + _MEMO_TAIL)
-        # (daemon index, kind, needle); kinds: 0 OUT, 1 IN, 2 and 3 the two probes
-        self.needles: List[Tuple[int, int, bytes]] = []
-        for i, d in enumerate(daemons):
-            for k, lit in enumerate((b'OUT: "', b'IN: "', b'UNSUPPORTED: "com.sigasi.hdt.custom"',
-                                     b'UNSUPPORTED: "com.sigasi.hdt.preview"')):
-                self.needles.append((i, k, b"(" + d + b") " + lit))
-        self.denied_needles = [b"(" + d + b') DENIED: "' for d in daemons]
-        # Run at a needle: (daemon,) feature, user@host, reason, as the catalogue reads them.
-        grp = rb"\((" + names + rb")\) " if len(daemons) > 1 else rb"\((?:" + names + rb")\) "
-        self.denied_rx = re.compile(grp + _DENIED_GROUPS)
+        hot = (_PADDED if padded else _PREFIX) + rb"\((?:" + names + rb")\) " + _KINDS
+        self.hotline = re.compile(hot)
+        # Every line that is not a usage line of these daemons; group 1 is the line after its time.
+        self.cold = re.compile(rb"\n(?!" + hot + rb")" + _MEMO_TAIL)
+        self.first = re.compile(rb"(?!" + hot + rb")" + _MEMO_TAIL)
+        # A usage line's text after "(": one per usage line (the counts are checked).
+        self.keys = re.compile(rb"\(((?:" + names + rb")\) " + _KINDS + rb"[^\n]*)")
+
+
+class _Hot:
+    """What one usage-line text (after its time) means, worked out once."""
+
+    __slots__ = ("ev", "daemon", "feat", "delta", "who", "code", "harmless")
+
+    def __init__(self, ev: UsageEvent, daemon: str, feat: FeatureUsage, delta: int, code: str, harmless: bool):
+        self.ev, self.daemon, self.feat, self.delta = ev, daemon, feat, delta
+        self.who = f"{ev.user}@{ev.host}" if ev.host else ev.user
+        self.code, self.harmless = code, harmless
+
+
+_UNKNOWN = 254                  # a usage-line text not read yet
+_UNKNOWN_BYTE = bytes([_UNKNOWN])
+_SPECIAL = 255                  # a usage-line text read with its details
+_MAX_SLOTS = 63                 # (daemon, feature) pairs with codes: 4 * 63 = 252 codes
+# Licenses a plain line adds to its feature's open count, by code (variant = code % 4).
+_STEP = tuple(0 if c >= 4 * _MAX_SLOTS else (1, -1, -1, 0)[c % 4] for c in range(256))
+
+
+def _variant(ev: UsageEvent) -> Optional[int]:
+    """0 plain checkout, 1 plain checkin, 2 checkin by the inactivity timeout, 3 UNSUPPORTED;
+    None for lines whose details matter (counts, other reasons, DENIED, queue, verbose)."""
+    if ev.issued is not None or ev.in_use is not None:
+        return None
+    if ev.kind is EventKind.UNSUPPORTED:
+        return 3
+    if ev.count != 1:
+        return None
+    if ev.kind is EventKind.OUT:
+        return 0
+    if ev.kind is EventKind.IN:
+        r = ev.reason.upper()
+        return 1 if not r else 2 if r == "INACTIVE" else None
+    return None
+# A statistics line's memo key: "(daemon) (@vendor-SLOG@) ..." or "(daemon) SLOG: ...".
+_SLOG_KEY = re.compile(rb"\(([^()\s]{1,64})\) (?:\(@[^()@\s]*-SLOG@\)|SLOG:)")
+
+
+def _slog_verdict(key: bytes) -> Tuple[str, str]:
+    m = _SLOG_KEY.match(key)
+    return "log.slog", m.group(1).decode("utf-8", "replace") if m else ""
+
+
+class _Before:
+    """The line before a barrier, read only if a continuation line needs its time and daemon."""
+
+    __slots__ = ("buf", "end")
+
+    def __init__(self, buf: bytes, end: int):
+        self.buf, self.end = buf, end
+
+    def prefix(self) -> Optional[Tuple[str, str]]:
+        ps = self.buf.rfind(b"\n", 0, self.end - 1) + 1
+        p = split_line(self.buf[ps:min(self.end - 1, ps + 300)].decode("utf-8", "replace"))
+        return (p.time, p.daemon) if p else None
+
+
+def _date_at(hours: List[Tuple[Optional[str], int, int, int, int]], pos: int) -> Optional[str]:
+    """The date of the hour piece (date, hour, first key, end key, start) holding ``pos``."""
+    i = bisect_left([h[4] for h in hours], pos + 1) - 1
+    return hours[max(i, 0)][0]
+
+
+def _hour_prefixes(pre: bytes, hour: int) -> Tuple[bytes, ...]:
+    """How a line of ``hour`` starts in a log whose hour ``pre`` starts " 9:", "09:", "9:", "10:"."""
+    if len(pre) == 2:
+        styles = ("bare",)
+    elif pre[:1] == b" ":
+        styles = ("padded",)
+    elif pre[:1] == b"0":
+        styles = ("zero",)
+    else:
+        styles = ("padded", "zero", "bare")
+    out = []
+    for st in styles:
+        p = (b"%02d:" % hour if st == "zero" else b" %d:" % hour if st == "padded" and hour < 10
+             else b"%d:" % hour)
+        if p not in out:
+            out.append(p)
+    return tuple(out)
+
+
+def _next_hour(buf: bytes, p: int, y: int, pre: bytes, hour: int) -> int:
+    """Where the first line of a later hour starts, or y. Lines are in time order, so that is
+    usually the next hour; when a gap skips hours, the earliest line of any later hour. Each
+    search stops at the best place found so far."""
+    best = y - 1
+    for later in range(hour + 1, hour + 24):
+        for x in _hour_prefixes(pre, later % 24):
+            q = buf.find(b"\n" + x, p, best)
+            if q >= 0:
+                best = q
+        if later == hour + 1 and best < y - 1:
+            break
+    return best + 1 if best < y - 1 else y
 
 
 class LogScanner:
-    """Feed bytes in any pieces; read ``summary`` at any time (``finish()`` flushes the last line)."""
+    """Feed bytes in any pieces; read ``summary`` at any time (``finish()`` flushes the last line).
+
+    ``on_event`` gets start-ups, stops, warnings and failures as they are read (follow mode);
+    ``on_usage`` gets every usage line (``log --events``; it makes every line be read alone).
+    """
 
     def __init__(self, since: Optional[_dt.datetime] = None, on_event: Optional[EventCallback] = None,
                  catalogue: Optional[Catalogue] = None, path: str = "", max_line: int = MAX_LINE,
-                 max_keys: int = MAX_KEYS):
+                 max_keys: int = MAX_KEYS, on_usage: Optional[UsageCallback] = None):
         self.cat = catalogue or load_catalogue()
-        self.summary = LogSummary(path=path, since=since.isoformat(sep=" ") if since else None)
+        self.usage = UsageTracker(max_features=max_keys)
+        self.summary = LogSummary(path=path, since=since.isoformat(sep=" ") if since else None,
+                                  usage=self.usage.summary)
         self.since = since
         self.on_event = on_event
+        self.on_usage = on_usage
         self.max_line = max(1, max_line)
         self.max_keys = max_keys
         self._carry = bytearray()
@@ -242,26 +429,39 @@ class LogScanner:
         self._line_no = 0
         self._date: Optional[_dt.date] = None
         self._date_iso = ""
-        self._code_cache: Dict[str, str] = {}
+        self._next_iso = ""
         self._last_secs = -1
-        # Bulk counting: only without --since (every line must then be dated and compared).
-        self._bulk = since is None
+        self._code_cache: Dict[str, str] = {}
+        self._dates: Dict[str, Optional[_dt.date]] = {}
+        # Lines around: the block a line opened (its time and daemon) and the previous line's.
+        self._block: Optional[Tuple[str, str]] = None
+        self._prev: Optional[Tuple[str, str]] = None
+        self._stopping = False   # a SHUTDOWN request or lmgrd stopping its vendor daemons was read
+        self._stop_by = ""
+        # Bulk reading: only without --since and per-line callbacks.
+        self._bulk = since is None and on_usage is None
         self._daemons: List[bytes] = []
-        self._plans: Dict[Tuple[Tuple[bytes, ...], bool, bool], _Plan] = {}
-        self._memo: set = set()
-        # Bulk DENIED features, users (bytes) and reasons (bytes, or None when the line has none).
-        self._pend: Tuple[Counter[Any], Counter[Any], Counter[Any]] = (Counter(), Counter(), Counter())
+        self._plans: Dict[Tuple[Tuple[bytes, ...], bool], _Plan] = {}
+        self._noise: Dict[bytes, Tuple[str, str]] = {}   # memo key -> (catalogue id or "", daemon or shape)
+        # Usage-line texts (after "(") -> a one-byte code: 4 * slot + variant for a feature's plain
+        # lines (slot: a daemon's feature), _SPECIAL for lines read with their details.
+        self._codes: Dict[bytes, int] = {}
+        self._special: Dict[bytes, _Hot] = {}
+        self._code_info: List[Optional[_Hot]] = [None] * 256
+        self._slots: Dict[Tuple[str, str], int] = {}
+        self._feat_slots: Dict[FeatureUsage, List[int]] = {}   # a feature's slots (one per daemon)
+        self._delete: Dict[Tuple[int, ...], bytes] = {}
         self._resample = True   # look for daemons writing usage lines in the next range
         self._padded = False    # their times all have two-character hours
         self._hot_read = 0      # usage lines read one by one (e.g. from a daemon not yet known)
-        # Unrecognised lines are remembered without their time only when no anchor could be
-        # indexed by a word of digits (the time's words); true of the packaged catalogue.
-        self._memo_ok = not any(w.isdigit() for w in getattr(self.cat, "_words", ())) and not any(
-            c.isdigit() for e in self.cat.entries for c in e.anchor)
-        self._dates: Dict[str, Optional[_dt.date]] = {}
+        self._range_base = self._range_start = 0  # line number before, and start of, the range walked
+        self._cursor = (0, 0)                    # a place in that range and the lines before it
+        # Per feature: the last new peak read in bulk in this range, found by position at its end.
+        self._peak_at: Dict[FeatureUsage, tuple] = {}
         self._timestamp_ok = self._check_timestamp_shortcut()
+        self._slog_ok = self._check_slog_shortcut()
 
-    # ----------------------------------------------------------------- input
+    # ================================================================= input
     def feed(self, data: bytes) -> None:
         if not data:
             return
@@ -293,8 +493,6 @@ class LogScanner:
             self._carry += data[pos:]
             if len(self._carry) > self.max_line:
                 self._cut_carry()
-        if self._pend[0]:
-            self._flush_denied()
 
     def _cut_carry(self) -> None:
         # An over-long line: classify its head, count it once, skip to the next newline.
@@ -317,11 +515,9 @@ class LogScanner:
             line = bytes(self._carry)
             self._carry = bytearray()
             self._one(line)
-        if self._pend[0]:
-            self._flush_denied()
         return self.summary
 
-    # ----------------------------------------------------------------- blocks
+    # ================================================================= blocks
     def _lines(self, buf: bytes, a: int, b: int) -> None:
         """Whole lines buf[a:b] (b - 1 is a newline); over-long ones are cut."""
         ml = self.max_line
@@ -338,10 +534,8 @@ class LogScanner:
         self._range(buf, seg, b)
 
     def _range(self, buf: bytes, a: int, b: int) -> None:
-        """Whole lines buf[a:b], none longer than max_line."""
+        """Whole lines buf[a:b], none longer than max_line, a megabyte at a time."""
         while b - a > SUB_RANGE:
-            # A piece at a time: measured a little cheaper than whole blocks (the passes over
-            # it stay in the CPU cache), and the lists of lines read one by one stay short.
             e = buf.rfind(b"\n", a, a + SUB_RANGE) + 1
             if e <= a:
                 break
@@ -353,24 +547,28 @@ class LogScanner:
         if a >= b:
             return
         hot_read = self._hot_read
-        n = self._fast(buf, a, b) if self._bulk else -1
-        if n < 0:
-            n = self._slow(buf, a, b)
+        plan = self._plan(buf, a, b) if self._bulk else None
+        base = self._line_no
+        if plan is not None:
+            self._bulk_range(plan, buf, a, b)
+        else:
+            self._slow(buf, a, b, base)
+        n = buf.count(b"\n", a, b)
         self.summary.lines += n
-        self._line_no += n
+        self._line_no = base + n
         if self._hot_read - hot_read > 64 + n // 100:
             self._resample = True  # many usage lines were read one by one: another daemon?
 
-    def _slow(self, buf: bytes, a: int, b: int) -> int:
-        line_no, line = self._line_no, self._line
+    def _slow(self, buf: bytes, a: int, b: int, line_no: int) -> None:
+        """Lines buf[a:b] one by one, numbered from line_no + 1 (the caller counts them)."""
+        line = self._line
         for raw in buf[a:b - 1].split(b"\n"):
             line_no += 1
             line(raw, line_no)
-        return line_no - self._line_no
 
     def _plan(self, buf: bytes, a: int, b: int) -> Optional[_Plan]:
-        # Learn which daemons write usage lines from the start of the range (speed only:
-        # usage lines of other daemons are found by the regex and classified one by one).
+        # Learn which daemons write usage lines from the start of the range (speed only: usage
+        # lines of other daemons are barriers, read one by one).
         if self._resample:
             self._resample = False
             found = _SAMPLE_HOT.findall(buf, max(0, a - 1), min(b, a + SAMPLE))
@@ -382,299 +580,727 @@ class LogScanner:
         if not self._daemons:
             self._resample = True
             return None
-        key = (tuple(self._daemons), self.on_event is None, self._padded)
+        key = (tuple(self._daemons), self._padded)
         plan = self._plans.get(key)
         if plan is None:
             plan = self._plans[key] = _Plan(*key)
         return plan
 
-    def _fast(self, buf: bytes, a: int, b: int, by_position: bool = False) -> int:
-        """Bulk-count buf[a:b]: its number of lines, or -1, having changed nothing, when the
-        counts do not add up.
+    # ================================================================= bulk phases
+    def _bulk_range(self, plan: _Plan, buf: bytes, a: int, b: int) -> int:
+        """Phases 1 and 2: find the lines that are not usage lines, walk the barriers."""
+        noise, barriers = self._cold_lines(plan, buf, a, b)
+        self._range_base, self._range_start = self._line_no, a
+        self._cursor = (a, self._line_no)
+        pos = a
+        if self._block is not None:
+            pos = self._block_run(buf, a, b)
+        for ls, key in barriers:
+            if ls < pos:
+                continue  # read already, in a block run
+            if ls > pos:
+                self._stretch(plan, buf, pos, ls, noise)
+                self._prev = _Before(buf, ls)
+            le = buf.find(b"\n", ls, b)
+            self._remember(key, self._line(buf[ls:le], self._line_no_at(buf, ls)))
+            pos = le + 1
+            if self._block is not None:
+                pos = self._block_run(buf, pos, b)
+        if pos < b:
+            self._stretch(plan, buf, pos, b, noise)
+            self._prev = _Before(buf, b)
+        if self._peak_at:
+            self._resolve_peaks(plan, buf)
 
-        DENIED lines are parsed a stretch at a time (_denied_in); when that cannot be trusted
-        (a DENIED line the bulk parser cannot read exactly, a DENIED needle inside another
-        line), again ``by_position``: each needle checked, such lines then read one by one.
-        """
-        plan = self._plan(buf, a, b)
-        if plan is None:
-            return -1
-        s = self.summary
-        memo = self._memo
-        nd = len(plan.daemons)
-        # 1. The lines that are not bulk-counted usage lines, minus those known to mean nothing.
+    def _cold_lines(self, plan: _Plan, buf: bytes, a: int, b: int) -> Tuple[List[Tuple[int, bytes]],
+                                                                             List[Tuple[int, Optional[bytes]]]]:
+        """Phase 1: (noise lines, barrier lines) as (line start, memo key), in line order."""
         ms = list(plan.cold.finditer(buf, a, b))
         if ms and ms[-1].start() == b - 1:
             ms.pop()  # the range's last newline: no line after it
-        m = plan.first.match(buf, a, b)
-        cold_n = len(ms) + (m is not None)
         cold: List[Tuple[int, Optional[bytes]]] = []
-        if m is not None and m.group(1) not in memo:
+        m = plan.first.match(buf, a, b)
+        if m is not None:
             cold.append((a, m.group(1)))
-        # Only the lines not in the memo go on (filtered in C: there may be many).
-        for m in compress(ms, map(operator.not_, map(memo.__contains__, map(_GROUP1, ms)))):
-            cold.append((m.start() + 1, m.group(1)))
+        cold.extend((m.start() + 1, m.group(1)) for m in ms)
         del ms
-        # 2. DENIED lines read one by one: the first (examples), the last (its time) and, by
-        # position, any the bulk parser cannot read exactly. A DENIED needle opens its line
-        # when it comes right after the time (nine bytes at most) on a line let through above.
-        full: List[int] = []
-        den: List[Tuple[int, tuple]] = []
-        if plan.denied:
-            coldset = {ls for ls, _ in cold}
-            find, rfind = buf.find, buf.rfind
-            if by_position:
-                rx = cast(_MatchAt, plan.denied_rx.match)
-                for x in plan.denied_needles:
-                    h = find(x, a, b)
-                    while h >= 0:
-                        ls = rfind(b"\n", a, h) + 1 or a
-                        if h - ls <= 9 and ls not in coldset:
-                            t = rx(buf, h).groups()
-                            if t[-2] is None:
-                                full.append(ls)
-                            else:
-                                den.append((ls, t))
-                        h = find(x, h + 1, b)
-                den.sort()
-                want = MAX_EXAMPLES - len(s.denied.examples)
-                if want > 0:
-                    full.extend(ls for ls, _ in den[:want])
-                    del den[:want]
-                if den:
-                    full.append(den.pop()[0])
-            else:
-                # Per daemon, the first ones and the last one the bulk parser reads (with any
-                # it cannot read on the way: those are read one by one anyway).
-                want = MAX_EXAMPLES - len(s.denied.examples)
-                rx = cast(_MatchAt, plan.denied_rx.match)
-                for x in plan.denied_needles:
-                    got, h = 0, find(x, a, b)
-                    while h >= 0 and got < want:
-                        ls = rfind(b"\n", a, h) + 1 or a
-                        if h - ls <= 9 and ls not in coldset:
-                            full.append(ls)
-                            got += rx(buf, h).groups()[-2] is not None
-                        h = find(x, h + 1, b)
-                    h = rfind(x, a, b)
-                    while h >= 0:
-                        ls = rfind(b"\n", a, h) + 1 or a
-                        if h - ls <= 9 and ls not in coldset:
-                            full.append(ls)
-                            if rx(buf, h).groups()[-2] is not None:
-                                break
-                        h = rfind(x, a, h)
-            full = sorted(set(full))
-        # 3. The lines read one by one and the needles in them; DENIED lines read one by one
-        # split the bulk DENIED lines into stretches tallied in order around them.
-        # Counting the newlines between them gives their line numbers and the range's lines.
-        lines: List[Tuple[int, bytes, Optional[bytes], bool, int]] = []  # start, raw, memo key, DENIED?, number
-        counts = [[0, 0, 0, 0] for _ in range(nd)]
-        fullset = set(full)
-        count = buf.count
-        no, prev = self._line_no + 1, a
-        for ls, key in (sorted(cold + [(x, None) for x in full]) if full else cold):
-            le = buf.find(b"\n", ls, b)
-            raw = buf[ls:le]
-            no += count(b"\n", prev, ls)
-            prev = ls
-            brk = ls in fullset
-            if b': "' in raw:
-                for i, k, needle in plan.needles:
-                    c = raw.count(needle)
-                    if c:
-                        counts[i][k] -= c
-                if plan.denied and b'denied: "' in raw.lower():
-                    brk = True
-                key = None
-            lines.append((ls, raw, key, brk, no))
-        n = no - 1 - self._line_no + count(b"\n", prev, b)
-        for i, k, needle in plan.needles:
-            counts[i][k] += buf.count(needle, a, b)
-        # 4. Trust the counts only if every line let through holds exactly one usage needle
-        # (the DENIED ones counted by _denied_in, which sees every DENIED needle).
-        stretches: List[List[tuple]] = []
-        if plan.denied:
-            if by_position:
-                pos = [x[0] for x in lines if x[3]] + [b]
-                j = 0
-                for p in pos:
-                    j2 = j
-                    while j2 < len(den) and den[j2][0] < p:
-                        j2 += 1
-                    stretches.append([t for _, t in den[j:j2]])
-                    j = j2
-            else:
-                seg = a
-                for ls, raw, _, brk, _ in lines:
-                    if brk:
-                        stretches.append(self._denied_in(buf, seg, ls, plan))
-                        seg = ls + len(raw) + 1
-                stretches.append(self._denied_in(buf, seg, b, plan))
-        denied = [len(x) for x in stretches]
-        if sum(map(sum, counts)) + sum(denied) != n - cold_n - len(full) or min(min(c) for c in counts) < 0:
-            if plan.denied and not by_position:
-                return self._fast(buf, a, b, True)
-            return -1
-        if not by_position and not all(all(map(_USERHOST, x)) for x in stretches):
-            return self._fast(buf, a, b, True)  # a DENIED line to read one by one
-        per_daemon = [sum(c) for c in counts]
-        for stretch in stretches:
-            if nd == 1:
-                per_daemon[0] += len(stretch)
-            else:
-                for t in stretch:
-                    per_daemon[plan.daemons.index(t[0])] += 1
-        names = [d.decode("ascii") for d in plan.daemons]
-        # Tables that refuse new keys when full depend on the order keys arrive in: a bulk key
-        # new to its table is let in where its first line is, between the lines read one by one.
-        admit: List[Tuple[int, Dict[str, int], str]] = []
-        skip = {x[0] for x in lines}
-        for i, name in enumerate(names):
-            if per_daemon[i] and name not in s.daemons:
-                nds = [y for j, _, y in plan.needles if j == i] + ([plan.denied_needles[i]] if plan.denied else [])
-                admit.append((self._first_bulk(buf, a, b, nds, skip), s.daemons, name))
-        for k, feat in enumerate(_PROBE_FEATURES):
-            if feat not in s.unsupported_harmless and any(c[2 + k] for c in counts):
-                nds = [y for _, kk, y in plan.needles if kk == 2 + k]
-                admit.append((self._first_bulk(buf, a, b, nds, skip), s.unsupported_harmless, feat))
-        admit.sort(key=lambda e: e[0])
-        # 5. Apply, in line order.
-        line = self._line
-        memo_ok = self._memo_ok
-        mk = self.max_keys
-        st = iter(stretches)
-        for ls, raw, key, brk, no in lines:
-            while admit and admit[0][0] < ls:
-                _, table, k2 = admit.pop(0)
-                if k2 not in table and len(table) < mk:
-                    table[k2] = 0
-            if brk:
-                self._tally_denied(next(st), nd)
-            if key is not None and memo_ok:
-                if key in memo:
-                    continue
-                if not line(raw, no):
-                    if len(memo) >= MEMO_SIZE:
-                        memo.clear()
-                    memo.add(key)
-                continue
-            line(raw, no)
-        if plan.denied:
-            self._tally_denied(next(st), nd)
-        for _, table, k2 in admit:
-            if k2 not in table and len(table) < mk:
-                table[k2] = 0
-        probes = 0
-        for per_kind in counts:
-            s.out_lines += per_kind[0]
-            s.in_lines += per_kind[1]
-            probes += per_kind[2] + per_kind[3]
-            for feat, k in zip(_PROBE_FEATURES, per_kind[2:4]):
-                if k:
-                    _bump(s.unsupported_harmless, feat, k, mk)
-            s.classified += per_kind[0] + per_kind[1] + per_kind[2] + per_kind[3]
-        if probes:
-            s.ignorable[HARMLESS_UNSUPPORTED] = s.ignorable.get(HARMLESS_UNSUPPORTED, 0) + probes
-        for name, lines_of_daemon in zip(names, per_daemon):
-            if lines_of_daemon:
-                _bump(s.daemons, name, lines_of_daemon, mk)
-        return n
+        memo = self._noise
+        slog = self._slog_ok and _SLOG_KEY.match
+        known = [k in memo or bool(slog and k is not None and slog(k) and not k.rstrip().endswith(b":"))
+                 for _, k in cold]
+        noise = list(compress(cold, known))
+        barriers = [c for c, k in zip(cold, known) if not k]
+        return noise, barriers   # type: ignore[return-value]
 
-    @staticmethod
-    def _denied_in(buf: bytes, a: int, b: int, plan: "_Plan") -> List[tuple]:
-        """The groups of every DENIED needle in buf[a:b], in order: bytes.find jumps from one
-        to the next (faster than the regex engine's own search), the parsing runs in C."""
-        find, starts = buf.find, []
-        for x in plan.denied_needles:
-            h = find(x, a, b)
-            while h >= 0:
-                starts.append(h)
-                h = find(x, h + 1, b)
-        if not starts:
-            return []
-        if len(plan.denied_needles) > 1:
-            starts.sort()
-        return list(map(_GROUPS, map(plan.denied_rx.match, repeat(buf), starts)))
+    def _block_run(self, buf: bytes, pos: int, b: int) -> int:
+        """After a line that opens a block, read the lines that follow one by one until one
+        closes it (another time or daemon, or a recognised line)."""
+        while pos < b and self._block is not None:
+            le = buf.find(b"\n", pos, b)
+            self._line(buf[pos:le], self._line_no_at(buf, pos))
+            pos = le + 1
+        return pos
 
-    @staticmethod
-    def _first_bulk(buf: bytes, a: int, b: int, needles: List[bytes], skip: set) -> int:
-        """Where the first bulk-counted line opening with one of ``needles`` is (lines in
-        ``skip`` are read one by one)."""
-        best = b
-        for x in needles:
-            p = a
-            while True:
-                h = buf.find(x, p, best)
-                if h < 0:
-                    break
-                ls = buf.rfind(b"\n", a, h) + 1 or a
-                if h - ls <= 9 and ls not in skip:
-                    best = h
-                    break
-                p = h + 1
-        return best
-
-    def _tally_denied(self, found: List[tuple], nd: int) -> None:
-        """Count bulk DENIED lines; their features, users and codes wait in Counters (added to
-        in C, in line order) until the tables are brought up to date by _flush_denied()."""
-        if not found:
+    def _remember(self, key: Optional[bytes], verdict: Optional[Tuple[str, str]]) -> None:
+        if key is None or verdict is None:
             return
-        s = self.summary
-        k = len(found)
-        s.denied.count += k
-        s.classified += k
-        off = 1 if nd > 1 else 0
-        for pend, col in zip(self._pend, (off, off + 1, off + 2)):
-            pend.update(map(operator.itemgetter(col), found))
+        if len(self._noise) >= MEMO_SIZE:
+            self._noise.clear()
+        self._noise[key] = verdict
 
-    def _flush_denied(self) -> None:
-        """Bring the DENIED tables up to date: keys in the order they first came, so that a
-        full table lets in the same keys a line-by-line reading would."""
-        s = self.summary
-        mk = self.max_keys
-        for table, pend, how in ((s.denied_by_feature, self._pend[0], 0), (s.denied_by_user, self._pend[1], 1),
-                                 (s.denied_by_code, self._pend[2], 2)):
-            if not pend:
+    def _stretch(self, plan: _Plan, buf: bytes, x: int, y: int, noise: List[Tuple[int, bytes]]) -> None:
+        """Phase 3: usage lines and noise between two barriers, in runs of whole hours."""
+        run: List[Tuple[int, int, int, int]] = []
+        for piece in self._hours(buf, x, y):
+            if piece[2] >= 0:
+                run.append(piece)
                 continue
-            other = 0
-            room = mk - len(table)
-            for key, c in pend.items():
-                if how == 0:
-                    key = key.decode("utf-8", "replace")
-                elif how == 1:
-                    key = key.decode("ascii")
-                else:
-                    key = self._code_of((key or b"").decode("ascii"))
-                if key in table:
-                    table[key] += c
-                elif room > 0:
-                    table[key] = c
-                    room -= 1
-                else:
-                    other += c
-            if other:
-                table["(other)"] = table.get("(other)", 0) + other
-            pend.clear()
+            self._flush(plan, buf, run, noise)
+            run = []
+            self._slow_counted(buf, piece[0], piece[1])
+        self._flush(plan, buf, run, noise)
+
+    def _flush(self, plan: _Plan, buf: bytes, run: List[Tuple[int, int, int, int]],
+               noise: List[Tuple[int, bytes]]) -> None:
+        if not run or self._run(plan, buf, run, noise):
+            return
+        if len(run) > 1:  # try each hour alone: only the odd one is then read line by line
+            for piece in run:
+                self._flush(plan, buf, [piece], noise)
+        else:
+            self._slow_counted(buf, run[0][0], run[0][1])
+
+    def _slow_counted(self, buf: bytes, s: int, e: int) -> None:
+        self._slow(buf, s, e, self._line_no_at(buf, s) - 1)
+        self._prev = _Before(buf, e)
+
+    def _hours(self, buf: bytes, x: int, y: int):
+        """Pieces (s, e, hour, lines) of whole lines that all start with one hour (hour -1: read
+        them alone). Lines are in time order, so the next hour is looked for; counting the lines
+        that start with this hour proves there is no other hour inside."""
+        p = x
+        count = buf.count
+        while p < y:
+            m = _HOUR_AT.match(buf, p)
+            if m is None:
+                e = buf.find(b"\n", p, y) + 1
+                yield p, e, -1, 1
+                p = e
+                continue
+            pre = m.group()
+            hour = int(pre[:-1])
+            last = buf.rfind(b"\n", p, y - 1) + 1
+            e = y if buf.startswith(pre, last) else _next_hour(buf, p, y, pre, hour)
+            n = count(b"\n", p, e)
+            if n < MIN_HOUR_LINES or hour > 23 or count(b"\n" + pre, p, e - 1 + len(pre)) != n - 1:
+                hour = -1
+            yield p, e, hour, n
+            p = e
+
+    def _run(self, plan: _Plan, buf: bytes, run: List[Tuple[int, int, int, int]],
+             noise: List[Tuple[int, bytes]]) -> bool:
+        """Phase 4: hours of usage lines and noise read at once; False (having changed nothing
+        but the memory of texts) to read them another way."""
+        S, E = run[0][0], run[-1][1]
+        i0 = bisect_left(noise, (S,))
+        i1 = bisect_left(noise, (E,), i0)
+        hours: List[Tuple[Optional[str], int, int, int, int]] = []   # (date, hour, first key, end key, start)
+        k, j = 0, i0
+        for s, e, hour, n in run:
+            date = self._segment_date(hour)
+            if date is False:
+                return False
+            j2 = bisect_left(noise, (e,), j)
+            hours.append((date, hour, k, k + n - (j2 - j), s))
+            k, j = k + n - (j2 - j), j2
+        keys = plan.keys.findall(buf, S, E)
+        if len(keys) != k:
+            return False  # a usage needle inside another line: read each line as it is
+        codes = b""
+        if keys:
+            codes = bytes(map(self._codes.get, keys, repeat(_UNKNOWN)))
+            if codes.find(_UNKNOWN_BYTE) >= 0:
+                if len(self._codes) + len(keys) > HOT_MEMO_SIZE:
+                    self._forget()
+                seen = set()
+                for key in compress(keys, map(_UNKNOWN.__eq__, codes)):
+                    if key not in seen:  # in line order: features are made in the order they appear
+                        seen.add(key)
+                        if self._learn(key) is None:
+                            return False
+                codes = bytes(map(self._codes.get, keys, repeat(_UNKNOWN)))
+        self._noise_counts(noise[i0:i1])
+        if keys:
+            self._usage_counts(codes, keys, hours, buf, S, E, plan)
+        return True
+
+    def _segment_date(self, hour: int):
+        """The date of every line of an hour piece; False when only some roll over to the next day."""
+        if self._date is None:
+            return None
+        last = self._last_secs
+        lo = hour * 3600
+        if last < 0 or lo + 3600 >= last:
+            return self._date_iso
+        if lo + 3599 + 3600 < last:
+            return self._next_iso
+        return False
+
+    def _forget(self) -> None:
+        """Bound the memory of usage-line texts: start again (the features' codes stay)."""
+        self._codes.clear()
+        self._special.clear()
+
+    def _learn(self, key: bytes) -> Optional[int]:
+        """The code of a usage-line text (after "("): a feature's plain OUT/IN/INACTIVE
+        checkin/UNSUPPORTED line, or _SPECIAL for lines read with their details (DENIED, counts,
+        reasons, verbose trailers). None when the text cannot be read in bulk."""
+        j = key.find(b") ")
+        try:
+            daemon = key[:j].decode("ascii")
+            msg = key[j + 2:].decode("utf-8")
+        except UnicodeDecodeError:
+            return None  # read alone: the line-by-line reading decodes with replacement
+        ev = parse_usage(msg.rstrip("\r"))
+        if ev is None:
+            return None
+        harmless = ev.kind is EventKind.UNSUPPORTED and ev.feature in _PROBE_FEATURES
+        feat = self.usage.feature(ev.feature, daemon)
+        if not feat.daemon:
+            feat.daemon = daemon
+        variant = _variant(ev)
+        code = _SPECIAL
+        if variant is not None:
+            slot = self._slots.get((daemon, feat.feature))
+            if slot is None and len(self._slots) < _MAX_SLOTS:
+                slot = self._slots[(daemon, feat.feature)] = len(self._slots)
+                self._feat_slots.setdefault(feat, []).append(slot)
+            if slot is not None:
+                code = 4 * slot + variant
+                if self._code_info[code] is None:
+                    self._code_info[code] = _Hot(ev, daemon, feat, _STEP[code], "", harmless)
+
+        if code == _SPECIAL:
+            d = ev.count if ev.kind is EventKind.OUT else -ev.count if ev.kind is EventKind.IN else 0
+            c = self._code_of(ev.reason) if ev.kind is EventKind.DENIED else ""
+            self._special[key] = _Hot(ev, daemon, feat, d, c, harmless)
+        self._codes[key] = code
+        return code
+
+    def _noise_counts(self, lines: List[Tuple[int, bytes]]) -> None:
+        if not lines:
+            return
+        s, mk = self.summary, self.max_keys
+        for key, c in Counter(k for _, k in lines).items():
+            what, detail = self._noise.get(key) or _slog_verdict(key)
+            if what:
+                s.classified += c
+                s.ignorable[what] = s.ignorable.get(what, 0) + c
+                if detail:
+                    _bump(s.daemons, detail, c, mk)
+            else:
+                s.unrecognised += c
+                _bump(s.shapes, detail, c, MAX_SHAPES)
+
+    def _usage_counts(self, codes: bytes, keys: List[bytes], hours: List[Tuple[Optional[str], int, int, int, int]],
+                      buf: bytes, S: int, E: int, plan: _Plan) -> None:
+        """The tallies of a run's usage lines (counted by code; checkouts and denials also per
+        hour), then their concurrency, day by day."""
+        sm, usage = self.summary, self.usage
+        sm.classified += len(keys)
+        info = self._code_info
+        moves: Dict[FeatureUsage, Optional[Dict[bytes, int]]] = {}   # feature -> texts of its special lines
+        denied = other = probes = 0
+        specials: Dict[bytes, int] = {}
+        cc = Counter(codes)
+        for code, c in cc.items():
+            if code == _SPECIAL:
+                specials = Counter(compress(keys, map(_SPECIAL.__eq__, codes)))
+                for k, n in specials.items():
+                    h = self._special[k]
+                    d, o, p = self._tally_one(h, n)
+                    denied, other, probes = denied + d, other + o, probes + p
+                    if h.delta:
+                        dm = moves.get(h.feat)
+                        if dm is None:
+                            dm = moves[h.feat] = {}
+                        dm[k] = h.delta
+                continue
+            h = info[code]
+            _, o, p = self._tally_one(h, c)  # type: ignore[arg-type]
+            other, probes = other + o, probes + p
+            if h.delta and h.feat not in moves:  # type: ignore[union-attr]
+                moves[h.feat] = None  # type: ignore[union-attr]
+        # Per hour: checkouts (hours of the day, days) and denials (days).
+        placed = [c for c in cc if c < 4 * _MAX_SLOTS and c % 4 == 0]
+        for date, hour, k0, k1, _ in hours:
+            part = codes[k0:k1]
+            for c in placed:
+                n = part.count(c)
+                if n:
+                    h = info[c]
+                    usage.place(h.ev, h.feat, n, date, hour)  # type: ignore[union-attr]
+            if specials and part.find(_SPECIAL) >= 0:
+                for k, n in Counter(compress(keys[k0:k1], map(_SPECIAL.__eq__, part))).items():
+                    h = self._special[k]
+                    usage.place(h.ev, h.feat, n, date, hour)
+        if probes:
+            sm.ignorable[HARMLESS_UNSUPPORTED] = sm.ignorable.get(HARMLESS_UNSUPPORTED, 0) + probes
+        if denied:
+            self._bulk_tally(sm.denied, denied, b") DENIED: ", buf, S, E, plan, None, hours)
+        if other:
+            self._bulk_tally(sm.unsupported_other_tally, other, b") UNSUPPORTED: ", buf, S, E, plan, False, hours)
+        if sm.gone:
+            self._served_again(codes, keys, hours, buf, S, E, plan)
+        for f, dm in moves.items():
+            self._concurrency(f, dm, codes, keys, hours, (codes, S, E))
+
+    def _concurrency(self, f: FeatureUsage, dm: Optional[Dict[bytes, int]], codes: bytes, keys: List[bytes],
+                     hours: List[Tuple[Optional[str], int, int, int, int]], ctx: tuple) -> None:
+        """One feature's open count through a run, day by day (usage.step() is the line-by-line
+        meaning): its steps come from its codes (C: translate, accumulate), or from its texts
+        when some of its lines are special; line by line only when a checkin finds nothing open."""
+        slots = tuple(self._feat_slots.get(f, ()))
+        slot = slots or None
+        if dm is not None and slots:  # plain lines too: their texts give their steps
+            dm = dict(dm)
+            mask = frozenset(c for sl in slots for c in range(4 * sl, 4 * sl + 4))
+            for k in set(compress(keys, map(mask.__contains__, codes))):
+                dm[k] = _STEP[self._codes[k]]
+        i = 0
+        while i < len(hours):
+            date, k0 = hours[i][0], hours[i][2]
+            while i < len(hours) and hours[i][0] == date:
+                i += 1
+            k1 = hours[i - 1][3]
+            f.enter_day(date)
+            if dm is None:
+                part = codes[k0:k1].translate(None, self._others(slot))  # type: ignore[arg-type]
+                if not part:
+                    continue
+                seq = list(map(_STEP.__getitem__, part))
+            else:
+                seq = list(map(dm.get, keys[k0:k1], repeat(0)))
+            acc = list(accumulate(seq, initial=f.open))
+            if min(acc) < 0:
+                self._steps(f, seq, (k0, date, slot if dm is None else None) + ctx)
+                continue
+            top = max(acc)
+            if top > f.day_peak:
+                f.day_peak = top
+                if top > f.peak:
+                    f.peak = top
+                    self._peak_at[f] = (top, acc.index(top) - 1, k0, date, slot if dm is None else None) + ctx
+            f.open = acc[-1]
+
+    def _tally_one(self, h: _Hot, n: int) -> Tuple[int, int, int]:
+        """The totals of n lines meaning h: (denied, other unsupported, harmless probes) among them."""
+        sm, mk = self.summary, self.max_keys
+        ev = h.ev
+        kind = ev.kind
+        _bump(sm.daemons, h.daemon, n, mk)
+        self.usage.count(ev, h.feat, n)
+        if kind is EventKind.OUT:
+            sm.out_lines += n
+        elif kind is EventKind.IN:
+            sm.in_lines += n
+        elif kind is EventKind.DENIED:
+            _bump(sm.denied_by_feature, ev.feature, n, mk)
+            _bump(sm.denied_by_user, h.who, n, mk)
+            _bump(sm.denied_by_code, h.code, n, mk)
+            return n, 0, 0
+        elif kind is EventKind.UNSUPPORTED:
+            if h.harmless:
+                _bump(sm.unsupported_harmless, ev.feature, n, mk)
+                return 0, 0, n
+            _bump(sm.unsupported_other, ev.feature, n, mk)
+            return 0, n, 0
+        return 0, 0, 0
+
+    def _others(self, slots: Tuple[int, ...]) -> bytes:
+        """The codes to delete to keep only one feature's (a bytes.translate delete table)."""
+        t = self._delete.get(slots)
+        if t is None:
+            t = self._delete[slots] = bytes(c for c in range(256) if c // 4 not in slots or c >= 4 * _MAX_SLOTS)
+        return t
+
+    def _steps(self, f: FeatureUsage, seq: List[int], where: tuple) -> None:
+        """One feature's checkouts and checkins of a day in order (usage.step() inlined)."""
+        i = -1
+        for d in seq:
+            i += 1
+            if not d:
+                continue
+            v = f.open + d
+            if v > f.day_peak:
+                f.day_peak = v
+                if v > f.peak:
+                    f.peak = v
+                    self._peak_at[f] = (v, i) + where
+            elif v < 0:
+                f.unmatched -= v
+                v = 0
+            f.open = v
+
+    def _resolve_peaks(self, plan: _Plan, buf: bytes) -> None:
+        """When each new peak of the range was reached: only the last per feature is looked up,
+        and only if no line read alone has raised the peak since."""
+        for f, (v, i, k0, date, slot, codes, S, E) in self._peak_at.items():
+            if f.peak != v:
+                continue
+            if slot is not None:  # i counts this feature's lines only: find its place among all
+                i = next(islice((j for j, c in enumerate(codes[k0:]) if c // 4 in slot and c < 4 * _MAX_SLOTS),
+                                i, None))
+            f.peak_when = self._when_at(self._nth(plan, buf, S, E, k0 + i), buf, date)
+        self._peak_at.clear()
+
+    @staticmethod
+    def _nth(plan: _Plan, buf: bytes, s: int, e: int, i: int) -> int:
+        """Where the i-th usage line of [s, e) starts."""
+        m = next(islice(plan.keys.finditer(buf, s, e), i, None))
+        return buf.rfind(b"\n", s, m.start()) + 1 or s
+
+    @staticmethod
+    def _when_at(ls: int, buf: bytes, date: Optional[str]) -> str:
+        t = _pad(_TIME_AT.match(buf, ls).group().decode("ascii"))  # type: ignore[union-attr]
+        return f"{date} {t}" if date else t
+
+    def _usage_line_at(self, needle: bytes, buf: bytes, s: int, e: int, plan: _Plan, harmless: Optional[bool],
+                       last: bool):
+        """Starts of the usage lines of [s, e) with ``needle``, first to last (or last to first);
+        Sigasi's probes are left out when ``harmless`` is False."""
+        find = buf.rfind if last else buf.find
+        lo, hi = s, e
+        while True:
+            h = find(needle, lo, hi)
+            if h < 0:
+                return
+            ls = buf.rfind(b"\n", s, h) + 1 or s
+            if plan.hotline.match(buf, ls):
+                ok = True
+                if harmless is not None:
+                    le = buf.find(b"\n", ls, e)
+                    ev = self._event_of(plan.keys.search(buf, ls, le).group(1))  # type: ignore[union-attr]
+                    ok = ev is not None and (ev.kind is EventKind.UNSUPPORTED
+                                             and ev.feature in _PROBE_FEATURES) == harmless
+                if ok:
+                    yield ls
+            if last:
+                hi = ls - 1 if ls > s else s
+                if hi <= s:
+                    return
+            else:
+                lo = buf.find(b"\n", h, e) + 1
+                if lo <= 0:
+                    return
+
+    def _event_of(self, key: bytes) -> Optional[UsageEvent]:
+        code = self._codes.get(key)
+        if code is None:
+            return None
+        h = self._special.get(key) if code == _SPECIAL else self._code_info[code]
+        return h.ev if h is not None else None
+
+    def _bulk_tally(self, t: Tally, n: int, needle: bytes, buf: bytes, S: int, E: int, plan: _Plan,
+                    harmless: Optional[bool], hours: List[Tuple[Optional[str], int, int, int, int]]) -> None:
+        """Tally n usage lines of a run: the first ones and the last one are found by position."""
+        want = max(MAX_EXAMPLES - len(t.examples), 1 if t.first is None else 0)
+        firsts = list(islice(self._usage_line_at(needle, buf, S, E, plan, harmless, False), want)) if want > 0 else []
+        for ls in firsts:
+            le = buf.find(b"\n", ls, E)
+            when = self._when_at(ls, buf, _date_at(hours, ls))
+            if t.first is None:
+                t.first = when
+                t.line_no = self._line_no_at(buf, ls)
+            if len(t.examples) < MAX_EXAMPLES:
+                t.examples.append(buf[ls:le].decode("utf-8", "replace").rstrip("\r\n").strip())
+        t.count += n
+        ls = next(self._usage_line_at(needle, buf, S, E, plan, harmless, True), None)
+        if ls is not None:
+            t.last = self._when_at(ls, buf, _date_at(hours, ls))
+
+    def _line_no_at(self, buf: bytes, ls: int) -> int:
+        """The line number of the line at ``ls`` while a range is walked, counting newlines
+        from the last place asked about (the walk moves forward)."""
+        p, no = self._cursor
+        if ls < p:
+            p, no = self._range_start, self._range_base
+        no += buf.count(b"\n", p, ls)
+        self._cursor = (ls, no)
+        return no + 1
+
+    def _served_again(self, codes: bytes, keys: List[bytes], hours: List[Tuple[Optional[str], int, int, int, int]],
+                      buf: bytes, S: int, E: int, plan: _Plan) -> None:
+        gone = self.summary.gone
+        first: Dict[str, int] = {}
+        for i, k in enumerate(keys):
+            ev = self._event_of(k)
+            if ev is None or ev.kind is not EventKind.OUT:
+                continue
+            g = gone.get(ev.feature)
+            if g is not None and g.served_again is None and ev.feature not in first:
+                first[ev.feature] = i
+        for feat, i in first.items():
+            ls = self._nth(plan, buf, S, E, i)
+            gone[feat].served_again = self._when_at(ls, buf, _date_at(hours, ls))
+
+    # ================================================================= one line
+    def _line(self, raw: bytes, line_no: int) -> Optional[Tuple[str, str]]:
+        """Read one line (no newline). Returns what a memo may keep for its text (noise or an
+        unrecognised line that needs no context), else None."""
+        s = self.summary
+        if self._timestamp_ok and b"TIMESTAMP" in raw:
+            u = _TIMESTAMP_LINE.match(raw)
+            if u is not None:
+                # What the catalogue's log.timestamp entry gives, without the catalogue.
+                self._set_date(u.group(3).decode("ascii"))
+                daemon = u.group(2).decode("utf-8", "replace")
+                self._block = None
+                self._prev = (u.group(1).decode("ascii").strip(), daemon)
+                _, when, full = self._when(u.group(1).decode("ascii").strip())
+                if self.since is not None and (full is None or full < self.since):
+                    s.skipped_before_since += 1
+                    return None
+                s.classified += 1
+                _bump(s.daemons, daemon, 1, self.max_keys)
+                s.ignorable["log.timestamp"] = s.ignorable.get("log.timestamp", 0) + 1
+                return None
+        text = raw.decode("utf-8", errors="replace").rstrip("\r\n")
+        pre = split_line(text)
+        prev, here = self._prev, ((pre.time, pre.daemon) if pre else None)
+        self._prev = here
+        if isinstance(prev, _Before):
+            indented = pre is not None and text[pre.msg_start:pre.msg_start + 1] in (" ", "\t")
+            prev = prev.prefix() if indented else None
+        if self._block is not None and here != self._block:
+            self._block = None
+        if pre is not None and pre.date:
+            self._set_date_iso(pre.date)
+        msg = text[pre.msg_start:] if pre else text
+        if pre is not None and msg.lstrip()[:1] in ("O", "I", "D", "Q", "U"):
+            ev = parse_usage(msg)
+            if ev is not None:
+                self._block = None
+                self._usage_line(ev, pre, text, line_no)
+                return None
+        m = self.cat.classify(text) if text.strip() else None
+        if self.since is not None and (m is None or m.entry.noise):
+            # Noise takes no part in dating; --since still counts it only from its time on.
+            full = self._when(pre.time, hot=True)[2] if pre is not None else None
+            if full is None or full < self.since:
+                s.skipped_before_since += 1
+                return None
+        if not text.strip():
+            s.classified += 1
+            s.ignorable[EMPTY_LINE] = s.ignorable.get(EMPTY_LINE, 0) + 1
+            return None
+        if m is None or m.entry.id in _USAGE_IDS:
+            return self._unrecognised(msg, here, prev, pre)
+        e = m.entry
+        if e.noise:
+            if _opens_block(e, msg) and here is not None:
+                self._block = here
+            s.classified += 1
+            s.ignorable[e.id] = s.ignorable.get(e.id, 0) + 1
+            if m.daemon:
+                _bump(s.daemons, m.daemon, 1, self.max_keys)
+            return None if self._block is not None else (e.id, m.daemon or "")
+        self._block = here if here is not None and _opens_block(e, msg) else None
+        self._entry(m, text, line_no)
+        return None
+
+    def _unrecognised(self, msg: str, here, prev, pre: Optional[LinePrefix]) -> Optional[Tuple[str, str]]:
+        s = self.summary
+        if here is not None and (self._block == here or (msg[:1] in " \t" and prev == here)):
+            s.classified += 1
+            s.ignorable[CONTINUATION] = s.ignorable.get(CONTINUATION, 0) + 1
+            return None
+        shape = shape_of(f"({pre.daemon}) {msg}" if pre else msg)
+        s.unrecognised += 1
+        _bump(s.shapes, shape, 1, MAX_SHAPES)
+        # Indented lines may continue the line before: only the others may be remembered.
+        return None if msg[:1] in " \t" else ("", shape)
+
+    def _usage_line(self, ev: UsageEvent, pre: LinePrefix, text: str, line_no: int) -> None:
+        s = self.summary
+        self._hot_read += 1
+        date, when, full = self._when(pre.time, hot=True)
+        if self.since is not None and (full is None or full < self.since):
+            s.skipped_before_since += 1
+            return
+        s.classified += 1
+        mk = self.max_keys
+        _bump(s.daemons, pre.daemon, 1, mk)
+        k = ev.kind
+        if k is EventKind.OUT:
+            s.out_lines += 1
+            g = s.gone.get(ev.feature)
+            if g is not None and g.served_again is None:
+                g.served_again = when
+        elif k is EventKind.IN:
+            s.in_lines += 1
+        elif k is EventKind.DENIED:
+            s.denied.add(when, text.strip(), line_no)
+            _bump(s.denied_by_feature, ev.feature, 1, mk)
+            _bump(s.denied_by_user, f"{ev.user}@{ev.host}" if ev.host else ev.user, 1, mk)
+            _bump(s.denied_by_code, self._code_of(ev.reason), 1, mk)
+        elif k is EventKind.UNSUPPORTED:
+            if ev.feature in _PROBE_FEATURES:
+                _bump(s.unsupported_harmless, ev.feature, 1, mk)
+                s.ignorable[HARMLESS_UNSUPPORTED] = s.ignorable.get(HARMLESS_UNSUPPORTED, 0) + 1
+            else:
+                _bump(s.unsupported_other, ev.feature, 1, mk)
+                s.unsupported_other_tally.add(when, text.strip(), line_no)
+        self.usage.add(ev, pre.daemon, date, pre.time)
+        if self.on_usage is not None:
+            iso = f"{date}T{_pad(pre.time)}" if date else _pad(pre.time)
+            self.on_usage(UsageRecord(line_no, iso + (pre.tz if pre.date else ""), pre.daemon, ev))
+
+    def _entry(self, m: CatalogueMatch, text: str, line_no: int) -> None:
+        """A recognised line that is not noise: dates, start-ups, stops, exits, errors."""
+        s = self.summary
+        e = m.entry
+        eid = e.id
+        if eid == "log.timestamp":
+            self._set_date(m.groups.get("date"))
+        elif eid == "log.startup":
+            self._set_date(m.groups.get("date"))
+            if s.platform is None:
+                low = text.lower()
+                s.platform = ("windows" if "(ibm pc)" in low
+                              else "unix" if "(linux)" in low or "_lsb" in text else None)
+        elif eid == "log.system-time":
+            g = m.groups
+            d = _month_date(g.get("year", ""), g.get("month", ""), g.get("day", ""))
+            if d:
+                self._set_date_iso(d)
+        _, when, full = self._when(m.time)
+        if self.since is not None and (full is None or full < self.since):
+            s.skipped_before_since += 1
+            return
+        mk = self.max_keys
+        s.classified += 1
+        if m.daemon:
+            _bump(s.daemons, m.daemon, 1, mk)
+        decoded = ""
+        cause = e.cause
+        st = s.last_startup
+        if eid == "log.startup":
+            s.startup_count += 1
+            s.startups.append(StartUp(line_no, when, m.groups.get("version"), m.groups.get("host")))
+            del s.startups[:-MAX_EVENTS]
+            self.usage.restart(None, when)
+            self._stopping, self._stop_by = False, ""
+        elif eid == "log.server-started":
+            if st is not None and st.outcome is Outcome.UNKNOWN:
+                st.outcome = Outcome.SERVING
+                st.detail = (f"vendor daemon {m.daemon or ''} serving at {when or '?'} (line {line_no})"
+                             .replace("  ", " "))
+            self.usage.restart(m.daemon, when)
+        elif cause is Cause.SHUTDOWN:
+            self._stopping = True
+            if eid == "log.shutdown-request":
+                g = m.groups
+                self._stop_by = (f"{g.get('user', '?')} at node {g.get('node', '?')}" if g.get("node")
+                                 else g.get("user", ""))
+                if st is not None:
+                    st.stop_requested = self._stop_by
+        elif cause is Cause.LMGRD_EXIT:
+            decoded = self._lmgrd_exit(m, when, text, line_no)
+        elif cause is Cause.DAEMON_EXIT and eid != "log.vendor-restarted":
+            decoded = self._exit(m, when, text, line_no)
+        elif cause in (Cause.FEATURE_EXPIRED, Cause.FEATURE_REMOVED):
+            feat = m.groups.get("feature", "?")
+            g = s.gone.get(feat)
+            how = "expired" if cause is Cause.FEATURE_EXPIRED else "removed"
+            if g is None or g.served_again is not None:
+                if len(s.gone) < MAX_KEYS or feat in s.gone:
+                    s.gone[feat] = GoneFeature(feat, how, when, line_no, text.strip())
+            elif how == "expired":
+                g.how = "expired"
+        if e.fatal and st is not None and not (cause is Cause.DAEMON_EXIT and self._stopping):
+            if st.outcome is Outcome.UNKNOWN:
+                st.outcome = Outcome.FAILED
+                st.detail = f"{e.title} at {when or '?'} (line {line_no})" + (f": {decoded}" if decoded else "")
+            elif st.outcome is Outcome.SERVING and cause is Cause.DAEMON_EXIT:
+                st.outcome = Outcome.EXITED
+                st.detail = (f"served, then the vendor daemon exited at {when or '?'} (line {line_no})"
+                             + (f": {decoded}" if decoded else ""))
+        if e.ignorable:
+            s.ignorable[eid] = s.ignorable.get(eid, 0) + 1
+        elif e.status in ("warn", "fail") and cause not in (Cause.DAEMON_EXIT, Cause.LMGRD_EXIT, Cause.FEATURE_EXPIRED,
+                                                            Cause.FEATURE_REMOVED):
+            s.errors.setdefault(eid, Tally()).add(when, text.strip(), line_no)
+        if self.on_event is not None and (e.status in ("warn", "fail") or e.kind == "startup"
+                                          and eid in ("log.startup", "log.server-started") or cause in
+                                          (Cause.SHUTDOWN, Cause.LMGRD_EXIT)):
+            self.on_event(LogEvent(line_no, when, m, decoded))
+
+    def _lmgrd_exit(self, m: CatalogueMatch, when: Optional[str], text: str, line_no: int) -> str:
+        s = self.summary
+        try:
+            sig = int(m.groups.get("signal") or "-1")
+        except ValueError:
+            return ""
+        name, meaning, orderly = unix_signal(sig)
+        by = self._stop_by if self._stopping else ""
+        s.stops.append(Stop(line_no, when, sig, name, meaning, orderly, by, text.strip()))
+        del s.stops[:-MAX_EVENTS]
+        st = s.last_startup
+        if st is not None:
+            st.outcome = Outcome.STOPPED if orderly else Outcome.KILLED
+            what = f"stopped by {by}" if by and orderly else f"{name}: {meaning}"
+            st.detail = f"lmgrd {what} at {when or '?'} (line {line_no})"
+        return f"{name} ({meaning})"
+
+    def _exit(self, m: CatalogueMatch, when: Optional[str], text: str, line_no: int) -> str:
+        g = m.groups
+        try:
+            sig = int(g.get("signal") or g.get("status") or "-1")
+            reason = int(g["reason"]) if g.get("reason") else None
+        except ValueError:
+            return ""
+        if 0 <= sig < BELOW_EXIT_BASE and reason is None:
+            name, meaning, orderly = unix_signal(sig)
+            decoded = f"{name}: {meaning}"
+            if self._stopping or orderly:
+                self.summary.orderly_exits += 1
+                return decoded
+        else:
+            decodes = decode_exit_signal(sig, reason, self.summary.platform)
+            if decodes:
+                decoded = " / ".join(f"{d.reason_text} ({d.platform or '?'}: {sig} = {d.base} + {d.reason})"
+                                     for d in decodes)
+            else:
+                decoded = f"unknown exit reason {sig}"
+            if self._stopping and any(d.reason in (8, 14) for d in decodes):
+                self.summary.orderly_exits += 1  # lmgrd asked it to exit, or it got lmgrd's signal
+                return decoded
+        if g.get("text"):
+            decoded += f"; lmgrd says \"{g['text']}\""
+        key = f"{'signal' if g.get('signal') else 'status'} {sig}: {decoded}"
+        self.summary.exits.setdefault(key, Tally()).add(when, text.strip(), line_no)
+        return decoded
 
     def _code_of(self, reason: str) -> str:
         code = self._code_cache.get(reason)
         if code is None:
             codes = find_error_codes(reason)
-            code = (f"{codes[0].major},{codes[0].minor}" if codes and codes[0].minor is not None
-                    else (str(codes[0].major) if codes else "no code"))
+            code = _code_text(codes[0].major, codes[0].minor) if codes else "no code"
             if len(self._code_cache) < MAX_KEYS:
                 self._code_cache[reason] = code
         return code
 
-    # ----------------------------------------------------------------- lines
-    def _when(self, t: Optional[str], hot: bool = False) -> Tuple[Optional[str], Optional[_dt.datetime]]:
+    # ================================================================= dates
+    def _when(self, t: Optional[str], hot: bool = False) -> Tuple[Optional[str], Optional[str], Optional[_dt.datetime]]:
+        """(date, "date time" or time, full datetime when --since needs it) of a line's time."""
         if not t:
-            return (self._date.isoformat() if self._date else None), None
+            iso = self._date.isoformat() if self._date else None
+            return iso, iso, None
         try:
             h, mi, se = int(t[:-6]), int(t[-5:-3]), int(t[-2:])
         except ValueError:
-            return t, None
+            return None, t, None
         secs = h * 3600 + mi * 60 + se
         date, iso = self._date, self._date_iso
         if date is not None and self._last_secs >= 0 and secs + 3600 < self._last_secs:
@@ -683,17 +1309,18 @@ class LogScanner:
             iso = date.isoformat()
             if not hot:
                 self._date, self._date_iso = date, iso
+                self._next_iso = (date + _dt.timedelta(days=1)).isoformat()
         if not hot:
             self._last_secs = secs
         if date is None:
-            return f"{h:02d}:{mi:02d}:{se:02d}", None
+            return None, f"{h:02d}:{mi:02d}:{se:02d}", None
         when = f"{iso} {h:02d}:{mi:02d}:{se:02d}"
         if self.since is None:
-            return when, None
+            return iso, when, None
         try:
-            return when, _dt.datetime.combine(date, _dt.time(h % 24, mi % 60, se % 60))
+            return iso, when, _dt.datetime.combine(date, _dt.time(h % 24, mi % 60, se % 60))
         except ValueError:
-            return when, None
+            return iso, when, None
 
     def _check_timestamp_shortcut(self) -> bool:
         e = self.cat.by_id.get("log.timestamp")
@@ -707,160 +1334,65 @@ class LogScanner:
                 return False
         return True
 
+    def _check_slog_shortcut(self) -> bool:
+        """Statistics lines ((@vendor-SLOG@), SLOG:) are each unique, so no memo finds them again:
+        they are known as noise from their start, when the catalogue reads them so first."""
+        for line in (" 9:04:05 (adskflex) (@adskflex-SLOG@) 32 ms at 10:12:02(4/1/2016),#2,(3512K)",
+                     "10:04:05 (lmgrd) SLOG: Summary LOG statistics is enabled.",
+                     " 9:04:05 (lmgrd) (@lmgrd-SLOG@) License file(s): /x EXITING DUE TO SIGNAL 41 Exit reason 9"):
+            m = self.cat.classify(line)
+            if m is None or m.entry.id != "log.slog" or not m.entry.noise:
+                return False
+        return True
+
     def _set_date(self, text: Optional[str]) -> None:
         text = text or ""
-        if text in self._dates:
-            d = self._dates[text]
-        else:
-            d = _parse_mdy(text)
+        d = self._dates.get(text, False)
+        if d is False:
+            d = parse_mdy(text)
             if len(self._dates) >= 1000:
                 self._dates.clear()
             self._dates[text] = d
-        if d is None:
+        if d is not None:
+            self._date_is(d)
+
+    def _set_date_iso(self, iso: str) -> None:
+        try:
+            d = _dt.date.fromisoformat(iso)
+        except ValueError:
             return
+        if d != self._date:
+            self._date_is(d)
+
+    def _date_is(self, d: _dt.date) -> None:
         self._date = d
         self._date_iso = iso = d.isoformat()
+        self._next_iso = (d + _dt.timedelta(days=1)).isoformat()
         self._last_secs = -1
         s = self.summary
         if s.first_date is None:
             s.first_date = iso
         s.last_date = iso
 
-    def _line(self, raw: bytes, line_no: int) -> bool:
-        """Read one line (no newline); True when it was recognised."""
-        s = self.summary
-        u = _USAGE_LINE.match(raw)
-        if u is not None:
-            self._hot_read += 1
-            when, full = self._when(u.group(1).decode("ascii").strip(), True)
-            if self.since is not None and (full is None or full < self.since):
-                s.skipped_before_since += 1
-                return True
-            s.classified += 1
-            _bump(s.daemons, u.group(2).decode("utf-8", "replace"), 1, self.max_keys)
-            if u.group(3) == b"OUT":
-                s.out_lines += 1
-            else:
-                s.in_lines += 1
-            return True
-        if self._timestamp_ok and b"TIMESTAMP" in raw:
-            u = _TIMESTAMP_LINE.match(raw)
-            if u is not None:
-                # What the catalogue's log.timestamp entry gives, without the catalogue.
-                self._set_date(u.group(3).decode("ascii"))
-                when, full = self._when(u.group(1).decode("ascii").strip())
-                if self.since is not None and (full is None or full < self.since):
-                    s.skipped_before_since += 1
-                    return True
-                s.classified += 1
-                _bump(s.daemons, u.group(2).decode("utf-8", "replace"), 1, self.max_keys)
-                s.ignorable["log.timestamp"] = s.ignorable.get("log.timestamp", 0) + 1
-                return True
-        text = raw.decode("utf-8", errors="replace").rstrip("\r\n")
-        m = self.cat.classify(text)
-        if m is None:
-            return False
-        eid = m.entry.id
-        if eid == "log.timestamp":
-            self._set_date(m.groups.get("date"))
-        elif eid == "log.startup":
-            self._set_date(m.groups.get("date"))
-            if s.platform is None:
-                low = text.lower()
-                s.platform = ("windows" if "(ibm pc)" in low
-                              else "unix" if "(linux)" in low or "_lsb" in text else None)
-        hot = eid in HOT_IDS
-        if hot:
-            self._hot_read += 1
-        when, full = self._when(m.time, hot)
-        if self.since is not None:
-            if full is None or full < self.since:
-                s.skipped_before_since += 1
-                return True
-        mk = self.max_keys
-        s.classified += 1
-        if m.daemon:
-            _bump(s.daemons, m.daemon, 1, mk)
-        if eid == "log.out":
-            s.out_lines += 1
-            return True
-        if eid == "log.in":
-            s.in_lines += 1
-            return True
-        decoded = ""
-        if eid == "log.startup":
-            s.startup_count += 1
-            s.startups.append(StartUp(line_no, when, m.groups.get("version"), m.groups.get("host")))
-            del s.startups[:-MAX_EVENTS]
-        elif eid == "log.server-started":
-            st = s.last_startup
-            if st is not None and st.outcome == "unknown":
-                st.outcome = "serving"
-                st.detail = (f"vendor daemon {m.daemon or ''} serving at {when or '?'} (line {line_no})"
-                             .replace("  ", " "))
-        elif eid in _EXIT_IDS:
-            decoded = self._exit(m, when, text, line_no)
-        if eid in _FAIL_BEFORE_SERVING:
-            st = s.last_startup
-            if st is not None:
-                if st.outcome == "unknown":
-                    st.outcome = "failed"
-                    st.detail = (f"{m.entry.title} at {when or '?'} (line {line_no})"
-                                 + (f": {decoded}" if decoded else ""))
-                elif st.outcome == "serving" and eid in _EXIT_IDS:
-                    st.outcome = "exited"
-                    st.detail = (f"served, then the vendor daemon exited at {when or '?'} (line {line_no})"
-                                 + (f": {decoded}" if decoded else ""))
-        if eid == "log.denied":
-            if self._pend[0]:
-                self._flush_denied()
-            s.denied.add(when, text.strip(), line_no)
-            _bump(s.denied_by_feature, m.groups.get("feature", "?"), 1, mk)
-            _bump(s.denied_by_user, m.groups.get("user", "?") + "@" + m.groups.get("host", "?"), 1, mk)
-            _bump(s.denied_by_code, self._code_of(m.groups.get("reason", "")), 1, mk)
-        elif eid == HARMLESS_UNSUPPORTED:
-            _bump(s.unsupported_harmless, m.groups.get("feature", "?"), 1, mk)
-        elif eid == "log.unsupported":
-            _bump(s.unsupported_other, m.groups.get("feature", "?"), 1, mk)
-            t = s.unsupported_other_tally
-            t.add(when, text.strip(), line_no)
-        if m.entry.ignorable:
-            s.ignorable[eid] = s.ignorable.get(eid, 0) + 1
-        elif (m.entry.status in ("warn", "fail") and eid not in ("log.denied", "log.unsupported")
-              and eid not in _EXIT_IDS):
-            t = s.errors.setdefault(eid, Tally())
-            t.add(when, text.strip(), line_no)
-        if self.on_event is not None and (m.entry.status in ("warn", "fail") or m.entry.kind == "startup"
-                                          and eid in ("log.startup", "log.server-started")):
-            self.on_event(LogEvent(line_no, when, m, decoded))
-        return True
 
-    def _exit(self, m: CatalogueMatch, when: Optional[str], text: str, line_no: int) -> str:
-        g = m.groups
-        try:
-            sig = int(g.get("signal") or g.get("status") or "-1")
-            reason = int(g["reason"]) if g.get("reason") else None
-        except ValueError:
-            return ""
-        decodes = decode_exit_signal(sig, reason, self.summary.platform)
-        if decodes:
-            decoded = " / ".join(f"{d.reason_text} ({d.platform or '?'}: {sig} = {d.base} + {d.reason})"
-                                 for d in decodes)
-        else:
-            decoded = f"unknown exit reason {sig}"
-        if g.get("text"):
-            decoded += f"; lmgrd says \"{g['text']}\""
-        key = f"{'signal' if g.get('signal') else 'status'} {sig}: {decoded}"
-        self.summary.exits.setdefault(key, Tally()).add(when, text.strip(), line_no)
-        return decoded
+_MONTHS = {m: i for i, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov",
+                                       "dec"), 1)}
 
 
+def _month_date(year: str, month: str, day: str) -> Optional[str]:
+    try:
+        return _dt.date(int(year), _MONTHS[month[:3].lower()], int(day)).isoformat()
+    except (KeyError, ValueError):
+        return None
 
+
+# ===================================================================== reading whole files
 def scan_stream(fh, cancel: CancelToken = NEVER_CANCELLED, on_progress: Optional[ProgressCallback] = None,
                 since: Optional[_dt.datetime] = None, on_event: Optional[EventCallback] = None,
-                total: Optional[int] = None, path: str = "", scanner: Optional[LogScanner] = None) -> LogSummary:
+                total: Optional[int] = None, path: str = "", scanner: Optional[LogScanner] = None,
+                on_usage: Optional[UsageCallback] = None) -> LogSummary:
     """Scan a binary stream to its end. ``cancel`` is checked between blocks (raises Cancelled)."""
-    sc = scanner or LogScanner(since=since, on_event=on_event, path=path)
+    sc = scanner or LogScanner(since=since, on_event=on_event, path=path, on_usage=on_usage)
     read = fh.read
     while True:
         cancel.check()
@@ -874,24 +1406,27 @@ def scan_stream(fh, cancel: CancelToken = NEVER_CANCELLED, on_progress: Optional
 
 
 def scan_file(path: str, cancel: CancelToken = NEVER_CANCELLED, on_progress: Optional[ProgressCallback] = None,
-              since: Optional[_dt.datetime] = None, on_event: Optional[EventCallback] = None) -> LogSummary:
-    """Scan a log file (raises OSError when it cannot be opened)."""
+              since: Optional[_dt.datetime] = None, on_event: Optional[EventCallback] = None,
+              on_usage: Optional[UsageCallback] = None) -> LogSummary:
+    """Scan a log file (raises OSError when it cannot be opened, Cancelled when cancelled)."""
     with open(path, "rb") as fh:
         try:
             total: Optional[int] = os.fstat(fh.fileno()).st_size
         except OSError:
             total = None
-        return scan_stream(fh, cancel, on_progress, since, on_event, total, path)
+        return scan_stream(fh, cancel, on_progress, since, on_event, total, path, on_usage=on_usage)
 
 
 def follow_file(path: str, cancel: CancelToken, on_event: Optional[EventCallback] = None,
                 since: Optional[_dt.datetime] = None, poll: float = 0.5,
-                on_progress: Optional[ProgressCallback] = None, from_end: bool = False) -> LogSummary:
+                on_progress: Optional[ProgressCallback] = None, from_end: bool = False,
+                on_usage: Optional[UsageCallback] = None, scanner: Optional[LogScanner] = None) -> LogSummary:
     """Like ``tail -f``: scan what is there, then keep reading appended data until cancelled.
 
-    A truncated or replaced file (log rotation) is reopened from its start.
+    A truncated or replaced file (log rotation) is reopened from its start. The scanner's
+    ``summary`` (and its ``usage``) can be read at any time from another thread for a live view.
     """
-    sc = LogScanner(since=since, on_event=on_event, path=path)
+    sc = scanner or LogScanner(since=since, on_event=on_event, path=path, on_usage=on_usage)
     fh = open(path, "rb")
     try:
         if from_end:
@@ -912,7 +1447,7 @@ def follow_file(path: str, cancel: CancelToken, on_event: Optional[EventCallback
                     ino = os.fstat(fh.fileno()).st_ino
                     continue
             except OSError:
-                pass
+                pass  # the file is being rotated: look again after the poll interval
             if cancel.wait(poll):
                 break
     finally:
@@ -920,7 +1455,7 @@ def follow_file(path: str, cancel: CancelToken, on_event: Optional[EventCallback
     return sc.finish()
 
 
-# --------------------------------------------------------------------- findings
+# ===================================================================== findings
 def _top(d: Dict[str, int], n: int = 10) -> List[str]:
     return [f"{k}: {v}" for k, v in sorted(d.items(), key=lambda kv: (-kv[1], kv[0]))[:n]]
 
@@ -931,17 +1466,22 @@ def _span(t: Tally) -> str:
     return f"at {t.first}" if t.first else "time unknown"
 
 
+def _after_last_start(s: LogSummary, line_no: Optional[int]) -> bool:
+    st = s.last_startup
+    return st is None or (line_no or 0) >= st.line_no
+
+
 def summary_findings(s: LogSummary) -> List[Finding]:
     cat = load_catalogue()
     out: List[Finding] = []
     f = s.path or None
     dates = f"{s.first_date} .. {s.last_date}" if s.first_date else "dates unknown (no TIMESTAMP line)"
     detail = (f"{s.lines:,} lines, {s.bytes_read:,} bytes, {dates}. {s.out_lines:,} checkouts (OUT), "
-              f"{s.in_lines:,} checkins (IN); {s.classified:,} lines recognised.")
+              f"{s.in_lines:,} checkins (IN); {s.classified:,} lines recognised ({100 * s.recognised_share:.1f}%).")
     if s.cut_lines:
         detail += f" {s.cut_lines} over-long line(s) were cut at {MAX_LINE // 1024} KB."
     if s.since:
-        detail += f" Only lines from {s.since} on are counted ({s.skipped_before_since:,} recognised lines before it)."
+        detail += f" Only lines from {s.since} on are counted ({s.skipped_before_since:,} lines before it)."
     out.append(Finding("log.summary", Status.INFO, "Debug log read", detail, file=f))
     if s.lines == 0:
         out.append(Finding("log.empty", Status.WARN, "The log is empty",
@@ -949,41 +1489,16 @@ def summary_findings(s: LogSummary) -> List[Finding]:
                            fix="Check the -l path lmgrd was started with (lmtools 'Config Services' on Windows).",
                            file=f))
         return out
-    st = s.last_startup
-    if st is None:
-        out.append(Finding("log.startup", Status.INFO, "No lmgrd start-up in this log",
-                           "The log does not contain a 'FlexNet Licensing ... started on' line (it may have "
-                           "been rotated or started with + to append).", file=f))
-    else:
-        status = {"serving": Status.OK, "failed": Status.FAIL, "exited": Status.FAIL}.get(st.outcome, Status.WARN)
-        title = {"serving": "Last start-up succeeded: the vendor daemon is serving",
-                 "failed": "Last start-up failed",
-                 "exited": "Last start-up served, then the vendor daemon exited"}.get(
-            st.outcome, "Last start-up: no 'Server started' line after it")
-        d = f"lmgrd {st.version or ''} started on {st.host or '?'} at {st.when or '?'}. {st.detail}".strip()
-        fix = "" if st.outcome == "serving" else "See the exit and error findings below for the cause and its fix."
-        out.append(Finding("log.startup", status, title, d, fix=fix, file=f, line=st.line_no))
-    if s.startup_count > 1:
-        ev = [f"line {x.line_no}: {x.when or '?'} {x.outcome}" for x in s.startups[-20:]]
-        out.append(Finding("log.restarts", Status.WARN if s.startup_count > 3 else Status.INFO,
-                           f"lmgrd started {s.startup_count} times ({s.startup_count - 1} restart(s))",
-                           "Each start-up line is a (re)start of lmgrd; frequent restarts point to a crash, "
-                           "a service manager restarting it, or an admin.", evidence=ev, file=f))
-    for key, t in s.exits.items():
-        out.append(Finding("log.exit", Status.FAIL, f"Vendor daemon exit: {key}",
-                           f"Seen {t.count} time(s), {_span(t)}.",
-                           fix=_exit_fix(key), evidence=t.examples, file=f, line=t.line_no,
-                           seed_ref="Troubleshooting > Typical error messages"))
-    for eid, t in s.errors.items():
-        e = cat.by_id[eid]
-        fid = eid if eid.startswith("log.") else "log." + eid
-        out.append(Finding(fid, Status(e.status), f"{e.title} ({t.count}x)",
-                           f"{e.meaning}\nSeen {t.count} time(s), {_span(t)}.", fix=e.fix,
-                           evidence=t.examples, file=f, line=t.line_no, seed_ref=e.seed_ref or None))
+    out.extend(_startup_findings(s, f))
+    out.extend(_exit_findings(s, f))
+    out.extend(_gone_findings(s, f))
+    out.extend(_error_findings(s, f, cat))
     if s.denied.count:
+        per_day = "; ".join(f"{d}: {n}" for d, n in sorted(s.usage.denied_days.items())[-14:])
         d = (f"{s.denied.count} denied request(s), {_span(s.denied)}."
              + "\nBy feature: " + "; ".join(_top(s.denied_by_feature))
-             + "\nBy user: " + "; ".join(_top(s.denied_by_user)) + "\nBy code: " + "; ".join(_top(s.denied_by_code)))
+             + "\nBy user: " + "; ".join(_top(s.denied_by_user)) + "\nBy code: " + "; ".join(_top(s.denied_by_code))
+             + (f"\nPer day: {per_day}" if per_day else ""))
         out.append(Finding("log.denied", Status.WARN, f"{s.denied.count} license request(s) denied", d,
                            fix=cat.by_id["log.denied"].fix, evidence=s.denied.examples, file=f, line=s.denied.line_no))
     if s.unsupported_other:
@@ -1000,10 +1515,191 @@ def summary_findings(s: LogSummary) -> List[Finding]:
                            + "\nSigasi Studio pre-emptively tries com.sigasi.hdt.custom and com.sigasi.hdt.preview.",
                            fix="Nothing to do: these lines can be safely ignored.", file=f,
                            seed_ref="Troubleshooting > Floating licenses"))
+    u = usage_finding(s.usage, f)
+    if u is not None:
+        out.append(u)
     if s.ignorable:
-        out.append(Finding("log.ignorable", Status.INFO, f"{sum(s.ignorable.values())} ignorable line(s) counted apart",
-                           "; ".join(f"{cat.by_id[k].title}: {v}" for k, v in sorted(s.ignorable.items())), file=f))
+        out.append(Finding("log.ignorable", Status.INFO,
+                           f"{sum(s.ignorable.values()):,} ignorable line(s) counted apart",
+                           "; ".join(f"{_ignorable_title(cat, k)}: {v:,}"
+                                     for k, v in sorted(s.ignorable.items(), key=lambda kv: (-kv[1], kv[0]))), file=f))
+    if s.unrecognised:
+        shapes = [f"{n:,}x {shape}" for shape, n in s.top_shapes(5)]
+        out.append(Finding("log.unrecognised", Status.INFO,
+                           f"{s.unrecognised:,} line(s) lmdoctor does not recognise "
+                           f"({100 * (1 - s.recognised_share):.1f}% of the log)",
+                           "The most common shapes (numbers shown as N) are listed below; they were counted, "
+                           "not interpreted. An unknown ERROR/WARNING line is reported as an error, not here.",
+                           evidence=shapes, file=f))
     return out
+
+
+def _ignorable_title(cat: Catalogue, eid: str) -> str:
+    e = cat.by_id.get(eid)
+    return e.title if e is not None else SHAPE_TITLES.get(eid, eid)
+
+
+def _startup_findings(s: LogSummary, f: Optional[str]) -> List[Finding]:
+    out: List[Finding] = []
+    st = s.last_startup
+    if st is None:
+        out.append(Finding("log.startup", Status.INFO, "No lmgrd start-up in this log",
+                           "The log does not contain a 'FlexNet Licensing ... started on' line (it may have "
+                           "been rotated or started with + to append).", file=f))
+    else:
+        last_stop = s.stops[-1] if s.stops and s.stops[-1].line_no >= st.line_no else None
+        status = {Outcome.SERVING: Status.OK, Outcome.FAILED: Status.FAIL, Outcome.EXITED: Status.FAIL,
+                  Outcome.STOPPED: Status.INFO}.get(st.outcome, Status.WARN)
+        if st.outcome is Outcome.KILLED and last_stop is not None:
+            status = Status.WARN if last_stop.signal == 1 else Status.FAIL
+        title = {Outcome.SERVING: "Last start-up succeeded: the vendor daemon is serving",
+                 Outcome.FAILED: "Last start-up failed",
+                 Outcome.EXITED: "Last start-up served, then the vendor daemon exited",
+                 Outcome.STOPPED: "lmgrd was stopped on purpose",
+                 Outcome.KILLED: "lmgrd stopped without being asked to"}.get(
+            st.outcome, "Last start-up: no 'Server started' line after it")
+        if last_stop is not None:
+            who = f"by {last_stop.requested_by}" if last_stop.requested_by else f"by {last_stop.name}"
+            if st.outcome is Outcome.STOPPED:
+                title = f"lmgrd was stopped {who} at {last_stop.when or '?'}"
+            else:
+                title = f"lmgrd died from {last_stop.name} at {last_stop.when or '?'}"
+        d = f"lmgrd {st.version or ''} started on {st.host or '?'} at {st.when or '?'}. {st.detail}".strip()
+        if last_stop is not None:
+            d += (f"\nlmgrd's exit is a Unix signal, not a vendor exit code: {last_stop.signal} = {last_stop.name}, "
+                  f"{last_stop.meaning}.")
+        fix = {Outcome.SERVING: "",
+               Outcome.STOPPED: "Nothing to do if the stop was intended; start lmgrd again to serve."}
+        fx = fix.get(st.outcome, "See the exit and error findings below for the cause and its fix.")
+        if st.outcome is Outcome.KILLED and last_stop is not None and last_stop.signal == 1:
+            fx = ("Start lmgrd detached from the terminal (nohup, or as a systemd/Windows service) so that closing "
+                  "the session does not stop it.")
+        out.append(Finding("log.startup", status, title, d, fix=fx, file=f, line=st.line_no,
+                           evidence=[last_stop.text] if last_stop is not None else ()))
+    if s.startup_count > 1:
+        ev = [f"line {x.line_no}: {x.when or '?'} {x.outcome.value}" for x in s.startups[-20:]]
+        out.append(Finding("log.restarts", Status.WARN if s.startup_count > 3 else Status.INFO,
+                           f"lmgrd started {s.startup_count} times ({s.startup_count - 1} restart(s))",
+                           "Each start-up line is a (re)start of lmgrd; frequent restarts point to a crash, "
+                           "a service manager restarting it, or an admin.", evidence=ev, file=f))
+    older = [x for x in s.stops if st is None or x.line_no < st.line_no]
+    if older:
+        bad = [x for x in older if not x.orderly]
+        ev = [f"line {x.line_no}: {x.when or '?'} {x.name}" + (f" (requested by {x.requested_by})" if x.requested_by
+                                                                  else "") for x in older[-20:]]
+        out.append(Finding("log.stops", Status.WARN if bad else Status.INFO,
+                           f"lmgrd stopped {len(older)} time(s) before the last start-up"
+                           + (f", {len(bad)} without being asked to" if bad else ""),
+                           "lmgrd's own exit number is a Unix signal: 15 (SIGTERM) is lmdown or a service stop; "
+                           "1 (SIGHUP) a closed terminal; 9 (SIGKILL) a forced kill; 11/6 a crash.",
+                           evidence=ev, file=f))
+    return out
+
+
+def _exit_findings(s: LogSummary, f: Optional[str]) -> List[Finding]:
+    out: List[Finding] = []
+    for key, t in s.exits.items():
+        current = _after_last_start(s, t.line_no) or t.count > 1 and _after_last_start(s, None)
+        st = s.last_startup
+        recovered = st is not None and (t.line_no or 0) < st.line_no and st.outcome is Outcome.SERVING
+        status = Status.WARN if recovered and not current else Status.FAIL
+        detail = f"Seen {t.count} time(s), {_span(t)}."
+        if status is Status.WARN:
+            detail += " This was before the last start-up, which served."
+        out.append(Finding("log.exit", status, f"Vendor daemon exit: {key}", detail,
+                           fix=_exit_fix(key), evidence=t.examples, file=f, line=t.line_no,
+                           seed_ref="Troubleshooting > Typical error messages"))
+    return out
+
+
+def _gone_findings(s: LogSummary, f: Optional[str]) -> List[Finding]:
+    out: List[Finding] = []
+    for how, status, title in (("expired", Status.FAIL, "expired while the server ran"),
+                               ("removed", Status.WARN, "no longer served after a license re-read")):
+        gone = [g for g in s.gone.values() if g.how == how]
+        still = [g for g in gone if g.served_again is None]
+        back = [g for g in gone if g.served_again is not None]
+        if still:
+            names = ", ".join(g.feature for g in still[:10])
+            if len(still) > 10:
+                names += f" and {len(still) - 10} more"
+            out.append(Finding(
+                f"log.feature-{how}", status, f"{len(still)} feature(s) {title}: {names}",
+                "The server serves fewer features than it started with, even though it kept running:\n"
+                + "\n".join(f"{g.feature}: {how} at {g.when or '?'} (line {g.line_no})" for g in still[:20]),
+                fix=("Install a renewed license containing the feature(s), then `lmutil lmreread -c <port>@<server>`."
+                     if how == "expired" else
+                     "If users still need them, put a license with these features on the server and run "
+                     "`lmutil lmreread`."),
+                evidence=[g.text for g in still[:MAX_EXAMPLES]], file=f, line=still[0].line_no))
+        if back:
+            out.append(Finding(
+                f"log.feature-{how}-recovered", Status.INFO,
+                f"{len(back)} feature(s) {title}, served again later",
+                "\n".join(f"{g.feature}: {how} at {g.when or '?'}, checked out again at {g.served_again}"
+                          for g in back[:20]), file=f, line=back[0].line_no))
+    return out
+
+
+def _error_findings(s: LogSummary, f: Optional[str], cat: Catalogue) -> List[Finding]:
+    """One finding per cause (one fact, all its evidence); lines without a cause one per entry."""
+    groups: Dict[str, List[Tuple[CatalogueEntry, Tally]]] = {}
+    for eid, t in s.errors.items():
+        e = cat.by_id[eid]
+        key = e.id if e.cause is Cause.NONE else e.cause.value
+        groups.setdefault(key, []).append((e, t))
+    out: List[Finding] = []
+    for key, items in groups.items():
+        items.sort(key=lambda it: it[1].line_no or 0)
+        e0, t0 = items[0]
+        status = max((Status(e.status) for e, _ in items), key=lambda st: st.rank)
+        count = sum(t.count for _, t in items)
+        first = min((t.first for _, t in items if t.first), default=None)
+        last = max((t.last for _, t in items if t.last), default=None)
+        when = f"first {first}, last {last}" if first and last and first != last else (f"at {first}" if first else
+                                                                                      "time unknown")
+        evidence: List[str] = []
+        for _, t in items:
+            evidence.extend(t.examples[:MAX_EXAMPLES])
+        fid = key if key.startswith("log.") or "." in key else "log." + key
+        if fid.startswith("msg."):
+            fid = "log." + fid
+        title = e0.title + (f" ({count}x)" if count > 1 else "")
+        meaning = e0.meaning
+        if len(items) > 1:
+            meaning += "\nThe same cause in other words: " + "; ".join(e.title for e, _ in items[1:])
+        out.append(Finding(fid, status, title, f"{meaning}\nSeen {count} time(s), {when}.", fix=e0.fix,
+                           evidence=evidence[:12], file=f, line=t0.line_no, seed_ref=e0.seed_ref or None))
+    return out
+
+
+def usage_finding(u: UsageSummary, f: Optional[str] = None) -> Optional[Finding]:
+    """The usage summary as one finding (the full tables are in ``--format json`` and the text report)."""
+    if not u.events and not any(x.issued for x in u.features.values()):
+        return None
+    ranked = u.ranked()
+    lines = []
+    for x in ranked[:10]:
+        issued = f" of {x.issued}" if x.issued is not None else ""
+        when = f" at {x.peak_when}" if x.peak_when else ""
+        lines.append(f"{x.feature}: peak {x.peak}{issued}{when}; {x.checkouts:,} checkout(s)"
+                     + (f", {x.denied:,} denied" if x.denied else ""))
+    if len(ranked) > 10:
+        lines.append(f"... and {len(ranked) - 10} more feature(s)")
+    hours = u.busiest_hours()
+    total = sum(u.hours) or 1
+    if hours:
+        lines.append("Busiest hours (checkouts): " + ", ".join(f"{h:02d}-{(h + 1) % 24:02d} {100 * c // total}%"
+                                                              for h, c in hours))
+    unmatched = sum(x.unmatched for x in u.features.values())
+    if unmatched:
+        lines.append(f"{unmatched:,} license(s) checked in that the log never saw checked out (taken before the log "
+                     "began): peaks may be higher than shown.")
+    top = ranked[0] if ranked else None
+    title = f"License usage: {len(u.features)} feature(s), {u.checkouts:,} checkout(s)"
+    if top is not None and top.peak:
+        title += f"; peak {top.peak}" + (f" of {top.issued}" if top.issued is not None else "") + f" for {top.feature}"
+    return Finding("log.usage", Status.INFO, title, "\n".join(lines), file=f)
 
 
 def _exit_fix(key: str) -> str:

@@ -126,7 +126,7 @@ def test_time_and_daemon_from_prefix():
 
 
 def test_unknown_lines_are_none():
-    for line in ["", "hello world", "15:49:10 (lmgrd) (@lmgrd-SLOG@) PID: 5372", "No license plate here for you today"]:
+    for line in ["", "hello world", "15:49:10 (lmgrd) Frobnicating the quux", "No license plate here for you today"]:
         assert classify(line) is None, line
 
 

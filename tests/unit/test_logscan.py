@@ -56,8 +56,11 @@ def test_windows_exit_status_25_invalid_host(realworld):
     assert all(f.status is Status.FAIL for f in exits)
     start = next(f for f in fs if f.id == "log.startup")
     assert start.status is Status.FAIL and "exited" in start.title
-    assert {"log.wrong-hostid", "log.no-valid-hostids"} <= set(_ids(s))
-    assert next(f for f in fs if f.id == "log.wrong-hostid").line == 332
+    # One fact, one finding: every line meaning "wrong hostid" is evidence of one finding.
+    assert "log.wrong-hostid" in _ids(s) and "log.no-valid-hostids" not in _ids(s)
+    host = next(f for f in fs if f.id == "log.wrong-hostid")
+    assert host.line == 332 and any("No valid hostids" in e for e in host.evidence_lines)
+    assert any("SERVER line says cc96e5966f17" in e for e in host.evidence_lines)
     assert s.out_lines == 21 and s.in_lines == 21
 
 
@@ -93,9 +96,13 @@ def test_bulk_and_per_line_paths_agree(realworld, name):
     a = _scan(raw)
     b = _scan(raw, since=dt.datetime(1990, 1, 1))  # --since forces every line through classify()
     c = _scan(raw, pieces=997)                      # arbitrary read boundaries
-    for k in ("lines", "classified", "out_lines", "in_lines", "startup_count", "denied_by_feature",
-              "denied_by_user", "ignorable", "unsupported_harmless", "first_date", "last_date"):
+    for k in ("lines", "out_lines", "in_lines", "startup_count", "denied_by_feature",
+              "denied_by_user", "unsupported_harmless", "first_date", "last_date"):
         assert getattr(a, k) == getattr(b, k) == getattr(c, k), k
+    assert a.classified == c.classified and a.ignorable == c.ignorable
+    assert a.usage.to_dict() == c.usage.to_dict()
+    # Lines before the first date (the start-up banner) cannot be compared with --since: skipped.
+    assert a.classified + a.unrecognised == b.classified + b.unrecognised + b.skipped_before_since
     assert {k: v.count for k, v in a.errors.items()} == {k: v.count for k, v in c.errors.items()}
 
 
@@ -140,8 +147,11 @@ def test_sigasi_log_report(pieces):
     assert "another license server" in key and "unix" in key
     assert s.errors["log.port-in-use"].first == "2024-01-04 12:00:01"
     ids = _ids(s)
-    assert {"log.restarts", "log.exit", "log.port-in-use", "log.port-open-failed", "log.denied",
+    assert {"log.restarts", "log.exit", "log.port-in-use", "log.denied",
             "log.unsupported", "log.unsupported-sigasi-probe"} <= set(ids)
+    # "in use" and "failed to open" are one cause: one finding with both lines as evidence.
+    port = next(f for f in summary_findings(s) if f.id == "log.port-in-use")
+    assert len(port.evidence_lines) == 2 and port.status is Status.FAIL and "log.port-open-failed" not in ids
     start = next(f for f in summary_findings(s) if f.id == "log.startup")
     assert start.status is Status.FAIL and "could not open its port" in start.detail and start.line == 16
 
