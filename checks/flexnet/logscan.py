@@ -373,6 +373,7 @@ def _date_at(hours: List[Tuple[Optional[str], int, int, int, int]], pos: int) ->
 
 def _hour_prefixes(pre: bytes, hour: int) -> Tuple[bytes, ...]:
     """How a line of ``hour`` starts in a log whose hour ``pre`` starts " 9:", "09:", "9:", "10:"."""
+    styles: Tuple[str, ...]
     if len(pre) == 2:
         styles = ("bare",)
     elif pre[:1] == b" ":
@@ -435,7 +436,8 @@ class LogScanner:
         self._dates: Dict[str, Optional[_dt.date]] = {}
         # Lines around: the block a line opened (its time and daemon) and the previous line's.
         self._block: Optional[Tuple[str, str]] = None
-        self._prev: Optional[Tuple[str, str]] = None
+        # (time, daemon) of the previous line, or where it is when it was read in bulk.
+        self._prev: "Optional[Tuple[str, str] | _Before]" = None
         self._stopping = False   # a SHUTDOWN request or lmgrd stopping its vendor daemons was read
         self._stop_by = ""
         # Bulk reading: only without --since and per-line callbacks.
@@ -587,7 +589,7 @@ class LogScanner:
         return plan
 
     # ================================================================= bulk phases
-    def _bulk_range(self, plan: _Plan, buf: bytes, a: int, b: int) -> int:
+    def _bulk_range(self, plan: _Plan, buf: bytes, a: int, b: int) -> None:
         """Phases 1 and 2: find the lines that are not usage lines, walk the barriers."""
         noise, barriers = self._cold_lines(plan, buf, a, b)
         self._range_base, self._range_start = self._line_no, a
@@ -826,20 +828,21 @@ class LogScanner:
                             dm = moves[h.feat] = {}
                         dm[k] = h.delta
                 continue
-            h = info[code]
-            _, o, p = self._tally_one(h, c)  # type: ignore[arg-type]
+            hc = info[code]
+            assert hc is not None  # every code in use was given its meaning by _learn
+            _, o, p = self._tally_one(hc, c)
             other, probes = other + o, probes + p
-            if h.delta and h.feat not in moves:  # type: ignore[union-attr]
-                moves[h.feat] = None  # type: ignore[union-attr]
+            if hc.delta and hc.feat not in moves:
+                moves[hc.feat] = None
         # Per hour: checkouts (hours of the day, days) and denials (days).
         placed = [c for c in cc if c < 4 * _MAX_SLOTS and c % 4 == 0]
         for date, hour, k0, k1, _ in hours:
             part = codes[k0:k1]
             for c in placed:
                 n = part.count(c)
-                if n:
-                    h = info[c]
-                    usage.place(h.ev, h.feat, n, date, hour)  # type: ignore[union-attr]
+                hp = info[c]
+                if n and hp is not None:
+                    usage.place(hp.ev, hp.feat, n, date, hour)
             if specials and part.find(_SPECIAL) >= 0:
                 for k, n in Counter(compress(keys[k0:k1], map(_SPECIAL.__eq__, part))).items():
                     h = self._special[k]
@@ -873,14 +876,14 @@ class LogScanner:
             while i < len(hours) and hours[i][0] == date:
                 i += 1
             k1 = hours[i - 1][3]
-            f.enter_day(date)
             if dm is None:
                 part = codes[k0:k1].translate(None, self._others(slot))  # type: ignore[arg-type]
-                if not part:
-                    continue
                 seq = list(map(_STEP.__getitem__, part))
             else:
                 seq = list(map(dm.get, keys[k0:k1], repeat(0)))
+            if not any(seq):
+                continue  # no checkout or checkin of it this day (the line-by-line reading's day stays)
+            f.enter_day(date)
             acc = list(accumulate(seq, initial=f.open))
             if min(acc) < 0:
                 self._steps(f, seq, (k0, date, slot if dm is None else None) + ctx)
@@ -921,7 +924,8 @@ class LogScanner:
         """The codes to delete to keep only one feature's (a bytes.translate delete table)."""
         t = self._delete.get(slots)
         if t is None:
-            t = self._delete[slots] = bytes(c for c in range(256) if c // 4 not in slots or c >= 4 * _MAX_SLOTS)
+            t = self._delete[slots] = bytes(c for c in range(256)
+                                            if c // 4 not in slots or c >= 4 * _MAX_SLOTS or not _STEP[c])
         return t
 
     def _steps(self, f: FeatureUsage, seq: List[int], where: tuple) -> None:
@@ -949,8 +953,7 @@ class LogScanner:
             if f.peak != v:
                 continue
             if slot is not None:  # i counts this feature's lines only: find its place among all
-                i = next(islice((j for j, c in enumerate(codes[k0:]) if c // 4 in slot and c < 4 * _MAX_SLOTS),
-                                i, None))
+                i = next(islice((j for j, c in enumerate(codes[k0:]) if c // 4 in slot and _STEP[c]), i, None))
             f.peak_when = self._when_at(self._nth(plan, buf, S, E, k0 + i), buf, date)
         self._peak_at.clear()
 
@@ -1211,13 +1214,13 @@ class LogScanner:
             decoded = self._exit(m, when, text, line_no)
         elif cause in (Cause.FEATURE_EXPIRED, Cause.FEATURE_REMOVED):
             feat = m.groups.get("feature", "?")
-            g = s.gone.get(feat)
+            gf = s.gone.get(feat)
             how = "expired" if cause is Cause.FEATURE_EXPIRED else "removed"
-            if g is None or g.served_again is not None:
+            if gf is None or gf.served_again is not None:
                 if len(s.gone) < MAX_KEYS or feat in s.gone:
                     s.gone[feat] = GoneFeature(feat, how, when, line_no, text.strip())
             elif how == "expired":
-                g.how = "expired"
+                gf.how = "expired"
         if e.fatal and st is not None and not (cause is Cause.DAEMON_EXIT and self._stopping):
             if st.outcome is Outcome.UNKNOWN:
                 st.outcome = Outcome.FAILED
@@ -1347,8 +1350,9 @@ class LogScanner:
 
     def _set_date(self, text: Optional[str]) -> None:
         text = text or ""
-        d = self._dates.get(text, False)
-        if d is False:
+        if text in self._dates:
+            d = self._dates[text]
+        else:
             d = parse_mdy(text)
             if len(self._dates) >= 1000:
                 self._dates.clear()
