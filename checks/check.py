@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Mapping, Optional
 
 from . import inputgate
+from .exceptions import LmdoctorError
 from .findings import Finding, Report, Status
 from .license import LicenseFile
 from .probes.context import DEFAULT_VENDOR, ProbeContext
@@ -21,7 +22,7 @@ from .probes.runner import ProgressCallback, run_probes
 from .runtime import NEVER_CANCELLED, CancelToken, FindingSink, discard
 
 
-class LicenseArgumentError(Exception):
+class LicenseArgumentError(LmdoctorError):
     """--license names a file lmdoctor cannot read (the CLI exits 3)."""
 
 

@@ -17,6 +17,7 @@ import threading
 from typing import List, NoReturn, Optional
 
 from . import __version__
+from .exceptions import LmdoctorError
 from .findings import ExitCode
 
 # Order is the order shown in --help.
@@ -108,7 +109,7 @@ def _silence_stdout() -> None:
         sys.stdout = None
 
 
-class OutputFailed(Exception):
+class OutputFailed(LmdoctorError):
     """Writing to standard output failed (full disk, closed pipe). Not an OSError on purpose: code that
     handles its own file errors must not mistake it for one; only ``main`` handles it."""
 

@@ -27,6 +27,8 @@ import stat
 import sys
 from typing import IO, TYPE_CHECKING, Optional
 
+from .exceptions import LmdoctorError
+
 if TYPE_CHECKING:  # pragma: no cover
     from .license import LicenseFile
 
@@ -67,7 +69,7 @@ _HINT = {
 }
 
 
-class InputError(Exception):
+class InputError(LmdoctorError):
     """lmdoctor could not read what it was given. The message is one line: the problem and the next step.
 
     ``errno``/``strerror`` carry the operating system's error when one caused the refusal.

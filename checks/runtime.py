@@ -7,6 +7,7 @@ are known so a view can show them while the rest still runs.
 """
 from __future__ import annotations
 
+import enum
 import threading
 from typing import Callable, Optional
 
@@ -16,7 +17,24 @@ FindingSink = Callable[[Finding], None]
 
 
 class Cancelled(Exception):
-    """Raised inside engine code when its token was cancelled."""
+    """Raised inside engine code when its token was cancelled.
+
+    Deliberately not an ``LmdoctorError``: it is control flow (like KeyboardInterrupt), and a
+    handler that reports lmdoctor's errors to the user must not swallow a cancellation.
+    """
+
+
+class RunState(str, enum.Enum):
+    """Where a unit of slow work is: a probe in ``lmdoctor check``'s progress, a job of the app.
+    A str, so comparisons, JSON and log lines see the plain word."""
+
+    STARTED = "started"
+    FINISHED = "finished"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    def __str__(self) -> str:
+        return self.value
 
 
 class CancelToken:

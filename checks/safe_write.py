@@ -35,6 +35,8 @@ import stat
 from dataclasses import dataclass, field
 from typing import Callable, List, Optional
 
+from .exceptions import LmdoctorError
+
 TEMP_MARK = ".lmdoctor-tmp."
 ABSENT = "absent"  # ``expect`` value: the file must not exist (create, never replace)
 MAX_BYTES = 64 * 1024 * 1024  # far above any license, unit or state file
@@ -68,7 +70,7 @@ class Fault(str, enum.Enum):
     IO = "io-error"
 
 
-class SafeWriteError(Exception):
+class SafeWriteError(LmdoctorError):
     """A write did not happen; the original is intact. ``str()`` is one line for the user."""
 
     def __init__(self, fault: Fault, path: str, message: str, err: Optional[int] = None) -> None:

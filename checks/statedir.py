@@ -13,11 +13,13 @@ import os
 import stat
 from typing import Any, Dict, List, Optional
 
+from .exceptions import LmdoctorError
+
 APP = "lmdoctor"
 MAX_STATE_BYTES = 1024 * 1024
 
 
-class StateDirError(Exception):
+class StateDirError(LmdoctorError):
     """The state directory cannot be used safely; the message says why."""
 
 

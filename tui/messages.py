@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, List, Optional
 from textual.message import Message
 
 from lmdoctor.checks.findings import Finding, Report
+from lmdoctor.checks.runtime import RunState
 
 if TYPE_CHECKING:  # the tree loads in a worker, after the app is up
     from lmdoctor.checks.tree.model import Tree
@@ -35,12 +36,20 @@ class ProgressChanged(Message):
 
 
 class JobFinished(Message):
-    """A job ended: with its report, or with an error (``"cancelled"`` when the user stopped it)."""
+    """A job ended: FINISHED with its report, FAILED with an error text, or CANCELLED by the user.
+
+    ``state`` defaults from the rest: an ``error`` means FAILED, else FINISHED.
+    """
 
     def __init__(self, job: str, report: Optional[Report] = None, error: Optional[str] = None,
-                 run: int = 0) -> None:
+                 run: int = 0, state: Optional[RunState] = None) -> None:
         super().__init__()
         self.job, self.report, self.error, self.run = job, report, error, run
+        self.state = state or (RunState.FAILED if error else RunState.FINISHED)
+
+    @property
+    def cancelled(self) -> bool:
+        return self.state is RunState.CANCELLED
 
 
 class FindingsReady(Message):

@@ -3,9 +3,14 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
+from ..runtime import RunState
 from ..serverspec import argparse_server
 from ._common import add_format_option, add_redact_option, emit, fail_input
+
+if TYPE_CHECKING:
+    from ..probes.runner import ProgressEvent
 
 HELP = "scan this machine: processes, ports, search path, reachability, tunnels, identity, files, license"
 NEEDS_LINUX = True  # process table, sockets, /proc (checks/platforms.py)
@@ -59,12 +64,12 @@ class _ProgressLine:
         self.running: list = []
         self.width = 0
 
-    def __call__(self, ev) -> None:
+    def __call__(self, ev: ProgressEvent) -> None:
         with self.lock:
             self._show(ev)
 
-    def _show(self, ev) -> None:
-        if ev.state == "started":
+    def _show(self, ev: ProgressEvent) -> None:
+        if ev.state is RunState.STARTED:
             self.running.append(ev.title)
         elif ev.title in self.running:
             self.running.remove(ev.title)

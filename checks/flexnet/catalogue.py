@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, NamedTuple, Optional, Pattern, Tuple
 
+from ..exceptions import LmdoctorError
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # Python 3.9 / 3.10: the same parser, from PyPI (a dependency there)
@@ -85,7 +87,7 @@ _COMMON_WORDS = frozenset(w.encode() for w in (
     "daemons licensing flexnet").split())
 
 
-class CatalogueError(ValueError):
+class CatalogueError(LmdoctorError, ValueError):
     """The catalogue data file is invalid; the message names the entry and the problem."""
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Callable, Dict, List, Optional, Sequence
 
 from ..findings import Finding, Status
-from ..runtime import NEVER_CANCELLED, Cancelled, CancelToken, FindingSink, discard
+from ..runtime import NEVER_CANCELLED, Cancelled, CancelToken, FindingSink, RunState, discard
 from .context import ProbeContext
 
 ProbeFunc = Callable[[ProbeContext, CancelToken, FindingSink], List[Finding]]
@@ -30,7 +30,7 @@ class Probe:
 class ProgressEvent:
     probe: str
     title: str
-    state: str  # "started", "finished", "failed", "cancelled"
+    state: RunState
     done: int  # probes finished so far (including this one when state != started)
     total: int
     findings: int = 0  # findings this probe produced (when finished)
@@ -90,9 +90,9 @@ def run_probes(ctx: ProbeContext, probes: Optional[Sequence[Probe]] = None,
         if cancel.cancelled:
             return
         start = time.monotonic()
-        progress(ProgressEvent(probe.name, probe.title, "started", done[0], total))
+        progress(ProgressEvent(probe.name, probe.title, RunState.STARTED, done[0], total))
         put = sink(probe)
-        state = "finished"
+        state = RunState.FINISHED
         try:
             returned = probe.func(ctx, cancel, put)
             # Probes stream and return the same list; keep any finding only returned, not streamed.
@@ -102,9 +102,9 @@ def run_probes(ctx: ProbeContext, probes: Optional[Sequence[Probe]] = None,
                 if id(f) not in streamed:
                     put(f)
         except Cancelled:
-            state = "cancelled"
+            state = RunState.CANCELLED
         except Exception as exc:  # a bug: say so and carry on
-            state = "failed"
+            state = RunState.FAILED
             put(Finding(
                 "check.probe-error", Status.SKIP, f"The {probe.title} probe failed: {type(exc).__name__}",
                 detail=str(exc)[:500], fix="This is a bug in lmdoctor; please report it with this output."))

@@ -15,6 +15,7 @@ import secrets
 from typing import Any, Dict, List, Optional
 
 from .. import __version__
+from ..exceptions import LmdoctorError
 from ..safe_write import Symlinks, make_private_dir, write_file
 from .model import ActionResult, RepairPlan, ResultStatus
 
@@ -24,7 +25,7 @@ UNDO = "undo.json"
 _RUN_ID = re.compile(r"^\d{8}T\d{6}-[0-9a-f]{6}$")
 
 
-class JournalError(Exception):
+class JournalError(LmdoctorError):
     """The journal cannot be written or read; the message says where and why."""
 
 

@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass
 from typing import List, Optional, Sequence, Tuple
 
+from ..exceptions import LmdoctorError
 from ..license import Entry, LicenseFile, Token, parse_license
 from ..license.model import FEATURE_KINDS
 
@@ -27,7 +28,7 @@ _MAIL_PREFIX = re.compile(r"^[ \t]*>(?:[ \t]*>)*[ \t]?")
 PORT_RANGE = (1, 65535)
 
 
-class EditRefused(Exception):
+class EditRefused(LmdoctorError):
     """The edit cannot be made safely (a token split across lines, a quoted host...); a person must."""
 
 

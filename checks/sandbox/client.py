@@ -7,6 +7,7 @@ import socket
 from dataclasses import dataclass, field
 from typing import List, Optional, Tuple
 
+from ..exceptions import LmdoctorError
 from .common import IO_TIMEOUT, LineReader, request, send_lines
 
 
@@ -47,7 +48,7 @@ class UserUse:
     start: int
 
 
-class ClientError(Exception):
+class ClientError(LmdoctorError):
     """A failed exchange; ``errno`` is the OS error behind it (111 refused ...)."""
 
     def __init__(self, message: str, errno: int = 0) -> None:

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Dict, List, Optional
 
 import lmdoctor
 
+from ..exceptions import LmdoctorError
 from . import scenarios as _sc
 from .common import ENV_LMGRD_VERSION, ENV_PORT_RETRY, ENV_ROOT, ENV_VENDOR_VERSION, lmgrd_lock_dir
 
@@ -43,7 +44,7 @@ _LMGRD_PID = re.compile(r"\(lmgrd\) pid (\d+)")
 _IMPORT_ROOT = str(Path(lmdoctor.__file__ or ".").resolve().parents[1])
 
 
-class SandboxError(Exception):
+class SandboxError(LmdoctorError):
     """The sandbox could not do what was asked; the message says why and what to do."""
 
 

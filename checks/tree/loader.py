@@ -18,6 +18,7 @@ if sys.version_info >= (3, 11):
 else:  # Python 3.9 / 3.10: the same parser, from PyPI (a dependency there)
     import tomli as tomllib
 
+from ..exceptions import LmdoctorError
 from .model import KINDS, LEAF, PROBE, QUESTION, UNKNOWN, Choice, Node, Symptom, Tree
 
 DATA_DIR = Path(__file__).with_name("data")
@@ -33,7 +34,7 @@ _NODE_FIELDS = {"id", "kind", "title", "question", "help", "choices", "probe", "
 _CHOICE_FIELDS = {"key", "label", "next"}
 
 
-class TreeError(ValueError):
+class TreeError(LmdoctorError, ValueError):
     """The tree data is invalid. ``errors`` lists every problem found, each naming file and node."""
 
     def __init__(self, errors: Sequence[str]):

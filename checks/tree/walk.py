@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Mapping, Optional
 
+from ..exceptions import LmdoctorError
 from .model import PROBE, UNKNOWN, Choice, Node, Symptom, Tree
 from .probes import ProbeEnv, ProbeResult, is_text_probe, run_probe
 
@@ -18,7 +19,7 @@ BY_PRESET = "answer"  # --answer STEP=CHOICE
 BY_PROBE = "probe"
 
 
-class WalkError(ValueError):
+class WalkError(LmdoctorError, ValueError):
     """An answer that does not fit the current node (unknown step or choice)."""
 
 

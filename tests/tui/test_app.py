@@ -4,6 +4,7 @@ from __future__ import annotations
 from textual.widgets import DataTable, Input, OptionList, ProgressBar, Static
 
 from lmdoctor.checks.findings import Status
+from lmdoctor.checks.runtime import RunState
 from lmdoctor.tui.app import LmdoctorApp
 from lmdoctor.tui.messages import FindingFound, FindingsReady, JobFinished, ProgressChanged, TreeLoaded, WalkUpdated
 from lmdoctor.tui.tabs.check import CheckPane
@@ -131,7 +132,8 @@ async def test_stop_cancels_a_running_check():
         app.action_stop()  # what escape does; called at once so the check cannot have finished yet
         assert token.cancelled
         await wait_for(pilot, lambda: rec.of(JobFinished), what="the check to end")
-        assert rec.of(JobFinished)[0].error == "cancelled"
+        done = rec.of(JobFinished)[0]
+        assert done.state is RunState.CANCELLED and done.cancelled and done.error is None
         assert _text(app, "#check-status").startswith("Check stopped by you")
         assert app.query_one("#run-check").disabled is False
         assert not pane.running

@@ -38,3 +38,26 @@ def test_the_private_textual_method_the_app_overrides_still_exists():
 
     assert callable(getattr(TabbedContent, "_on_tab_pane_focused", None))
     assert "_on_tab_pane_focused" in Tabs.__dict__
+
+
+def test_every_error_class_of_lmdoctor_derives_from_one_base():
+    """One base: a caller catches lmdoctor's own refusals in one place. Cancelled is control flow."""
+    import ast
+    import importlib
+
+    from lmdoctor.checks.exceptions import LmdoctorError
+    from lmdoctor.checks.runtime import Cancelled
+
+    found = {}
+    for folder, package in ((quality.REPO / "checks", "lmdoctor.checks"), (quality.REPO / "tui", "lmdoctor.tui")):
+        for path in folder.rglob("*.py"):
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            for node in tree.body:
+                if isinstance(node, ast.ClassDef) and node.name.endswith(("Error", "Refused", "Failed")):
+                    rel = path.relative_to(folder).with_suffix("")
+                    module = ".".join([package] + [p for p in rel.parts if p != "__init__"])
+                    found[f"{module}.{node.name}"] = getattr(importlib.import_module(module), node.name)
+    errors = {name: cls for name, cls in found.items() if isinstance(cls, type) and issubclass(cls, BaseException)}
+    assert len(errors) >= 10, sorted(found)
+    assert [name for name, cls in errors.items() if not issubclass(cls, LmdoctorError)] == []
+    assert not issubclass(Cancelled, LmdoctorError)

@@ -13,7 +13,7 @@ from lmdoctor.checks.probes.runner import Probe, run_probes
 from lmdoctor.checks.probes.snapshot import Listener, ProcessScan, ProcInfo
 from lmdoctor.checks.probes.system import check_loaders, check_locks, check_usr_tmp
 from lmdoctor.checks.probes.tunnels import ipv4_only, parse_ssh_forwards, probe_tunnels
-from lmdoctor.checks.runtime import CancelToken
+from lmdoctor.checks.runtime import CancelToken, RunState
 
 LIC = "SERVER srv 001122334455 27000\nDAEMON sigasi port=27001\nINCREMENT com.sigasi.hdt sigasi 5.0 permanent 4\n"
 
@@ -164,8 +164,10 @@ def test_runner_streams_reports_progress_and_survives_a_broken_probe():
     assert [f.id for f in out] == ["x.good", "check.probe-error", "x.returned"]
     assert sorted(f.id for f in seen) == sorted(f.id for f in out)
     assert "boom" in out[1].detail and out[1].status is Status.SKIP
-    assert sorted(events) == sorted([("good", "started"), ("good", "finished"), ("bad", "started"),
-                                     ("bad", "failed"), ("ret", "started"), ("ret", "finished")])
+    S = RunState
+    assert sorted(events) == sorted([("good", S.STARTED), ("good", S.FINISHED), ("bad", S.STARTED),
+                                     ("bad", S.FAILED), ("ret", S.STARTED), ("ret", S.FINISHED)])
+    assert all(isinstance(state, RunState) for _, state in events)
 
 
 def test_runner_cancel():
@@ -179,5 +181,5 @@ def test_runner_cancel():
     states = []
     run_probes(ProbeContext(env={}), [Probe("w", "w", waits)], cancel=token,
                on_progress=lambda ev: states.append(ev.state))
-    assert states == ["started", "cancelled"]
+    assert states == [RunState.STARTED, RunState.CANCELLED]
     assert run_probes(ProbeContext(env={}), [Probe("w", "w", waits)], cancel=token) == []

@@ -10,7 +10,7 @@ from textual.containers import Horizontal
 from textual.widgets import Button, ProgressBar, Static
 
 from lmdoctor.checks.findings import Finding, Report, Status
-from lmdoctor.checks.runtime import Cancelled, CancelToken
+from lmdoctor.checks.runtime import Cancelled, CancelToken, RunState
 
 from ..messages import FindingFound, JobFinished, ProgressChanged
 from ..widgets.findings_view import FindingsView
@@ -149,7 +149,7 @@ class CheckPane(TabBody):
             token.check()
             self.post_message(JobFinished("check", report=report, run=run))
         except Cancelled:
-            self.post_message(JobFinished("check", error="cancelled", run=run))
+            self.post_message(JobFinished("check", state=RunState.CANCELLED, run=run))
         except Exception as exc:  # shown to the user, never a crash of the UI
             self.post_message(JobFinished("check", error=error_text(exc), run=run))
 
@@ -171,13 +171,13 @@ class CheckPane(TabBody):
         self.query_one("#stop-check", Button).disabled = True
         status = self.query_one("#check-status", Static)
         bar = self.query_one(ProgressBar)
-        if message.error:
+        if message.state is not RunState.FINISHED:
             bar.visible = False
-            status.update("Check stopped by you; press r to run it again." if message.error == "cancelled"
+            status.update("Check stopped by you; press r to run it again." if message.cancelled
                           else f"The check failed: {message.error}")
-            if message.error != "cancelled":
+            if not message.cancelled:
                 self.query_one(FindingsView).add(Finding("check.error", Status.SKIP, "The check failed",
-                                                         detail=message.error,
+                                                         detail=message.error or "",
                                                          fix="This is a bug in lmdoctor; please report it."))
             return
         bar.update(total=1, progress=1)
