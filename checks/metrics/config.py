@@ -26,6 +26,8 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any, Dict, FrozenSet, List, Optional, Tuple
 
+from ..exceptions import LmdoctorError
+
 DEFAULT_TIMEOUT = 5.0
 MAX_TIMEOUT = 120.0
 DEFAULT_PARALLEL = 8
@@ -41,7 +43,7 @@ TARGET_KEYS = ("name", "servers", "license_file", "vendor", "exclude_features", 
 _VENDOR = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 
 
-class ConfigError(Exception):
+class ConfigError(LmdoctorError):
     """The config cannot be used. ``str()`` is one line: file, line, problem, next step."""
 
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 import ipaddress
 from typing import Tuple
 
+from ..exceptions import LmdoctorError
+
 DEFAULT_LISTEN = "127.0.0.1:9319"
 
 
-class ListenError(ValueError):
+class ListenError(LmdoctorError, ValueError):
     """--listen is not HOST:PORT, or the address cannot be used."""
 
 

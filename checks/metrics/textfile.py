@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import os
 
+from ..exceptions import LmdoctorError
 
-class TextfileError(Exception):
+
+class TextfileError(LmdoctorError):
     """The file could not be written; the message names the path and the next step."""
 
 
