@@ -177,22 +177,17 @@ def _executable(value: Any, what: str, base: str) -> str:
 def parse_server_entry(text: str) -> ServerEntry:
     """One PORT@HOST, @HOST or triad ``p@a,p@b,p@c``; ValueError says what is wrong with it.
 
-    The same rules as ``check --server``: the searchpath parser reads it, a port is 1-65535, a
-    host name is a host name, and a triad has exactly three members.
+    The project's one server-address validator (``serverspec``), as for every ``--server``.
     """
-    from ..probes.searchpath import parse_entry
+    from ..serverspec import ServerSpecError, check_server_argument, parse_server_spec
 
-    e = parse_entry(text)
-    if e.kind not in ("port_at_host", "at_host", "triad"):
-        raise ValueError(f"{text!r} is not PORT@HOST (e.g. 27000@licserver; a triad as 27000@a,27000@b,27000@c)")
-    if "bad-port" in e.problems:
-        raise ValueError(f"{text!r} has an invalid port (1-65535); write it as 27000@licserver")
-    if "bad-host" in e.problems or any(not s.host or any(c.isspace() for c in s.host) for s in e.servers):
-        raise ValueError(f"{text!r} has an invalid host name; write it as 27000@licserver")
-    if "triad-size" in e.problems:
-        raise ValueError(f"{text!r} has {len(e.servers)} servers; a redundant triad has exactly 3 "
-                         "(list independent servers as separate entries)")
-    return ServerEntry(text.strip(), tuple((s.host, s.port) for s in e.servers))
+    try:
+        clean = check_server_argument(text)
+    except ServerSpecError as exc:
+        raise ValueError(str(exc)) from None
+    spec = parse_server_spec(clean)
+    assert spec is not None  # check_server_argument accepted it
+    return ServerEntry(clean, tuple((s.host, s.port) for s in spec.servers))
 
 
 def _target(raw: Dict[str, Any], index: int, lines: _Lines, path: str, base: str) -> TargetConfig:

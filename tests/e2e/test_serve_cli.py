@@ -48,7 +48,7 @@ def one_line_error(cp) -> str:
 @pytest.mark.parametrize("text, words", [
     (GOOD + "timout = 3\n", ["line 4", "unknown key 'timout'", "did you mean 'timeout'"]),
     (GOOD + "timeout = 0\n", ["line 4", "timeout"]),
-    ('[[target]]\nname = "a"\nservers = ["27000@lic1", "99999@lic2"]\n', ["line 3", "invalid port"]),
+    ('[[target]]\nname = "a"\nservers = ["27000@lic1", "99999@lic2"]\n', ["line 3", "port must be a number"]),
     ('[[target]]\nname = "a"\nservers = ["27000@lic1"\n', ["line 3", "not valid TOML"]),
     ("SERVER lic1 ANY 27000\nVENDOR sigasi\n", ["looks like a license file"]),
 ])
