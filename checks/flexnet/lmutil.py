@@ -447,8 +447,9 @@ def lmstat_findings(result: LmstatResult, warn_days: int = DEFAULT_WARN_DAYS,
                     title=f"Vendor daemon {v.name} {v.version} is newer than lmgrd {srv.version} on {srv.host}",
                     detail="lmgrd must be the same version as the vendor daemon or newer. A newer vendor "
                            "daemon under an older lmgrd can fail to start or misbehave after an upgrade.",
-                    fix="Use lmgrd and the vendor daemon from the same download (for Sigasi: the same zip "
-                        "from download.sigasi.com), or upgrade lmgrd.",
+                    fix="Use lmgrd and the vendor daemon from the same download"
+                        + (" (for Sigasi: the same zip from download.sigasi.com)" if v.name.lower() == "sigasi"
+                           else "") + ", or upgrade lmgrd.",
                     evidence=[srv.text, f"{v.name}: {v.text}"], file=source, line=v.line, seed_ref=SEED_FLOATING,
                 ))
 

@@ -264,13 +264,26 @@ def probe_searchpath(ctx: ProbeContext, cancel: CancelToken = NEVER_CANCELLED,
     if not set_sources:
         default = sources[-1].value
         exists = os.path.exists(default)
-        emit(Finding(
-            "searchpath.none", Status.INFO,
-            f"No license search path set ({SIGASI_VAR}, {GENERIC_VAR}, ~/.flexlmrc)",
-            detail=("FlexNet clients fall back to " + default + (" (present)." if exists else " (absent).")
-                    + " Sigasi Studio's preference 'License key path' comes first anyway."),
-            fix=f"On a client, set {SIGASI_VAR}=27000@<server> (or the License key path preference).",
-            seed_ref=SEED_FLOAT))
+        # Sigasi's words unless the license in use is another vendor's (issue 13 item 8).
+        from ..license.vendors import words_for, words_for_file
+
+        lic_vendors = ctx.license.vendor_names() if ctx.license is not None else []
+        words = words_for_file(lic_vendors) if lic_vendors else words_for("sigasi")
+        if words.is_sigasi:
+            emit(Finding(
+                "searchpath.none", Status.INFO,
+                f"No license search path set ({SIGASI_VAR}, {GENERIC_VAR}, ~/.flexlmrc)",
+                detail=("FlexNet clients fall back to " + default + (" (present)." if exists else " (absent).")
+                        + " Sigasi Studio's preference 'License key path' comes first anyway."),
+                fix=f"On a client, set {SIGASI_VAR}=27000@<server> (or the License key path preference).",
+                seed_ref=SEED_FLOAT))
+        else:
+            emit(Finding(
+                "searchpath.none", Status.INFO,
+                f"No license search path set ({words.env_var}, {GENERIC_VAR}, ~/.flexlmrc)",
+                detail="FlexNet clients fall back to " + default + (" (present)." if exists else " (absent).")
+                       + " An application's own license setting may come first.",
+                fix=f"On a client, {words.client_setting('27000@<server>')}."))
     for src in set_sources:
         cancel.check()
         _check_source(emit, src, windows)

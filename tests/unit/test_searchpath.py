@@ -135,3 +135,16 @@ def test_probe_findings_for_files_dirs_and_shadowing(tmp_path):
 def test_nothing_set_is_info(tmp_path):
     found = probe_searchpath(ProbeContext(env={}, home=str(tmp_path)))
     assert [f.id for f in found] == ["searchpath.none"] and found[0].status is Status.INFO
+
+
+def test_nothing_set_is_said_in_the_words_of_the_licenses_vendor(tmp_path):
+    """Sigasi's variable and preference only for Sigasi; MATLAB's admin reads MLM_LICENSE_FILE."""
+    from lmdoctor.checks.license import parse_license
+
+    lic = parse_license(b"SERVER lic1 3c7c3f1e9a42 27000\nDAEMON MLM port=27010\n")
+    (f,) = [x for x in probe_searchpath(ProbeContext(env={}, home=str(tmp_path), license=lic))
+            if x.id == "searchpath.none"]
+    assert "MLM_LICENSE_FILE" in f.title and "MLM_LICENSE_FILE=27000@<server>" in f.fix
+    assert "sigasi" not in (f.title + f.detail + f.fix).lower()
+    (f,) = [x for x in probe_searchpath(ProbeContext(env={}, home=str(tmp_path))) if x.id == "searchpath.none"]
+    assert "SIGASI_LM_LICENSE_FILE" in f.fix
