@@ -2,9 +2,13 @@
 
     /work/venv/bin/python bench/bench_log.py [SIZE_MB ...] [--runs N] [--log PATH]   (default: 200 1024)
 
-Generates one realistic lmgrd/sigasi debug log of the largest size in a temporary directory
-(OUT/IN pairs, Sigasi's UNSUPPORTED probes, DENIED, SLOG statistics, TIMESTAMP every few hours,
-now and then a restart); smaller sizes are its first bytes. For each size: runs the analyser in a
+First prints how much of each real-world log (../shared/realworld/logs, read in place) the
+analyser recognises, and the shapes it does not. Then generates one realistic lmgrd/sigasi debug
+log of the largest size in a temporary directory (users check a seat out and back in, so
+concurrency hovers at the issued count and the server denies requests when it is full; Sigasi's
+UNSUPPORTED probes, SLOG statistics, TIMESTAMP every few hours, now and then a crash and restart);
+smaller sizes are its first bytes. The analyser's work includes the usage summary (peaks per
+feature with their time, checkouts per hour and day). For each size: runs the analyser in a
 child process (which reports its own time and peak RSS) and `grep -c -E -i -f PATTERNS` with the
 catalogue's patterns (converted to ERE) on the same file, alternating, best of N each; prints MB/s
 for both by wall clock and by CPU time (user + system: on a shared machine the wall clock mostly
@@ -128,10 +132,13 @@ import json, resource, sys, time
 from lmdoctor.checks.flexnet.logscan import scan_file
 w, c = time.perf_counter(), time.process_time()
 s = scan_file(sys.argv[1])
+top = s.usage.ranked()[0] if s.usage.features else None
 print(json.dumps({"wall": time.perf_counter() - w, "cpu": time.process_time() - c,
                   "maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
                   "lines": s.lines, "out": s.out_lines, "in": s.in_lines, "denied": s.denied.count,
-                  "unsupported_harmless": sum(s.unsupported_harmless.values()), "startups": s.startup_count}))
+                  "unsupported_harmless": sum(s.unsupported_harmless.values()), "startups": s.startup_count,
+                  "recognised": s.recognised_share, "features": len(s.usage.features),
+                  "peak": f"{top.feature} {top.peak} at {top.peak_when}" if top else "-"}))
 """
 
 
@@ -186,7 +193,8 @@ def bench(path: Path, patterns: Path, n_patterns: int, runs: int) -> dict:
     print(f"analyser : {r['wall']:7.2f} s wall {res['a_wall']:7.1f} MB/s | {r['cpu']:7.2f} s CPU "
           f"{res['a_cpu']:7.1f} MB/s | peak RSS {res['rss']:6.1f} MB")
     print(f"           (OUT {r['out']:,}, IN {r['in']:,}, DENIED {r['denied']:,}, "
-          f"harmless UNSUPPORTED {r['unsupported_harmless']:,}, start-ups {r['startups']})")
+          f"harmless UNSUPPORTED {r['unsupported_harmless']:,}, start-ups {r['startups']}; "
+          f"{100 * r['recognised']:.1f}% recognised; peak {r['peak']})")
     print(f"grep -c  : {g['wall']:7.2f} s wall {res['g_wall']:7.1f} MB/s | {g['cpu']:7.2f} s CPU "
           f"{res['g_cpu']:7.1f} MB/s | ({n_patterns} catalogue patterns, -E -i, LC_ALL=C; {g['matches']} lines)")
     print(f"ratio    : analyser/grep throughput {res['a_wall'] / res['g_wall']:.2f}x wall-clock, "
@@ -209,12 +217,45 @@ def prefix_copy(src: Path, dest: Path, size: int) -> None:
             fo.write(data)
 
 
+def realworld_dir() -> Path:
+    env = os.environ.get("LMDOCTOR_REALWORLD")
+    if env:
+        return Path(env)
+    shared = os.environ.get("LMDOCTOR_SHARED")
+    if shared:
+        return Path(shared) / "realworld"
+    for base in (REPO.parent, REPO.parent.parent):  # beside the checkout, or a worktree's
+        if (base / "shared").is_dir():
+            return base / "shared" / "realworld"
+    return REPO.parent / "shared" / "realworld"
+
+
+def recognised_shares() -> None:
+    """How much of each real-world log the analyser recognises (issue 13: >= 95% each)."""
+    logs = sorted((realworld_dir() / "logs").glob("*"))
+    if not logs:
+        print(f"\nno real-world logs at {realworld_dir() / 'logs'} (set LMDOCTOR_REALWORLD)")
+        return
+    from lmdoctor.checks.flexnet.logscan import scan_file
+
+    print("\nrecognised share per real-world log (read in place):")
+    for p in logs:
+        s = scan_file(str(p))
+        top = "; ".join(f"{shape[:50]} ({n})" for shape, n in s.top_shapes(3)) or "-"
+        print(f"  {100 * s.recognised_share:6.2f}%  {s.classified:>6,} of {s.classified + s.unrecognised:>6,} lines  "
+              f"{p.name}\n           not recognised: {top}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("sizes", nargs="*", type=float, default=[200.0, 1024.0], help="log sizes in MB (default: 200 1024)")
     ap.add_argument("--runs", type=int, default=RUNS, help=f"alternating runs per tool and size (default {RUNS})")
     ap.add_argument("--log", type=Path, help="use this generated log (kept) instead of generating one")
+    ap.add_argument("--shares-only", action="store_true", help="only print the recognised share of the real logs")
     args = ap.parse_args()
+    recognised_shares()
+    if args.shares_only:
+        return
     sizes = sorted(args.sizes)
     with tempfile.TemporaryDirectory(prefix="lmdoctor-bench-") as d:
         tmp = Path(d)

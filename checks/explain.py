@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Dict, List, Optional, Tuple
 
 from .errors import (
+    BELOW_EXIT_BASE,
     ErrorRef,
     ExitRef,
     decode_exit_signal,
@@ -18,13 +19,14 @@ from .errors import (
     flexlm_meaning,
     flexlm_range_hint,
     practical_meaning,
+    unix_signal,
 )
 from .findings import Finding, Status
-from .flexnet.catalogue import CatalogueMatch, load_catalogue
+from .flexnet.catalogue import LINE_PREFIX, CatalogueMatch, Cause, load_catalogue
 
 MAX_EVIDENCE = 5
-# Catalogue entries whose whole content is the exit decode: the exit finding covers them.
-_EXIT_ENTRIES = {"log.exit-signal", "log.vendor-exited"}
+# Catalogue causes whose whole content is the exit decode: the exit finding covers their lines.
+_EXIT_CAUSES = (Cause.DAEMON_EXIT, Cause.LMGRD_EXIT)
 
 
 def _split_next(text: str) -> Tuple[str, str]:
@@ -84,8 +86,33 @@ def explain_code(ref: ErrorRef, harmless: bool = False, evidence: Optional[List[
                    seed_ref="Troubleshooting > Floating licenses" if harmless else None)
 
 
+def explain_signal(ref: ExitRef, lmgrd: bool, evidence: Optional[List[str]] = None) -> Finding:
+    """lmgrd's own exit, or a number below both exit bases: a plain Unix signal (item 1)."""
+    name, meaning, orderly = unix_signal(ref.signal)
+    who = "lmgrd" if lmgrd else "The daemon"
+    lines = [f"{who} exited on signal {ref.signal} = {name}: {meaning}."]
+    if lmgrd:
+        lines.append("lmgrd's own exit number is a Unix signal; the base + reason rule (32 Unix / 23 "
+                     "Windows) applies only to vendor daemons' exits.")
+    if orderly:
+        status, fix = Status.INFO, "Nothing to do if the stop was intended; start lmgrd again to serve."
+    elif ref.signal == 1:
+        status = Status.WARN
+        fix = ("Start lmgrd detached from the terminal (nohup, or as a systemd/Windows service) so that "
+               "closing the session does not stop it.")
+    else:
+        status = Status.FAIL
+        fix = "Read the debug-log lines just before the exit; a crash may need a newer FlexNet (lmgrd -v)."
+    title = f"{'lmgrd' if lmgrd else 'Exit'} {'exit ' if lmgrd else ''}{ref.signal} = {name}" + (
+        ": an orderly stop" if orderly else ": not an orderly stop")
+    return Finding(id="explain.exit-signal", status=status, title=title,
+                   detail="\n".join(lines), fix=fix, evidence=tuple(evidence or [ref.raw]))
+
+
 def explain_exit(ref: ExitRef, platform_hint: Optional[str] = None,
-                 evidence: Optional[List[str]] = None) -> Finding:
+                 evidence: Optional[List[str]] = None, lmgrd: bool = False) -> Finding:
+    if lmgrd or (ref.reason is None and ref.text is None and 0 <= ref.signal < BELOW_EXIT_BASE):
+        return explain_signal(ref, lmgrd, evidence)
     decodes = decode_exit_signal(ref.signal, ref.reason, platform_hint)
     lines = ["A vendor daemon's exit number is base + reason: base 32 on Unix, 23 on Windows."]
     if ref.text:
@@ -145,7 +172,7 @@ def explain(text: str) -> List[Finding]:
     hint = _platform_hint(text)
     sigasi = "sigasi" in text.lower()  # Sigasi's own notes only for text about Sigasi
     codes: Dict[Tuple[int, Optional[int], Optional[int]], Tuple[ErrorRef, bool, List[str]]] = {}
-    exits: Dict[Tuple[int, Optional[int]], Tuple[ExitRef, List[str]]] = {}
+    exits: Dict[Tuple[int, Optional[int], bool], Tuple[ExitRef, List[str]]] = {}
     msgs: Dict[str, Tuple[CatalogueMatch, List[str], List[int]]] = {}
     lines = text.splitlines() or [text]
     for line in lines:
@@ -162,14 +189,23 @@ def explain(text: str) -> List[Finding]:
                 codes[key] = (codes[key][0], False, codes[key][2])
             if len(codes[key][2]) < MAX_EVIDENCE:
                 codes[key][2].append(line.strip())
+        pm = LINE_PREFIX.match(line)
+        # lmgrd's own exit ("(lmgrd) EXITING DUE TO SIGNAL 15", "LICENSE DAEMON died due to signal")
+        # is a Unix signal, not a vendor daemon's exit code.
+        own = any(m.entry.cause is Cause.LMGRD_EXIT for m in matches) or (
+            pm is not None and pm.group("daemon") == "lmgrd" and "EXITING" in line.upper())
+        if own and not line_exits:  # "LICENSE DAEMON died due to signal 11": the catalogue read the number
+            sig = next((m.groups.get("signal") for m in matches if m.entry.cause is Cause.LMGRD_EXIT), None)
+            if sig and sig.isascii() and sig.isdigit():
+                line_exits = [ExitRef(int(sig), None, None, line.strip())]
         for ex in line_exits:
-            key2 = (ex.signal, ex.reason)
+            key2 = (ex.signal, ex.reason, own)
             if key2 not in exits:
                 exits[key2] = (ex, [])
             if len(exits[key2][1]) < MAX_EVIDENCE:
                 exits[key2][1].append(line.strip())
         for m in matches:
-            if m.entry.id in _EXIT_ENTRIES and line_exits:
+            if m.entry.cause in _EXIT_CAUSES and line_exits:
                 continue
             if m.entry.id not in msgs:
                 msgs[m.entry.id] = (m, [], [0])
@@ -179,8 +215,8 @@ def explain(text: str) -> List[Finding]:
     out: List[Finding] = []
     for ref, harmless, ev in codes.values():
         out.append(explain_code(ref, harmless, ev, context=" ".join(ev), sigasi=sigasi))
-    for ex, ev in exits.values():
-        out.append(explain_exit(ex, hint, ev))
+    for (_, _, own_exit), (ex, ev) in exits.items():
+        out.append(explain_exit(ex, hint, ev, lmgrd=own_exit))
     for m, ev, n in msgs.values():
         out.append(explain_message(m, ev, n[0]))
     return out

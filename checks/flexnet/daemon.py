@@ -33,11 +33,12 @@ import signal
 import sys
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from ..findings import Finding, Status
 from ..procs import ProcessRole
 from ..runtime import CancelToken, FindingSink
+from .catalogue import Cause
 
 SEED_FLOATING = "Troubleshooting > Floating licenses"
 SEED_DOWNLOAD = "License server setup > Download the FlexNet daemons"
@@ -915,121 +916,162 @@ def _signal_name(n: int) -> str:
         return f"signal {n}"
 
 
+@dataclass(frozen=True)
+class _CauseFinding:
+    """How the transcript lines of some causes (catalogue.toml's ``cause``) become one finding.
+
+    Texts may name ``{port}``, ``{path}``, ``{features}``, ``{count}``, ``{vendor}`` (the vendor
+    daemon seen, or "the vendor daemon") and ``{issuer}`` ("Sigasi" for the sigasi daemon, else
+    "the software vendor"): Sigasi's wording only for Sigasi.
+    """
+
+    causes: Tuple[Cause, ...]
+    id: str
+    status: Status
+    title: str
+    detail: str = ""
+    fix: str = ""
+    seed_ref: Optional[str] = None
+    license_file: bool = False       # the finding names the license lmgrd was given
+    evidence: int = 8
+    sigasi_detail: str = ""          # appended to the detail for the sigasi daemon only
+
+
+_EXITS = "exits"  # where the decoded vendor-daemon exits go among the rows (after their causes)
+# The daemon verdict: message causes to findings, in the order they are reported. A cause
+# comes before the exit it leads to, which says less.
+_VERDICT_TABLE: Tuple[Any, ...] = (
+    _CauseFinding((Cause.NO_SERVER_LINES,), "daemon.no-server-lines", Status.FAIL,
+                  "lmgrd refused the license: no SERVER lines (-13,66)",
+                  detail="lmgrd only serves a floating license: the file it was given has no SERVER line "
+                         "(a node-locked key, or the wrong file).",
+                  fix="Use the floating key with its SERVER and DAEMON lines (clients need USE_SERVER); "
+                      "`lmdoctor lint FILE` shows what the file holds.",
+                  seed_ref=SEED_ERRORS, license_file=True),
+    _CauseFinding((Cause.PORT_IN_USE, Cause.CONFLICTING_PORTS), "daemon.port-in-use", Status.FAIL,
+                  "{port_title}",
+                  detail="lmgrd cannot bind the TCP port from the SERVER line: another program (often an "
+                         "lmgrd that is already running) holds it. lmgrd retries for about 5 minutes, "
+                         "then gives up.",
+                  fix="Stop the other lmgrd (lmutil lmdown -c PORT@HOST) or find the holder with "
+                      "`ss -ltnp`; or change the port on the SERVER line (allowed without breaking the "
+                      "signature).",
+                  seed_ref="License server setup > Customize License Server settings"),
+    _CauseFinding((Cause.WRONG_HOSTNAME,), "daemon.wrong-host", Status.FAIL,
+                  "the SERVER line does not name this machine",
+                  detail="lmgrd only starts when the host name on the SERVER line is this machine's.",
+                  sigasi_detail=" (Sigasi's keys ship with the placeholder your_server_name1.)",
+                  fix="Replace the host name on the SERVER line with this machine's name (`hostname`); "
+                      "that does not break the signature.",
+                  seed_ref="License server setup > Starting the FlexNet and Sigasi daemon on Windows",
+                  license_file=True),
+    _CauseFinding((Cause.WRONG_HOSTID,), "daemon.wrong-hostid", Status.FAIL,
+                  "the SERVER line's hostid is not this machine's",
+                  detail="lmgrd and the vendor daemon only serve a license whose SERVER hostid (MAC) is "
+                         "one of this machine's.",
+                  fix="Compare `lmutil lmhostid` with the SERVER hostid and ask {issuer} for a key for this "
+                      "machine's MAC if they differ (in a container: give it the licensed MAC).",
+                  seed_ref=SEED_FLOATING, license_file=True),
+    _CauseFinding((Cause.ANOTHER_SERVER,), "daemon.another-server", Status.FAIL,
+                  "another license server for this vendor is running",
+                  detail="The vendor daemon exited because another copy of it (another lmgrd) already "
+                         "serves this vendor on this machine.",
+                  fix="Stop every other lmgrd and vendor daemon first (lmtools.exe, lmgrd, {vendor}); "
+                      "`lmdoctor check` lists them. On Windows, a C:\\FlexLM\\ install folder can cause "
+                      "this too: rename it (e.g. C:\\LMFlex\\) and update lmtools.",
+                  seed_ref=SEED_ERRORS),
+    _CauseFinding((Cause.LOCK_DIR,), "daemon.lock-dir", Status.FAIL,
+                  "lmgrd cannot create its lock directory {path}",
+                  detail="lmgrd writes status/lock files under /usr/tmp/.flexlm and needs write access "
+                         "to /usr/tmp.",
+                  fix="As root: ln -s /tmp /usr/tmp (when /usr/tmp does not exist), or make it "
+                      "writable for the user running lmgrd.",
+                  seed_ref=SEED_FLOATING),
+    _EXITS,
+    _CauseFinding((Cause.SIGASI_PROBE,), "daemon.unsupported-harmless", Status.INFO,
+                  "{count} UNSUPPORTED line(s) for Sigasi's probe features (harmless)",
+                  detail="Sigasi Studio pre-emptively asks for {features}; the manual says these messages "
+                         "can be safely ignored.",
+                  seed_ref=SEED_FLOATING, evidence=4),
+    _CauseFinding((Cause.UNSUPPORTED_FEATURE,), "daemon.unsupported", Status.WARN,
+                  "clients asked for feature(s) this server does not serve: {features}",
+                  fix="Compare the features clients ask for with the INCREMENT lines of the key."),
+    _CauseFinding((Cause.DENIED,), "daemon.denied", Status.WARN, "checkouts were DENIED: {features}",
+                  detail="The reason in brackets says why (e.g. -4: all seats in use).",
+                  fix="`lmdoctor explain CODE` for the code in the line."),
+)
+
+
+def _values(lines: List[TranscriptLine], vendor: str) -> Dict[str, str]:
+    port = next((ln.groups.get("port") for ln in lines if ln.groups.get("port")), None)
+    conflicting = any(_cause_of(ln) is Cause.CONFLICTING_PORTS for ln in lines)
+    return {
+        "port": port or "", "count": str(len(lines)),
+        "port_title": ("license files have conflicting port numbers" if conflicting and not port
+                       else f"the SERVER port{(' ' + port) if port else ''} is already in use"),
+        "path": next((ln.groups["path"] for ln in lines if ln.groups.get("path")), "/usr/tmp/.flexlm"),
+        "features": ", ".join(sorted({ln.groups.get("feature", "") for ln in lines} - {""}) or ["them"]),
+        "vendor": vendor or "the vendor daemon",
+        "issuer": "Sigasi" if vendor.lower() == "sigasi" else "the software vendor",
+    }
+
+
+def _cause_of(ln: TranscriptLine) -> Cause:
+    try:
+        from .catalogue import load_catalogue
+        e = load_catalogue().by_id.get(ln.id or "")
+    except Exception:  # a broken catalogue must not stop the verdict of a run that happened
+        return Cause.NONE
+    return e.cause if e is not None else Cause.NONE
+
+
+def _exit_reason_9(ln: TranscriptLine) -> bool:
+    n = ln.groups.get("signal") or ln.groups.get("status")
+    r = ln.groups.get("reason")
+    if not (n and n.isdigit()):
+        return False
+    return _decode_exit(int(n), int(r) if r and r.isdigit() else None)[0] == 9
+
+
 def verdict(run: DaemonRun) -> List[Finding]:
-    """The findings a transcript supports, worst first within the daemon area."""
+    """The findings a transcript supports, worst first within the daemon area: message lines
+    grouped by their catalogue cause and turned into findings by _VERDICT_TABLE."""
     out: List[Finding] = []
-    by_id: Dict[str, List[TranscriptLine]] = {}
-    own = [ln for ln in run.lines if not ln.after_stop]
-    for ln in own:
-        if ln.id:
-            by_id.setdefault(ln.id, []).append(ln)
-
-    def has(*ids: str) -> List[TranscriptLine]:
-        return [ln for i in ids for ln in by_id.get(i, [])]
-
-    handled: Set[str] = set()
-
-    def take(*ids: str) -> List[TranscriptLine]:
-        handled.update(ids)
-        return sorted(has(*ids), key=lambda ln: ln.offset)
-
     if run.launch_error is not None and run.pid is None:
         out.append(launch_failure(run.argv[0], OSError(run.launch_errno or 0, run.launch_error)))
         return out
+    own = [ln for ln in run.lines if not ln.after_stop]
+    by_cause: Dict[Cause, List[TranscriptLine]] = {}
+    for ln in own:
+        if ln.id:
+            by_cause.setdefault(_cause_of(ln), []).append(ln)
+    vendor = next((ln.daemon for ln in own if ln.daemon and ln.daemon != "lmgrd"), "") or ""
+    exits = [ln for ln in by_cause.get(Cause.DAEMON_EXIT, []) if ln.groups.get("signal") or ln.groups.get("status")]
+    another = [ln for ln in exits if _exit_reason_9(ln)]   # exit reason 9: another server was running
+    handled = {Cause.DAEMON_EXIT}
+    for row in _VERDICT_TABLE:
+        if row == _EXITS:
+            # The exit comes after its cause (no SERVER lines, port, host, lock dir), which says more.
+            other_exits = [ln for ln in exits if ln not in another]
+            if other_exits or run.exited_by_itself:
+                out.append(_exited_finding(run, other_exits))
+            continue
+        handled.update(row.causes)
+        lines = [ln for c in row.causes for ln in by_cause.get(c, [])]
+        if Cause.ANOTHER_SERVER in row.causes:
+            lines += another
+        if not lines:
+            continue
+        lines.sort(key=lambda ln: ln.offset)
+        v = _values(lines, vendor)
+        detail = row.detail.format(**v) + (row.sigasi_detail if vendor.lower() == "sigasi" else "")
+        out.append(Finding(row.id, row.status, row.title.format(**v), detail=detail, fix=row.fix.format(**v),
+                           evidence=_ev(lines, row.evidence), file=run.license if row.license_file else None,
+                           seed_ref=row.seed_ref))
 
-    ls = take("log.no-server-lines")
-    if ls:
-        out.append(Finding("daemon.no-server-lines", Status.FAIL, "lmgrd refused the license: no SERVER lines (-13,66)",
-                           detail="lmgrd only serves a floating license: the file it was given has no SERVER line "
-                                  "(a node-locked key, or the wrong file).",
-                           fix="Use the floating key with its SERVER and DAEMON lines (clients need USE_SERVER); "
-                               "`lmdoctor lint FILE` shows what the file holds.",
-                           evidence=_ev(ls), file=run.license, seed_ref=SEED_ERRORS))
-    ls = take("log.port-in-use", "log.port-retrying", "log.port-open-failed", "log.conflicting-ports")
-    if ls:
-        port = next((ln.groups.get("port") for ln in ls if ln.groups.get("port")), None)
-        conflicting = any(ln.id == "log.conflicting-ports" for ln in ls)
-        out.append(Finding("daemon.port-in-use", Status.FAIL,
-                           "license files have conflicting port numbers" if conflicting and not port else
-                           f"the SERVER port{(' ' + port) if port else ''} is already in use",
-                           detail="lmgrd cannot bind the TCP port from the SERVER line: another program (often an "
-                                  "lmgrd that is already running) holds it. lmgrd retries for about 5 minutes, "
-                                  "then gives up.",
-                           fix="Stop the other lmgrd (lmutil lmdown -c PORT@HOST) or find the holder with "
-                               "`ss -ltnp`; or change the port on the SERVER line (allowed without breaking the "
-                               "signature).",
-                           evidence=_ev(ls), seed_ref="License server setup > Customize License Server settings"))
-    ls = take("log.not-valid-server-hostname")
-    if ls:
-        out.append(Finding("daemon.wrong-host", Status.FAIL, "the SERVER line does not name this machine",
-                           detail="lmgrd only starts when the host name on the SERVER line is this machine's "
-                                  "(Sigasi's keys ship with the placeholder your_server_name1).",
-                           fix="Replace the host name on the SERVER line with this machine's name (`hostname`); "
-                               "that does not break the signature.",
-                           evidence=_ev(ls), file=run.license,
-                           seed_ref="License server setup > Starting the FlexNet and Sigasi daemon on Windows"))
-    ls = take("log.wrong-hostid", "log.invalid-hostid", "log.no-valid-hostids", "log.invalid-host")
-    if ls:
-        out.append(Finding("daemon.wrong-hostid", Status.FAIL, "the SERVER line's hostid is not this machine's",
-                           detail="lmgrd and the vendor daemon only serve a license whose SERVER hostid (MAC) is "
-                                  "one of this machine's.",
-                           fix="Compare `lmutil lmhostid` with the SERVER hostid and ask Sigasi for a key for this "
-                               "machine's MAC if they differ (in a container: give it the licensed MAC).",
-                           evidence=_ev(ls), file=run.license, seed_ref=SEED_FLOATING))
-    another = take("log.another-server-running", "log.multiple-servers")
-    exits = take("log.exit-signal", "log.vendor-exited")
-    for ln in exits:
-        n = ln.groups.get("signal") or ln.groups.get("status")
-        r = ln.groups.get("reason")
-        if n and n.isdigit():
-            reason, _t, _f = _decode_exit(int(n), int(r) if r and r.isdigit() else None)
-            if reason == 9:
-                another.append(ln)
-    if another:
-        out.append(Finding("daemon.another-server", Status.FAIL, "another license server for this vendor is running",
-                           detail="The vendor daemon exited because another copy of it (another lmgrd) already "
-                                  "serves this vendor on this machine.",
-                           fix="Stop every other lmgrd and vendor daemon first (lmtools.exe, lmgrd, sigasi); "
-                               "`lmdoctor check` lists them. On Windows, a C:\\FlexLM\\ install folder can cause "
-                               "this too: rename it (e.g. C:\\LMFlex\\) and update lmtools.",
-                           evidence=_ev(sorted(another, key=lambda x: x.offset)), seed_ref=SEED_ERRORS))
-    ls = take("log.usr-tmp")
-    if ls:
-        path = next((ln.groups.get("path") for ln in ls if ln.groups.get("path")), "/usr/tmp/.flexlm")
-        out.append(Finding("daemon.lock-dir", Status.FAIL, f"lmgrd cannot create its lock directory {path}",
-                           detail="lmgrd writes status/lock files under /usr/tmp/.flexlm and needs write access "
-                                  "to /usr/tmp.",
-                           fix="As root: ln -s /tmp /usr/tmp (when /usr/tmp does not exist), or make it "
-                               "writable for the user running lmgrd.",
-                           evidence=_ev(ls), seed_ref=SEED_FLOATING))
-    # The exit comes after its cause (no SERVER lines, port, host, lock dir), which says more.
-    other_exits = [ln for ln in exits if ln not in another]
-    if other_exits or run.exited_by_itself:
-        out.append(_exited_finding(run, other_exits))
-    ls = take("log.unsupported-sigasi-probe")
-    if ls:
-        feats = sorted({ln.groups.get("feature", "") for ln in ls} - {""})
-        out.append(Finding("daemon.unsupported-harmless", Status.INFO,
-                           f"{len(ls)} UNSUPPORTED line(s) for Sigasi's probe features (harmless)",
-                           detail="Sigasi Studio pre-emptively asks for " + ", ".join(feats or ["them"]) +
-                                  "; the manual says these messages can be safely ignored.",
-                           evidence=_ev(ls, 4), seed_ref=SEED_FLOATING))
-    ls = take("log.unsupported")
-    if ls:
-        feats = sorted({ln.groups.get("feature", "") for ln in ls} - {""})
-        out.append(Finding("daemon.unsupported", Status.WARN,
-                           "clients asked for feature(s) this server does not serve: " + ", ".join(feats),
-                           fix="Compare the features clients ask for with the INCREMENT lines of the key.",
-                           evidence=_ev(ls)))
-    ls = take("log.denied")
-    if ls:
-        feats = sorted({ln.groups.get("feature", "") for ln in ls} - {""})
-        out.append(Finding("daemon.denied", Status.WARN, "checkouts were DENIED: " + ", ".join(feats),
-                           detail="The reason in brackets says why (e.g. -4: all seats in use).",
-                           fix="`lmdoctor explain CODE` for the code in the line.", evidence=_ev(ls)))
-
-    started_lmgrd = has("log.startup", "log.lmgrd-port", "log.starting-vendors", "log.license-files")
-    served = has("log.server-started")
+    started_lmgrd = [ln for ln in own if ln.id in ("log.startup", "log.lmgrd-port", "log.starting-vendors",
+                                                   "log.license-files")]
+    served = [ln for ln in own if ln.id == "log.server-started"]
     fails = [f for f in out if f.status is Status.FAIL]
     if run.stopped_by_us and served and not fails:
         out.insert(0, Finding("daemon.started", Status.OK,
@@ -1044,15 +1086,17 @@ def verdict(run: DaemonRun) -> List[Finding]:
                                   "(it may need longer, or it failed without a known message).",
                            fix="Run again with a larger --seconds, and read the unrecognised lines below.",
                            evidence=ev))
-    # Other catalogue lines that carry a warning or a failure: passed through, not dropped.
+    # Other catalogue lines that carry a warning or a failure: passed through, one per cause.
     rest: Dict[str, List[TranscriptLine]] = {}
     for ln in own:
-        if ln.id and ln.id not in handled and ln.status in ("warn", "fail"):
-            rest.setdefault(ln.id, []).append(ln)
-    for cid, ls in rest.items():
+        c = _cause_of(ln)
+        if ln.id and c not in handled and ln.status in ("warn", "fail"):
+            rest.setdefault(ln.id if c is Cause.NONE else c.value, []).append(ln)
+    for ls in rest.values():
         first = ls[0]
-        out.append(Finding("daemon.message." + cid.split(".", 1)[-1], Status(first.status),
-                           first.title or cid, fix=first.fix or "", evidence=_ev(ls)))
+        status = max((Status(ln.status) for ln in ls if ln.status), key=lambda s: s.rank)
+        out.append(Finding("daemon.message." + (first.id or "").split(".", 1)[-1], status,
+                           first.title or first.id or "", fix=first.fix or "", evidence=_ev(ls)))
     unknown = [ln for ln in own if not ln.id and ln.text.strip()]
     if unknown:
         out.append(Finding("daemon.unrecognised-lines", Status.INFO,

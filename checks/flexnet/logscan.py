@@ -170,6 +170,7 @@ class StartUp:
     outcome: Outcome = Outcome.UNKNOWN
     detail: str = ""
     stop_requested: str = ""   # "admin at node srv01" when a SHUTDOWN request was logged
+    served_line: int = 0       # the last "Server started" line after it
 
 
 @dataclass
@@ -213,7 +214,8 @@ class LogSummary:
     startups: List[StartUp] = field(default_factory=list)
     startup_count: int = 0
     stops: List[Stop] = field(default_factory=list)
-    exits: Dict[str, Tally] = field(default_factory=dict)       # decoded reason -> tally
+    exits: Dict[str, Tally] = field(default_factory=dict)       # "number: decoded reason" -> tally
+    exit_words: Dict[str, str] = field(default_factory=dict)    # the same key -> lmgrd's own words
     orderly_exits: int = 0    # vendor-daemon exits while lmgrd was shutting down
     errors: Dict[str, Tally] = field(default_factory=dict)      # catalogue id -> tally
     ignorable: Dict[str, int] = field(default_factory=dict)     # catalogue id -> count
@@ -1195,10 +1197,13 @@ class LogScanner:
             self.usage.restart(None, when)
             self._stopping, self._stop_by = False, ""
         elif eid == "log.server-started":
-            if st is not None and st.outcome is Outcome.UNKNOWN:
+            if st is not None and st.outcome in (Outcome.UNKNOWN, Outcome.EXITED):
+                again = st.outcome is Outcome.EXITED
                 st.outcome = Outcome.SERVING
                 st.detail = (f"vendor daemon {m.daemon or ''} serving at {when or '?'} (line {line_no})"
-                             .replace("  ", " "))
+                             .replace("  ", " ")) + (" again, after lmgrd restarted it" if again else "")
+            if st is not None:
+                st.served_line = line_no
             self.usage.restart(m.daemon, when)
         elif cause is Cause.SHUTDOWN:
             self._stopping = True
@@ -1279,11 +1284,14 @@ class LogScanner:
             if self._stopping and any(d.reason in (8, 14) for d in decodes):
                 self.summary.orderly_exits += 1  # lmgrd asked it to exit, or it got lmgrd's signal
                 return decoded
-        if g.get("text"):
-            decoded += f"; lmgrd says \"{g['text']}\""
-        key = f"{'signal' if g.get('signal') else 'status'} {sig}: {decoded}"
-        self.summary.exits.setdefault(key, Tally()).add(when, text.strip(), line_no)
-        return decoded
+        # The vendor daemon's own EXITING line and lmgrd's "exited with status" report of it are one
+        # fact: one tally per exit number and meaning, with lmgrd's words kept beside.
+        key = f"{sig}: {decoded}"
+        s = self.summary
+        s.exits.setdefault(key, Tally()).add(when, text.strip(), line_no)
+        if g.get("text") and key not in s.exit_words:
+            s.exit_words[key] = g["text"]
+        return decoded + (f"; lmgrd says \"{g['text']}\"" if g.get("text") else "")
 
     def _code_of(self, reason: str) -> str:
         code = self._code_cache.get(reason)
@@ -1486,7 +1494,8 @@ def summary_findings(s: LogSummary) -> List[Finding]:
         detail += f" {s.cut_lines} over-long line(s) were cut at {MAX_LINE // 1024} KB."
     if s.since:
         detail += f" Only lines from {s.since} on are counted ({s.skipped_before_since:,} lines before it)."
-    out.append(Finding("log.summary", Status.INFO, "Debug log read", detail, file=f))
+    title = f"Debug log read: {s.lines:,} lines, {100 * s.recognised_share:.1f}% recognised"
+    out.append(Finding("log.summary", Status.INFO, title, detail, file=f))
     if s.lines == 0:
         out.append(Finding("log.empty", Status.WARN, "The log is empty",
                            "No lines at all: lmgrd has not written to it, or this is the wrong file.",
@@ -1529,9 +1538,10 @@ def summary_findings(s: LogSummary) -> List[Finding]:
                                      for k, v in sorted(s.ignorable.items(), key=lambda kv: (-kv[1], kv[0]))), file=f))
     if s.unrecognised:
         shapes = [f"{n:,}x {shape}" for shape, n in s.top_shapes(5)]
+        top = "; ".join(f"{shape[:40]} ({n:,})" for shape, n in s.top_shapes(3))
         out.append(Finding("log.unrecognised", Status.INFO,
                            f"{s.unrecognised:,} line(s) lmdoctor does not recognise "
-                           f"({100 * (1 - s.recognised_share):.1f}% of the log)",
+                           f"({100 * (1 - s.recognised_share):.1f}% of the log): {top}",
                            "The most common shapes (numbers shown as N) are listed below; they were counted, "
                            "not interpreted. An unknown ERROR/WARNING line is reported as an error, not here.",
                            evidence=shapes, file=f))
@@ -1602,17 +1612,20 @@ def _startup_findings(s: LogSummary, f: Optional[str]) -> List[Finding]:
 
 def _exit_findings(s: LogSummary, f: Optional[str]) -> List[Finding]:
     out: List[Finding] = []
+    st = s.last_startup
     for key, t in s.exits.items():
-        current = _after_last_start(s, t.line_no) or t.count > 1 and _after_last_start(s, None)
-        st = s.last_startup
-        recovered = st is not None and (t.line_no or 0) < st.line_no and st.outcome is Outcome.SERVING
-        status = Status.WARN if recovered and not current else Status.FAIL
-        detail = f"Seen {t.count} time(s), {_span(t)}."
-        if status is Status.WARN:
-            detail += " This was before the last start-up, which served."
-        out.append(Finding("log.exit", status, f"Vendor daemon exit: {key}", detail,
-                           fix=_exit_fix(key), evidence=t.examples, file=f, line=t.line_no,
-                           seed_ref="Troubleshooting > Typical error messages"))
+        sig, _, decoded = key.partition(": ")
+        words = s.exit_words.get(key)
+        # An exit the daemon recovered from (a later start-up or lmgrd's restart served) is history.
+        recovered = st is not None and st.outcome is Outcome.SERVING and (t.line_no or 0) < st.served_line \
+            and all(ln < st.served_line for ln in [t.line_no or 0])
+        status = Status.WARN if recovered else Status.FAIL
+        detail = f"Seen {t.count} line(s), {_span(t)}." + (f' lmgrd\'s own words: "{words}".' if words else "")
+        if recovered:
+            detail += " The vendor daemon served again afterwards."
+        title = f"Vendor daemon exit {sig}: {decoded}" + (f' ("{words}")' if words else "")
+        out.append(Finding("log.exit", status, title, detail, fix=_exit_fix(key), evidence=t.examples, file=f,
+                           line=t.line_no, seed_ref="Troubleshooting > Typical error messages"))
     return out
 
 
@@ -1669,6 +1682,10 @@ def _error_findings(s: LogSummary, f: Optional[str], cat: Catalogue) -> List[Fin
         if fid.startswith("msg."):
             fid = "log." + fid
         title = e0.title + (f" ({count}x)" if count > 1 else "")
+        if e0.cause is Cause.UNKNOWN_ERROR and t0.examples:  # say which: the line is all there is
+            msg = t0.examples[0]
+            j = msg.upper().find("ERROR:") if "ERROR:" in msg.upper() else msg.upper().find("WARNING:")
+            title += ": " + (msg[j:] if j >= 0 else msg)[:100]
         meaning = e0.meaning
         if len(items) > 1:
             meaning += "\nThe same cause in other words: " + "; ".join(e.title for e, _ in items[1:])

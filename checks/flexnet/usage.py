@@ -139,8 +139,11 @@ class UsageSummary:
         return sum(f.denied for f in self.features.values())
 
     def ranked(self) -> List[FeatureUsage]:
-        """Features, most used first (peak, then checkouts, then denials)."""
-        return sorted(self.features.values(), key=lambda f: (-f.peak, -f.checkouts, -f.denied, f.feature))
+        """Features that were used, asked for or issued, most used first (peak, checkouts, denials).
+        Features only ever refused as UNSUPPORTED are left out (the UNSUPPORTED finding lists them)."""
+        used = (f for f in self.features.values()
+                if f.checkouts or f.checkins or f.denied or f.queued or f.issued is not None)
+        return sorted(used, key=lambda f: (-f.peak, -f.checkouts, -f.denied, f.feature))
 
     def to_dict(self) -> Dict[str, Any]:
         return {
@@ -149,7 +152,8 @@ class UsageSummary:
             "checkouts_by_hour": list(self.hours),
             "busiest_hours": [{"hour": h, "checkouts": c} for h, c in self.busiest_hours()],
             "denials_by_day": dict(sorted(self.denied_days.items())),
-            "features": [f.to_dict() for f in self.ranked()],
+            "features": [f.to_dict() for f in sorted(self.features.values(),
+                                                     key=lambda f: (-f.peak, -f.checkouts, -f.denied, f.feature))],
         }
 
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence, Tuple, TypeVar, Union
 
 from ..findings import Finding
+from ..flexnet.catalogue import Cause
 from ..runtime import NEVER_CANCELLED, CancelToken
 from .model import UNKNOWN
 
@@ -753,14 +754,13 @@ def probe_lsb(env: ProbeEnv) -> ProbeResult:
 
 
 # ---------------------------------------------------------------------- text probes
-_LOG_OUTCOMES = (  # catalogue id -> outcome of log.reason, in priority order
-    ("log.another-server-running", "another-server"), ("log.multiple-servers", "another-server"),
-    ("log.port-in-use", "port-in-use"), ("log.port-open-failed", "port-in-use"), ("log.port-retrying", "port-in-use"),
-    ("log.wrong-hostid", "wrong-host"), ("log.invalid-hostid", "wrong-host"), ("log.no-valid-hostids", "wrong-host"),
-    ("log.not-valid-server-hostname", "wrong-host"), ("log.invalid-host", "wrong-host"),
-    ("log.no-server-lines", "no-server-lines"), ("msg.lsb-loader", "lsb"), ("log.usr-tmp", "usr-tmp"),
-    ("msg.createprocess-0xc1", "createprocess"),
-    ("log.exit-signal", "exited"), ("log.vendor-exited", "exited"), ("log.vendor-cant-talk", "exited"),
+# Which message means which cause is the catalogue's (its entries' ``cause``); how the tree
+# groups causes into the outcomes of log.reason is this table's, in priority order.
+_CAUSE_OUTCOMES = (
+    (Cause.ANOTHER_SERVER, "another-server"), (Cause.PORT_IN_USE, "port-in-use"),
+    (Cause.WRONG_HOSTID, "wrong-host"), (Cause.WRONG_HOSTNAME, "wrong-host"),
+    (Cause.NO_SERVER_LINES, "no-server-lines"), (Cause.LSB_LOADER, "lsb"), (Cause.LOCK_DIR, "usr-tmp"),
+    (Cause.UNSUPPORTED_WINDOWS, "createprocess"), (Cause.DAEMON_EXIT, "exited"), (Cause.LMGRD_LINK, "exited"),
 )
 _EXIT_OUTCOME = {9: "another-server", 3: "port-in-use", 2: "wrong-host", 1: "bad-config", 4: "no-features",
                  5: "communication", 14: "lmgrd-asked"}
@@ -794,6 +794,10 @@ def _texts(env: ProbeEnv) -> List[Tuple[str, str]]:
 def _exit_reasons(text: str) -> List[Tuple[Optional[int], str]]:
     from ..errors import decode_exit_signal, find_exit_signals
 
+    # lmgrd's own exit is a Unix signal (15: stopped on purpose), not a vendor daemon's reason.
+    own = {h.line for h in _catalogue_hits(text) if h.entry.cause is Cause.LMGRD_EXIT}
+    if own:
+        text = "\n".join(ln for ln in text.splitlines() if ln not in own)
     out: List[Tuple[Optional[int], str]] = []
     for ref in find_exit_signals(text):
         if ref.reason is not None:
@@ -813,17 +817,17 @@ def probe_log_reason(env: ProbeEnv) -> ProbeResult:
     texts = _texts(env)
     for src, text in texts:
         hits = _catalogue_hits(text)
-        by_id: Dict[str, list] = {}
+        by_cause: Dict[Cause, list] = {}
         for h in hits:
-            by_id.setdefault(h.id, []).append(h)
-        for cid, outcome in _LOG_OUTCOMES:
-            if cid in by_id:
+            by_cause.setdefault(h.entry.cause, []).append(h)
+        for cause, outcome in _CAUSE_OUTCOMES:
+            if cause in by_cause:
                 if outcome == "exited":
                     for reason, raw in _exit_reasons(text):
                         mapped = _EXIT_OUTCOME.get(reason) if reason is not None else None
                         if mapped in ("another-server", "port-in-use", "wrong-host"):
                             return ProbeResult(mapped, [f"{src}: {raw} (exit reason {reason})"], src)
-                return ProbeResult(outcome, [f"{src}: {h.line.strip()[:200]}" for h in by_id[cid][:2]], src)
+                return ProbeResult(outcome, [f"{src}: {h.line.strip()[:200]}" for h in by_cause[cause][:2]], src)
     logs = [s for s, _ in texts if s.startswith("debug log")]
     if logs:
         return ProbeResult("nothing", [f"{logs[0]}: no start-up or exit problem lmdoctor knows"], "debug log")
@@ -837,19 +841,20 @@ def probe_exit_reason(env: ProbeEnv) -> ProbeResult:
             reason, raw = found[-1]
             outcome = _EXIT_OUTCOME.get(reason, "other") if reason is not None else "other"
             return ProbeResult(outcome, [f"{src}: {raw} (exit reason {reason})"], src)
-        low = text.lower()
-        if "another server" in low or "multiple \"" in low:
+        causes = {h.entry.cause for h in _catalogue_hits(text)}
+        if Cause.ANOTHER_SERVER in causes:
             return ProbeResult("another-server", [f"{src}: another server was running"], src)
-        if "can't talk to lmgrd" in low or "cant talk to lmgrd" in low:
+        if Cause.LMGRD_LINK in causes:
             return ProbeResult("communication", [f"{src}: vendor daemon can't talk to lmgrd"], src)
     return unknown("no exit signal or status in the message or the log", "message")
 
 
 def probe_unsupported(env: ProbeEnv) -> ProbeResult:
     for src, text in _texts(env):
-        hits = [h for h in _catalogue_hits(text) if h.id in ("log.unsupported", "log.unsupported-sigasi-probe")]
+        hits = [h for h in _catalogue_hits(text)
+                if h.entry.cause in (Cause.UNSUPPORTED_FEATURE, Cause.SIGASI_PROBE)]
         if hits:
-            other = [h for h in hits if h.id == "log.unsupported"]
+            other = [h for h in hits if h.entry.cause is Cause.UNSUPPORTED_FEATURE]
             pick = other or hits
             return ProbeResult("other" if other else "sigasi-probe",
                                [f"{src}: {h.line.strip()[:200]}" for h in pick[:2]], src)
@@ -925,7 +930,7 @@ REGISTRY: Dict[str, ProbeSpec] = {s.name: s for s in [
     ProbeSpec("identity.mac-tools", ("present", "ifconfig-missing"), probe_mac_tools, "system: ip / ifconfig"),
     ProbeSpec("system.usr-tmp", ("ok", "broken"), probe_usr_tmp, "system: /usr/tmp writable"),
     ProbeSpec("system.lsb-loader", ("present", "missing"), probe_lsb, "system: LSB loader"),
-    ProbeSpec("log.reason", tuple(dict.fromkeys(o for _, o in _LOG_OUTCOMES)) + ("nothing",), probe_log_reason,
+    ProbeSpec("log.reason", tuple(dict.fromkeys(o for _, o in _CAUSE_OUTCOMES)) + ("nothing",), probe_log_reason,
               "debug log / message: why the server stopped", text=True),
     ProbeSpec("log.versions", ("same", "lmgrd-newer", "lmgrd-older"), probe_versions,
               "debug log: lmgrd version against the vendor daemon's", text=True),

@@ -46,6 +46,10 @@ def test_packaged_catalogue_loads_and_is_cached():
     (lambda d: d["entry"][0].update(patterns=["x*"]), "empty string"),
     (lambda d: d["entry"][0].update(colour="red"), "unknown field"),
     (lambda d: d.update(entry=[]), "no .*entry.* tables"),
+    (lambda d: d["entry"][3].update(cause="bad-weather"), "cause 'bad-weather' not one of"),
+    (lambda d: d["entry"][3].pop("cause"), "missing field.*cause"),
+    (lambda d: d["entry"][3].update(fatal="yes"), "fatal must be true or false"),
+    (lambda d: d["entry"][0].update(cause="port-in-use"), "an ignorable line cannot have cause"),
 ])
 def test_loader_rejects_bad_data(mutate, message):
     data = copy.deepcopy(_raw())
@@ -162,3 +166,27 @@ def test_classify_and_search_never_raise(text):
 @given(st.sampled_from(list(LINES)), st.text(max_size=20), st.text(max_size=20))
 def test_classify_survives_noise_around_known_lines(line, pre, post):
     classify(pre + line + post)
+
+
+def test_every_entry_names_a_cause_and_the_three_readers_share_it():
+    from lmdoctor.checks.flexnet.catalogue import Cause
+
+    c = load_catalogue()
+    assert all(isinstance(e.cause, Cause) for e in c.entries)
+    # Which message means which cause is decided once: the daemon verdict, the log scanner and
+    # the tree's probes all read the entry's cause.
+    by = {e.id: e.cause for e in c.entries}
+    assert by["log.port-open-failed"] is by["log.port-in-use"] is Cause.PORT_IN_USE
+    assert by["log.no-valid-hostids"] is by["log.server-hostid-mismatch"] is Cause.WRONG_HOSTID
+    assert by["log.lmgrd-exit-signal"] is Cause.LMGRD_EXIT and by["log.exit-signal"] is Cause.DAEMON_EXIT
+    assert {e.cause for e in c.entries if e.ignorable} <= {Cause.NONE, Cause.SIGASI_PROBE}
+
+
+def test_lines_without_a_literal_are_tried_last():
+    c = load_catalogue()
+    assert c.classify(" 9:00:00 (lmgrd) ").entry.id == "log.blank"
+    assert c.classify("10:00:00 (MSC) A,APP=Tool;check,6c5e08c,cf3072ad").entry.id == "log.vendor-record"
+    # a record that names an error is not waved through as a record
+    assert c.classify("10:00:00 (MSC) A,APP=Tool;error,6c5e08c,cf3072ad") is None
+    # anchorless shapes stay out of pasted-text matching (explain)
+    assert [m.id for m in c.search_text(" 9:00:00 (lmgrd) ")] == []

@@ -91,3 +91,31 @@ def test_transcript_dict_carries_classification():
     assert d["offset"] == 1.5 and "T" in d["time"]
     plain = make_line("hello", 0).to_dict()
     assert "id" not in plain and plain["text"] == "hello"
+
+
+def test_verdict_groups_lines_by_their_catalogue_cause():
+    # Three different wordings of "wrong hostid" are one finding with all three lines.
+    fs = verdict(run_of(["10:00:00 (ugslmd) Wrong hostid on SERVER line for license file: /x.lic",
+                         '10:00:00 (ugslmd) SERVER line says 0123456789ab, hostid is "a1b2c3d4e5f6"',
+                         "10:00:01 (ugslmd) No valid hostids, exiting"], stopped=False, exit_status=0))
+    host = [f for f in fs if f.id == "daemon.wrong-hostid"]
+    assert len(host) == 1 and len(host[0].evidence_lines) == 3 and host[0].status is Status.FAIL
+
+
+def test_verdict_wording_is_vendor_aware():
+    other = {f.id: f for f in verdict(run_of(["10:00:00 (ugslmd) No valid hostids, exiting",
+                                              "10:00:00 (lmgrd) Not a valid server hostname, exiting."]))}
+    fix = other["daemon.wrong-hostid"].fix
+    assert "Sigasi" not in fix and "the software vendor" in fix
+    assert "your_server_name1" not in other["daemon.wrong-host"].detail
+    sig = {f.id: f for f in verdict(run_of(["10:00:00 (sigasi) No valid hostids, exiting",
+                                            "10:00:00 (lmgrd) Not a valid server hostname, exiting."]))}
+    assert "ask Sigasi" in sig["daemon.wrong-hostid"].fix and "your_server_name1" in sig["daemon.wrong-host"].detail
+
+
+def test_other_warnings_pass_through_one_per_cause():
+    fs = verdict(run_of(["10:00:00 (v) ERROR: something odd", "10:00:01 (v) WARNING: odd again",
+                         "10:00:02 (v) Lost quorum"]))
+    ids = [f.id for f in fs]
+    assert ids.count("daemon.message.error-line") == 1 and "daemon.message.warning-line" not in ids
+    assert "daemon.message.triad-lost" in ids
