@@ -6,7 +6,8 @@
 Explain, License and Diagnose use fixed content (a fixed error code, a fixture license linted
 with host comparison off and a fixed date, a walk answered by preset keys), so they only change
 when the app does. The Check screenshot runs the real check against a sandbox license server
-(`checks.sandbox`, scenario "duplicate"), which is stopped again before the script ends.
+(`checks.sandbox`, scenario "duplicate"), the Repair one plans (and applies nothing) for a sandbox
+whose license still has the placeholder host; both are stopped again before the script ends.
 """
 from __future__ import annotations
 
@@ -108,6 +109,7 @@ SHOTS = {
     "diagnose-symptoms": lambda out: shoot(_app(initial="diagnose"), "diagnose-symptoms", out, drive_symptoms),
     "diagnose": lambda out: shoot(_app(initial="diagnose"), "diagnose", out, drive_diagnose),
     "check": lambda out: _check_against_sandbox(out),
+    "repair": lambda out: _repair_against_sandbox(out),
 }
 
 
@@ -129,10 +131,35 @@ async def _check_against_sandbox(out: Path) -> Path:
             sb.stop()
 
 
+async def _repair_against_sandbox(out: Path) -> Path:
+    """The Repair tab's plan for a sandbox server whose license still has the placeholder host (nothing applied)."""
+    from lmdoctor.checks.sandbox import Sandbox
+
+    with tempfile.TemporaryDirectory(prefix="lmdoctor-shots-") as tmp:
+        os.environ["XDG_STATE_HOME"] = os.path.join(tmp, "state")
+        sb = Sandbox(os.path.join(tmp, "sandbox"))
+        try:
+            info = sb.start("placeholder-host")
+            app = _app(initial="repair", license_path=info.license_path)
+
+            async def drive(app, pilot) -> None:
+                from lmdoctor.tui.tabs.repair import RepairPane
+
+                pane = app.query_one(RepairPane)
+                pane.plan_repair()
+                await _until(pilot, lambda: pane.plan is not None and not pane.busy, "the plan")
+                app.query_one("#repair-actions").focus()
+
+            return await shoot(app, "repair", out, drive)
+        finally:
+            sb.stop()
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--out", default=str(Path(__file__).resolve().parent), help="directory for the SVGs")
-    p.add_argument("--no-sandbox", action="store_true", help="skip the Check screenshot (needs a sandbox server)")
+    p.add_argument("--no-sandbox", action="store_true",
+                   help="skip the Check and Repair screenshots (they need a sandbox server)")
     p.add_argument("--only", choices=sorted(SHOTS), help="make just this one (in this process)")
     args = p.parse_args(argv)
     out = Path(args.out)
@@ -143,7 +170,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     # One process per screenshot: a Textual app run after another one in the same process can
     # inherit rendering state from it (seen as invisible text), and a screenshot must show the app
     # as a user sees it.
-    names = [n for n in SHOTS if not (args.no_sandbox and n == "check")]
+    names = [n for n in SHOTS if not (args.no_sandbox and n in ("check", "repair"))]
     failed = 0
     for name in names:
         r = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--only", name, "--out", str(out)])

@@ -324,9 +324,16 @@ class PlanBuilder:
                     roots.append(parent[: -len("/usr/tmp")] or "/")
         from_log = set(roots)
         host = self.rc.has("system.usr-tmp-missing")
-        if host and self.server_here() and not roots and not (rc.servers and rc.logs and not fixes_log):
+        serving_without = bool(rc.servers and rc.logs and not fixes_log)
+        if host and self.server_here() and not roots and not serving_without:
             # Nothing says the server uses another root: it needs this machine's /usr/tmp.
             roots.append("/")
+        elif host and serving_without:
+            self.notes.append("/usr/tmp is missing, but the running lmgrd's log has no 'Can't make directory' since "
+                              "it started (its lock directory is elsewhere, e.g. in its own root): not linked here; "
+                              "'lmdoctor repair --only system.link-usr-tmp' does it anyway")
+            if "system.link-usr-tmp" in self.only:
+                roots.append("/")
         for root in dict.fromkeys(roots):
             p = sa.usr_tmp_link(root)
             if os.path.lexists(p.link):
