@@ -54,12 +54,8 @@ def probe_processes(ctx: ProbeContext, cancel: CancelToken = NEVER_CANCELLED,
             seed_ref=SEED_FLOAT if server_here else None))
     # lmgrd without its vendor daemon
     for g in lmgrds:
-        kids = [v for v in vendors if v.ppid == g.pid or v.license_key == g.license_key]
-        # Vendor daemons of other lmgrds: a vendor name can be served once per machine, so an
-        # lmgrd whose daemon is gone while another server's daemon runs is the signal 32/41 case.
-        names = _served_vendor_names(g)
-        rivals = [v for v in vendors if v.ppid != g.pid and v.ppid in {x.pid for x in lmgrds}
-                  and v.base.lower() in names]
+        kids = vendor_kids(g, vendors)
+        rivals = rival_daemons(g, lmgrds, vendors)
         if not kids and rivals:
             emit(Finding(
                 "process.vendor-conflict", Status.FAIL,
@@ -82,11 +78,7 @@ def probe_processes(ctx: ProbeContext, cancel: CancelToken = NEVER_CANCELLED,
                      "exit reason (run 'lmdoctor log FILE'); check the DAEMON line's path and that the daemon "
                      "binary is the same FlexNet version as lmgrd."),
                 evidence=g.describe(), seed_ref=SEED_FLOAT))
-    lmgrd_pids = {g.pid for g in lmgrds}
-    lmgrd_keys = {g.license_key for g in lmgrds}
-    for v in vendors:
-        if v.ppid in lmgrd_pids or v.license_key in lmgrd_keys:
-            continue
+    for v in orphan_vendors(lmgrds, vendors):
         emit(Finding(
             "process.vendor-without-lmgrd", Status.FAIL,
             f"Vendor daemon {v.name} (pid {v.pid}) runs without lmgrd",
@@ -121,6 +113,29 @@ def probe_processes(ctx: ProbeContext, cancel: CancelToken = NEVER_CANCELLED,
     if not out:
         emit(Finding("process.none", Status.OK, "No FlexNet processes to report"))
     return out
+
+
+def vendor_kids(g: ProcInfo, vendors: List[ProcInfo]) -> List[ProcInfo]:
+    """The vendor daemons an lmgrd runs (its children, or started for the same license)."""
+    return [v for v in vendors if v.ppid == g.pid or v.license_key == g.license_key]
+
+
+def rival_daemons(g: ProcInfo, lmgrds: List[ProcInfo], vendors: List[ProcInfo]) -> List[ProcInfo]:
+    """Other lmgrds' vendor daemons serving a vendor this lmgrd's license names.
+
+    A vendor name can be served once per machine, so an lmgrd whose daemon is gone while another
+    server's daemon runs is the signal 32/41 case (the repair stops exactly that lmgrd).
+    """
+    names = _served_vendor_names(g)
+    pids = {x.pid for x in lmgrds}
+    return [v for v in vendors if v.ppid != g.pid and v.ppid in pids and v.base.lower() in names]
+
+
+def orphan_vendors(lmgrds: List[ProcInfo], vendors: List[ProcInfo]) -> List[ProcInfo]:
+    """Vendor daemons no running lmgrd owns (left by an lmgrd that died)."""
+    pids = {g.pid for g in lmgrds}
+    keys = {g.license_key for g in lmgrds}
+    return [v for v in vendors if v.ppid not in pids and v.license_key not in keys]
 
 
 def _served_vendor_names(g: ProcInfo) -> Set[str]:

@@ -22,7 +22,7 @@ from . import ports as _ports
 from . import system_actions as sa
 from .context import RepairContext
 from .model import ActionKind, PlannedAction, RepairPlan
-from .process_actions import Launch, launch_for_license, launch_from_process
+from .process_actions import Launch, is_mine, launch_for_license, launch_from_process
 from .registry import BY_ID
 
 COPY_DAMAGE = ("license.bom", "license.mail-quote", "license.typographic-quotes", "license.space-after-backslash",
@@ -434,37 +434,34 @@ class PlanBuilder:
                                         "after_sha": sha256_bytes(after), "create": before is None}))
 
     def duplicates(self) -> List[ProcInfo]:
-        """Broken duplicates: lmgrds that lost their vendor daemon to another server's, and orphaned vendor daemons."""
-        from ..probes.processes import _served_vendor_names
+        """Broken duplicates: lmgrds that lost their vendor daemon to another server's, and orphaned vendor daemons.
+
+        The same facts as the process probe's findings (process.vendor-conflict, duplicate-lmgrd,
+        vendor-without-lmgrd); an lmgrd whose own daemon runs is never among them.
+        """
+        from ..probes.processes import orphan_vendors, rival_daemons, vendor_kids
 
         scan = self.rc.scan
         lmgrds = scan.by_role("lmgrd")
         vendors = scan.by_role("vendor")
-        lpids = {g.pid for g in lmgrds}
         out: List[ProcInfo] = []
         for g in lmgrds:
-            kids = [v for v in vendors if v.ppid == g.pid or v.license_key == g.license_key]
-            names = _served_vendor_names(g)
-            rivals = [v for v in vendors if v.ppid != g.pid and v.ppid in lpids and v.base.lower() in names]
+            if vendor_kids(g, vendors):
+                continue
             same = [x for x in lmgrds if x.pid != g.pid and x.license_key == g.license_key
                     and any(v.ppid == x.pid for v in vendors)]
-            if not kids and (rivals or same):
+            if rival_daemons(g, lmgrds, vendors) or same:
                 out.append(g)
-        keys = {g.license_key for g in lmgrds}
-        for v in vendors:
-            if v.ppid not in lpids and v.license_key not in keys:
-                out.append(v)
-        return out
+        return out + orphan_vendors(lmgrds, vendors)
 
     def rule_duplicates(self) -> None:
         fixes = self.fids("process.vendor-conflict", "process.duplicate-lmgrd", "process.vendor-without-lmgrd",
                           "process.duplicate-vendor")
         if not fixes:
             return
-        me = os.geteuid() if hasattr(os, "geteuid") else None
         for p in self.duplicates():
             what = "lmgrd that lost its vendor daemon" if p.role == "lmgrd" else "orphaned vendor daemon"
-            mine = self.rc.root or (p.user is not None and me is not None and sa_user_uid(p.user) == me)
+            mine = is_mine(p.user)
             a = self.add(PlannedAction(
                 "process.stop-duplicates", f"Stop the broken duplicate: {what} (pid {p.pid})", fixes,
                 ActionKind.PROCESS, f"pid {p.pid}: {p.command_text()}", needs_root=not mine, reversible=False,
@@ -606,7 +603,7 @@ class PlanBuilder:
                 sudo=sa.sudo_line(argv) if not rc.root else None, after=[x.key for x in changed],
                 payload={"service": unit, "pid": g.pid, "create_time": g.create_time}))
         else:
-            mine = rc.root or (g.user is not None and sa_user_uid(g.user) == os.geteuid())
+            mine = is_mine(g.user)
             a = self.add(PlannedAction(
                 "server.restart", "Restart lmgrd so it reads the changed files", fixes, ActionKind.PROCESS,
                 f"stop pid {g.pid}: {sa.argv_text(stop)}\nstart: {sa.argv_text(launch.argv)}"
@@ -764,15 +761,6 @@ class PlanBuilder:
         unaddressed = [f for f in rc.findings if f.status in (Status.FAIL, Status.WARN) and f.id not in covered]
         return RepairPlan(self.actions, rc.license_path, list(rc.findings), self.notes, unaddressed,
                           dict(self.consequences))
-
-
-def sa_user_uid(user: str) -> Optional[int]:
-    try:
-        import pwd
-
-        return pwd.getpwnam(user).pw_uid
-    except (ImportError, KeyError):
-        return None
 
 
 def _me() -> str:

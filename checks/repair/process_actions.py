@@ -60,19 +60,27 @@ def launch_from_process(g: ProcInfo) -> Optional[Launch]:
         cwd = p.cwd()
     except Exception:
         pass
-    user = g.user if g.user and not (hasattr(os, "geteuid") and _uid_of(g.user) == os.geteuid()) else None
+    user = g.user if g.user and not (hasattr(os, "geteuid") and uid_of(g.user) == os.geteuid()) else None
     _lic, log = parse_args(g.cmdline)
     return Launch(appending(g.cmdline), cwd or os.path.dirname(g.cmdline[0]), env, user,
                   f"the running lmgrd's own arguments (pid {g.pid})", log)
 
 
-def _uid_of(user: str) -> Optional[int]:
+def uid_of(user: str) -> Optional[int]:
+    """The uid of a user name (None where unknown, or on Windows)."""
     try:
         import pwd
 
         return pwd.getpwnam(user).pw_uid
     except (ImportError, KeyError):
         return None
+
+
+def is_mine(user: Optional[str]) -> bool:
+    """A process of this user (or lmdoctor is root): lmdoctor may signal it."""
+    if not hasattr(os, "geteuid"):
+        return True
+    return os.geteuid() == 0 or (user is not None and uid_of(user) == os.geteuid())
 
 
 def launch_for_license(lmgrd: str, license_path: str, log: str, user: Optional[str] = None,
