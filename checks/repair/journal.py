@@ -29,16 +29,11 @@ class JournalError(LmdoctorError):
     """The journal cannot be written or read; the message says where and why."""
 
 
-def state_home(env: Optional[Dict[str, str]] = None) -> str:
-    env = env if env is not None else dict(os.environ)
-    base = env.get("XDG_STATE_HOME")
-    if not base or not os.path.isabs(base):
-        base = os.path.join(os.path.expanduser("~"), ".local", "state")
-    return os.path.join(base, "lmdoctor")
-
-
 def repairs_dir(env: Optional[Dict[str, str]] = None) -> str:
-    return os.path.join(state_home(env), "repairs")
+    """``$XDG_STATE_HOME/lmdoctor/repairs`` (checks.statedir says where the state directory is)."""
+    from ..statedir import state_dir
+
+    return os.path.join(state_dir(create=False, env=env), "repairs")
 
 
 def new_run_id(now: Optional[_dt.datetime] = None) -> str:
@@ -71,18 +66,24 @@ def _plan_record(plan: RepairPlan) -> List[Dict[str, Any]]:
 class Journal:
     def __init__(self, run_id: Optional[str] = None, env: Optional[Dict[str, str]] = None) -> None:
         self.run_id = run_id or new_run_id()
+        self.env = env
         self.dir = os.path.join(repairs_dir(env), self.run_id)
         self.results: List[Dict[str, Any]] = []
         self._n = 0
 
     def create(self, plan: RepairPlan, mode: str, argv: List[str]) -> None:
+        from ..statedir import StateDirError, state_dir
+
         try:
+            state_dir(create=True, env=self.env)  # this user's, private, not a link
             make_private_dir(self.dir)
             make_private_dir(os.path.join(self.dir, "backups"))
             _dump(os.path.join(self.dir, PLAN), {
                 "run_id": self.run_id, "lmdoctor": __version__, "started": _dt.datetime.now().isoformat(
                     timespec="seconds"), "mode": mode, "argv": argv, "license": plan.license_path,
                 "notes": plan.notes, "plan": _plan_record(plan)})
+        except StateDirError as exc:
+            raise JournalError(str(exc)) from exc
         except OSError as exc:
             raise JournalError(f"cannot write the repair journal in {self.dir}: {exc.strerror or exc}") from exc
         except Exception as exc:
