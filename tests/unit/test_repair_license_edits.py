@@ -99,7 +99,7 @@ def _edits(data: bytes):
     yield "add-use-server", le.add_use_server, lambda lic: lic.has_use_server
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(license_file())
 def test_every_edit_keeps_signed_lines_and_sign_values_byte_identical(case):
     data, signed = case
@@ -119,7 +119,7 @@ def test_every_edit_keeps_signed_lines_and_sign_values_byte_identical(case):
         assert len(changed) <= 1 or name == "add-use-server", (name, changed)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(license_file(), st.data())
 def test_edits_chain_like_a_plan_and_stay_signed_safe(case, data_strategy):
     data, signed = case
@@ -160,7 +160,7 @@ def _damage(clean: bytes, draw) -> bytes:
     return out.encode()
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(license_file(), st.data())
 def test_copy_damage_repair_gives_back_the_key_and_changes_only_what_copying_changes(case, data_strategy):
     clean, _signed = case
