@@ -15,7 +15,7 @@ from typing import Any, Callable, Dict, List, Mapping, Optional
 
 from . import inputgate
 from .exceptions import LmdoctorError
-from .findings import Finding, Report, Status
+from .findings import Finding, Report, Status, prefix_title
 from .license import LicenseFile
 from .probes.context import DEFAULT_VENDOR, ProbeContext
 from .probes.runner import ProgressCallback, run_probes
@@ -235,7 +235,7 @@ def debug_log_findings(ctx: ProbeContext, choice: LicenseChoice, cancel: CancelT
                                detail=f"{type(exc).__name__}: {exc}"[:500], file=path))
             continue
         for f in found:
-            out.append(f.with_(title=f"Debug log: {f.title}", file=f.file or path))
+            out.append(f.with_(title=prefix_title("Debug log: ", f.title), file=f.file or path))
     return out
 
 
@@ -441,4 +441,7 @@ def _meta(choice: LicenseChoice, ctx: ProbeContext, seconds: float) -> Dict[str,
         "timeout": ctx.timeout,
         "host": {"name": ident.short_name, "fqdn": ident.fqdn} if ident else None,
         "seconds": round(seconds, 3),
+        # What `lmdoctor report` asks next: the servers that answered, the running lmgrd's -l logs.
+        "open_servers": list(ctx.open_servers),
+        "debug_logs": debug_log_paths(ctx, choice) if choice.lmgrd_pids else [],
     }

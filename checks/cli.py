@@ -32,6 +32,8 @@ COMMANDS = [
     "log",
     "serve",
     "sandbox",
+    "report",
+    "view",
     "tui",
     "completion",
 ]
@@ -69,9 +71,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _app_default(argv: List[str]) -> List[str]:
+    """``lmdoctor --license X`` means ``lmdoctor tui --license X``: the app's options without a command."""
+    if argv and argv[0].startswith("-") and argv[0] not in ("-h", "--help", "--version"):
+        return ["tui"] + argv
+    return argv
+
+
 def _parse_and_run(argv: Optional[List[str]]) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(_app_default(list(sys.argv[1:] if argv is None else argv)))
     if not getattr(args, "command", None):
         # The default command opens the TUI when there is a terminal to draw on.
         if sys.stdin is not None and sys.stdin.isatty() and sys.stdout.isatty():

@@ -98,6 +98,15 @@ class Finding:
         )
 
 
+def prefix_title(prefix: str, title: str) -> str:
+    """``prefix`` + ``title``, unless the title already starts with the prefix's words
+    ("Debug log: " + "Debug log read" stays "Debug log read")."""
+    head = prefix.rstrip(": ").strip()
+    if head and title.lower().startswith(head.lower()):
+        return title
+    return prefix + title
+
+
 def worst(findings: Iterable[Finding]) -> Status:
     result = Status.OK
     for f in findings:

@@ -83,6 +83,10 @@ class LmdoctorApp(App):
         Binding("question_mark", "help_letter", "Help", id="help-question-mark", show=False,
                 tooltip="Keys of every tab and the workflow (not while typing)"),
         Binding("r", "run_check", "Run check", id="run-check", tooltip="Scan this machine and lint its license"),
+        Binding("ctrl+s", "save", "Save", id="save", key_display="^s",
+                tooltip="Save what is on screen (Markdown + JSON + screenshot) into a folder it names"),
+        Binding("ctrl+o", "open", "Open", id="open", show=False,
+                tooltip="Open a file a customer sent: report, debug log, lmstat output or license"),
         Binding("escape", "stop", "Stop", id="stop", tooltip="Cancel the running check, probe, daemon or log scan"),
         Binding("ctrl+pagedown", "next_tab", "Next tab", id="tab-next", show=False, priority=True,
                 tooltip="Show the tab to the right"),
@@ -93,8 +97,12 @@ class LmdoctorApp(App):
 
     def __init__(self, license_path: Optional[str] = None, servers: Optional[List[str]] = None,
                  symptom: Optional[str] = None, autorun: bool = True, lint_options=None, live: bool = True,
-                 cursor_blink: bool = True, initial: Optional[str] = None, inputs: Optional[Inputs] = None) -> None:
+                 cursor_blink: bool = True, initial: Optional[str] = None, inputs: Optional[Inputs] = None,
+                 view: Any = None) -> None:
         super().__init__()
+        self.view = view  # a tui.view.ViewSpec: lmdoctor view FILE
+        if view is not None:
+            autorun, initial = False, view.tab
         self.inputs = inputs or Inputs(license_path=license_path, servers=list(servers or []))
         self.symptom = symptom
         self.autorun = autorun
@@ -107,6 +115,7 @@ class LmdoctorApp(App):
         self.tabs_ready = False  # every tab's body is mounted
         self.last_check: Any = None  # the last finished check's Report: the exit status follows it
         self.summary_line = ""  # printed to the terminal after the app ends
+        self.saved_to: Optional[str] = None
 
     # Kept for callers of the first version of the app.
     @property
@@ -158,6 +167,11 @@ class LmdoctorApp(App):
             if not pane.query(TabBody):
                 await pane.mount(self._make_body(spec.id))
         self.tabs_ready = True
+        if self.view is not None:
+            from .view import apply_view
+
+            apply_view(self, self.view)
+            self.sub_title = f"viewing {self.view.path} (read-only)"
         # Mounting may have moved the focus; put it where the user types on the visible tab.
         self._focus_tab(self.query_one(Tabs).active)
 
@@ -205,6 +219,13 @@ class LmdoctorApp(App):
 
         return isinstance(widget, (Input, TextArea)) and not getattr(widget, "read_only", False)
 
+    def focus_moved_from_typing(self) -> None:
+        """The app moved the focus out of a field the user just typed in (Enter started something):
+        letters typed on right away still count as typing."""
+        if time.monotonic() - self._typed_at < 5 * TYPING_PAUSE:
+            self._typed_at = time.monotonic()
+            self.refresh_bindings()
+
     def typing(self) -> bool:
         """The user is typing: in a text field now, or was a moment ago."""
         return self.is_typing_target(self.focused) or time.monotonic() - self._typed_at < TYPING_PAUSE
@@ -212,6 +233,10 @@ class LmdoctorApp(App):
     def check_action(self, action: str, parameters) -> Optional[bool]:
         if action in LETTER_ACTIONS and self.typing():
             return False
+        if action == "run_check":
+            body = self.body("check")
+            if body is not None and getattr(body, "read_only", False):
+                return False  # a report is shown there: this machine is not the one it describes
         if action == "stop" and not self.is_busy():
             return None  # shown dimmed: nothing to stop
         return True
@@ -264,7 +289,22 @@ class LmdoctorApp(App):
         await self.action_quit()
 
     async def action_quit(self) -> None:
-        self.leave()
+        from .screens.confirm import ConfirmScreen
+
+        if isinstance(self.screen, ConfirmScreen):
+            return
+        if not any(b.unsaved for b in self.bodies()):
+            self.leave()
+            return
+
+        def answer(choice: Optional[str]) -> None:
+            if choice == "quit":
+                self.leave()
+            elif choice == "save":
+                self.action_save(then_quit=True)
+
+        self.push_screen(ConfirmScreen("Results on screen are not saved. Quit anyway?",
+                                       [("q", "quit", "quit"), ("s", "save", "save, then quit")]), answer)
 
     def leave(self) -> None:
         """Quit: cancel every worker, and exit by the contract (0/1/2) from the last check."""
@@ -272,7 +312,79 @@ class LmdoctorApp(App):
         code = 0
         if self.last_check is not None:
             code = int(self.last_check.exit_code)
+            c = self.last_check.counts()
+            counts = ", ".join(f"{c[k]} {k}" for k in ("fail", "warn", "ok", "info", "skip") if c.get(k))
+            self.summary_line = f"lmdoctor: last check: {counts or 'no findings'} (exit {code})"
+        elif self.view is not None:
+            self.summary_line = f"lmdoctor: viewed {self.view.path}"
+        if self.saved_to:
+            self.summary_line = (self.summary_line + "; " if self.summary_line else "lmdoctor: ") + \
+                f"saved in {self.saved_to}"
         self.exit(return_code=code)
+
+    # ------------------------------------------------------------------ save, screenshot, open
+    def action_save(self, then_quit: bool = False) -> None:
+        from .saving import writable_dir
+        from .screens.save import SaveScreen
+
+        def done(choice) -> None:
+            if choice is None:
+                return
+            directory, redact = choice
+            self.save_now(directory, redact)
+            if then_quit and self.saved_to:
+                self.leave()
+
+        self.push_screen(SaveScreen(writable_dir()), done)
+
+    def save_now(self, base: Optional[str] = None, redact: bool = False) -> Optional[str]:
+        """Save the screen's document (+ screenshot) into a new folder under ``base``; say where."""
+        from .saving import new_save_dir, save_document, screen_document
+
+        try:
+            doc = screen_document(self)
+            directory = new_save_dir(base)
+            _d, files = save_document(doc, directory, None if redact else self.export_screenshot(), redact)
+        except Exception as exc:
+            self.notify(f"Could not save: {exc}", severity="error", timeout=10)
+            return None
+        for b in self.bodies():
+            b.unsaved = False
+        self.saved_to = directory
+        self.notify(f"Saved {len(files)} files in {directory}", title="Saved", timeout=10)
+        return directory
+
+    def action_screenshot(self, filename: Optional[str] = None, path: Optional[str] = None) -> None:
+        """The palette's screenshot: into the current directory (or the state directory), never ~/Downloads."""
+        from .saving import writable_dir
+
+        try:
+            where = self.save_screenshot(filename, writable_dir(path))
+        except OSError as exc:
+            self.notify(f"Could not save the screenshot: {exc.strerror or exc}", severity="error", timeout=10)
+            return
+        self.notify(f"Screenshot saved to {where}", title="Screenshot", timeout=10)
+
+    def action_open(self) -> None:
+        from .screens.open import OpenScreen
+
+        self.push_screen(OpenScreen(), self.open_path)
+
+    def open_path(self, path: Optional[str]) -> None:
+        """Sniff ``path`` and show it in the tab that reads it."""
+        if not path:
+            return
+        from .view import open_file
+
+        message = open_file(self, path)
+        if message:
+            self.notify(message, severity="warning", timeout=10)
+
+    def open_log(self, path: str) -> None:
+        self.action_show_tab("log")
+        body = self.body("log")
+        if body is not None:
+            body.analyse(path)  # type: ignore[attr-defined]
 
     def cancel_all(self) -> None:
         """Cancel every engine call still running, so worker threads end and the app exits at once."""
@@ -283,17 +395,40 @@ class LmdoctorApp(App):
         self.cancel_all()
 
     # ------------------------------------------------------------------ entry points for the palette
-    def start_diagnosis(self, symptom_id: str) -> None:
+    def _replacing_walk(self, what: str, go) -> None:
+        """Run ``go`` at once, or after a yes when it would replace a walk the user has taken steps in."""
+        from .screens.confirm import ConfirmScreen
+
         self.action_show_tab("diagnose")
         body = self.body("diagnose")
-        if body is not None:
-            body.start(symptom_id)  # type: ignore[attr-defined]
+        walk = getattr(body, "walk", None)
+        if walk is None or not (walk.steps or walk.done):
+            go()
+            return
+        here = walk.current.id
+
+        def answer(choice: Optional[str]) -> None:
+            if choice == "yes":
+                go()
+
+        self.push_screen(ConfirmScreen(f"Leave the walk at {here} ({len(walk.steps)} step(s) taken) for {what}?",
+                                       [("y", "yes", "yes, go there"), ("n", "", "no, stay")]), answer)
+
+    def start_diagnosis(self, symptom_id: str) -> None:
+        def go() -> None:
+            body = self.body("diagnose")
+            if body is not None:
+                body.start(symptom_id)  # type: ignore[attr-defined]
+
+        self._replacing_walk(f"symptom {symptom_id}", go)
 
     def goto_step(self, step_id: str) -> None:
-        self.action_show_tab("diagnose")
-        body = self.body("diagnose")
-        if body is None or not body.goto_step(step_id):  # type: ignore[attr-defined]
-            self.notify(f"There is no step {step_id}.", severity="warning")
+        def go() -> None:
+            body = self.body("diagnose")
+            if body is None or not body.goto_step(step_id):  # type: ignore[attr-defined]
+                self.notify(f"There is no step {step_id}.", severity="warning")
+
+        self._replacing_walk(f"step {step_id}", go)
 
     def explain_text(self, text: str) -> None:
         self.action_show_tab("explain")

@@ -17,6 +17,7 @@ def register(p: argparse.ArgumentParser) -> None:
     p.add_argument("--license", metavar="FILE", help="license file to check and lint")
     p.add_argument("--server", action="append", default=[], metavar="PORT@HOST", type=argparse_server,
                    help="a license server to probe (repeatable; a triad as p1@h1,p2@h2,p3@h3)")
+    p.add_argument("--log", metavar="FILE", help="debug log for the Log tab and the troubleshooter")
     p.add_argument("--symptom", metavar="MESSAGE", help="start the troubleshooter with this pasted message")
     p.add_argument("--no-autorun", action="store_true", help="do not start a check when the app opens")
     p.add_argument("--no-probes", action="store_true",
@@ -34,8 +35,12 @@ def run(args: argparse.Namespace) -> int:
         return int(ExitCode.ERROR)
     # Only this command loads Textual.
     from lmdoctor.tui.app import LmdoctorApp
+    from lmdoctor.tui.state import Inputs
 
-    app = LmdoctorApp(license_path=args.license, servers=args.server, symptom=args.symptom,
-                      autorun=not args.no_autorun, live=not args.no_probes)
+    inputs = Inputs(license_path=args.license, servers=list(args.server), log_path=args.log)
+    app = LmdoctorApp(inputs=inputs, symptom=args.symptom, autorun=not args.no_autorun, live=not args.no_probes)
     app.run()
+    # One line on the terminal after the app is gone: what the last check found, where things were saved.
+    if app.summary_line:
+        print(app.summary_line, file=sys.stderr)
     return int(app.return_code or 0)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Dict, List, Set
 
-from ..findings import Finding, Status
+from ..findings import Finding, Status, prefix_title
 from ..runtime import NEVER_CANCELLED, CancelToken, FindingSink, discard
 from .context import SEED_FLOAT, SEED_TYPICAL, ProbeContext
 from .snapshot import ProcessScan, ProcInfo
@@ -42,7 +42,7 @@ def probe_processes(ctx: ProbeContext, cancel: CancelToken = NEVER_CANCELLED,
         ev.append("listening on: " + (", ".join(ports) if ports else "nothing seen"))
         what = {"lmgrd": "lmgrd", "vendor": "vendor daemon", "lmtools": "lmtools", "lmutil": "lmutil"}[p.role]
         emit(Finding(f"process.{'vendor-daemon' if p.role == 'vendor' else p.role}", Status.INFO,
-                     f"{what} {p.name} running (pid {p.pid})", evidence=ev))
+                     f"{prefix_title(what + ' ', p.name)} running (pid {p.pid})", evidence=ev))
     if not lmgrds and not vendors:
         server_here = ctx.license_names_this_host()
         emit(Finding(

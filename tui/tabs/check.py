@@ -61,6 +61,7 @@ class CheckPane(TabBody):
         self._running = False
         self._token: Optional[CancelToken] = None
         self.last_report: Optional[Report] = None
+        self.read_only = False  # showing a report's findings (lmdoctor view): no check of this machine
 
     @property
     def running(self) -> bool:
@@ -188,6 +189,15 @@ class CheckPane(TabBody):
         self.app.last_check = report  # type: ignore[attr-defined]
         heading = report.meta.get("heading", "").replace("lmdoctor check: ", "")
         status.update(f"Done: {counts_text(report.findings)}" + (f"  ({heading})" if heading else ""))
+
+    def show_findings(self, findings: List[Finding], status: str) -> None:
+        """Findings from elsewhere (a report, lmstat output), read-only: r stays off while they are shown."""
+        self.cancel()
+        self.read_only = True
+        self.query_one(FindingsView).set_findings(findings)
+        self.query_one("#check-status", Static).update(status)
+        self.query_one("#run-check", Button).disabled = True
+        self.app.refresh_bindings()
 
     def saved_section(self) -> Optional[Dict[str, Any]]:
         if self.last_report is None:

@@ -44,7 +44,7 @@ def _symptom_prompt(s) -> Text:
     return Text.assemble((f"{s.start:<6}", "bold"), s.title)
 
 
-def transcript_table(steps) -> Table:
+def transcript_table(steps, from_report: bool = False) -> Table:
     """The path so far: step id in its own column, so wrapped questions keep the ids readable."""
     grid = Table.grid(padding=(0, 1), expand=True)
     grid.add_column(width=6, no_wrap=True)
@@ -53,7 +53,8 @@ def transcript_table(steps) -> Table:
         body = Text(step.node.question or step.node.title)
         body.append("\n-> ", style="dim")
         body.append(step.choice.label, style="green")
-        body.append(f"  ({BY_LABEL.get(step.by, step.by)})", style="dim")
+        by = "from the report" if from_report and step.by == "probe" else BY_LABEL.get(step.by, step.by)
+        body.append(f"  ({by})", style="dim")
         for ev in step.evidence[:3]:
             body.append(f"\n   seen: {ev}", style="dim")
         grid.add_row(Text(step.node.id, style="bold"), body)
@@ -118,6 +119,8 @@ class DiagnosePane(TabBody):
         self.live = live
         self.cursor_blink = cursor_blink
         self.stopped = False  # the user pressed escape during the current measurement
+        self.from_report = False  # probes answer from a report (lmdoctor view), not this machine
+        self._replay: Optional[Tuple[Dict[str, Any], Dict[str, Any]]] = None
         self.ttree: Optional[Tree] = None
         self.walk: Optional[Walk] = None
         self._busy = False
@@ -204,7 +207,9 @@ class DiagnosePane(TabBody):
         self.ttree = message.tree
         for s in sorted(self.ttree.symptoms.values(), key=lambda s: _step_key(s.start)):
             symptoms.add_option(Option(_symptom_prompt(s), id=s.id))
-        if self.symptom_text:
+        if self._replay is not None:
+            self.replay(*self._replay)
+        elif self.symptom_text:
             self.match(self.symptom_text)
 
     @property
@@ -280,6 +285,10 @@ class DiagnosePane(TabBody):
     def _env(self, token: CancelToken):
         from lmdoctor.checks.tree.probes import ProbeEnv
 
+        if self._replay is not None:  # viewing a report: its evidence, never this machine
+            from lmdoctor.checks.report import report_probe_env
+
+            return report_probe_env(self._replay[1], self.message, token)
         inputs = self.app.inputs  # type: ignore[attr-defined]
         return ProbeEnv(message=self.message, license_path=inputs.license_path, servers=list(inputs.servers),
                         log_paths=[inputs.log_path] if inputs.log_path else [], timeout=inputs.timeout,
@@ -330,8 +339,11 @@ class DiagnosePane(TabBody):
         node = walk.current
         self._show_head(node.id, Text.assemble(("measuring: ", "italic"), node.question or node.title))
         helptext = self.query_one("#question-help", Static)
-        helptext.update("lmdoctor is looking at this machine... (escape stops it)" if self.live else "")
-        helptext.display = self.live
+        if self.from_report:
+            helptext.update("lmdoctor is reading the report's evidence...")
+        else:
+            helptext.update("lmdoctor is looking at this machine... (escape stops it)" if self.live else "")
+        helptext.display = self.live or self.from_report
         self.query_one("#choices").display = False
         self.query_one("#leaf-box").display = False
         self._advance(walk)
@@ -385,7 +397,9 @@ class DiagnosePane(TabBody):
         self.query_one("#walking").display = False
         self.query_one("#pick").display = True
         self.query_one("#match-status", Static).update("Paste a message, or choose a symptom below.")
-        self.query_one("#diagnose-input", PasteInput).focus()
+        field = self.query_one("#diagnose-input", PasteInput)
+        field.set_text("")
+        field.focus()
 
     def on_walk_failed(self, message: WalkFailed) -> None:
         if self.walk is None or message.walk is not self.walk:
@@ -408,6 +422,7 @@ class DiagnosePane(TabBody):
             choices.add_option(Option(Text.assemble((f"{i}. ", "bold"), c.label), id=c.key))
         choices.highlighted = 0 if node.choices else None
         choices.display = bool(node.choices)
+        self.app.focus_moved_from_typing()  # type: ignore[attr-defined]
         choices.focus()
 
     def on_walk_updated(self, message: WalkUpdated) -> None:
@@ -419,7 +434,7 @@ class DiagnosePane(TabBody):
         self.query_one("#walk-symptom", Static).update(Text.assemble(
             ("Symptom: ", "dim"), (s.start, "bold"), f" {s.title}"))
         self.query_one("#transcript-text", Static).update(
-            transcript_table(walk.steps) if walk.steps else Text("No steps taken yet.", style="dim"))
+            transcript_table(walk.steps, self.from_report) if walk.steps else Text("No steps taken yet.", style="dim"))
         self.query_one("#transcript", VerticalScroll).scroll_end(animate=False)
         node = walk.current
         helptext = self.query_one("#question-help", Static)
@@ -452,6 +467,33 @@ class DiagnosePane(TabBody):
         helptext.update(note)
         helptext.display = bool(note.plain)
         self._show_choices(node)
+
+    # ------------------------------------------------------------ a report's transcript
+    def replay(self, walk: Dict[str, Any], doc: Dict[str, Any]) -> None:
+        """Stand where a report's walk ended; further probes answer from the report (never this machine)."""
+        self._replay = (walk, doc)
+        if self.ttree is None:
+            return  # on_tree_loaded replays it
+        from lmdoctor.checks.report import report_probe_env
+        from lmdoctor.checks.tree.walk import Walk, WalkError
+
+        sid = (walk.get("symptom") or {}).get("id")
+        answers = {st["id"]: st["answer"] for st in walk.get("steps") or []
+                   if isinstance(st, dict) and st.get("answered_by") != "probe" and st.get("id")}
+        self.from_report = True
+        self.cancel()
+        self._token = CancelToken()
+        self.message = str(walk.get("message") or "")
+        try:
+            self.walk = Walk(self.ttree, sid, env=report_probe_env(doc, self.message, self._token), auto=True,
+                             answers=answers)
+        except WalkError as exc:
+            self.query_one("#match-status", Static).update(f"The report's transcript does not fit this tree: {exc}")
+            self.walk = None
+            return
+        self.query_one("#pick").display = False
+        self.query_one("#walking").display = True
+        self.advance()
 
     # ------------------------------------------------------------ saving
     def saved_section(self) -> Optional[Dict[str, Any]]:

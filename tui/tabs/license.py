@@ -100,6 +100,15 @@ class LicensePane(TabBody):
             self.query_one(FindingsView).clear()
             self.findings = []
 
+    def show_findings(self, path: str, findings: List[Finding]) -> None:
+        """A lint done elsewhere (a report's), shown as it was."""
+        self.run_no += 1
+        self.path = path
+        self.query_one(Input).value = path
+        self.findings = list(findings)
+        self.query_one(FindingsView).set_findings(findings)
+        self.query_one("#license-status", Static).update(f"{path} (from the report): {counts_text(findings)}")
+
     def saved_section(self) -> Optional[Dict[str, Any]]:
         if not self.findings:
             return None

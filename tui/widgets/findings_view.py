@@ -14,6 +14,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
+from textual.message import Message
 from textual.widgets import DataTable, Input, Static
 
 from lmdoctor.checks.findings import Finding, Status, sort_worst_first
@@ -114,6 +115,14 @@ class FindingsTable(DataTable):
     def action_first_row(self) -> None:
         if self.row_count:
             self.move_cursor(row=0)
+
+
+class FindingShown(Message):
+    """The finding under the cursor changed (its detail is now shown)."""
+
+    def __init__(self, view: "FindingsView", finding: Finding) -> None:
+        super().__init__()
+        self.view, self.finding = view, finding
 
 
 class FindingsView(Vertical):
@@ -258,8 +267,11 @@ class FindingsView(Vertical):
     def _show(self, key: str) -> None:
         f = self._findings.get(key)
         if f is not None:
+            changed = key != self._shown
             self._shown = key
             self.query_one(".finding-detail", Static).update(finding_detail(f, self.no_color))
+            if changed:
+                self.post_message(FindingShown(self, f))
             self.query_one(".finding-detail-box", VerticalScroll).scroll_home(animate=False)
 
     # ------------------------------------------------------------------ filter and copy

@@ -44,6 +44,7 @@ class PasteInput(Input):
             super()._on_paste(event)
             return
         event.stop()
+        event.prevent_default()  # not Input's own handler too (it would insert the first line)
         before = self.value.strip()
         self.set_text((before + "\n" if before else "") + event.text)
         self.post_message(self.Submitted(self, self.value))
