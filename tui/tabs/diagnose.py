@@ -477,7 +477,7 @@ class DiagnosePane(TabBody):
         from lmdoctor.checks.report import report_probe_env
         from lmdoctor.checks.tree.walk import Walk, WalkError
 
-        sid = (walk.get("symptom") or {}).get("id")
+        sid = str((walk.get("symptom") or {}).get("id") or "")
         answers = {st["id"]: st["answer"] for st in walk.get("steps") or []
                    if isinstance(st, dict) and st.get("answered_by") != "probe" and st.get("id")}
         self.from_report = True

@@ -217,9 +217,11 @@ class LogPane(TabBody):
     def _follow(self, path: str, token: CancelToken, run: int) -> None:
         from lmdoctor.checks.flexnet.logscan import describe_event, follow_file
 
+        def show(ev) -> None:
+            self.post_message(FollowedLine(describe_event(ev), run))
+
         try:
-            follow_file(path, token, on_event=lambda ev: self.post_message(FollowedLine(describe_event(ev), run)),
-                        from_end=True, poll=0.25)
+            follow_file(path, token, on_event=show, from_end=True, poll=0.25)
         except OSError as exc:
             self.post_message(FollowedLine(f"cannot follow {path}: {exc.strerror or exc}", run))
 
