@@ -44,6 +44,7 @@ TABS: List[TabSpec] = [
     TabSpec("explain", "Explain", "explain", "ExplainPane", "explain a FlexLM error code, exit signal or message"),
     TabSpec("license", "License", "license", "LicensePane", "lint a license file"),
     TabSpec("repair", "Repair", "repair", "RepairPane", "plan, apply and undo the repair of this machine's server"),
+    TabSpec("daemon", "Daemon", "daemon", "DaemonPane", "run lmgrd -z and read what it says, with a verdict"),
     TabSpec("log", "Log", "log", "LogPane", "analyse and follow a debug log: restarts, exits, DENIED, errors"),
 ]
 TAB_IDS = tuple(t.id for t in TABS)
