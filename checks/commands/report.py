@@ -6,6 +6,7 @@ import argparse
 from ..serverspec import argparse_server
 from .check import _timeout
 
+NEEDS_LINUX = True  # runs the check of this machine (checks/platforms.py)
 HELP = "write one helpdesk report: check, lint, debug log, lmstat/lmdiag, host ids, versions (JSON + Markdown)"
 DESCRIPTION = (
     "Collect everything support asks for into one file: the check's findings, the license lint, the debug "

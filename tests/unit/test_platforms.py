@@ -108,8 +108,8 @@ def test_platform_kinds(name, kind):
 
 def test_every_command_is_classified():
     """A new command must decide: file command (runs anywhere) or live (Linux only)."""
-    live = {"check", "daemon", "repair", "sandbox", "diagnose", "tui", "serve"}
-    files = {"lint", "explain", "lmstat", "log", "completion"}
+    live = {"check", "daemon", "repair", "sandbox", "diagnose", "tui", "serve", "report"}
+    files = {"lint", "explain", "lmstat", "log", "completion", "view"}
     for name in cli.COMMANDS:
         mod = importlib.import_module(f"lmdoctor.checks.commands.{name}")
         declared = hasattr(mod, "NEEDS_LINUX") or hasattr(mod, "needs_linux")
