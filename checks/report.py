@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional
 
 from . import __version__
+from .exceptions import LmdoctorError
 from .findings import ExitCode, Finding, Report, Status, exit_code_for
 from .runtime import NEVER_CANCELLED, CancelToken
 
@@ -37,7 +38,7 @@ LMUTIL_OUTPUT_CHARS = 64 * 1024     # raw lmstat / lmdiag text kept per server
 Progress = Callable[[str], None]
 
 
-class ReportError(Exception):
+class ReportError(LmdoctorError):
     """A file that is not an lmdoctor report (or a newer format than this lmdoctor reads)."""
 
 

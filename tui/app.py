@@ -205,12 +205,20 @@ class LmdoctorApp(App):
             target.focus()
 
     async def on_event(self, event: events.Event) -> None:
-        if isinstance(event, events.Key) and self.is_typing_target(self.focused):
-            self._typed_at = time.monotonic()
-            # The footer shows the letter keys again once the pause is over.
-            if self._typing_timer is not None:
-                self._typing_timer.stop()
-            self._typing_timer = self.set_timer(TYPING_PAUSE + 0.05, self.refresh_bindings)
+        if isinstance(event, events.Key):
+            in_field = self.is_typing_target(self.focused)
+            if event.is_printable and (in_field or self.typing()):
+                # Letters in a field, or a burst of letters going on after Enter moved the focus out of
+                # it ("quorum lost" typed on into the list): still typing.
+                self._typed_at = time.monotonic()
+                # The footer shows the letter keys again once the pause is over.
+                if self._typing_timer is not None:
+                    self._typing_timer.stop()
+                self._typing_timer = self.set_timer(TYPING_PAUSE + 0.05, self.refresh_bindings)
+            elif not event.is_printable and not in_field and self._typed_at:
+                # Arrows, Enter, Tab outside a field: the user is navigating, so letters are keys again.
+                self._typed_at = 0.0
+                self.refresh_bindings()
         await super().on_event(event)
 
     @staticmethod

@@ -161,6 +161,11 @@ class Catalogue:
         self.entries = entries
         self.by_id: Dict[str, CatalogueEntry] = {e.id: e for e in entries}
         self._order: Dict[str, int] = {e.id: i for i, e in enumerate(entries)}
+        # The finding id of a cause is its first entry's id, so judge, repair and the tree refer to
+        # one id for "the lock directory", whichever of its log lines was seen.
+        self.primary_id: Dict[Cause, str] = {}
+        for e in entries:
+            self.primary_id.setdefault(e.cause, e.id)
         by_anchor: Dict[str, List[CatalogueEntry]] = {}
         # Entries without an anchor are tried last, in file order, when no anchored one matched.
         self._fallback = [e for e in entries if not e.anchor]

@@ -1663,7 +1663,7 @@ def _error_findings(s: LogSummary, f: Optional[str], cat: Catalogue) -> List[Fin
     groups: Dict[str, List[Tuple[CatalogueEntry, Tally]]] = {}
     for eid, t in s.errors.items():
         e = cat.by_id[eid]
-        key = e.id if e.cause is Cause.NONE else e.cause.value
+        key = e.id if e.cause is Cause.NONE else cat.primary_id[e.cause]
         groups.setdefault(key, []).append((e, t))
     out: List[Finding] = []
     for key, items in groups.items():
@@ -1678,7 +1678,7 @@ def _error_findings(s: LogSummary, f: Optional[str], cat: Catalogue) -> List[Fin
         evidence: List[str] = []
         for _, t in items:
             evidence.extend(t.examples[:MAX_EXAMPLES])
-        fid = key if key.startswith("log.") or "." in key else "log." + key
+        fid = key
         if fid.startswith("msg."):
             fid = "log." + fid
         title = e0.title + (f" ({count}x)" if count > 1 else "")

@@ -33,7 +33,7 @@ CONSEQUENCES = ("listener.nothing", "network.refused", "network.vendor-down", "p
                 "process.lmgrd-without-vendor", "lmstat.server-down", "lmstat.vendor-down", "lmdiag.cannot-checkout",
                 "lmdiag.error", "log.startup", "log.exit", "log.port-in-use", "log.port-open-failed",
                 "log.another-server-running", "log.multiple-servers", "log.usr-tmp", "log.wrong-hostid",
-                "log.not-valid-server-host", "log.no-server-lines", "log.expired", "log.no-features",
+                "log.not-valid-server-hostname", "log.no-server-lines", "log.expired", "log.no-features",
                 "license.host-not-this-machine")
 # Causes lmdoctor cannot fix: starting the server would only fail again.
 BLOCKERS = ("license.hostid-mismatch", "license.no-server-lines", "license.no-vendor-line", "license.two-servers",

@@ -574,10 +574,16 @@ class _DirLock:
             fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
             holder = ""
-            try:
-                holder = os.pread(self.fd, 64, 0).decode("ascii", "replace").strip()
-            except OSError:
-                pass
+            # The winner writes its pid just after it takes the lock: give it a moment to do so, so the
+            # message can name it.
+            for _ in range(20):
+                try:
+                    holder = os.pread(self.fd, 64, 0).decode("ascii", "replace").strip()
+                except OSError:
+                    break
+                if holder.isdigit():
+                    break
+                time.sleep(0.05)
             os.close(self.fd)
             self.fd = -1
             who = f"pid {holder}" if holder.isdigit() else "another lmdoctor"

@@ -89,7 +89,8 @@ def test_events_follow_a_growing_log(tmp_path):
             fh.write(' 9:00:05 (sigasi) OUT: "com.sigasi.hdt" ann@ws1  \n')
         line = p.stdout.readline()
         d = json.loads(line)
-        assert (d["kind"], d["feature"], d["user"], d["time"]) == ("OUT", "com.sigasi.hdt", "ann", "2024-03-04T09:00:05")
+        got = (d["kind"], d["feature"], d["user"], d["time"])
+        assert got == ("OUT", "com.sigasi.hdt", "ann", "2024-03-04T09:00:05")
     finally:
         p.send_signal(2)
         p.wait(timeout=30)

@@ -57,16 +57,24 @@ def test_nothing_of_the_run_leaks_through_any_format(sandbox_factory, tmp_path, 
     assert "bob.hidden" in secrets and socket.gethostname() in secrets, secrets
     runs = {f"check {f}": ["check", "--license", info.license_path, "--redact", "--format", f] for f in FORMATS}
     runs.update({f"log {f}": ["log", info.log_path, "--redact", "--format", f] for f in FORMATS})
-    if "report" in COMMANDS:
-        runs.update({f"report {f}": ["report", "--license", info.license_path, "--redact", "--format", f]
-                     for f in FORMATS})
+    assert "report" in COMMANDS
+    report = tmp_path / "report.json"
+    runs["report"] = ["report", "--license", info.license_path, "--log", info.log_path, "--redact", "-o", str(report)]
     outputs = {}
     for name, args in runs.items():
         cp = run(*args, env=env)
         assert cp.returncode in (0, 1, 2), (name, cp.stderr)
         outputs[name] = cp.stdout
-        leaks = sorted(s for s in secrets if re.search(r"(?<![\w-])" + re.escape(s) + r"(?![\w-])", cp.stdout, re.I))
-        assert not leaks, f"{name} leaks {leaks}"
+        if name == "report":  # one file and its Markdown beside it
+            outputs["report json"] = report.read_text(encoding="utf-8")
+            outputs["report md"] = report.with_suffix(".md").read_text(encoding="utf-8")
+            # Redacted, not emptied: the lmgrd port and FlexNet version of the run are still in both.
+            for out_name in ("report json", "report md"):
+                assert str(info.lmgrd_port) in outputs[out_name] and "v11.16" in outputs[out_name], out_name
+        for out_name in ([name] if name != "report" else ["report json", "report md"]):
+            out = outputs[out_name]
+            leaks = sorted(s for s in secrets if re.search(r"(?<![\w-])" + re.escape(s) + r"(?![\w-])", out, re.I))
+            assert not leaks, f"{out_name} leaks {leaks}"
     check = json.loads(outputs["check json"])
     text = json.dumps(check)
     # Readable: FlexNet keywords, ports and versions stay, aliases are consistent.

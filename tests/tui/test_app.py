@@ -32,14 +32,14 @@ async def test_check_streams_findings_from_the_sandbox_server(sandbox):
         done = rec.of(JobFinished)[0]
         assert done.error is None, done.error
         found = rec.of(FindingFound)
-        # Streamed: findings arrived as messages before the job ended, one per finding of the report.
+        # Streamed: findings arrived as messages before the job ended; the report's are the judged ones
+        # (one fact, one finding), each from a streamed probe finding.
         assert found and rec.messages.index(found[0]) < rec.messages.index(done)
-        assert len(found) == len(done.report.findings)
-        assert {f.finding.id for f in found} == {f.id for f in done.report.findings}
+        assert {f.id for f in done.report.findings} <= {f.finding.id for f in found}
         # The sandbox's lmgrd is seen by the process probe.
         assert any(str(sandbox.lmgrd_pid) in f.finding.title for f in found if f.finding.area == "process")
         table = app.query_one("#check-findings DataTable", DataTable)
-        assert table.row_count == len(found)
+        assert table.row_count == len(done.report.findings)  # the table ends with the judged findings
         ranks = [_row_rank(table, i) for i in range(table.row_count)]
         assert ranks == sorted(ranks, reverse=True), "worst first"
         bar = app.query_one("#check-progress", ProgressBar)
@@ -90,7 +90,8 @@ async def test_progress_messages_collapse():
         # A flood posted faster than the UI handles it: newer ones replace older ones still queued.
         for i in range(1, 301):
             pane.post_message(ProgressChanged(i, 300, f"probe {i}", run=7))
-        await wait_for(pilot, lambda: app.query_one(ProgressBar).progress == 300, what="the last progress")
+        bar = app.query_one("#check-progress", ProgressBar)
+        await wait_for(pilot, lambda: bar.progress == 300, what="the last progress")
         handled = rec.of(ProgressChanged)
         assert handled[-1].done == 300
         assert len(handled) < 300, "the queue should have collapsed the flood"
@@ -98,7 +99,7 @@ async def test_progress_messages_collapse():
         # A stale run's progress is ignored.
         pane.post_message(ProgressChanged(1, 300, "old run", run=6))
         await pilot.pause()
-        assert app.query_one(ProgressBar).progress == 300
+        assert app.query_one("#check-progress", ProgressBar).progress == 300
         pane.running = False
 
 

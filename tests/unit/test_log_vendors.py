@@ -173,7 +173,7 @@ def test_server_started_feature_lists_and_banners_continue_the_line_above():
 
 def test_unknown_error_lines_are_reported_as_errors_not_dropped():
     s = scan_file(str(FIX / "ansys-ansyslmd-windows.log"))
-    f = _by_id(s)["log.unknown-error"]
+    f = _by_id(s)["log.error-line"]
     assert f.status is Status.WARN and "disk full" in f.title
 
 

@@ -187,6 +187,9 @@ class CheckPane(TabBody):
         self.last_report = report
         self.unsaved = True
         self.app.last_check = report  # type: ignore[attr-defined]
+        # The streamed findings were each probe's own; the report's are judged (one fact, one finding;
+        # severity by impact): the table ends with exactly what `lmdoctor check` prints.
+        self.query_one(FindingsView).set_findings(report.findings)
         heading = report.meta.get("heading", "").replace("lmdoctor check: ", "")
         status.update(f"Done: {counts_text(report.findings)}" + (f"  ({heading})" if heading else ""))
 
