@@ -17,6 +17,8 @@ from .lmstat import (
     ErrorNote,
     LmstatResult,
     ServerBlock,
+    ServerStatus,
+    VendorDaemon,
     compare_versions,
     explain_ref,
     parse_lmstat,
@@ -331,140 +333,161 @@ def lmstat_findings(result: LmstatResult, warn_days: int = DEFAULT_WARN_DAYS,
     License Manager status on ...``), so a snapshot from a ticket reads as it did when it was taken.
     """
     as_of = lmstat_as_of(result, today, real_today)
-    today = as_of.date
     out: List[Finding] = []
     if as_of.source == "output":
-        out.append(Finding(
-            id="lmstat.as-of", status=Status.INFO,
-            title=f"Dates judged as of {today.isoformat()}, the day this output was taken",
-            detail=f"The output says 'status on {as_of.taken}'. What expired or expires is counted from that day; "
-                   "it may have changed since (run lmstat again for today's view).",
-            evidence=f"Flexible License Manager status on {as_of.taken}", file=source,
-            line=result.header.status_line,
-        ))
-
-    for e in result.errors:
-        out.append(Finding(
-            id="lmstat.status-error", status=Status.FAIL,
-            title="lmstat could not get the server status",
-            detail="\n".join(x for x in (_explain(e), _errno_hint(e)) if x),
-            fix=_practical(e) or "Check that lmgrd runs on the server and that its port is reachable from here.",
-            evidence=e.text, file=source, line=e.line, seed_ref=SEED_FLOATING,
-        ))
-
+        out.append(_as_of_finding(result, as_of, source))
+    # Order is what the user reads: errors first, then each server block, then features.
+    out.extend(_status_error(e, "lmstat could not get the server status",
+                             "Check that lmgrd runs on the server and that its port is reachable from here.",
+                             source) for e in result.errors)
     for b in result.blocks:
-        label = b.spec or (b.servers[0].host if b.servers else "license server")
-        for s in b.servers:
-            if s.up:
-                continue
-            detail = [f"lmstat said: {s.text}"]
-            for x in (_explain(s.error), _errno_hint(s.error)):
-                if x:
-                    detail.append(x)
-            q = b.quorum
-            if q is not None and q.has_quorum:
-                detail.append(f"The triad still has quorum ({q.up} of 3 up), so licenses are served, "
-                              "but one more failure stops them.")
-            out.append(Finding(
-                id="lmstat.server-down", status=Status.FAIL,
-                title=f"License server {_where(b, s.host)} is down",
-                detail="\n".join(detail),
-                fix=_practical(s.error) or f"Start lmgrd on {s.host} (run it with -z to see why it stops) "
-                    "and check that its port is open in the firewall.",
-                evidence=s.text, file=source, line=s.line, seed_ref=SEED_FLOATING,
-            ))
-        for e in b.errors:
-            out.append(Finding(
-                id="lmstat.status-error", status=Status.FAIL,
-                title=f"lmstat reported an error for {label}",
-                detail="\n".join(x for x in (_explain(e), _errno_hint(e)) if x),
-                fix=_practical(e) or "Check the license server's debug log.",
-                evidence=e.text, file=source, line=e.line, seed_ref=SEED_FLOATING,
-            ))
-        q = b.quorum
-        if q is not None:
-            members = ", ".join(f"{p}@{h}" for p, h in b.members)
-            if not q.has_quorum:
-                out.append(Finding(
-                    id="lmstat.quorum-lost", status=Status.FAIL,
-                    title=f"Redundant triad has lost quorum: {q.up} of 3 servers up",
-                    detail=f"A triad serves licenses only while 2 of its 3 servers are up. Members: {members}."
-                           + (f" Down: {', '.join(q.down)}." if q.down else "")
-                           + (f" No status printed for: {', '.join(q.unknown)}." if q.unknown else ""),
-                    fix="Bring at least two of the three servers back up (same license file, same SERVER "
-                        "lines in the same order on every node).",
-                    evidence=b.spec, file=source, line=b.line, seed_ref=SEED_FLOATING,
-                ))
-            elif q.degraded:
-                out.append(Finding(
-                    id="lmstat.quorum-degraded", status=Status.WARN,
-                    title=f"Redundant triad runs degraded: {q.up} of 3 servers up",
-                    detail=f"Licenses are still served (quorum is 2 of 3), but one more failure stops them. "
-                           f"Members: {members}."
-                           + (f" Down: {', '.join(q.down)}." if q.down else "")
-                           + (f" No status printed for: {', '.join(q.unknown)}." if q.unknown else ""),
-                    fix="Bring the missing server back up before another one fails.",
-                    evidence=b.spec, file=source, line=b.line, seed_ref=SEED_FLOATING,
-                ))
-            else:
-                m = b.master
-                out.append(Finding(
-                    id="lmstat.quorum-ok", status=Status.OK,
-                    title="Redundant triad has all 3 servers up" + (f" (MASTER {m.host})" if m else ""),
-                    evidence=b.spec, file=source, line=b.line,
-                ))
-        ups = [s for s in b.servers if s.up]
-        if ups and q is None:
-            m = b.master
-            out.append(Finding(
-                id="lmstat.server-up", status=Status.OK,
-                title=f"License server {label} is UP"
-                + (f" (MASTER {m.host} {m.version or ''}".rstrip() + ")" if m else ""),
-                evidence=[s.text for s in ups], file=source, line=ups[0].line,
-            ))
-        for v in b.vendors:
-            if not v.up:
-                out.append(Finding(
-                    id="lmstat.vendor-down", status=Status.FAIL,
-                    title=f"Vendor daemon {v.name} is down" + (f" on {v.on_host}" if v.on_host else ""),
-                    detail="\n".join(x for x in (f"lmstat said: {v.text}", _explain(v.error)) if x),
-                    fix=f"Look in the lmgrd debug log for why {v.name} exited (wrong hostid, port in use, "
-                        f"another server running); check the DAEMON line's path and port, then `lmreread` "
-                        "or restart lmgrd.",
-                    evidence=v.text, file=source, line=v.line, seed_ref=SEED_FLOATING,
-                ))
-                continue
-            out.append(Finding(
-                id="lmstat.vendor-up", status=Status.OK,
-                title=f"Vendor daemon {v.name} is UP" + (f" {v.version}" if v.version else ""),
-                evidence=v.text, file=source, line=v.line,
-            ))
-            srv = b.server_for(v.on_host) if v.on_host else None
-            srv = srv or b.master or (b.servers[0] if b.servers else None)
-            if srv is not None and srv.version and v.version and compare_versions(v.version, srv.version) == 1:
-                out.append(Finding(
-                    id="lmstat.version-mismatch", status=Status.WARN,
-                    title=f"Vendor daemon {v.name} {v.version} is newer than lmgrd {srv.version} on {srv.host}",
-                    detail="lmgrd must be the same version as the vendor daemon or newer. A newer vendor "
-                           "daemon under an older lmgrd can fail to start or misbehave after an upgrade.",
-                    fix="Use lmgrd and the vendor daemon from the same download"
-                        + (" (for Sigasi: the same zip from download.sigasi.com)" if v.name.lower() == "sigasi"
-                           else "") + ", or upgrade lmgrd.",
-                    evidence=[srv.text, f"{v.name}: {v.text}"], file=source, line=v.line, seed_ref=SEED_FLOATING,
-                ))
-
+        out.extend(_block_findings(b, source))
     out.extend(_feature_findings(result, warn_days, as_of, source, real_today or _dt.date.today()))
-
     if result.unparsed:
+        out.append(_unparsed_finding(result, source))
+    return out
+
+
+def _as_of_finding(result: LmstatResult, as_of: AsOf, source: Optional[str]) -> Finding:
+    today = as_of.date
+    return Finding(
+        id="lmstat.as-of", status=Status.INFO,
+        title=f"Dates judged as of {today.isoformat()}, the day this output was taken",
+        detail=f"The output says 'status on {as_of.taken}'. What expired or expires is counted from that day; "
+               "it may have changed since (run lmstat again for today's view).",
+        evidence=f"Flexible License Manager status on {as_of.taken}", file=source,
+        line=result.header.status_line,
+    )
+
+
+def _status_error(e: ErrorNote, title: str, default_fix: str, source: Optional[str]) -> Finding:
+    """One lmstat error line: what it means, the errno's hint, and the practical fix if known."""
+    return Finding(
+        id="lmstat.status-error", status=Status.FAIL, title=title,
+        detail="\n".join(x for x in (_explain(e), _errno_hint(e)) if x),
+        fix=_practical(e) or default_fix,
+        evidence=e.text, file=source, line=e.line, seed_ref=SEED_FLOATING,
+    )
+
+
+def _block_findings(b: ServerBlock, source: Optional[str]) -> List[Finding]:
+    """One server block (a single server or a triad): servers, its errors, quorum, vendors."""
+    label = b.spec or (b.servers[0].host if b.servers else "license server")
+    out = [_server_down(b, s, source) for s in b.servers if not s.up]
+    out.extend(_status_error(e, f"lmstat reported an error for {label}",
+                             "Check the license server's debug log.", source) for e in b.errors)
+    if b.quorum is not None:
+        out.append(_quorum_finding(b, source))
+    ups = [s for s in b.servers if s.up]
+    # A triad's health is said by its quorum finding; "UP" is for a single server.
+    if ups and b.quorum is None:
+        m = b.master
         out.append(Finding(
-            id="lmstat.unparsed-lines", status=Status.INFO,
-            title=f"{len(result.unparsed) + result.unparsed_more} line(s) of the lmstat output were not understood",
-            detail="They are listed here so nothing is silently dropped; the rest was read normally."
-                   + (f" The first {len(result.unparsed)} are shown." if result.unparsed_more else ""),
-            evidence=[f"line {n}: {t[:200]}" for n, t in result.unparsed],
-            file=source, line=result.unparsed[0][0],
+            id="lmstat.server-up", status=Status.OK,
+            title=f"License server {label} is UP"
+            + (f" (MASTER {m.host} {m.version or ''}".rstrip() + ")" if m else ""),
+            evidence=[s.text for s in ups], file=source, line=ups[0].line,
+        ))
+    for v in b.vendors:
+        out.extend(_vendor_findings(b, v, source))
+    return out
+
+
+def _server_down(b: ServerBlock, s: ServerStatus, source: Optional[str]) -> Finding:
+    detail = [f"lmstat said: {s.text}"]
+    for x in (_explain(s.error), _errno_hint(s.error)):
+        if x:
+            detail.append(x)
+    q = b.quorum
+    if q is not None and q.has_quorum:
+        detail.append(f"The triad still has quorum ({q.up} of 3 up), so licenses are served, "
+                      "but one more failure stops them.")
+    return Finding(
+        id="lmstat.server-down", status=Status.FAIL,
+        title=f"License server {_where(b, s.host)} is down",
+        detail="\n".join(detail),
+        fix=_practical(s.error) or f"Start lmgrd on {s.host} (run it with -z to see why it stops) "
+            "and check that its port is open in the firewall.",
+        evidence=s.text, file=source, line=s.line, seed_ref=SEED_FLOATING,
+    )
+
+
+def _quorum_finding(b: ServerBlock, source: Optional[str]) -> Finding:
+    """A triad serves only while 2 of 3 are up: lost (FAIL), degraded (WARN) or all up (OK)."""
+    q = b.quorum
+    assert q is not None
+    members = ", ".join(f"{p}@{h}" for p, h in b.members)
+    missing = ((f" Down: {', '.join(q.down)}." if q.down else "")
+               + (f" No status printed for: {', '.join(q.unknown)}." if q.unknown else ""))
+    if not q.has_quorum:
+        return Finding(
+            id="lmstat.quorum-lost", status=Status.FAIL,
+            title=f"Redundant triad has lost quorum: {q.up} of 3 servers up",
+            detail=f"A triad serves licenses only while 2 of its 3 servers are up. Members: {members}." + missing,
+            fix="Bring at least two of the three servers back up (same license file, same SERVER "
+                "lines in the same order on every node).",
+            evidence=b.spec, file=source, line=b.line, seed_ref=SEED_FLOATING,
+        )
+    if q.degraded:
+        return Finding(
+            id="lmstat.quorum-degraded", status=Status.WARN,
+            title=f"Redundant triad runs degraded: {q.up} of 3 servers up",
+            detail=f"Licenses are still served (quorum is 2 of 3), but one more failure stops them. "
+                   f"Members: {members}." + missing,
+            fix="Bring the missing server back up before another one fails.",
+            evidence=b.spec, file=source, line=b.line, seed_ref=SEED_FLOATING,
+        )
+    m = b.master
+    return Finding(
+        id="lmstat.quorum-ok", status=Status.OK,
+        title="Redundant triad has all 3 servers up" + (f" (MASTER {m.host})" if m else ""),
+        evidence=b.spec, file=source, line=b.line,
+    )
+
+
+def _vendor_findings(b: ServerBlock, v: VendorDaemon, source: Optional[str]) -> List[Finding]:
+    """A vendor daemon's state, and whether it is newer than the lmgrd that runs it."""
+    if not v.up:
+        return [Finding(
+            id="lmstat.vendor-down", status=Status.FAIL,
+            title=f"Vendor daemon {v.name} is down" + (f" on {v.on_host}" if v.on_host else ""),
+            detail="\n".join(x for x in (f"lmstat said: {v.text}", _explain(v.error)) if x),
+            fix=f"Look in the lmgrd debug log for why {v.name} exited (wrong hostid, port in use, "
+                f"another server running); check the DAEMON line's path and port, then `lmreread` "
+                "or restart lmgrd.",
+            evidence=v.text, file=source, line=v.line, seed_ref=SEED_FLOATING,
+        )]
+    out = [Finding(
+        id="lmstat.vendor-up", status=Status.OK,
+        title=f"Vendor daemon {v.name} is UP" + (f" {v.version}" if v.version else ""),
+        evidence=v.text, file=source, line=v.line,
+    )]
+    # Compare with the lmgrd on the vendor's own host; else the master's, else the first listed.
+    srv = b.server_for(v.on_host) if v.on_host else None
+    srv = srv or b.master or (b.servers[0] if b.servers else None)
+    if srv is not None and srv.version and v.version and compare_versions(v.version, srv.version) == 1:
+        out.append(Finding(
+            id="lmstat.version-mismatch", status=Status.WARN,
+            title=f"Vendor daemon {v.name} {v.version} is newer than lmgrd {srv.version} on {srv.host}",
+            detail="lmgrd must be the same version as the vendor daemon or newer. A newer vendor "
+                   "daemon under an older lmgrd can fail to start or misbehave after an upgrade.",
+            fix="Use lmgrd and the vendor daemon from the same download"
+                + (" (for Sigasi: the same zip from download.sigasi.com)" if v.name.lower() == "sigasi"
+                   else "") + ", or upgrade lmgrd.",
+            evidence=[srv.text, f"{v.name}: {v.text}"], file=source, line=v.line, seed_ref=SEED_FLOATING,
         ))
     return out
+
+
+def _unparsed_finding(result: LmstatResult, source: Optional[str]) -> Finding:
+    return Finding(
+        id="lmstat.unparsed-lines", status=Status.INFO,
+        title=f"{len(result.unparsed) + result.unparsed_more} line(s) of the lmstat output were not understood",
+        detail="They are listed here so nothing is silently dropped; the rest was read normally."
+               + (f" The first {len(result.unparsed)} are shown." if result.unparsed_more else ""),
+        evidence=[f"line {n}: {t[:200]}" for n, t in result.unparsed],
+        file=source, line=result.unparsed[0][0],
+    )
 
 
 def _feature_findings(result: LmstatResult, warn_days: int, as_of: AsOf, source: Optional[str],
