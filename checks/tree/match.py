@@ -12,9 +12,12 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Set
+from typing import TYPE_CHECKING, Dict, List, Optional, Set
 
 from .model import Symptom, Tree
+
+if TYPE_CHECKING:  # for the annotation only; the functions below import errors where they use it
+    from ..errors import ErrorRef
 
 MAX_TEXT = 20000  # a whole pasted log is fine; fuzzy matching only looks at the start
 CONFIDENT = 0.6  # below this nothing is picked
@@ -107,20 +110,39 @@ def match_symptoms(tree: Tree, text: str, limit: int = 5) -> MatchResult:
         text = ""
     raw = text[:MAX_TEXT]
     norm = normalize(raw)
-    signals: Dict[str, List["tuple[float, str, str]"]] = {}  # sid -> (score, why, kind)
-    exact: Dict[str, str] = {}  # sid -> the longest of its messages found in the text
-
-    def add(sid: str, score: float, why: str, kind: str) -> None:
-        signals.setdefault(sid, []).append((score, why, kind))
-
     if not norm:
         return MatchResult(text, [])
+    sig = _Signals()
+    # Strongest signals first; within a symptom the reasons keep this order for equal scores.
     for s in tree.symptoms.values():
         if norm in (s.id, normalize(s.title)):
-            add(s.id, 1.0, "symptom name", "name")
+            sig.add(s.id, 1.0, "symptom name", "name")
+    _exit_signals(tree, raw, sig)
+    _catalogue_signals(tree, raw, sig)
+    codes = _code_signals(tree, raw, sig)
+    majors = {r.major for r in codes}
+    fuzzy_text = norm[:2000]
+    text_words = set(_words(fuzzy_text))
+    for s in tree.symptoms.values():
+        _text_signals(s, norm, fuzzy_text, text_words, majors, sig)
+    out = _rank(tree, sig, majors)
+    return MatchResult(text, out[:limit], [r.raw for r in codes])
 
-    # Exit reasons: EXITING DUE TO SIGNAL n [Exit reason k] / exited with status n (reason).
-    from ..errors import decode_exit_signal, find_error_codes, find_exit_signals
+
+class _Signals:
+    """Everything the text said for each symptom, gathered before any of it is weighed."""
+
+    def __init__(self) -> None:
+        self.by_sid: Dict[str, List["tuple[float, str, str]"]] = {}  # sid -> (score, why, kind)
+        self.exact: Dict[str, str] = {}  # sid -> the longest of its messages found in the text
+
+    def add(self, sid: str, score: float, why: str, kind: str) -> None:
+        self.by_sid.setdefault(sid, []).append((score, why, kind))
+
+
+def _exit_signals(tree: Tree, raw: str, sig: _Signals) -> None:
+    """Exit reasons: EXITING DUE TO SIGNAL n [Exit reason k] / exited with status n (reason)."""
+    from ..errors import decode_exit_signal, find_exit_signals
 
     for ref in find_exit_signals(raw):
         if re.fullmatch(r"status\s+\d+", ref.raw.strip(), re.I):
@@ -132,11 +154,13 @@ def match_symptoms(tree: Tree, text: str, limit: int = 5) -> MatchResult:
         for s in tree.symptoms.values():
             hit = reasons_k & set(s.exit_reasons)
             if hit and len(reasons_k) == 1:
-                add(s.id, 1.0, f"exit reason {hit.pop()} in {ref.raw!r}", "exit")
+                sig.add(s.id, 1.0, f"exit reason {hit.pop()} in {ref.raw!r}", "exit")
             elif hit:
-                add(s.id, 0.7, f"{ref.raw!r} may mean exit reason {min(r for r in hit if r is not None)}", "exit")
+                sig.add(s.id, 0.7, f"{ref.raw!r} may mean exit reason {min(r for r in hit if r is not None)}", "exit")
 
-    # The shared catalogue of FlexNet messages.
+
+def _catalogue_signals(tree: Tree, raw: str, sig: _Signals) -> None:
+    """The shared catalogue of FlexNet messages."""
     try:
         from ..flexnet.catalogue import search_text
 
@@ -146,54 +170,61 @@ def match_symptoms(tree: Tree, text: str, limit: int = 5) -> MatchResult:
     for h in hits:
         for s in tree.symptoms.values():
             if h.id in s.catalogue:
-                add(s.id, 0.9, f"known message {h.id}", "catalogue")
+                sig.add(s.id, 0.9, f"known message {h.id}", "catalogue")
 
-    # FlexLM error codes.
+
+def _code_signals(tree: Tree, raw: str, sig: _Signals) -> List[ErrorRef]:
+    """FlexLM error codes; returns the codes found, which later weigh every other signal."""
+    from ..errors import find_error_codes
+
     try:
         codes = find_error_codes(raw)
     except Exception:  # pragma: no cover - find_error_codes never raises
         codes = []
-    majors = {r.major for r in codes}
     for code in codes:
         for s in tree.symptoms.values():
             if code.major in s.codes:
-                add(s.id, CODE, f"error code {code.raw}", "code")
+                sig.add(s.id, CODE, f"error code {code.raw}", "code")
+    return codes
 
-    # The symptom's messages in the text, and fuzzy matching for everything else.
-    fuzzy_text = norm[:2000]
-    text_words = set(_words(fuzzy_text))
-    for s in tree.symptoms.values():
-        best_fuzzy = 0.0
-        for msg in s.messages:
-            m = normalize(msg)
-            if not m:
-                continue
-            if m in norm:
-                # Longer messages are more specific; "no license" alone is weaker than a whole dialog text.
-                add(s.id, 0.8 + 0.15 * min(1.0, len(m) / 40.0), f"message {msg[:60]!r}", "message")
-                if len(m) > len(exact.get(s.id, "")):
-                    exact[s.id] = m
-                continue
-            if len(fuzzy_text) >= 0.75 * len(m) and (len(fuzzy_text) <= len(m) * 1.3 or len(m) >= 12):
-                best_fuzzy = max(best_fuzzy, _partial_ratio(m, fuzzy_text) if len(fuzzy_text) < 300
-                                 else difflib.SequenceMatcher(None, m, fuzzy_text[:len(m) * 2]).ratio())
-        kw = [normalize(k) for k in s.keywords]
-        if kw and text_words:
-            got = [k for k in kw if (k in norm if " " in k else k in text_words)]
-            if got:
-                add(s.id, min(0.55, 0.2 + 0.12 * len(got)), "words " + ", ".join(got[:4]), "keywords")
-        if best_fuzzy >= 0.75:
-            add(s.id, 0.85 * best_fuzzy, f"similar text ({best_fuzzy:.0%})", "similar")
-        # The vendor's own words with the code: the code narrows, the words decide.
-        own = (set(s.codes) | set(s.context_codes)) & majors
-        if own and s.id in exact:
-            add(s.id, CODE_AND_WORDS, f"error code {min(own)} with the words {exact[s.id][:50]!r}", "code")
 
+def _text_signals(s: Symptom, norm: str, fuzzy_text: str, text_words: Set[str], majors: Set[int],
+                  sig: _Signals) -> None:
+    """The symptom's messages in the text, and fuzzy matching for everything else."""
+    best_fuzzy = 0.0
+    for msg in s.messages:
+        m = normalize(msg)
+        if not m:
+            continue
+        if m in norm:
+            # Longer messages are more specific; "no license" alone is weaker than a whole dialog text.
+            sig.add(s.id, 0.8 + 0.15 * min(1.0, len(m) / 40.0), f"message {msg[:60]!r}", "message")
+            if len(m) > len(sig.exact.get(s.id, "")):
+                sig.exact[s.id] = m
+            continue
+        if len(fuzzy_text) >= 0.75 * len(m) and (len(fuzzy_text) <= len(m) * 1.3 or len(m) >= 12):
+            best_fuzzy = max(best_fuzzy, _partial_ratio(m, fuzzy_text) if len(fuzzy_text) < 300
+                             else difflib.SequenceMatcher(None, m, fuzzy_text[:len(m) * 2]).ratio())
+    kw = [normalize(k) for k in s.keywords]
+    if kw and text_words:
+        got = [k for k in kw if (k in norm if " " in k else k in text_words)]
+        if got:
+            sig.add(s.id, min(0.55, 0.2 + 0.12 * len(got)), "words " + ", ".join(got[:4]), "keywords")
+    if best_fuzzy >= 0.75:
+        sig.add(s.id, 0.85 * best_fuzzy, f"similar text ({best_fuzzy:.0%})", "similar")
+    # The vendor's own words with the code: the code narrows, the words decide.
+    own = (set(s.codes) | set(s.context_codes)) & majors
+    if own and s.id in sig.exact:
+        sig.add(s.id, CODE_AND_WORDS, f"error code {min(own)} with the words {sig.exact[s.id][:50]!r}", "code")
+
+
+def _rank(tree: Tree, sig: _Signals, majors: Set[int]) -> List[Candidate]:
+    """Weigh each symptom's signals into one score, best first."""
     out: List[Candidate] = []
     # Similarity is for typos and paraphrases: once some symptom is named by its own message, a
     # code, the catalogue or an exit reason, look-alike text alone does not compete with it.
-    named = {sid for sid, vals in signals.items() if any(k in STRONG and k != "name" for _s, _w, k in vals)}
-    for sid, vals in signals.items():
+    named = {sid for sid, vals in sig.by_sid.items() if any(k in STRONG and k != "name" for _s, _w, k in vals)}
+    for sid, vals in sig.by_sid.items():
         sym = tree.symptoms[sid]
         listed = bool((set(sym.codes) | set(sym.context_codes)) & majors)
         scored: List[float] = []
@@ -207,12 +238,12 @@ def match_symptoms(tree: Tree, text: str, limit: int = 5) -> MatchResult:
         # Independent signals add up a little, never past a certain match.
         score = min(1.0, max(scored) + 0.02 * max(0, strong - 1))
         # A longer message of another symptom contains this one's: that symptom is more specific.
-        mine = exact.get(sid)
-        if mine and any(o != sid and len(m) > len(mine) and mine in m for o, m in exact.items()):
+        mine = sig.exact.get(sid)
+        if mine and any(o != sid and len(m) > len(mine) and mine in m for o, m in sig.exact.items()):
             score -= 0.1
         why = list(dict.fromkeys(w for _s, w, _k in sorted(vals, key=lambda v: -v[0])))
         if majors and not listed:
             why.append(f"lists none of the codes {', '.join(str(c) for c in sorted(majors, reverse=True))}")
         out.append(Candidate(sym, score, why))
     out.sort(key=lambda c: (-c.score, c.symptom.id))
-    return MatchResult(text, out[:limit], [r.raw for r in codes])
+    return out
