@@ -4,13 +4,46 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import Optional
 
 import pytest
+from hypothesis import HealthCheck, Phase, settings
 
 pytest_plugins = ["tests.sandbox_fixtures"]  # sandbox_factory, sandbox, the leftover-process check
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+def _truthy(value: Optional[str]) -> bool:
+    return (value or "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def under_ci() -> bool:
+    """CI=1 / CI=true (CI runs set it), or .ci/run's own LMDOCTOR_CI=1."""
+    return _truthy(os.environ.get("CI")) or _truthy(os.environ.get("LMDOCTOR_CI"))
+
+
+# Property tests: CI runs a pinned, derandomized profile, so a run is reproducible and a crash found
+# once is found every time (a random run found SIGASI_LM_LICENSE_FILE='²@host' once in 22 runs; it
+# is kept as an @example now, like every falsifying example found since). A developer's default is
+# random and quicker; LMDOCTOR_HYPOTHESIS_PROFILE picks a profile by name. A test's own
+# @settings(max_examples=...) still wins over the profile's count.
+settings.register_profile(
+    "ci", derandomize=True, max_examples=200, deadline=None, database=None, print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("dev", max_examples=100, deadline=None)
+# bench/bench_mutation.py: the same examples every run, few of them, and no shrinking (a failure is
+# all it needs to know).
+settings.register_profile(
+    "mutation", derandomize=True, max_examples=30, deadline=None, database=None,
+    phases=[Phase.explicit, Phase.reuse, Phase.generate], suppress_health_check=list(HealthCheck))
+HYPOTHESIS_PROFILE = os.environ.get("LMDOCTOR_HYPOTHESIS_PROFILE") or ("ci" if under_ci() else "dev")
+settings.load_profile(HYPOTHESIS_PROFILE)
+
+
+def pytest_report_header(config):
+    return f"hypothesis profile: {HYPOTHESIS_PROFILE}"
 
 
 def shared_root() -> Path:

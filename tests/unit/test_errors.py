@@ -87,6 +87,20 @@ def test_codes_in_vendor_wording(text, major, minor):
     assert (ref.major, ref.minor) == (major, minor)
 
 
+@pytest.mark.parametrize("text, major", [
+    ("Sigasi Studio: license checkout failed with error -15", -15),  # what a user types from a dialog
+    ("FlexNet Licensing error: -15", -15),
+    ("lmgrd: license error -96", -96),
+    ("Error code -97 when starting lmgrd", -97),
+    ("ERROR -5", -5),
+])
+def test_a_bare_code_after_the_word_error_is_found(text, major):
+    # Without ",minor" a "-N" is noise in most lines (dates, "from -1 to 0"); after "error" it is the code.
+    (ref,) = find_error_codes(text)
+    assert (ref.major, ref.minor, ref.errno) == (major, None, None)
+    assert ref.raw == f"{major}" and ref.raw in text
+
+
 def test_errno_unix_and_winsock():
     assert "ECONNREFUSED" in errno_meaning(111) and "Unix" in errno_meaning(111)
     assert "EINPROGRESS" in errno_meaning(115)

@@ -26,6 +26,8 @@ HERE = HostIdentity(short_name="licsrv01", fqdn="licsrv01.example.com", addresse
                     macs={"bd41fcf5de27": "eth0", "0242ac110002": "docker0"})
 ELSEWHERE = HostIdentity(short_name="otherbox", fqdn="otherbox.example.com", addresses=frozenset({"10.9.9.9"}),
                          macs={"0a0b0c0d0e0f": "eth0"})
+# A workstation whose network card is the one a node-locked key names (mac:10f2dd92c5ac).
+WS1 = HostIdentity(short_name="ws1", macs={"10f2dd92c5ac": "eth0"})
 
 
 def lint_fixture(name: str, **kw) -> List[Finding]:
@@ -131,6 +133,19 @@ RULES = [
     ("feature_name_long.lic", {}, "license.feature-name-long", Status.WARN, 3),
 ]
 
+# Rules that once had no test at all (issue 9): every id in lint.py is in RULES, no exemptions.
+RULES += [
+    ("sigasi_floating.lic", {}, "license.ok", Status.OK, None),  # the summary has no line
+    ("comments_only.lic", {}, "license.empty", Status.FAIL, 1),
+    ("server_bad_port.lic", {}, "license.bad-port", Status.FAIL, 2),  # 65536: one past the last port
+    ("vendor_bad_port.lic", {}, "license.bad-port", Status.FAIL, 3),  # port=270001
+    ("four_servers.lic", {}, "license.too-many-servers", Status.FAIL, 5),  # the fourth SERVER line
+    ("no_vendor_line.lic", {}, "license.no-vendor-line", Status.FAIL, 1),
+    ("server_malformed.lic", {}, "license.server-malformed", Status.FAIL, 2),
+    ("vendor_malformed.lic", {}, "license.vendor-malformed", Status.FAIL, 3),
+    ("hostid_in_vendor_string.lic", {"identity": WS1, "on_server": False}, "license.mac-matches", Status.OK, 4),
+]
+
 
 @pytest.mark.parametrize("fixture,opts,rule,status,line", RULES,
                          ids=[f"{r[2].split('.', 1)[1]}:{r[0]}" for r in RULES])
@@ -152,11 +167,58 @@ def test_every_rule_id_in_lint_has_a_fixture_test():
 
     src = (Path(__file__).resolve().parents[2] / "checks" / "license" / "lint.py").read_text()
     ids = set(re.findall(r'"(license\.[a-z0-9\-]+)"', src))
-    ids -= {"license.ok", "license.parse-error", "license.this-host", "license.mac-matches",
-            "license.too-many-servers", "license.bad-port", "license.server-malformed",
-            "license.vendor-malformed", "license.no-vendor-line", "license.empty"}
-    tested = {r[2] for r in RULES}
+    assert len(ids) > 50  # the pattern still finds the ids
+    # No exemptions: a parser crash cannot be a fixture (a crash is a bug to fix), so its finding is
+    # tested by the named test below, which makes the parser crash.
+    tested = {r[2] for r in RULES} | {"license.parse-error"}
+    assert callable(globals().get("test_a_parser_crash_is_one_finding_not_a_traceback"))
     assert ids <= tested, sorted(ids - tested)
+
+
+def test_a_parser_crash_is_one_finding_not_a_traceback(monkeypatch):
+    # A bug in the parser (simulated: a real one would be fixed) must leave lint with one clear
+    # finding that asks for the file, not a traceback.
+    import lmdoctor.checks.license.parser as parser
+
+    def crash(data, path):
+        raise IndexError("list index out of range")
+
+    monkeypatch.setattr(parser, "_parse", crash)
+    findings = lint_license(parser.parse_license(b"SERVER licsrv01 BD41FCF5DE27 27000\n", path="odd.lic"),
+                            LintOptions(today=TODAY))
+    (hit,) = find(findings, "license.parse-error")
+    assert hit.status is Status.FAIL and hit.line == 1 and hit.file == "odd.lic"
+    assert "IndexError" in hit.detail and "report this file" in hit.fix
+    assert not find(findings, "license.ok")
+
+
+@pytest.mark.parametrize("port,valid", [("1", True), ("27000", True), ("65535", True), ("0", False),
+                                        ("65536", False), ("270000", False)])
+def test_server_and_vendor_ports_must_be_real_tcp_ports(port, valid):
+    server = lint_text(f"SERVER licsrv01 BD41FCF5DE27 {port}\nDAEMON sigasi port=27001\n")
+    vendor = lint_text(f"SERVER licsrv01 BD41FCF5DE27 27000\nDAEMON sigasi port={port}\n")
+    for findings, line in ((server, 1), (vendor, 2)):
+        bad = find(findings, "license.bad-port")
+        if valid:
+            assert not bad, (port, [f.title for f in bad])
+        else:
+            assert [(f.line, f.status) for f in bad] == [(line, Status.FAIL)], (port, findings)
+            assert f"'{port}' is not a valid port" in bad[0].title and "65535" in bad[0].fix
+
+
+def test_too_many_servers_names_the_count_and_the_fourth_line():
+    (hit,) = find(lint_fixture("four_servers.lic"), "license.too-many-servers")
+    assert hit.title == "4 SERVER lines" and "exactly three" in hit.fix
+    three = "".join(ln for ln in (FIX / "four_servers.lic").read_text().splitlines(keepends=True)
+                    if "oldlic" not in ln)
+    assert not find(lint_text(three), "license.too-many-servers")  # a triad is fine
+
+
+def test_no_vendor_line_proposes_one_per_vendor_of_the_features():
+    (hit,) = find(lint_fixture("no_vendor_line.lic"), "license.no-vendor-line")
+    assert "VENDOR sigasi port=27001" in hit.fix
+    # A server line alone (nothing to serve yet) is not this problem.
+    assert not find(lint_text("SERVER licsrv01 BD41FCF5DE27 27000\n"), "license.no-vendor-line")
 
 
 # ------------------------------------------------------------------ files that must be clean
