@@ -203,9 +203,27 @@ def test_unsupported_lines():
 
 @pytest.mark.parametrize("name", sorted(REGISTRY))
 def test_every_probe_without_input_is_unknown_not_an_error(name):
-    r = run_probe(name, offline())
-    assert r.outcome == UNKNOWN or r.outcome in REGISTRY[name].outcomes
-    assert r.evidence  # always says what it saw or why it could not
+    # The probe itself, not run_probe: run_probe turns a crash into "unknown" (so a walk never
+    # ends in a traceback), which would make a crashing probe pass here.
+    r = REGISTRY[name].func(offline())
+    # Offline, with nothing given, no probe can know: each says so and says why.
+    assert r.outcome == UNKNOWN, (name, r.outcome, r.evidence)
+    assert r.evidence and all(isinstance(e, str) and e.strip() for e in r.evidence)
+    assert not any("probe failed" in e for e in r.evidence)
+    assert run_probe(name, offline()).evidence == r.evidence  # and the walk sees the same answer
+
+
+def test_a_crashing_probe_becomes_a_question_that_names_the_crash(monkeypatch):
+    import dataclasses
+
+    spec = REGISTRY["license.kind"]
+
+    def crash(env):
+        raise KeyError("boom")
+
+    monkeypatch.setitem(REGISTRY, "license.kind", dataclasses.replace(spec, func=crash))
+    r = run_probe("license.kind", offline())
+    assert r.outcome == UNKNOWN and "the probe failed (KeyError" in r.evidence[0] and "report" in r.evidence[0]
 
 
 def test_unreadable_license_is_unknown(tmp_path):
