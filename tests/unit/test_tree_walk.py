@@ -268,3 +268,83 @@ def test_start_at_a_step():
     assert w.current.id == "S13" and w.to_dict()["started_at"] == "S13"
     with pytest.raises(WalkError, match="not part of symptom"):
         Walk(tree, "dacl-failed", start="S13")
+
+
+# ------------------------------------------------------------------ "back" over answered steps
+def test_back_over_a_preset_answer_stands_on_that_step_again(tmp_path):
+    # diagnose invalid-message --answer S5.10=port-in-use: the person says "yes" at S6, the preset
+    # answers the read-the-log step, the walk asks at S13. "back" returns to the preset's step
+    # (the last one answered for the person), not one further to S6.
+    w = Walk(load_tree(), "invalid-message", answers={"S5.10": "port-in-use"})
+    assert w.advance() is w.current and w.current.id == "S6"
+    assert w.answer("yes").id == "S5.10"
+    assert w.advance().id == "S13"
+    assert [(s.node.id, s.by) for s in w.steps] == [("S6", BY_PERSON), ("S5.10", BY_PRESET)]
+    assert w.back_to_question().id == "S5.10"
+    assert [s.node.id for s in w.steps] == ["S6"]
+    # The preset does not come back by itself: the walk waits for a new answer there.
+    assert w.advance().id == "S5.10" and w.current.id == "S5.10"
+    assert w.answer("nothing").id == "S5.11"
+    assert [(s.node.id, s.choice.key) for s in w.steps] == [("S6", "yes"), ("S5.10", "nothing")]
+
+
+def test_back_undoes_the_probe_steps_after_the_last_answer_too(tmp_path):
+    log = tmp_path / "debug.log"
+    log.write_text(" 9:00:01 (lmgrd) The TCP port number in the license, 27000, is already in use.\n",
+                   encoding="utf-8")
+    w = Walk(load_tree(), "invalid-message", env=offline(log_paths=[str(log)]), auto=True)
+    w.answer("yes")
+    w.advance()
+    assert [(s.node.id, s.by) for s in w.steps] == [("S6", BY_PERSON), ("S5.10", BY_PROBE)]
+    assert w.current.id == "S13"
+    # The probe's step goes with the person's answer before it; otherwise walking on would
+    # re-apply it and "back" would never get anywhere.
+    assert w.back_to_question().id == "S6" and w.steps == []
+    assert w.advance().id == "S6"  # asks again, even though nothing is preset
+    assert w.back_to_question().id == "S6"  # nothing left to undo
+    assert w.answer("no").id == "S6.1"
+
+
+def test_without_auto_a_live_probe_step_is_asked_not_run():
+    # diagnose without --auto on a live machine: only text probes answer; process.lmgrd (S5) reads
+    # the process table, so the person is asked, with no "could not probe" note.
+    w = Walk(load_tree(), "server-not-working", env=ProbeEnv(live=True))
+    assert w.advance().id == "S5" and w.steps == [] and w.pending_note == []
+    assert w.probe_current() is not None  # (the person may still ask the probe)
+
+
+def test_without_auto_text_probes_read_only_the_files_given(tmp_path):
+    # --log names a file: the read-the-log step is answered from it even without --auto and on a
+    # live machine, and the next step (who holds the port: a live probe) is asked, not probed.
+    log = tmp_path / "debug.log"
+    log.write_text(" 9:00:01 (lmgrd) The TCP port number in the license, 27000, is already in use.\n",
+                   encoding="utf-8")
+    w = Walk(load_tree(), "invalid-message", env=ProbeEnv(live=True, log_paths=[str(log)]),
+             answers={"S6": "yes"})
+    assert w.advance().id == "S13"
+    assert [(s.node.id, s.by, s.choice.key) for s in w.steps] == [("S6", BY_PRESET, "yes"),
+                                                                  ("S5.10", BY_PROBE, "port-in-use")]
+    assert "already in use" in " ".join(w.steps[1].evidence)
+    r = w.probe_current()  # asked for anyway: it answers from the text only, so it cannot know
+    assert r is not None and r.outcome == UNKNOWN and r.evidence == ["live probes are off"]
+
+
+def test_a_walk_given_no_environment_never_looks_at_the_machine():
+    w = Walk(load_tree(), "server-not-working", auto=True)
+    assert w.env.live is False
+    assert w.advance().id == "S5" and w.pending_note == ["live probes are off"]
+
+
+def test_a_question_step_has_no_probe_to_run():
+    w = Walk(load_tree(), "dacl-failed")
+    assert w.current.id == "S7" and w.probe_current() is None
+
+
+def test_pending_question_in_json_numbers_choices_from_one_with_the_answer_to_preset():
+    w = Walk(load_tree(), "invalid-message")
+    d = w.to_dict()
+    assert d["leaf"] is None and d["pending"]["id"] == "S6"
+    assert [(c["number"], c["key"], c["answer"]) for c in d["pending"]["choices"]] == [
+        (1, "yes", "--answer S6=yes"), (2, "no", "--answer S6=no")]
+    w.answer("2")
+    assert w.to_dict()["steps"][0]["answer"] == "no"
