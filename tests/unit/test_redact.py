@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import socket
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -70,3 +71,84 @@ def test_arbitrary_text_never_raises(title, evidence):
     r = Report("check", [Finding("x.y", Status.INFO, title, evidence=tuple(evidence))], {"k": [title, {"a": title}]})
     red = redact_report(r)
     assert len(red.findings) == 1
+
+
+def redacted_text(*findings: Finding, meta=None) -> str:
+    red = redact_report(Report("check", list(findings), dict(meta or {})))
+    return render(red, "json") + render(red, "text") + render(red, "markdown")
+
+
+# The same value comes in any case: lmhostid prints MACs in lower case, ifconfig and Windows'
+# ipconfig in upper case; host names are case-insensitive (DNS) and Windows clients report
+# theirs in upper case (NetBIOS); a Windows user name keeps the case its user typed.
+def test_names_found_in_one_spelling_are_hidden_in_every_other():
+    report = Report("check", [
+        Finding("log.out", Status.INFO, 'OUT: "com.sigasi.hdt" alice@ws17'),
+        Finding("lmstat.users", Status.INFO, "2 of 10 licenses in use",
+                evidence=["LICBOX: license server UP (MASTER) v11.19.5",
+                          "ALICE WS17 WS17 (v4.0) (LICBOX/27000 101), start Mon 3/4 9:00",
+                          "Alice Ws17 Ws17 (v4.0) (LicBox/27000 102), start Mon 3/4 9:01"])],
+        {"host": {"name": "licbox", "fqdn": "licbox.acme.example"}})
+    red = redact_report(report)
+    assert red.findings[0].title == 'OUT: "com.sigasi.hdt" user-1@host-1'
+    # One value, one alias, whatever its spelling (the machine's own name is host-2).
+    assert red.findings[1].evidence_lines == [
+        "host-2: license server UP (MASTER) v11.19.5",
+        "user-1 host-1 host-1 (v4.0) (host-2/27000 101), start Mon 3/4 9:00",
+        "user-1 host-1 host-1 (v4.0) (host-2/27000 102), start Mon 3/4 9:01"]
+    out = render(red, "json") + render(red, "text") + render(red, "markdown")
+    for secret in ("alice", "ws17", "licbox"):
+        assert secret not in out.lower(), secret
+
+
+def test_one_person_in_two_spellings_is_one_alias_and_the_next_person_the_next_number():
+    red = redact_report(Report("check", [
+        Finding("process.lmgrd", Status.INFO, "lmgrd running (pid 5)", evidence=["pid 5 lmgrd user=ALICE"]),
+        Finding("log.out", Status.INFO, 'OUT: "com.sigasi.hdt" alice@ws17'),
+        Finding("log.in", Status.INFO, 'IN: "com.sigasi.hdt" bob@ws18')]))
+    assert red.findings[0].evidence_lines == ["pid 5 lmgrd user=user-1"]
+    assert red.findings[1].title.endswith(" user-1@host-1")
+    assert red.findings[2].title.endswith(" user-2@host-2")
+
+
+@pytest.mark.parametrize("first,second", [
+    ("licbox.acme.example", "LICBOX.ACME.EXAMPLE"),
+    ("LicBox", "licbox"),
+])
+def test_a_server_named_in_two_spellings_gets_one_alias(first, second):
+    out = redacted_text(
+        Finding("license.server-host", Status.FAIL, f"SERVER host '{first}' is not this machine's name",
+                evidence=[f"SERVER {first} 001122334455 27000"]),
+        Finding("network.refused", Status.FAIL, f"27000@{second} refused the connection"))
+    assert first not in out and second not in out
+    assert out.count("host-1") >= 2 and "host-2" not in out
+
+
+@pytest.mark.parametrize("mac", ["10F2DD92C5AC", "10f2DD92c5Ac", "10:F2:DD:92:C5:AC", "10-F2-DD-92-C5-AC",
+                                 "10-f2-dd-92-c5-ac"])
+def test_a_mac_address_is_hidden_in_upper_and_mixed_case_and_every_separator(mac):
+    out = redacted_text(
+        Finding("identity.mac", Status.INFO, f"This machine's network card {mac} (eth0)"),
+        Finding("license.hostid", Status.FAIL, "Host id 10f2dd92c5ac is not this machine's",
+                evidence=["SERVER licsrv01 10f2dd92c5ac 27000"]))
+    assert mac not in out and "10f2dd92c5ac" not in out.lower()
+    assert "mac-1" in out and "mac-2" not in out  # one card, one alias, whatever its spelling
+
+
+@pytest.mark.parametrize("user", ["Alice", "ALICE", "aLiCe"])
+def test_a_user_name_is_hidden_whatever_its_case(user):
+    out = redacted_text(
+        Finding("log.out", Status.INFO, f'OUT: "com.sigasi.hdt" {user}@WS17.ACME.EXAMPLE'),
+        Finding("process.lmgrd", Status.INFO, "lmgrd running (pid 5)",
+                evidence=[f"pid 5 lmgrd user={user.lower()} started 2024-01-01",
+                          f"command: /home/{user}/flex/lmgrd -c /home/{user}/flex/sigasi.lic"]))
+    assert user not in out and user.lower() not in out.lower().replace("user-1", "")
+    assert "WS17" not in out and "ws17" not in out.lower()
+    assert "user-1" in out and "user-2" not in out
+
+
+def test_upper_case_keywords_and_loopback_stay_readable():
+    out = redacted_text(Finding("license.x", Status.WARN, "HOSTID=ANY on the SERVER line of LOCALHOST",
+                                evidence=["SERVER LOCALHOST ANY 27000", "VENDOR sigasi PORT=27001", "127.0.0.1:27000"]))
+    assert "HOSTID=ANY" in out and "SERVER LOCALHOST ANY 27000" in out and "127.0.0.1:27000" in out
+    assert "PORT=27001" in out and "host-1" not in out
