@@ -26,11 +26,13 @@ from lmdoctor.checks.probes.listeners import probe_listeners
 
 # Binds each given address on one port (SO_REUSEPORT: 127.0.0.1 and 0.0.0.0 side by side, as a
 # daemon listening on both would), prints the port, and holds the sockets until stdin closes.
+# Arguments after "--" are only there to be seen in the process's command line.
 HOLDER = r"""
 import socket, sys
 port = int(sys.argv[1])
 socks = []
-for addr in sys.argv[2:]:
+args = sys.argv[2:]
+for addr in args[:args.index("--")] if "--" in args else args:
     s = socket.socket()
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     s.bind((addr, port))
@@ -52,11 +54,11 @@ def hold(tmp_path: Path) -> Iterator[Callable[..., Holder]]:
     """hold(name, *addresses, port=0) -> a real process called ``name`` listening on them."""
     started: List[subprocess.Popen] = []
 
-    def start(name: str, *addresses: str, port: int = 0) -> Holder:
+    def start(name: str, *addresses: str, port: int = 0, args: Tuple[str, ...] = ()) -> Holder:
         exe = tmp_path / name
         if not exe.exists():
             exe.symlink_to(os.path.realpath(sys.executable))
-        proc = subprocess.Popen([str(exe), "-I", "-S", "-c", HOLDER, str(port), *addresses],
+        proc = subprocess.Popen([str(exe), "-I", "-S", "-c", HOLDER, str(port), *addresses, *(("--",) + args if args else ())],
                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         started.append(proc)
         assert proc.stdout is not None
@@ -150,6 +152,7 @@ def test_lmgrd_on_the_vendor_port_is_the_wrong_daemon_too(hold):
 def test_port_in_use_by_a_process_the_os_will_not_name_is_owner_unknown(hold, monkeypatch):
     lm = hold("lmgrd", "127.0.0.1")
     hide_owner_of(monkeypatch, lm.pid)
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)  # what a normal user sees (the suite runs as root)
     found = probe_listeners(ctx_for(lm.port, free_port()))
     (unk,) = [f for f in found if f.id == "listener.owner-unknown"]
     assert unk.status is Status.SKIP and unk.title.startswith(f"Port {lm.port} is in use, but the OS does not say")
@@ -171,3 +174,64 @@ def test_unnamed_sockets_elsewhere_make_the_picture_partial_for_a_normal_user(ho
     # As root an unnamed socket belongs to another network namespace: nothing more to see, no finding.
     monkeypatch.setattr(os, "geteuid", lambda: 0)
     assert states(probe_listeners(ctx_for(lm.port, vd.port))) == [("listener.ok", Status.OK)] * 2
+
+
+def test_lmgrd_port_held_by_another_program_names_it_its_user_and_command(hold):
+    squatter = hold("java", "0.0.0.0", args=("-jar", "/opt/app/server.jar"))
+    found = probe_listeners(ctx_for(squatter.port, free_port()))
+    (foreign,) = [f for f in found if f.id == "listener.foreign-process"]
+    assert foreign.status is Status.FAIL
+    assert foreign.title == f"The lmgrd port {squatter.port} is held by java (pid {squatter.pid}), not by lmgrd"
+    assert f"{squatter.port}, is already in use" in foreign.detail
+    assert foreign.fix.startswith(f"Stop java (pid {squatter.pid}) or give the license another port: the SERVER line's port")
+    user = psutil.Process(squatter.pid).username()
+    ev = foreign.evidence_lines
+    assert ev[0] == f"listening on 0.0.0.0:{squatter.port}"
+    assert ev[1] == f"pid {squatter.pid} java user={user}"
+    assert ev[2].startswith("command: ") and ev[2].endswith(" -- -jar /opt/app/server.jar")
+
+
+def test_vendor_port_held_by_another_program_proposes_a_new_daemon_port(hold):
+    lm = hold("lmgrd", "0.0.0.0")
+    squatter = hold("java", "0.0.0.0")
+    found = probe_listeners(ctx_for(lm.port, squatter.port))
+    assert [f.id for f in found] == ["listener.ok", "listener.foreign-process"]
+    assert found[1].title == (f"The sigasi vendor daemon port {squatter.port} is held by java (pid {squatter.pid}), "
+                              "not by sigasi")
+    assert "DAEMON sigasi port=<free port>" in found[1].fix
+
+
+def test_a_huge_command_line_is_cut_at_500_characters(hold):
+    # Java servers run with class paths of thousands of characters: the finding stays readable.
+    classpath = ":".join(f"/opt/app/lib/part{i:04d}.jar" for i in range(60))
+    squatter = hold("java", "127.0.0.1", args=("-cp", classpath, "Main"))
+    (foreign,) = [f for f in probe_listeners(ctx_for(squatter.port, free_port()))
+                  if f.id == "listener.foreign-process"]
+    cmd = " ".join(psutil.Process(squatter.pid).cmdline())
+    assert len(cmd) > 600
+    assert foreign.evidence_lines[2] == "command: " + cmd[:500] + " ..."
+    # and a short one is shown whole
+    short = hold("java", "127.0.0.1")
+    (f2,) = [f for f in probe_listeners(ctx_for(short.port, free_port())) if f.id == "listener.foreign-process"]
+    assert f2.evidence_lines[2] == "command: " + " ".join(psutil.Process(short.pid).cmdline())
+
+
+def test_a_program_that_exits_while_lmdoctor_looks_is_reported_as_exited(hold):
+    squatter = hold("java", "127.0.0.1")
+    ctx = ctx_for(squatter.port, free_port())
+    ctx.get_scan()  # the socket table is read...
+    squatter.proc.kill()  # ... and the program is gone before its name is looked up
+    squatter.proc.wait()
+    (foreign,) = [f for f in probe_listeners(ctx) if f.id == "listener.foreign-process"]
+    assert foreign.title == f"The lmgrd port {squatter.port} is held by (exited) (pid {squatter.pid}), not by lmgrd"
+    assert foreign.evidence_lines[1:] == [f"pid {squatter.pid}"]
+
+
+def test_a_running_lmgrd_is_described_by_its_pid_user_and_command(hold):
+    lm = hold("lmgrd", "0.0.0.0", args=("-c", "/opt/flexlm/license.lic", "-l", "/var/log/lmgrd.log"))
+    (ok,) = [f for f in probe_listeners(ctx_for(lm.port, free_port())) if f.id == "listener.ok"]
+    ev = ok.evidence_lines
+    assert ev[0] == f"listening on 0.0.0.0:{lm.port}"
+    assert ev[1].startswith(f"pid {lm.pid} lmgrd user=")
+    assert ev[2].startswith("command: ") and ev[2].endswith("-c /opt/flexlm/license.lic -l /var/log/lmgrd.log")
+    assert len(ev) == 3  # the license and log it uses are other findings' business
