@@ -58,7 +58,8 @@ def hold(tmp_path: Path) -> Iterator[Callable[..., Holder]]:
         exe = tmp_path / name
         if not exe.exists():
             exe.symlink_to(os.path.realpath(sys.executable))
-        proc = subprocess.Popen([str(exe), "-I", "-S", "-c", HOLDER, str(port), *addresses, *(("--",) + args if args else ())],
+        extra = ("--", *args) if args else ()
+        proc = subprocess.Popen([str(exe), "-I", "-S", "-c", HOLDER, str(port), *addresses, *extra],
                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         started.append(proc)
         assert proc.stdout is not None
@@ -183,7 +184,8 @@ def test_lmgrd_port_held_by_another_program_names_it_its_user_and_command(hold):
     assert foreign.status is Status.FAIL
     assert foreign.title == f"The lmgrd port {squatter.port} is held by java (pid {squatter.pid}), not by lmgrd"
     assert f"{squatter.port}, is already in use" in foreign.detail
-    assert foreign.fix.startswith(f"Stop java (pid {squatter.pid}) or give the license another port: the SERVER line's port")
+    assert foreign.fix.startswith(f"Stop java (pid {squatter.pid}) or give the license another port: "
+                                  "the SERVER line's port")
     user = psutil.Process(squatter.pid).username()
     ev = foreign.evidence_lines
     assert ev[0] == f"listening on 0.0.0.0:{squatter.port}"
