@@ -37,6 +37,8 @@ class CheckOptions:
     env: Optional[Mapping[str, str]] = None  # default: os.environ
     home: Optional[str] = None
     today: Optional[_dt.date] = None
+    on_server: Optional[bool] = None   # the user said which role this machine has (the app's inputs)
+    warn_days: Optional[int] = None    # expiry warnings this many days ahead (default: the lint's)
     # Called with (PORT@HOST, parsed lmstat -a output) for every server lmstat ran against: how
     # `check --format openmetrics` gets the usage numbers without running lmstat twice.
     on_lmstat: Optional[Callable[[str, Any], None]] = None
@@ -411,7 +413,8 @@ def check_machine(opts: CheckOptions, cancel: CancelToken = NEVER_CANCELLED, on_
     # Stream as they come; keep the report in probe order so output is the same run to run.
     report.extend(run_probes(ctx, cancel=cancel, on_finding=on_finding, on_progress=on_progress))
     if choice.license is not None:
-        for f in lint_findings(choice.license, choice, ctx, opts.today):
+        for f in lint_findings(choice.license, choice, ctx, opts.today, on_server=opts.on_server,
+                                warn_days=opts.warn_days):
             put(f if f.file else f.with_(file=choice.path))
     if choice.lmgrd_pids:
         for f in debug_log_findings(ctx, choice, cancel):

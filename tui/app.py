@@ -83,6 +83,8 @@ class LmdoctorApp(App):
         Binding("question_mark", "help_letter", "Help", id="help-question-mark", show=False,
                 tooltip="Keys of every tab and the workflow (not while typing)"),
         Binding("r", "run_check", "Run check", id="run-check", tooltip="Scan this machine and lint its license"),
+        Binding("i", "inputs", "Inputs", id="inputs",
+                tooltip="Change the license, servers, this machine's role, warn days, debug log or timeout now"),
         Binding("ctrl+s", "save", "Save", id="save", key_display="^s",
                 tooltip="Save what is on screen (Markdown + JSON + screenshot) into a folder it names"),
         Binding("ctrl+o", "open", "Open", id="open", show=False,
@@ -98,8 +100,9 @@ class LmdoctorApp(App):
     def __init__(self, license_path: Optional[str] = None, servers: Optional[List[str]] = None,
                  symptom: Optional[str] = None, autorun: bool = True, lint_options=None, live: bool = True,
                  cursor_blink: bool = True, initial: Optional[str] = None, inputs: Optional[Inputs] = None,
-                 view: Any = None) -> None:
+                 view: Any = None, remember: bool = False) -> None:
         super().__init__()
+        self.remember = remember  # keep the theme between runs (the state directory); off in tests
         self.view = view  # a tui.view.ViewSpec: lmdoctor view FILE
         if view is not None:
             autorun, initial = False, view.tab
@@ -136,6 +139,19 @@ class LmdoctorApp(App):
                         yield self._make_body(spec.id)
         yield Footer()
 
+    def _restore_theme(self) -> None:
+        from .state import load_settings
+
+        name = load_settings().get("theme")
+        if isinstance(name, str) and name in self.available_themes and name != self.theme:
+            self.theme = name
+        self.theme_changed_signal.subscribe(self, self._remember_theme)
+
+    def _remember_theme(self, theme: Any) -> None:
+        from .state import save_settings
+
+        save_settings(theme=theme.name)
+
     def _make_body(self, tab_id: str) -> TabBody:
         spec = tab_spec(tab_id)
         assert spec is not None
@@ -153,6 +169,8 @@ class LmdoctorApp(App):
         return blink
 
     def on_mount(self) -> None:
+        if self.remember:
+            self._restore_theme()
         if self.autorun and self.initial == "check":
             self.action_run_check()
         self.call_after_refresh(self._focus_tab, self.initial)
@@ -372,6 +390,26 @@ class LmdoctorApp(App):
             self.notify(f"Could not save the screenshot: {exc.strerror or exc}", severity="error", timeout=10)
             return
         self.notify(f"Screenshot saved to {where}", title="Screenshot", timeout=10)
+
+    def action_inputs(self) -> None:
+        from .screens.inputs import InputsScreen
+
+        if not isinstance(self.screen, InputsScreen):
+            self.push_screen(InputsScreen(self.inputs), self.set_inputs)
+
+    def set_inputs(self, new: Optional[Inputs]) -> None:
+        """Use ``new`` from now on; the tabs whose inputs changed run again (nothing when None)."""
+        if new is None:
+            return
+        old, self.inputs = self.inputs, new
+        changed = {f for f in vars(new) if getattr(new, f) != getattr(old, f)}
+        if not changed:
+            self.notify("Inputs unchanged.", timeout=3)
+            return
+        for b in self.bodies():
+            b.inputs_changed(new, changed)
+        self.notify("Now using: " + ", ".join(sorted(c.replace("_path", "").replace("_", " ") for c in changed)),
+                    title="Inputs", timeout=5)
 
     def action_open(self) -> None:
         from .screens.open import OpenScreen

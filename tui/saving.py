@@ -11,12 +11,23 @@ import datetime as _dt
 import os
 from typing import Any, Dict, List, Optional, Tuple
 
-from .state import state_dir
+
+def _state_dir() -> str:
+    from lmdoctor.checks.statedir import StateDirError, state_dir
+
+    try:
+        return state_dir()
+    except StateDirError:
+        return ""
 
 
 def writable_dir(preferred: Optional[str] = None) -> str:
     """``preferred``, else the current directory, else the state directory: the first one writable."""
-    for cand in (preferred, os.getcwd(), state_dir()):
+    try:
+        here = os.getcwd()
+    except OSError:  # the current directory was removed
+        here = ""
+    for cand in (preferred, here, _state_dir()):
         if not cand:
             continue
         try:
@@ -25,7 +36,7 @@ def writable_dir(preferred: Optional[str] = None) -> str:
             continue
         if os.access(cand, os.W_OK | os.X_OK):
             return cand
-    return state_dir()
+    return _state_dir() or "."
 
 
 def new_save_dir(base: Optional[str] = None) -> str:

@@ -1,14 +1,15 @@
 """What the user told the app (license, servers, role, log, timeout): one object every tab reads.
 
-The inputs panel changes it while the app runs; the command line fills it at start. The theme
-is remembered between runs in a small JSON file under the user's state directory.
+The inputs panel (i) changes it while the app runs; the command line fills it at start. The theme
+is remembered between runs in a small JSON file in lmdoctor's state directory (checks/statedir.py).
 """
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass, field
 from typing import List, Optional
+
+SETTINGS = "app.json"  # in checks.statedir's state directory: {"theme": NAME}
 
 
 @dataclass
@@ -34,35 +35,20 @@ def expand_path(text: Optional[str]) -> Optional[str]:
     return os.path.expandvars(os.path.expanduser(t))
 
 
-def state_dir() -> str:
-    """$XDG_STATE_HOME/lmdoctor, else ~/.local/state/lmdoctor (created on first write)."""
-    base = os.environ.get("XDG_STATE_HOME") or os.path.join(os.path.expanduser("~"), ".local", "state")
-    return os.path.join(base, "lmdoctor")
-
-
-def _settings_path() -> str:
-    return os.path.join(state_dir(), "app.json")
-
-
 def load_settings() -> dict:
-    try:
-        with open(_settings_path(), encoding="utf-8") as fh:
-            data = json.load(fh)
-        return data if isinstance(data, dict) else {}
-    except (OSError, ValueError):
-        return {}
+    """The app's remembered settings (the theme), or {} (none yet, or unreadable: not worth an error)."""
+    from lmdoctor.checks.statedir import read_state
+
+    return read_state(SETTINGS) or {}
 
 
 def save_settings(**changes: object) -> None:
-    """Merge ``changes`` into the settings file; a failure to write is not worth an error."""
+    """Merge ``changes`` into the settings file in the state directory; a failure is not worth an error."""
+    from lmdoctor.checks.statedir import StateDirError, write_state
+
     data = load_settings()
     data.update(changes)
-    path = _settings_path()
     try:
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        tmp = path + ".tmp"
-        with open(tmp, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, indent=1)
-        os.replace(tmp, path)
-    except OSError:
+        write_state(SETTINGS, data)
+    except StateDirError:
         pass

@@ -19,8 +19,11 @@ lmdoctor finds what is wrong with a FlexNet license server and says how to fix i
      probes cannot measure. A helpdesk says "go to step S2.3": ctrl+p, type S2.3.
   3. Explain decodes codes like -15,570:115; License lints a license file.
   4. ctrl+s saves what is on screen (Markdown + JSON + a screenshot) into a folder it names;
-     y copies a finding's id. Send the folder; `lmdoctor view FILE` opens it elsewhere.
-  5. i changes the inputs (license, servers, on-server, log) without restarting.
+     y copies a finding's or step's id (OSC 52: works over SSH). Send the folder;
+     `lmdoctor view FILE` (or ctrl+o) opens it on another machine, read-only.
+  5. i changes the inputs (license, servers, this machine's role, warn days, debug log,
+     timeout) without restarting; the tabs that read them run again.
+  6. Daemon runs lmgrd -z and explains each line; Log reads a debug log (u: usage per feature).
 """
 
 

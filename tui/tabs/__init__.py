@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Dict, List, Optional
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Set
 
 from textual.containers import Vertical
 
@@ -65,7 +65,7 @@ class TabBody(Vertical):
     ``default_focus()``: where the cursor goes when the tab is shown.
     ``saved_section()``: what ctrl+s writes for this tab (a JSON-able dict), None when nothing.
     ``unsaved``: results the user has not saved yet (quitting asks first).
-    ``inputs_changed(inputs)``: the settings panel changed the license, servers ...
+    ``inputs_changed(inputs, changed)``: the inputs panel (i) changed these fields of the app's Inputs.
     """
 
     DEFAULT_CLASSES = "tab-body"
@@ -94,8 +94,8 @@ class TabBody(Vertical):
     def saved_section(self) -> Optional[Dict[str, Any]]:
         return None
 
-    def inputs_changed(self, inputs: Any) -> None:
-        """The app's inputs changed (license path, servers ...)."""
+    def inputs_changed(self, inputs: Any, changed: Set[str]) -> None:
+        """The app's inputs changed: ``changed`` names the fields (license_path, servers ...)."""
 
     def set_busy_flag(self) -> None:
         """Call after ``busy`` changes: the footer's Stop key follows."""

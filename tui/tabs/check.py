@@ -1,12 +1,13 @@
 """The Check tab: `lmdoctor check` in a thread worker, findings streaming into the table."""
 from __future__ import annotations
 
-from typing import Any, ClassVar, Dict, List, Optional
+from typing import Any, ClassVar, Dict, List, Optional, Set
 
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
 from textual.widgets import Button, ProgressBar, Static
 
 from lmdoctor.checks.findings import Finding, Report, Status
@@ -15,6 +16,24 @@ from lmdoctor.checks.runtime import Cancelled, CancelToken, RunState
 from ..messages import FindingFound, JobFinished, ProgressChanged
 from ..widgets.findings_view import FindingsView
 from . import TabBody
+
+
+# A check that found none of these has nothing to look at: no license, no lmgrd, no server to ask.
+EMPTY_MACHINE_IDS = {"check.no-license", "process.no-lmgrd", "network.no-targets"}
+DEMO_SCENARIO = "duplicate"  # a real fault to find, diagnose and repair: a second lmgrd for one license
+
+
+def empty_machine(report: Report) -> bool:
+    ids = {f.id for f in report.findings}
+    return EMPTY_MACHINE_IDS <= ids
+
+
+class DemoStarted(Message):
+    """The sandbox demo runs (``info``) or could not start (``error``)."""
+
+    def __init__(self, info: Any = None, error: str = "") -> None:
+        super().__init__()
+        self.info, self.error = info, error
 
 
 def error_text(exc: BaseException) -> str:
@@ -62,6 +81,8 @@ class CheckPane(TabBody):
         self._token: Optional[CancelToken] = None
         self.last_report: Optional[Report] = None
         self.read_only = False  # showing a report's findings (lmdoctor view): no check of this machine
+        self.demo: Any = None  # the sandbox demo's Sandbox, while it runs
+        self.demo_info: Any = None
 
     @property
     def running(self) -> bool:
@@ -85,6 +106,18 @@ class CheckPane(TabBody):
             yield ProgressBar(total=None, show_eta=False, id="check-progress")
         yield Static("Press r to scan processes, ports, search path, SSH tunnels and the license.",
                      id="check-status", classes="status-line")
+        with Vertical(id="welcome"):
+            yield Static("Nothing to check here: no license file found, no lmgrd running, no server given. "
+                         "Where to start?", id="welcome-text")
+            with Horizontal(classes="toolbar"):
+                yield Button("Pick a license file", id="welcome-license", compact=True,
+                             tooltip="Type the path of a license (and servers) in the inputs panel; the check runs "
+                                     "again")
+                yield Button("Start the sandbox demo", id="welcome-demo", compact=True,
+                             tooltip=f"A real lmgrd + sigasi on 127.0.0.1 (scenario {DEMO_SCENARIO}), checked at "
+                                     "once; stopped when you quit")
+                yield Button("Paste an error", id="welcome-paste", compact=True,
+                             tooltip="The guided troubleshooter: paste the message a user sees")
         yield FindingsView(id="check-findings", empty="The findings of the check appear here as they are found.")
 
     def default_focus(self):
@@ -104,7 +137,8 @@ class CheckPane(TabBody):
         bar.visible = True
         self.query_one("#check-status", Static).update("Checking...")
         inputs = self.app.inputs  # type: ignore[attr-defined]
-        self.run_check(self._token, self.run_no, inputs.license_path, list(inputs.servers), inputs.timeout)
+        self.run_check(self._token, self.run_no, inputs.license_path, list(inputs.servers), inputs.timeout,
+                       inputs.on_server, inputs.warn_days)
 
     @on(Button.Pressed, "#stop-check")
     def stop_check(self) -> None:
@@ -115,16 +149,89 @@ class CheckPane(TabBody):
     def stop(self) -> None:
         self.stop_check()
 
+    def inputs_changed(self, inputs: Any, changed: Set[str]) -> None:
+        # A check already shown was of the old inputs: run it again (never over a report being viewed).
+        if not self.read_only and (self.running or self.last_report is not None) and \
+                changed & {"license_path", "servers", "on_server", "warn_days", "timeout"}:
+            self.start_check()
+
     def on_mount(self) -> None:
         self.query_one(ProgressBar).visible = False
+        self.query_one("#welcome").display = False
+
+    # ------------------------------------------------------------------ an empty machine
+    def show_welcome(self, show: bool) -> None:
+        box = self.query_one("#welcome")
+        box.display = show
+        if show and self.app.query_one("Tabs").active == "check":  # type: ignore[attr-defined]
+            self.query_one("#welcome-license", Button).focus()
+
+    @on(Button.Pressed, "#welcome-license")
+    def _pick_license(self) -> None:
+        self.app.action_inputs()  # type: ignore[attr-defined]
+
+    @on(Button.Pressed, "#welcome-paste")
+    def _paste_error(self) -> None:
+        self.app.action_show_tab("diagnose")  # type: ignore[attr-defined]
+
+    @on(Button.Pressed, "#welcome-demo")
+    def start_demo(self) -> None:
+        if self.demo is not None:
+            return
+        self.query_one("#welcome-demo", Button).disabled = True
+        self.query_one("#check-status", Static).update(
+            f"Starting the sandbox demo (scenario {DEMO_SCENARIO}: lmgrd + sigasi on 127.0.0.1)...")
+        self._start_demo()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="demo")
+    def _start_demo(self) -> None:
+        from lmdoctor.checks.sandbox import Sandbox
+
+        sb = Sandbox()
+        self.demo = sb  # stopped when the app quits, even while it starts
+        try:
+            self.post_message(DemoStarted(info=sb.start(DEMO_SCENARIO)))
+        except Exception as exc:  # SandboxError says what and why; anything else is shown too
+            self.post_message(DemoStarted(error=str(exc) or type(exc).__name__))
+
+    def on_demo_started(self, message: DemoStarted) -> None:
+        status = self.query_one("#check-status", Static)
+        if message.error:
+            self.query_one("#welcome-demo", Button).disabled = False
+            self.demo = None
+            status.update(f"The sandbox demo did not start: {message.error}")
+            return
+        import dataclasses
+
+        info = message.info
+        self.demo_info = info
+        self.show_welcome(False)
+        app = self.app
+        # The demo's license, server and log become the inputs: every tab works on the demo now.
+        app.set_inputs(dataclasses.replace(app.inputs, license_path=info.license_path,  # type: ignore[attr-defined]
+                                           log_path=info.log_path))
+        if not self.running:
+            self.start_check()
+
+    def stop_demo(self) -> None:
+        sb, self.demo = self.demo, None
+        if sb is not None:
+            try:
+                sb.stop(grace=2.0)
+            except Exception:
+                pass  # the sandbox's own leftover check reports what survived
 
     def cancel(self) -> None:
         if self._token is not None:
             self._token.cancel()
 
+    def on_unmount(self) -> None:
+        self.cancel()
+        self.stop_demo()  # never leave the demo's lmgrd behind
+
     @work(thread=True, exclusive=True, exit_on_error=False, group="check")
     def run_check(self, token: CancelToken, run: int, license_path: Optional[str], servers: List[str],
-                  timeout: float) -> None:
+                  timeout: float, on_server: Optional[bool] = None, warn_days: Optional[int] = None) -> None:
         from lmdoctor.checks.check import CheckOptions, LicenseArgumentError, run_check
 
         def progress(ev) -> None:
@@ -134,7 +241,8 @@ class CheckPane(TabBody):
             if not token.cancelled:
                 self.post_message(FindingFound(f, run=run))
 
-        opts = CheckOptions(license_path=license_path, servers=servers, timeout=timeout)
+        opts = CheckOptions(license_path=license_path, servers=servers, timeout=timeout, on_server=on_server,
+                            warn_days=warn_days)
         try:
             try:
                 report = run_check(opts, cancel=token, on_finding=found, on_progress=progress)
@@ -192,6 +300,7 @@ class CheckPane(TabBody):
         self.query_one(FindingsView).set_findings(report.findings)
         heading = report.meta.get("heading", "").replace("lmdoctor check: ", "")
         status.update(f"Done: {counts_text(report.findings)}" + (f"  ({heading})" if heading else ""))
+        self.show_welcome(self.demo is None and empty_machine(report))
 
     def show_findings(self, findings: List[Finding], status: str) -> None:
         """Findings from elsewhere (a report, lmstat output), read-only: r stays off while they are shown."""

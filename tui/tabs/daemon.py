@@ -8,10 +8,9 @@ most) until the runner has stopped lmgrd and its vendor daemons.
 """
 from __future__ import annotations
 
-import glob
 import os
 import threading
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Set
 
 from rich.text import Text
 from textual import on, work
@@ -19,7 +18,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message
-from textual.suggester import Suggester
 from textual.widgets import Button, Input, RichLog, Static
 
 from lmdoctor.checks.findings import Finding
@@ -28,31 +26,12 @@ from lmdoctor.checks.runtime import CancelToken
 from ..messages import FindingsReady
 from ..state import expand_path
 from ..widgets.findings_view import COLOUR_STYLE, MONO_STYLE, FindingsView
+from ..widgets.path_suggester import PathSuggester
 from . import TabBody
 from .check import counts_text, error_text
 
 RUN_SECONDS = 24 * 3600.0  # the console runs until the user stops it
 STOP_WAIT = 15.0           # quitting waits this long at most for lmgrd's tree to be stopped
-
-
-class PathSuggester(Suggester):
-    """Completes a path typed in a field with the first matching file or directory."""
-
-    def __init__(self) -> None:
-        super().__init__(use_cache=False, case_sensitive=True)
-
-    async def get_suggestion(self, value: str) -> Optional[str]:
-        if not value or value.endswith(" "):
-            return None
-        pattern = (expand_path(value) or value) + "*"
-        for cand in sorted(glob.glob(pattern))[:50]:
-            full = cand + ("/" if os.path.isdir(cand) else "")
-            if value.startswith("~"):
-                home = os.path.expanduser("~")
-                full = "~" + full[len(home):] if full.startswith(home) else full
-            if full != value:
-                return full
-        return None
 
 
 class DaemonLine(Message):
@@ -137,8 +116,8 @@ class DaemonPane(TabBody):
             return True if self.running else None
         return True
 
-    def inputs_changed(self, inputs: Any) -> None:
-        if inputs.license_path and not self.running:
+    def inputs_changed(self, inputs: Any, changed: Set[str]) -> None:
+        if "license_path" in changed and inputs.license_path and not self.running:
             self.query_one("#daemon-license", Input).value = inputs.license_path
 
     # ------------------------------------------------------------------ start

@@ -110,6 +110,9 @@ class DiagnosePane(TabBody):
           for i in range(1, 10)),
         Binding("f", "apply_fix", "Apply fix", id="diagnose-apply-fix",
                 tooltip="Open the Repair tab with this leaf's repair action ticked"),
+        Binding("y", "copy_step", "Copy step id", id="diagnose-copy", show=False,
+                tooltip="Copy the id of the step shown (or of the highlighted symptom) to the clipboard "
+                        "(works over SSH)"),
     ]
 
     def __init__(self, symptom_text: Optional[str] = None, live: bool = True, cursor_blink: bool = True,
@@ -139,7 +142,7 @@ class DiagnosePane(TabBody):
 
     def check_action(self, action: str, parameters) -> Optional[bool]:
         # b, n and the digits are letters a person may be typing: never while typing.
-        if action in ("back", "new", "choose") and self.app.typing():  # type: ignore[attr-defined]
+        if action in ("back", "new", "choose", "copy_step") and self.app.typing():  # type: ignore[attr-defined]
             return False
         if action == "back" and (self.walk is None or not self.walk.steps):
             return None
@@ -150,6 +153,23 @@ class DiagnosePane(TabBody):
                 return False
             return True if self.leaf_repair() else None
         return True
+
+    def step_id(self) -> str:
+        """The step a helpdesk would name now: the walk's current step, else the highlighted symptom's start."""
+        if self.walk is not None:
+            return self.walk.current.id
+        symptoms = self.query_one("#symptoms", OptionList)
+        if self.ttree is not None and symptoms.highlighted is not None:
+            sid = symptoms.get_option_at_index(symptoms.highlighted).id
+            s = self.ttree.symptoms.get(sid or "")
+            return s.start if s is not None else ""
+        return ""
+
+    def action_copy_step(self) -> None:
+        sid = self.step_id()
+        if sid:
+            self.app.copy_to_clipboard(sid)
+            self.app.notify(f"Copied step {sid} to the clipboard.", timeout=3)
 
     def leaf_repair(self) -> str:
         """The repair id of the leaf the walk reached, or ''."""

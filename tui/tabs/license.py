@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Set
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -50,8 +50,8 @@ class LicensePane(TabBody):
     def do_lint(self, event: Input.Submitted) -> None:
         self.submit(event.value)
 
-    def inputs_changed(self, inputs: Any) -> None:
-        if inputs.license_path:
+    def inputs_changed(self, inputs: Any, changed: Set[str]) -> None:
+        if inputs.license_path and changed & {"license_path", "on_server", "warn_days"}:
             self.submit(inputs.license_path)
 
     def submit(self, text: str) -> None:

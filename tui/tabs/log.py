@@ -4,7 +4,7 @@ follow the log live (f). A 1 GB log never freezes a key: all reading happens in 
 from __future__ import annotations
 
 import os
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Set
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -85,7 +85,7 @@ class LogPane(TabBody):
             return False
         return True
 
-    def inputs_changed(self, inputs: Any) -> None:
+    def inputs_changed(self, inputs: Any, changed: Set[str]) -> None:
         if inputs.log_path and inputs.log_path != self.path:
             self.analyse(inputs.log_path)
 
