@@ -674,7 +674,8 @@ def _hostid_check(ctx: _Ctx, s: ServerLine) -> Iterator[Finding]:
         yield _f(ctx, "license.hostid-elsewhere", Status.INFO,
                  f"SERVER hostid {s.hostid} is not a MAC of this machine: treated as a client", s.line,
                  detail="That is expected on a client. If this machine is the license server, rerun with "
-                        "--on-server (in the app: i, role).", evidence=["local MACs: " + (", ".join(ident.mac_list()) or "none found")])
+                        "--on-server (in the app: i, role).",
+                 evidence=["local MACs: " + (", ".join(ident.mac_list()) or "none found")])
 
 
 def rule_feature_macs(ctx: _Ctx) -> Iterator[Finding]:

@@ -208,7 +208,7 @@ async def test_7_quit_is_shown_on_every_tab():
     app = LmdoctorApp(autorun=False, live=False)
     async with app.run_test(size=(80, 24)) as pilot:
         await started(pilot)
-        for key in ("f3", "f4", "f5", "f6"):
+        for key in ("f3", "f4", "f5", "f6", "f7", "f8"):
             await pilot.press(key)
             await pilot.pause()
             shown = {b.binding.action for b in app.screen.active_bindings.values()
@@ -260,15 +260,37 @@ async def test_10_escape_during_a_probe_says_you_stopped_it():
 
 
 # 12 ------------------------------------------------------------------------------------------
-def test_12_license_tab_and_check_judge_the_same_way(tmp_path):
-    """One judgement: the License tab calls check.lint_here, which applies check's on-server rule."""
-    from lmdoctor.checks.check import lint_here, read_license
+@run_async
+async def test_12_license_tab_and_check_judge_the_same_way(tmp_path):
+    """One judgement: told (inputs panel) that this machine is the server, the License tab and the
+    Check tab give the same license findings for a hostid that is not this machine's; told it is a
+    client, neither fails it; and the app has the role the hint names."""
+    from lmdoctor.checks.check import CheckOptions, run_check
+    from lmdoctor.tui.state import Inputs
+    from lmdoctor.tui.tabs.license import LicensePane
 
     path = str(LICENSES / "sigasi_floating.lic")
-    lic = read_license(path)
-    told_server = {f.id: f.status for f in lint_here(lic, path, on_server=True)}
-    told_client = {f.id: f.status for f in lint_here(lic, path, on_server=False)}
-    assert told_server != told_client or told_server  # the role is honoured, not guessed again
+    for on_server in (True, False):
+        app = LmdoctorApp(autorun=False, live=False, initial="license", inputs=Inputs(on_server=on_server))
+        async with app.run_test(size=(80, 24)) as pilot:
+            await started(pilot)
+            pane = app.query_one(LicensePane)
+            app.lint_file(path)
+            await wait_for(pilot, lambda pane=pane: pane.findings, what="the lint")
+            tab = {(f.id, f.status) for f in pane.findings if f.id.startswith("license.host")}
+        env = {"PATH": os.environ.get("PATH", ""), "HOME": str(tmp_path)}
+        report = run_check(CheckOptions(license_path=path, on_server=on_server, env=env, home=str(tmp_path),
+                                        use_lmutil=False))
+        check = {(f.id, f.status) for f in report.findings if f.id.startswith("license.host")}
+        assert tab == check, on_server
+        assert (("license.hostid-mismatch", Status.FAIL) in tab) is on_server
+    import argparse
+
+    from lmdoctor.checks.commands.tui import register
+
+    p = argparse.ArgumentParser()
+    register(p)
+    assert p.parse_args(["--on-server"]).on_server is True
 
 
 # 13 ------------------------------------------------------------------------------------------

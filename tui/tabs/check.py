@@ -17,7 +17,6 @@ from ..messages import FindingFound, JobFinished, ProgressChanged
 from ..widgets.findings_view import FindingsView
 from . import TabBody
 
-
 # A check that found none of these has nothing to look at: no license, no lmgrd, no server to ask.
 EMPTY_MACHINE_IDS = {"check.no-license", "process.no-lmgrd", "network.no-targets"}
 DEMO_SCENARIO = "duplicate"  # a real fault to find, diagnose and repair: a second lmgrd for one license
@@ -77,7 +76,7 @@ class CheckPane(TabBody):
     def __init__(self, **kw: Any) -> None:
         super().__init__(**kw)
         self.run_no = 0
-        self._running = False
+        self._checking = False
         self._token: Optional[CancelToken] = None
         self.last_report: Optional[Report] = None
         self.read_only = False  # showing a report's findings (lmdoctor view): no check of this machine
@@ -86,16 +85,16 @@ class CheckPane(TabBody):
 
     @property
     def running(self) -> bool:
-        return self._running
+        return self._checking
 
     @running.setter
     def running(self, value: bool) -> None:
-        self._running = value
+        self._checking = value
         self.set_busy_flag()
 
     @property
     def busy(self) -> bool:
-        return self._running
+        return self._checking
 
     def compose(self) -> ComposeResult:
         with Horizontal(classes="toolbar"):

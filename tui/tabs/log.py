@@ -18,6 +18,7 @@ from lmdoctor.checks.runtime import Cancelled, CancelToken
 from ..messages import FindingsReady, JobFinished, ProgressChanged
 from ..state import expand_path
 from ..widgets.findings_view import FindingsView
+from ..widgets.usage_plot import UsagePlot
 from . import TabBody
 from .check import counts_text, error_text
 
@@ -26,6 +27,14 @@ class LinesReady(Message):
     def __init__(self, finding_id: str, lines: List[tuple], total: int, run: int) -> None:
         super().__init__()
         self.finding_id, self.lines, self.total, self.run = finding_id, lines, total, run
+
+
+class UsageReady(Message):
+    """The usage per feature of the log just read (``series``: tui.widgets.usage_plot.Series, most used first)."""
+
+    def __init__(self, series: List[Any], run: int) -> None:
+        super().__init__()
+        self.series, self.run = series, run
 
 
 class FollowedLine(Message):
@@ -39,6 +48,9 @@ class LogPane(TabBody):
     BINDINGS = [
         Binding("f", "follow", "Follow", id="log-follow",
                 tooltip="Follow the log: new start-ups, exits, warnings and failures appear as they are written"),
+        Binding("u", "usage", "Usage", id="log-usage",
+                tooltip="License usage over time: peak licenses out per day against those issued, denials per "
+                        "day; again: the next feature"),
     ]
 
     def __init__(self, cursor_blink: bool = True, **kw: Any) -> None:
@@ -68,11 +80,15 @@ class LogPane(TabBody):
         yield ProgressBar(total=100, show_eta=False, id="log-progress")
         yield FindingsView(id="log-findings", empty="The groups of the log appear here: restarts, exits, DENIED ...")
         yield RichLog(id="log-lines", max_lines=2000, wrap=False, markup=False)
+        yield UsagePlot(id="log-usage")
 
     def on_mount(self) -> None:
         self.query_one(Input).cursor_blink = self.cursor_blink
         self.query_one(ProgressBar).display = False
         self.query_one("#log-lines", RichLog).border_title = "lines (select a group)"
+        plot = self.query_one(UsagePlot)
+        plot.display = False
+        plot.border_title = "license usage per day"
         path = self.app.inputs.log_path  # type: ignore[attr-defined]
         if path:
             self.analyse(path)
@@ -83,6 +99,10 @@ class LogPane(TabBody):
     def check_action(self, action: str, parameters) -> Optional[bool]:
         if action == "follow" and (self.app.typing() or not self.path):  # type: ignore[attr-defined]
             return False
+        if action == "usage":
+            if self.app.typing():  # type: ignore[attr-defined]
+                return False
+            return True if self.query_one(UsagePlot).series else None
         return True
 
     def inputs_changed(self, inputs: Any, changed: Set[str]) -> None:
@@ -109,6 +129,8 @@ class LogPane(TabBody):
         bar.update(total=100, progress=0)
         bar.display = True
         self.query_one("#log-status", Static).update(f"Reading {path}... (escape stops)")
+        self.query_one(UsagePlot).set_series([])
+        self._show_usage(False)
         self._scan(path, self._token, self.run_no)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="log-scan")
@@ -120,6 +142,9 @@ class LogPane(TabBody):
 
         try:
             summary = scan_file(path, token, progress)
+            from ..widgets.usage_plot import ranked_series
+
+            self.post_message(UsageReady(ranked_series(summary.usage), run=run))
             self.post_message(FindingsReady("log", summary_findings(summary), run=run))
         except Cancelled:
             self.post_message(JobFinished("log", error="cancelled", run=run))
@@ -146,8 +171,31 @@ class LogPane(TabBody):
         self.findings = list(message.findings)
         self.unsaved = True
         self.query_one(FindingsView).set_findings(message.findings)
+        usage = "u usage per day, " if self.query_one(UsagePlot).series else ""
         self.query_one("#log-status", Static).update(
-            f"{os.path.basename(self.path)}: {counts_text(message.findings)}; a group's lines show below; f follows")
+            f"{os.path.basename(self.path)}: {counts_text(message.findings)}; {usage}f follows")
+
+    def on_usage_ready(self, message: UsageReady) -> None:
+        if message.run == self.run_no:
+            message.stop()
+            self.query_one(UsagePlot).set_series(message.series)
+
+    # ------------------------------------------------------------------ usage over time
+    def _show_usage(self, show: bool) -> None:
+        self.query_one(UsagePlot).display = show
+        self.query_one("#log-lines", RichLog).display = not show
+
+    def action_usage(self) -> None:
+        """Show the usage plot (on the usage group); pressed again, the next feature."""
+        plot = self.query_one(UsagePlot)
+        if not plot.series:
+            return
+        view = self.query_one(FindingsView)
+        if plot.display:
+            plot.next_feature()
+        elif view.shown is None or view.shown.id != "log.usage":
+            view.select("log.usage")  # its lines box is the plot
+        self._show_usage(True)
 
     def on_job_finished(self, message: JobFinished) -> None:
         if message.job != "log" or message.run != self.run_no:
@@ -163,6 +211,10 @@ class LogPane(TabBody):
     def on_finding_shown(self, event) -> None:
         f = event.finding
         if not self.path:
+            return
+        # The usage group has no lines of its own: its box is the plot of usage over time.
+        self._show_usage(f.id == "log.usage" and bool(self.query_one(UsagePlot).series) and not self.following)
+        if f.id == "log.usage":
             return
         if self._lines_token is not None:
             self._lines_token.cancel()
@@ -207,6 +259,7 @@ class LogPane(TabBody):
         self.following = True
         self.set_busy_flag()
         self._token = CancelToken()
+        self._show_usage(False)
         out = self.query_one("#log-lines", RichLog)
         out.clear()
         out.border_title = f"following {os.path.basename(self.path)} (f or escape stops)"

@@ -244,6 +244,18 @@ class FindingsView(Vertical):
         table.move_cursor(row=index)
         self._show(rows[index][0])
 
+    def select(self, finding_id: str) -> bool:
+        """Put the cursor on the first shown finding with this id; False when none is shown."""
+        table = self.query_one(DataTable)
+        for row in range(table.row_count):
+            key = table.coordinate_to_cell_key((row, 0)).row_key.value
+            f = self._findings.get(key or "")
+            if f is not None and f.id == finding_id:
+                table.move_cursor(row=row)
+                self._show(key or "")
+                return True
+        return False
+
     def set_filter(self, text: str) -> None:
         self._filter = text
         self._refill()
