@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Iterable, List, Tuple
 
+from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
@@ -23,7 +24,7 @@ lmdoctor finds what is wrong with a FlexNet license server and says how to fix i
      `lmdoctor view FILE` (or ctrl+o) opens it on another machine, read-only.
   5. i changes the inputs (license, servers, this machine's role, warn days, debug log,
      timeout) without restarting; the tabs that read them run again.
-  6. Daemon runs lmgrd -z and explains each line; Log reads a debug log (u: usage per feature).
+  6. Daemon runs lmgrd -z and explains each line; Log reads a debug log (u: usage per day).
 """
 
 
@@ -34,17 +35,20 @@ def _key_text(b: Binding) -> str:
     return " / ".join(k.replace("question_mark", "?").replace("slash", "/") for k in keys)
 
 
-def binding_rows(groups: Iterable[Tuple[str, List[Binding]]]) -> Table:
-    t = Table.grid(padding=(0, 2))
-    t.add_column(no_wrap=True, style="bold")
-    t.add_column(no_wrap=True)
-    t.add_column()
+def binding_rows(groups: Iterable[Tuple[str, List[Binding]]]) -> Group:
+    """Per group its title, then a key / name / what-it-does row per binding (keys in one column)."""
+    parts: List[RenderableType] = []
     for title, bindings in groups:
-        t.add_row(Text(title, style="bold underline"), "", "")
+        parts.append(Text(title, style="bold underline"))
+        t = Table.grid(padding=(0, 2))
+        t.add_column(no_wrap=True, style="bold", min_width=12)
+        t.add_column(no_wrap=True, min_width=14)
+        t.add_column()
         for b in bindings:
             t.add_row(_key_text(b), b.description or b.action, Text(b.tooltip or "", style="dim"))
-        t.add_row("", "", "")
-    return t
+        parts.append(t)
+        parts.append(Text(""))
+    return Group(*parts)
 
 
 def help_groups(app) -> List[Tuple[str, List[Binding]]]:
