@@ -14,6 +14,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
+from textual.coordinate import Coordinate
 from textual.message import Message
 from textual.widgets import DataTable, Input, Static
 
@@ -248,7 +249,7 @@ class FindingsView(Vertical):
         """Put the cursor on the first shown finding with this id; False when none is shown."""
         table = self.query_one(DataTable)
         for row in range(table.row_count):
-            key = table.coordinate_to_cell_key((row, 0)).row_key.value
+            key = table.coordinate_to_cell_key(Coordinate(row, 0)).row_key.value
             f = self._findings.get(key or "")
             if f is not None and f.id == finding_id:
                 table.move_cursor(row=row)
