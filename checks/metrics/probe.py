@@ -297,7 +297,7 @@ def target_endpoints(shared: Shared, target: TargetConfig) -> List[Tuple[str, in
 def probe_target(target: TargetConfig, rnd: Round, endpoint_futures: Dict[Tuple[str, int], "Future[list]"]
                  ) -> TargetResult:
     """Probe one target. Never raises for the machine's sake: what went wrong becomes findings."""
-    from ..probes.reachability import OPEN, closed_finding, summarise
+    from ..probes.reachability import OPEN
 
     shared = rnd.shared
     started = time.monotonic()
@@ -308,83 +308,19 @@ def probe_target(target: TargetConfig, rnd: Round, endpoint_futures: Dict[Tuple[
             "check.license-unreadable", Status.FAIL, f"The license file of {target.name} cannot be read",
             detail=lic_error, file=target.license_file,
             fix="Run lmdoctor serve as a user who can read the license file, or correct license_file."))
-
     # 1. endpoints: which servers answered
-    state: Dict[Tuple[str, int], str] = {}
-    for ep, fut in endpoint_futures.items():
-        try:
-            attempts = fut.result()
-        except Exception:  # cancelled on shutdown
-            attempts = []
-        outcome = summarise(attempts) if attempts else "error"
-        state[ep] = outcome
-        if outcome != OPEN:
-            res.findings.append(closed_finding(f"{ep[1]}@{ep[0]}", "lmgrd port", outcome,
-                                               [a.label for a in attempts] + [f"target: {target.name}"]))
-
-    def open_(host: str, port: Optional[int]) -> Optional[bool]:
-        if port is None:
-            return None  # '@host': lmutil finds the port; nothing to pre-test
-        return state.get((host.lower(), port)) == OPEN
-
-    down: List[ServerSample] = []
-    if target.license_file:
-        reachable = [target.license_file] if (not state or any(v == OPEN for v in state.values())) else []
-        for (host, port), outcome in state.items():
-            if outcome != OPEN:
-                down.append(ServerSample(host, str(port), False, "", False))
-    else:
-        reachable = []
-        for e in target.servers:
-            flags = [open_(h, p) for h, p in e.members]
-            if any(f is not False for f in flags):
-                reachable.append(e.text)  # a triad goes whole to lmutil: it needs all three names
-            for (h, p), f in zip(e.members, flags):
-                if f is False and not any(f2 is not False for f2 in flags):
-                    down.append(ServerSample(h.lower(), str(p), False, "", False))
-            if e.is_triad and not any(f is not False for f in flags):
-                res.usage.quorum.append(QuorumSample(e.text, 0, 3))
-
-    # 2. lmutil lmstat -a
-    lmstat = None
+    state = _endpoint_states(target, endpoint_futures, res)
+    reachable, down = _reachable_specs(target, state, res)
+    # 2. lmutil lmstat -a, against the reachable servers only
     refused: list = []
     lmutil = shared.lmutil_for(target, refused)
-    if reachable and lmutil is None and refused:
-        from ..check import untrusted_lmutil_finding
-
-        res.lmstat_error = True
-        res.findings += [untrusted_lmutil_finding(why, "lmutil = \"...\" in the config, or lmdoctor serve --lmutil")
-                         for why in refused]
-    elif reachable and lmutil is None:
-        res.lmstat_error = True
-        res.findings.append(Finding(
-            "check.lmutil-absent", Status.INFO, "lmutil not found: lmstat was not run",
-            detail="lmdoctor looked next to the license file, next to a running lmgrd and on PATH.",
-            fix="Set lmutil = \"/path/to/lmutil\" in the config (from the same FlexNet zip as the daemons)."))
-    elif reachable and lmutil is not None:
-        lmstat = _run_lmstat(shared, target, ":".join(reachable), lmutil, res)
-    else:
-        res.lmstat_error = True  # nothing answered: lmstat would only hang on it
-        if lic is not None and len(lic.servers) == 3:
-            res.usage.quorum.append(QuorumSample(",".join(f"{s.port_text or ''}@{s.host}" for s in lic.servers), 0, 3))
-
-    if lmstat is not None:
-        used = usage_from_lmstat(lmstat, target.exclude_features)
-        res.usage.servers = used.servers
-        res.usage.vendors = used.vendors
-        res.usage.features = used.features
-        res.usage.users = used.users if target.per_user else []
-        res.usage.group_reservations = used.group_reservations
-        res.usage.reservations = used.reservations
-        res.usage.quorum = used.quorum + res.usage.quorum
-    known = {(s.fqdn, s.port) for s in res.usage.servers}
-    res.usage.servers += [s for s in down if (s.fqdn, s.port) not in known]
+    lmstat = _lmstat_phase(shared, target, lic, reachable, lmutil, refused, res)
+    _take_usage(res, target, lmstat, down)
     if lmstat is None and lmutil is None:
         # No lmutil: an open lmgrd port is the best "up" there is.
         res.up = any(v == OPEN for v in state.values())
     else:
         res.up = res.usage.any_server_up
-
     # 3. expiry: the license file, else `lmstat -i` (cached), else what lmstat -a showed
     if lic is not None:
         res.usage.expiry = expiry_from_license(lic, target.exclude_features)
@@ -393,7 +329,6 @@ def probe_target(target: TargetConfig, rnd: Round, endpoint_futures: Dict[Tuple[
         if rows is None and res.up and lmutil:
             rows = _expiry_table(shared, target, ":".join(reachable), lmutil)
         res.usage.expiry = rows if rows else expiry_from_versions(lmstat, target.exclude_features)
-
     # 4. the why, when the server runs here
     try:
         local = _local_findings(rnd, target, lic)
@@ -408,6 +343,94 @@ def probe_target(target: TargetConfig, rnd: Round, endpoint_futures: Dict[Tuple[
     res.findings = judge(res.findings, license_served=res.local)
     res.duration = time.monotonic() - started
     return res
+
+
+def _endpoint_states(target: TargetConfig, endpoint_futures: Dict[Tuple[str, int], "Future[list]"],
+                     res: TargetResult) -> Dict[Tuple[str, int], str]:
+    """The round's connect outcome per lmgrd PORT@HOST; a finding for each one that did not open."""
+    from ..probes.reachability import OPEN, closed_finding, summarise
+
+    state: Dict[Tuple[str, int], str] = {}
+    for ep, fut in endpoint_futures.items():
+        try:
+            attempts = fut.result()
+        except Exception:  # cancelled on shutdown
+            attempts = []
+        outcome = summarise(attempts) if attempts else "error"
+        state[ep] = outcome
+        if outcome != OPEN:
+            res.findings.append(closed_finding(f"{ep[1]}@{ep[0]}", "lmgrd port", outcome,
+                                               [a.label for a in attempts] + [f"target: {target.name}"]))
+    return state
+
+
+def _reachable_specs(target: TargetConfig, state: Dict[Tuple[str, int], str], res: TargetResult
+                     ) -> Tuple[List[str], List[ServerSample]]:
+    """What lmutil may be pointed at (never a server that timed out: it would hang), and the servers down."""
+    from ..probes.reachability import OPEN
+
+    def open_(host: str, port: Optional[int]) -> Optional[bool]:
+        if port is None:
+            return None  # '@host': lmutil finds the port; nothing to pre-test
+        return state.get((host.lower(), port)) == OPEN
+
+    down: List[ServerSample] = []
+    if target.license_file:
+        reachable = [target.license_file] if (not state or any(v == OPEN for v in state.values())) else []
+        for (host, port), outcome in state.items():
+            if outcome != OPEN:
+                down.append(ServerSample(host, str(port), False, "", False))
+        return reachable, down
+    reachable = []
+    for e in target.servers:
+        flags = [open_(h, p) for h, p in e.members]
+        if any(f is not False for f in flags):
+            reachable.append(e.text)  # a triad goes whole to lmutil: it needs all three names
+        for (h, p), f in zip(e.members, flags):
+            if f is False and not any(f2 is not False for f2 in flags):
+                down.append(ServerSample(h.lower(), str(p), False, "", False))
+        if e.is_triad and not any(f is not False for f in flags):
+            res.usage.quorum.append(QuorumSample(e.text, 0, 3))
+    return reachable, down
+
+
+def _lmstat_phase(shared: Shared, target: TargetConfig, lic: Any, reachable: List[str], lmutil: Optional[str],
+                  refused: list, res: TargetResult):
+    """Run lmstat -a when something answered and a trusted lmutil exists; else say why not."""
+    if reachable and lmutil is None and refused:
+        from ..check import untrusted_lmutil_finding
+
+        res.lmstat_error = True
+        res.findings += [untrusted_lmutil_finding(why, "lmutil = \"...\" in the config, or lmdoctor serve --lmutil")
+                         for why in refused]
+    elif reachable and lmutil is None:
+        res.lmstat_error = True
+        res.findings.append(Finding(
+            "check.lmutil-absent", Status.INFO, "lmutil not found: lmstat was not run",
+            detail="lmdoctor looked next to the license file, next to a running lmgrd and on PATH.",
+            fix="Set lmutil = \"/path/to/lmutil\" in the config (from the same FlexNet zip as the daemons)."))
+    elif reachable and lmutil is not None:
+        return _run_lmstat(shared, target, ":".join(reachable), lmutil, res)
+    else:
+        res.lmstat_error = True  # nothing answered: lmstat would only hang on it
+        if lic is not None and len(lic.servers) == 3:
+            res.usage.quorum.append(QuorumSample(",".join(f"{s.port_text or ''}@{s.host}" for s in lic.servers), 0, 3))
+    return None
+
+
+def _take_usage(res: TargetResult, target: TargetConfig, lmstat: Any, down: List[ServerSample]) -> None:
+    """Usage from lmstat, plus the servers that did not answer (lmstat cannot list those)."""
+    if lmstat is not None:
+        used = usage_from_lmstat(lmstat, target.exclude_features)
+        res.usage.servers = used.servers
+        res.usage.vendors = used.vendors
+        res.usage.features = used.features
+        res.usage.users = used.users if target.per_user else []
+        res.usage.group_reservations = used.group_reservations
+        res.usage.reservations = used.reservations
+        res.usage.quorum = used.quorum + res.usage.quorum
+    known = {(s.fqdn, s.port) for s in res.usage.servers}
+    res.usage.servers += [s for s in down if (s.fqdn, s.port) not in known]
 
 
 def _run_lmstat(shared: Shared, target: TargetConfig, spec: str, lmutil: str, res: TargetResult):
