@@ -19,7 +19,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Tuple
+from typing import TYPE_CHECKING, Dict, List, Optional, Tuple
 
 from .common import (
     EXIT_BASE,
@@ -32,6 +32,9 @@ from .common import (
     vendor_lock_path,
     vendor_version,
 )
+
+if TYPE_CHECKING:  # annotations only; the license modules are imported where they are used
+    from ..license import LicenseFile
 
 BIND_HOST = "127.0.0.1"
 
@@ -119,11 +122,43 @@ def main(argv: Optional[List[str]] = None, *, version: Optional[str] = None, san
     return _serve(log, control, vendor, version, license_path, sandbox_dir)
 
 
+class _Stop(Exception):
+    """A start-up step failed: the daemon exits with this FlexLM exit reason (already logged)."""
+
+    def __init__(self, reason: int):
+        super().__init__(reason)
+        self.reason = reason
+
+
 def _serve(log: Log, control: socket.socket, vendor: str, version: str, license_path: str,
            sandbox_dir: Optional[str]) -> int:
-    from ..inputgate import InputError, read_license
-
+    # Start-up in the order a real vendor daemon does it, each step with its own exit reason:
+    # the lock (another server running: 9), the license (unreadable: 1, no features: 4), the port
+    # (in use: 3), the handshake with lmgrd (communication error: 5).
     log(f"FlexNet Licensing version {build_text(version)}")
+    try:
+        lock_fd = _take_lock(log, sandbox_dir, vendor)
+        lic, features = _read_features(log, license_path, vendor)
+        sock = _listen(log, lic, vendor)
+        _handshake(log, control, sock.getsockname()[1], version)
+    except _Stop as stop:
+        return _exit(log, stop.reason)
+    control.setblocking(False)
+
+    host = socket.gethostname()
+    log(f"Server started on {host} for:\t" + "\t".join(features))
+    log("EXTERNAL FILTERS are OFF")
+    server = lic.servers[0] if lic.servers else None
+    state = State(log, vendor, features, server.host if server else host,
+                  (server.port or 0) if server else 0)
+    _run_until_stopped(log, control, sock, state)
+    log("daemon shutdown requested - shutting down")
+    os.close(lock_fd)
+    return 0
+
+
+def _take_lock(log: Log, sandbox_dir: Optional[str], vendor: str) -> int:
+    """The vendor's lock file, as FlexLM keeps one: a second daemon of the same vendor must not start."""
     root = lock_root(os.path.join(sandbox_dir, "root") if sandbox_dir else "/")
     lock_path = vendor_lock_path(root, vendor)
     try:
@@ -131,21 +166,27 @@ def _serve(log: Log, control: socket.socket, vendor: str, version: str, license_
         lock_fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
     except OSError as exc:
         log(f"Cannot open daemon lock file {lock_path}: {exc.strerror} (errno {exc.errno})")
-        return _exit(log, 1)
+        raise _Stop(1) from None
     try:
         fcntl.flock(lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError as exc:
         if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
-            return _exit(log, 9)
+            raise _Stop(9) from None
         raise
     os.ftruncate(lock_fd, 0)
     os.write(lock_fd, f"{os.getpid()}\n".encode())
+    return lock_fd
+
+
+def _read_features(log: Log, license_path: str, vendor: str) -> Tuple["LicenseFile", Dict[str, Feature]]:
+    """The license and the features this vendor serves from it (expired ones are logged and left out)."""
+    from ..inputgate import InputError, read_license
 
     try:
         lic = read_license(license_path)
     except InputError as exc:
         log(f"Cannot read license file {license_path}: {exc.strerror or exc}")
-        return _exit(log, 1)
+        raise _Stop(1) from None
     today = _dt.date.today()
     features: Dict[str, Feature] = {}
     for f in lic.features:
@@ -160,13 +201,16 @@ def _serve(log: Log, control: socket.socket, vendor: str, version: str, license_
         else:
             features.setdefault(f.name, Feature(f.name, f.version, f.expiry.text, total))
     if not features:
-        return _exit(log, 4)
+        raise _Stop(4)
+    return lic, features
 
+
+def _listen(log: Log, lic: "LicenseFile", vendor: str) -> socket.socket:
+    """The DAEMON line's port, or any free one when it names none (lmgrd is told which)."""
     port = None
     for v in lic.vendors:
         if v.name == vendor:
             port = v.port
-    server = lic.servers[0] if lic.servers else None
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
@@ -176,9 +220,12 @@ def _serve(log: Log, control: socket.socket, vendor: str, version: str, license_
         if exc.errno == errno.EADDRINUSE:
             log(f"The TCP port number in the license, {port}, is already in use.")
         log("Failed to open the TCP port number in the license.")
-        return _exit(log, 3)
-    port = sock.getsockname()[1]
+        raise _Stop(3) from None
+    return sock
 
+
+def _handshake(log: Log, control: socket.socket, port: int, version: str) -> None:
+    """Tell lmgrd our port and version over the control channel; it answers GO."""
     control.settimeout(15.0)
     try:
         send_lines(control, [f"PORT {port} VERSION {version}"])
@@ -186,15 +233,11 @@ def _serve(log: Log, control: socket.socket, vendor: str, version: str, license_
             raise OSError("no answer")
     except OSError:
         log("Vendor daemon can't talk to lmgrd")
-        return _exit(log, 5)
-    control.setblocking(False)
+        raise _Stop(5) from None
 
-    host = socket.gethostname()
-    log(f"Server started on {host} for:\t" + "\t".join(features))
-    log("EXTERNAL FILTERS are OFF")
-    state = State(log, vendor, features, server.host if server else host,
-                  (server.port or 0) if server else 0)
 
+def _run_until_stopped(log: Log, control: socket.socket, sock: socket.socket, state: State) -> None:
+    """Serve clients (a thread each) until SIGTERM/SIGINT, or until lmgrd closes the control channel."""
     stop = {"sig": 0}
 
     def on_signal(signum, _frame):  # noqa: ANN001
@@ -229,9 +272,6 @@ def _serve(log: Log, control: socket.socket, vendor: str, version: str, license_
     finally:
         sel.close()
         sock.close()
-    log("daemon shutdown requested - shutting down")
-    os.close(lock_fd)
-    return 0
 
 
 def _client(state: State, conn: socket.socket) -> None:
