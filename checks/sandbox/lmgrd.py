@@ -19,7 +19,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import IO, Dict, List, Optional
+from typing import IO, TYPE_CHECKING, Dict, List, Optional, Tuple
 
 from .common import (
     REASONS,
@@ -33,6 +33,10 @@ from .common import (
     send_lines,
     set_process_title,
 )
+
+if TYPE_CHECKING:  # annotations only; these modules are imported where they are used
+    from ..hostinfo import HostIdentity
+    from ..license import ServerLine, VendorLine
 
 BIND_HOST = "127.0.0.1"  # the sandbox never listens beyond this machine
 DEFAULT_PORTS = range(27000, 27010)
@@ -358,7 +362,6 @@ def main(argv: Optional[List[str]] = None, *, version: Optional[str] = None, san
 
 def _run(log: Log, version: str, license_path: str, script: str, sandbox_dir: Optional[str]) -> int:
     from ..hostinfo import current_identity
-    from ..inputgate import InputError, read_license
 
     def exit_now(signum, _frame):  # noqa: ANN001
         # Until the main loop runs (e.g. while retrying a busy port) a signal ends lmgrd at once.
@@ -372,37 +375,10 @@ def _run(log: Log, version: str, license_path: str, script: str, sandbox_dir: Op
     _banner(log, version, host, license_path)
     if os.name == "posix" and os.geteuid() == 0:
         log("running as root: This is a potential security problem")
-    try:
-        lic = read_license(license_path)
-    except InputError as exc:
-        log("license manager: can't initialize:Cannot find license file.")
-        log(f'License Path: "{license_path}"')
-        log(f'FlexNet Licensing error:-1,359.  System Error: {exc.errno or 2} "{exc.strerror or exc}"')
+    checked = _checked_license(log, license_path, identity, host)
+    if checked is None:
         return 1
-    servers = lic.servers
-    if not servers:
-        log("license manager: can't initialize:No SERVER lines in license file.")
-        log(f'License Path: "{license_path}"')
-        log("FlexNet Licensing error:-13,66")
-        return 1
-    server = servers[0]
-    if not identity.is_this_host(server.host):
-        log(f'"{server.host}": Not a valid server hostname, exiting.')
-        log(f'Valid license server system hosts are: "{host}"')
-        return 1
-    hostid = server.hostid.strip('"')
-    ids = hostid.split()
-    if not any(i.upper() == "ANY" or identity.has_mac(i) for i in ids):
-        log(f"Wrong hostid on SERVER line for license file: {license_path}")
-        macs = " ".join(sorted(identity.macs)) or "none"
-        log(f"SERVER line says {hostid}, hostid is {macs}")
-        log("Invalid hostid on SERVER line")
-        return 1
-    vendors = [v for v in lic.vendors if v.name]
-    if not vendors:
-        log("license manager: can't initialize:No VENDOR (DAEMON) lines in license file.")
-        log(f'License Path: "{license_path}"')
-        return 1
+    server, vendors = checked
 
     root = lock_root(os.path.join(sandbox_dir, "root") if sandbox_dir else "/")
     sock = _bind(log, server.port)
@@ -418,35 +394,87 @@ def _run(log: Log, version: str, license_path: str, script: str, sandbox_dir: Op
     def on_signal(signum, _frame):  # noqa: ANN001
         stop["sig"] = signum
 
+    # From here on a signal is a request: the main loop stops the vendor daemons first.
     for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         signal.signal(s, on_signal)
+    _start_vendors(srv, vendors, script)
+    try:
+        return _serve_until_stopped(srv, sock, stop)
+    finally:
+        _remove(lock_file)
 
+
+def _checked_license(log: Log, license_path: str, identity: HostIdentity, host: str
+                     ) -> Optional[Tuple[ServerLine, List[VendorLine]]]:
+    """(first SERVER line, VENDOR lines) when lmgrd may start with this license; else None, with
+    the messages a real lmgrd logs for each reason it refuses (the debug-log analyser reads them)."""
+    from ..inputgate import InputError, read_license
+
+    try:
+        lic = read_license(license_path)
+    except InputError as exc:
+        log("license manager: can't initialize:Cannot find license file.")
+        log(f'License Path: "{license_path}"')
+        log(f'FlexNet Licensing error:-1,359.  System Error: {exc.errno or 2} "{exc.strerror or exc}"')
+        return None
+    servers = lic.servers
+    if not servers:
+        log("license manager: can't initialize:No SERVER lines in license file.")
+        log(f'License Path: "{license_path}"')
+        log("FlexNet Licensing error:-13,66")
+        return None
+    server = servers[0]
+    if not identity.is_this_host(server.host):
+        log(f'"{server.host}": Not a valid server hostname, exiting.')
+        log(f'Valid license server system hosts are: "{host}"')
+        return None
+    hostid = server.hostid.strip('"')
+    ids = hostid.split()
+    if not any(i.upper() == "ANY" or identity.has_mac(i) for i in ids):
+        log(f"Wrong hostid on SERVER line for license file: {license_path}")
+        macs = " ".join(sorted(identity.macs)) or "none"
+        log(f"SERVER line says {hostid}, hostid is {macs}")
+        log("Invalid hostid on SERVER line")
+        return None
+    vendors = [v for v in lic.vendors if v.name]
+    if not vendors:
+        log("license manager: can't initialize:No VENDOR (DAEMON) lines in license file.")
+        log(f'License Path: "{license_path}"')
+        return None
+    return server, vendors
+
+
+def _start_vendors(srv: Server, vendors: List[VendorLine], script: str) -> None:
     lmgrd_dir = os.path.dirname(os.path.abspath(script))
-    log("Starting vendor daemons ... ")
+    srv.log("Starting vendor daemons ... ")
     for v in vendors:
         path = v.path or os.path.join(lmgrd_dir, v.name)
         if os.path.dirname(os.path.realpath(path)) != os.path.realpath(lmgrd_dir):
             # The sandbox only ever starts its own vendor daemon scripts.
-            log(f"Can't start {v.name}: {path} is not in the sandbox directory {lmgrd_dir}")
+            srv.log(f"Can't start {v.name}: {path} is not in the sandbox directory {lmgrd_dir}")
             continue
         child = _start_vendor(srv, v.name, path, lmgrd_dir, v.port)
         if child:
             srv.vendors[v.name] = child
 
+
+def _serve_until_stopped(srv: Server, sock: socket.socket, stop: Dict[str, int]) -> int:
+    """Answer lmutil/clients (a thread each) and watch the vendor daemons until a signal or lmdown.
+
+    Returns the exit code: the signal number, or 0 after lmdown.
+    """
     sel = selectors.DefaultSelector()
     sel.register(sock, selectors.EVENT_READ)
-    exit_code = 0
     try:
         while True:
             if stop["sig"]:
                 _shutdown(srv, stop["sig"])
-                exit_code = stop["sig"]
-                break
+                return stop["sig"]
             with srv.lock:
                 lmdown = srv.stop_reason == "lmdown"
             if lmdown:
                 _shutdown(srv, 0)
-                break
+                return 0
             for child in srv.vendors.values():
                 if not child.reported and child.proc.poll() is not None:
                     _vendor_exited(srv, child)
@@ -459,5 +487,3 @@ def _run(log: Log, version: str, license_path: str, script: str, sandbox_dir: Op
     finally:
         sel.close()
         sock.close()
-        _remove(lock_file)
-    return exit_code
