@@ -22,7 +22,7 @@ import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Dict, List, Optional
+from typing import TYPE_CHECKING, Dict, List, Optional, Tuple
 
 import lmdoctor
 
@@ -294,23 +294,7 @@ class Sandbox:
                 os.unlink(self.path(old))
             except OSError:
                 pass
-        root = self.path("root")
-        os.makedirs(os.path.join(root, "var", "tmp"), exist_ok=True)
-        # A root like a machine's: /tmp (sticky, world-writable) and /usr, so `ln -s /tmp /usr/tmp`
-        # (the manual's fix for a missing /usr/tmp) has the same meaning inside it.
-        os.makedirs(os.path.join(root, "tmp"), exist_ok=True)
-        os.chmod(os.path.join(root, "tmp"), 0o1777)
-        usr_tmp = os.path.join(root, "usr", "tmp")
-        if sc.lock_dir_missing:
-            os.makedirs(os.path.join(root, "usr"), exist_ok=True)
-            if os.path.islink(usr_tmp) or os.path.isfile(usr_tmp):
-                os.unlink(usr_tmp)
-            else:
-                import shutil
-
-                shutil.rmtree(usr_tmp, ignore_errors=True)
-        else:
-            os.makedirs(usr_tmp, exist_ok=True)
+        root = self._make_root(sc)
         env = dict(os.environ)
         env[ENV_ROOT] = root
         env[ENV_PORT_RETRY] = str(port_retry)
@@ -328,16 +312,7 @@ class Sandbox:
         info_first: Dict[str, object] = {}
         holders: List[int] = []
         if sc.duplicate:
-            os.makedirs(self.path("first"), exist_ok=True)
-            first_lic = self.path("first", "sigasi.lic")
-            Path(first_lic).write_text(_sc.render_license(_sc.LicenseParams(
-                hostname, hostid, first_port, first_vport,
-                comment="lmdoctor sandbox: the server that was running first")), encoding="utf-8")
-            first_log = self.path("first", "debug.log")
-            self._launch(first_lic, first_log, env, foreground)
-            if not _wait_for(first_log, "(sigasi) Server started on", timeout):
-                raise SandboxError(f"the first server of the duplicate scenario did not start; see {first_log}")
-            info_first = {"first_log_path": first_log, "first_license_path": first_lic, "first_lmgrd_port": first_port}
+            info_first = self._start_first(hostname, hostid, first_port, first_vport, env, foreground, timeout)
         if sc.block_server_port:
             holders.append(self._hold(server_port, env, timeout))
         if sc.block_vendor_port:
@@ -350,13 +325,65 @@ class Sandbox:
             comment=f"lmdoctor sandbox license, scenario {sc.name}: {sc.summary}. Not a real key.")),
             encoding="utf-8")
         self._launch(lic_path, log_path, env, foreground)
+        settled = self._settle(sc, log_path, server_port, timeout)
+        lmgrd_pid, vendor_pid, actual_vport = self._settled_pids(sc, log_path)
+        self.info = SandboxInfo(
+            dir=self.dir, scenario=sc.name, summary=sc.summary, license_path=lic_path, log_path=log_path,
+            server_host=host, host=CONNECT_HOST, lmgrd_port=server_port if sc.server != "none" else None,
+            vendor_port=actual_vport or (vendor_port if sc.daemon_port else None),
+            lmgrd_pid=lmgrd_pid, vendor_pid=vendor_pid, lmgrd_path=self.path("lmgrd"),
+            vendor_path=self.path(_sc.VENDOR), lmutil_path=self.path("lmutil"), lock_root=root,
+            lock_dir=lmgrd_lock_dir(root), settled=settled, expect=list(sc.expect), holder_pids=holders,
+            **info_first)  # type: ignore[arg-type]
+        return self.info
+
+    def _make_root(self, sc: "_sc.Scenario") -> str:
+        """The sandbox's own file-system root for lock files, with or without /usr/tmp per scenario."""
+        root = self.path("root")
+        os.makedirs(os.path.join(root, "var", "tmp"), exist_ok=True)
+        # A root like a machine's: /tmp (sticky, world-writable) and /usr, so `ln -s /tmp /usr/tmp`
+        # (the manual's fix for a missing /usr/tmp) has the same meaning inside it.
+        os.makedirs(os.path.join(root, "tmp"), exist_ok=True)
+        os.chmod(os.path.join(root, "tmp"), 0o1777)
+        usr_tmp = os.path.join(root, "usr", "tmp")
+        if sc.lock_dir_missing:
+            os.makedirs(os.path.join(root, "usr"), exist_ok=True)
+            if os.path.islink(usr_tmp) or os.path.isfile(usr_tmp):
+                os.unlink(usr_tmp)
+            else:
+                import shutil
+
+                shutil.rmtree(usr_tmp, ignore_errors=True)
+        else:
+            os.makedirs(usr_tmp, exist_ok=True)
+        return root
+
+    def _start_first(self, hostname: str, hostid: str, port: int, vport: int, env: Dict[str, str],
+                     foreground: bool, timeout: float) -> Dict[str, object]:
+        """The duplicate scenario's server that was running first; its paths for SandboxInfo."""
+        os.makedirs(self.path("first"), exist_ok=True)
+        first_lic = self.path("first", "sigasi.lic")
+        Path(first_lic).write_text(_sc.render_license(_sc.LicenseParams(
+            hostname, hostid, port, vport,
+            comment="lmdoctor sandbox: the server that was running first")), encoding="utf-8")
+        first_log = self.path("first", "debug.log")
+        self._launch(first_lic, first_log, env, foreground)
+        if not _wait_for(first_log, "(sigasi) Server started on", timeout):
+            raise SandboxError(f"the first server of the duplicate scenario did not start; see {first_log}")
+        return {"first_log_path": first_log, "first_license_path": first_lic, "first_lmgrd_port": port}
+
+    def _settle(self, sc: "_sc.Scenario", log_path: str, server_port: int, timeout: float) -> bool:
+        """Wait until the debug log shows the scenario's settled state (False on timeout)."""
         # A port taken in the moment between picking and binding is said at once, not after the timeout.
         busy = None if sc.block_server_port else f"port number in the license, {server_port}, is already in use"
         if sc.probe:
-            settled = (_wait_for(log_path, "(sigasi) Server started on", timeout, busy)
-                       and self._probe(log_path, sc, timeout))
-        else:
-            settled = _wait_for(log_path, sc.settled, timeout, busy)
+            return (_wait_for(log_path, "(sigasi) Server started on", timeout, busy)
+                    and self._probe(log_path, sc, timeout))
+        return _wait_for(log_path, sc.settled, timeout, busy)
+
+    def _settled_pids(self, sc: "_sc.Scenario", log_path: str
+                      ) -> Tuple[Optional[int], Optional[int], Optional[int]]:
+        """(lmgrd pid, vendor pid, vendor port) as the debug log says them."""
         text = _read(log_path)
         m = _LMGRD_PID.search(text)
         lmgrd_pid = int(m.group(1)) if m else None
@@ -368,15 +395,7 @@ class Sandbox:
         for pid, up in ((lmgrd_pid, sc.lmgrd_up), (vendor_pid, sc.vendor_up)):
             while pid and not up and _pid_alive(pid) and time.monotonic() < deadline:
                 time.sleep(0.05)
-        self.info = SandboxInfo(
-            dir=self.dir, scenario=sc.name, summary=sc.summary, license_path=lic_path, log_path=log_path,
-            server_host=host, host=CONNECT_HOST, lmgrd_port=server_port if sc.server != "none" else None,
-            vendor_port=actual_vport or (vendor_port if sc.daemon_port else None),
-            lmgrd_pid=lmgrd_pid, vendor_pid=vendor_pid, lmgrd_path=self.path("lmgrd"),
-            vendor_path=self.path(_sc.VENDOR), lmutil_path=self.path("lmutil"), lock_root=root,
-            lock_dir=lmgrd_lock_dir(root), settled=settled, expect=list(sc.expect), holder_pids=holders,
-            **info_first)  # type: ignore[arg-type]
-        return self.info
+        return lmgrd_pid, vendor_pid, actual_vport
 
     def _launch(self, lic: str, log: str, env: Dict[str, str], foreground: bool) -> None:
         argv = [self.path("lmgrd"), "-c", lic, "-l", log] + (["-z"] if foreground else [])
