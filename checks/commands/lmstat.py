@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+from typing import List
 
 from ._common import add_format_option
 
@@ -87,93 +88,12 @@ def _short(text: str, n: int = 70) -> str:
 
 def listing(result) -> str:
     """A compact, table-like picture of the lmstat output for the text and markdown reports."""
-    from ..flexnet.lmstat import explain_ref
-
-    out = []
-    h = result.header
-    head = "lmstat output"
-    if h.tool or h.company:
-        head += f" from {h.tool or 'lmutil'}" + (f" ({h.company}, {h.copyright})" if h.company else "")
-    if h.version:
-        head += f", version {h.version}"
-        head += (f" build {h.build}" if h.build else "") + (f" {h.platform}" if h.platform else "")
-    if h.status_time:
-        head += f", status on {h.status_time}"
-    out.append(head)
+    out = [_header_line(result.header)]
     for e in result.errors:
-        out.append(f"  ERROR  {_short(e.text, 100)}")
-        for r in e.refs:
-            ex = explain_ref(r)
-            if ex:
-                out.append(f"         {ex}")
+        out += _error_lines(e)
     for b in result.blocks:
         out.append("")
-        q = b.quorum
-        title = f"License server status: {b.spec or '(not shown)'}"
-        if q is not None:
-            title += f"   [triad: {q.up} of 3 up, " + ("quorum held" if q.has_quorum else "QUORUM LOST") + "]"
-        out.append(title)
-        for lf in b.license_files:
-            out.append(f"  license file on {lf.host}: {lf.path}")
-        width = max([len(s.host) for s in b.servers] + [len(v.name) for v in b.vendors] + [8])
-        for s in b.servers:
-            if s.up:
-                out.append(f"  {s.host:<{width}}  UP{' MASTER' if s.master else '       '}  {s.version or ''}".rstrip())
-            else:
-                out.append(f"  {s.host:<{width}}  DOWN       {_short(s.text, 90)}")
-                for r in (s.error.refs if s.error else []):
-                    ex = explain_ref(r)
-                    if ex:
-                        out.append(f"  {'':<{width}}             {ex}")
-        for e in b.errors:
-            out.append(f"  ERROR  {_short(e.text, 100)}")
-        if b.vendors:
-            out.append(f"  vendor daemons (on {b.vendors[0].on_host or '?'}):")
-            for v in b.vendors:
-                if v.up:
-                    out.append(f"    {v.name:<{width}}  UP  {v.version or ''}".rstrip())
-                else:
-                    out.append(f"    {v.name:<{width}}  DOWN  {_short(v.text, 90)}")
-        if b.features:
-            fw = min(40, max(len(f.name) for f in b.features) + 2)
-            out.append(f"  {'feature':<{fw}} {'issued':>7} {'in use':>7}  expiry")
-            for f in b.features:
-                if f.uncounted:
-                    issued, used = "uncounted", ""
-                elif f.issued is None:
-                    issued, used = "?", "?"
-                else:
-                    issued, used = str(f.issued), str(f.in_use)
-                exps = sorted({(v.expiry or "") for v in f.versions if v.expiry})
-                exp = ", ".join(exps)
-                note = f"  ({f.error})" if f.error else ""
-                out.append(f"  {_short(f.name or '(no name)', fw):<{fw}} {issued:>7} {used:>7}  {exp}{note}".rstrip())
-        holders = [f for f in b.features if f.users or f.users_more or f.reservations]
-        if holders:
-            out.append("  who holds what:")
-            for f in holders:
-                for rsv in f.reservations:
-                    out.append(f"    {f.name}: {rsv.count} reserved for {rsv.kind} {rsv.name}")
-                for u in f.users:
-                    who = f"{u.user}@{u.host}" + (f" ({_short(u.display, 30)})" if u.display else "")
-                    bits = []
-                    if u.extra:
-                        bits.append(" ".join(u.extra))
-                    if u.queued:
-                        bits.append(f"QUEUED for {u.count}")
-                    else:
-                        bits.append(f"{u.count} license{'s' if u.count != 1 else ''}")
-                    if u.start:
-                        bits.append(f"since {u.start}")
-                    if u.client_version:
-                        bits.append(u.client_version)
-                    if u.pid is not None:
-                        bits.append(f"PID {u.pid}")
-                    if u.linger:
-                        bits.append(f"linger {u.linger[0]}")
-                    out.append(f"    {f.name or '?'}: {who}  " + ", ".join(bits))
-                if f.users_more:
-                    out.append(f"    {f.name or '?'}: ... {f.users_more} more user line(s), counted but not listed")
+        out += _block_lines(b)
     if result.license_table:
         out.append("")
         out.append("License file contents (lmstat -i; read from the file, not from the server):")
@@ -192,3 +112,106 @@ def listing(result) -> str:
         if len(result.unparsed) + result.unparsed_more > 50:
             out.append(f"  ... {len(result.unparsed) + result.unparsed_more - 50} more")
     return "\n".join(out)
+
+
+def _header_line(h) -> str:
+    head = "lmstat output"
+    if h.tool or h.company:
+        head += f" from {h.tool or 'lmutil'}" + (f" ({h.company}, {h.copyright})" if h.company else "")
+    if h.version:
+        head += f", version {h.version}"
+        head += (f" build {h.build}" if h.build else "") + (f" {h.platform}" if h.platform else "")
+    if h.status_time:
+        head += f", status on {h.status_time}"
+    return head
+
+
+def _error_lines(e) -> List[str]:
+    from ..flexnet.lmstat import explain_ref
+
+    out = [f"  ERROR  {_short(e.text, 100)}"]
+    out += [f"         {ex}" for ex in map(explain_ref, e.refs) if ex]
+    return out
+
+
+def _block_lines(b) -> List[str]:
+    """One server block: its servers, errors, vendor daemons, features and who holds them."""
+    from ..flexnet.lmstat import explain_ref
+
+    out = []
+    q = b.quorum
+    title = f"License server status: {b.spec or '(not shown)'}"
+    if q is not None:
+        title += f"   [triad: {q.up} of 3 up, " + ("quorum held" if q.has_quorum else "QUORUM LOST") + "]"
+    out.append(title)
+    for lf in b.license_files:
+        out.append(f"  license file on {lf.host}: {lf.path}")
+    # One column width for server and vendor names, so the UP/DOWN column lines up in the block.
+    width = max([len(s.host) for s in b.servers] + [len(v.name) for v in b.vendors] + [8])
+    for s in b.servers:
+        if s.up:
+            out.append(f"  {s.host:<{width}}  UP{' MASTER' if s.master else '       '}  {s.version or ''}".rstrip())
+        else:
+            out.append(f"  {s.host:<{width}}  DOWN       {_short(s.text, 90)}")
+            out += [f"  {'':<{width}}             {ex}" for ex in map(explain_ref, s.error.refs if s.error else [])
+                    if ex]
+    for e in b.errors:
+        out.append(f"  ERROR  {_short(e.text, 100)}")
+    if b.vendors:
+        out.append(f"  vendor daemons (on {b.vendors[0].on_host or '?'}):")
+        for v in b.vendors:
+            if v.up:
+                out.append(f"    {v.name:<{width}}  UP  {v.version or ''}".rstrip())
+            else:
+                out.append(f"    {v.name:<{width}}  DOWN  {_short(v.text, 90)}")
+    if b.features:
+        out += _feature_table(b.features)
+    holders = [f for f in b.features if f.users or f.users_more or f.reservations]
+    if holders:
+        out.append("  who holds what:")
+        for f in holders:
+            out += _holder_lines(f)
+    return out
+
+
+def _feature_table(features) -> List[str]:
+    fw = min(40, max(len(f.name) for f in features) + 2)
+    out = [f"  {'feature':<{fw}} {'issued':>7} {'in use':>7}  expiry"]
+    for f in features:
+        if f.uncounted:
+            issued, used = "uncounted", ""
+        elif f.issued is None:
+            issued, used = "?", "?"
+        else:
+            issued, used = str(f.issued), str(f.in_use)
+        exps = sorted({(v.expiry or "") for v in f.versions if v.expiry})
+        exp = ", ".join(exps)
+        note = f"  ({f.error})" if f.error else ""
+        out.append(f"  {_short(f.name or '(no name)', fw):<{fw}} {issued:>7} {used:>7}  {exp}{note}".rstrip())
+    return out
+
+
+def _holder_lines(f) -> List[str]:
+    """A feature's reservations and users, one line each: who, how many, since when, which process."""
+    out = [f"    {f.name}: {rsv.count} reserved for {rsv.kind} {rsv.name}" for rsv in f.reservations]
+    for u in f.users:
+        who = f"{u.user}@{u.host}" + (f" ({_short(u.display, 30)})" if u.display else "")
+        bits = []
+        if u.extra:
+            bits.append(" ".join(u.extra))
+        if u.queued:
+            bits.append(f"QUEUED for {u.count}")
+        else:
+            bits.append(f"{u.count} license{'s' if u.count != 1 else ''}")
+        if u.start:
+            bits.append(f"since {u.start}")
+        if u.client_version:
+            bits.append(u.client_version)
+        if u.pid is not None:
+            bits.append(f"PID {u.pid}")
+        if u.linger:
+            bits.append(f"linger {u.linger[0]}")
+        out.append(f"    {f.name or '?'}: {who}  " + ", ".join(bits))
+    if f.users_more:
+        out.append(f"    {f.name or '?'}: ... {f.users_more} more user line(s), counted but not listed")
+    return out
