@@ -265,75 +265,94 @@ def probe_reachability(ctx: ProbeContext, cancel: CancelToken = NEVER_CANCELLED,
                      detail="No port@host in the search path, no --server and no SERVER line in the license.",
                      fix="Give one with --server 27000@<server> to test the connection."))
         return out
-    endpoints: List[Tuple[str, int]] = []
-    for t in targets:
-        for p in ([t.port] if t.port is not None else list(DEFAULT_RANGE)):
-            endpoints.append((t.host, p))
+    # All endpoints are tried together (one timeout for many firewalled ports), then judged per target.
+    endpoints = [(t.host, p) for t in targets for p in _ports(t)]
     results = probe_endpoints(endpoints, ctx.timeout, cancel, factory, resolver)
     state: Dict[Tuple[str, Optional[int], str], str] = {}  # (host, port, role) -> summary outcome
     for t in targets:
-        ports = [t.port] if t.port is not None else list(DEFAULT_RANGE)
-        attempts = [a for p in ports for a in results.get((t.host, p), [])]
-        if t.port is None:
-            opened = [a for a in attempts if a.outcome == OPEN]
-            summary = OPEN if opened else summarise(attempts)
-            shown = opened or attempts[:4]
-        else:
-            summary = summarise(attempts)
-            shown = attempts
+        summary, finding = _endpoint_finding(t, [a for p in _ports(t) for a in results.get((t.host, p), [])])
         state[(t.host.lower(), t.port, t.role)] = summary
-        what = "lmgrd port" if t.role == "lmgrd" else f"{t.vendor} vendor daemon port"
-        ev = [a.label for a in shown] + [f"from: {t.source}"]
-        if summary == OPEN:
-            first = attempts[0] if attempts else None
-            if first is not None and first.outcome not in (OPEN, NO_IPV6) and t.port is not None:
-                emit(Finding(
-                    "network.first-address-fails", Status.WARN,
-                    f"{t.label} ({what}): the first address {first.address} is {first.outcome}, a later one is open",
-                    detail="Clients try the addresses in resolver order; the first one failing costs a timeout or an "
-                           "error. With SSH tunnels this is the 'localhost' trap: ::1 first, tunnel on IPv4 only.",
-                    fix="Use 127.0.0.1 (or the IPv4 address) instead of the name.", evidence=ev,
-                    seed_ref=SEED_FLOAT))
-            else:
-                emit(Finding("network.open", Status.OK, f"{t.label} ({what}) is open", evidence=ev))
-            continue
-        emit(closed_finding(t.label, what, summary, ev))
+        emit(finding)
     specs: Dict[str, None] = {}
     for t in targets:
         if t.role == "lmgrd" and t.port is not None and state.get((t.host.lower(), t.port, "lmgrd")) == OPEN:
             specs.setdefault(t.group or t.label, None)
     ctx.open_servers = list(specs)
-    # The manual's firewall case: lmgrd answers, the vendor daemon's port does not.
     for t in targets:
-        if t.role != "vendor":
-            continue
-        lm_states = [v for (h, _p, r), v in state.items() if h == t.host.lower() and r == "lmgrd"]
-        lm = OPEN if OPEN in lm_states else (lm_states[0] if lm_states else None)
-        vd = state.get((t.host.lower(), t.port, "vendor"))
-        if lm == OPEN and vd == TIMEOUT:
-            emit(Finding(
-                "network.vendor-port-blocked", Status.FAIL,
-                f"lmgrd on {t.host} answers, but the {t.vendor} port {t.port} times out: a firewall",
-                detail="Clients reach lmgrd, which sends them to the vendor daemon's port; that port is blocked, so "
-                       "checkouts hang and fail.",
-                fix=f"Open port {t.port} (the DAEMON line's port=) in the firewall, as well as the lmgrd port.",
-                seed_ref=SEED_FLOAT))
-        elif lm == OPEN and vd == REFUSED:
-            emit(Finding(
-                "network.vendor-down", Status.FAIL,
-                f"lmgrd on {t.host} answers, but nothing listens on the {t.vendor} port {t.port}",
-                detail="The vendor daemon is not running (or uses another port): checkouts fail.",
-                fix="Look at the debug log on the server for the vendor daemon's exit reason "
-                    "(lmdoctor log FILE), and check the DAEMON line's port=.", seed_ref=SEED_CUSTOM))
-    # Triads: two of three are needed.
+        if t.role == "vendor":
+            f = _vendor_port_finding(t, state)
+            if f is not None:
+                emit(f)
+    for f in _triad_findings(targets, state):
+        emit(f)
+    return out
+
+
+def _ports(t: Target) -> List[int]:
+    """The target's port, or lmgrd's default range when the spec names none ('@host')."""
+    return [t.port] if t.port is not None else list(DEFAULT_RANGE)
+
+
+def _endpoint_finding(t: Target, attempts: List[Attempt]) -> Tuple[str, Finding]:
+    """(summary outcome, finding) for one target from its connect attempts."""
+    if t.port is None:
+        # A range was scanned: one open port is the answer; the closed rest is noise.
+        opened = [a for a in attempts if a.outcome == OPEN]
+        summary = OPEN if opened else summarise(attempts)
+        shown = opened or attempts[:4]
+    else:
+        summary = summarise(attempts)
+        shown = attempts
+    what = "lmgrd port" if t.role == "lmgrd" else f"{t.vendor} vendor daemon port"
+    ev = [a.label for a in shown] + [f"from: {t.source}"]
+    if summary != OPEN:
+        return summary, closed_finding(t.label, what, summary, ev)
+    first = attempts[0] if attempts else None
+    if first is not None and first.outcome not in (OPEN, NO_IPV6) and t.port is not None:
+        return summary, Finding(
+            "network.first-address-fails", Status.WARN,
+            f"{t.label} ({what}): the first address {first.address} is {first.outcome}, a later one is open",
+            detail="Clients try the addresses in resolver order; the first one failing costs a timeout or an "
+                   "error. With SSH tunnels this is the 'localhost' trap: ::1 first, tunnel on IPv4 only.",
+            fix="Use 127.0.0.1 (or the IPv4 address) instead of the name.", evidence=ev,
+            seed_ref=SEED_FLOAT)
+    return summary, Finding("network.open", Status.OK, f"{t.label} ({what}) is open", evidence=ev)
+
+
+def _vendor_port_finding(t: Target, state: Dict[Tuple[str, Optional[int], str], str]) -> Optional[Finding]:
+    """The manual's firewall case: lmgrd answers, the vendor daemon's port does not."""
+    lm_states = [v for (h, _p, r), v in state.items() if h == t.host.lower() and r == "lmgrd"]
+    lm = OPEN if OPEN in lm_states else (lm_states[0] if lm_states else None)
+    vd = state.get((t.host.lower(), t.port, "vendor"))
+    if lm == OPEN and vd == TIMEOUT:
+        return Finding(
+            "network.vendor-port-blocked", Status.FAIL,
+            f"lmgrd on {t.host} answers, but the {t.vendor} port {t.port} times out: a firewall",
+            detail="Clients reach lmgrd, which sends them to the vendor daemon's port; that port is blocked, so "
+                   "checkouts hang and fail.",
+            fix=f"Open port {t.port} (the DAEMON line's port=) in the firewall, as well as the lmgrd port.",
+            seed_ref=SEED_FLOAT)
+    if lm == OPEN and vd == REFUSED:
+        return Finding(
+            "network.vendor-down", Status.FAIL,
+            f"lmgrd on {t.host} answers, but nothing listens on the {t.vendor} port {t.port}",
+            detail="The vendor daemon is not running (or uses another port): checkouts fail.",
+            fix="Look at the debug log on the server for the vendor daemon's exit reason "
+                "(lmdoctor log FILE), and check the DAEMON line's port=.", seed_ref=SEED_CUSTOM)
+    return None
+
+
+def _triad_findings(targets: List[Target], state: Dict[Tuple[str, Optional[int], str], str]) -> List[Finding]:
+    """Triads: two of three are needed."""
     groups: Dict[str, List[Target]] = {}
     for t in targets:
         if t.group and t.role == "lmgrd":
             groups.setdefault(t.group, []).append(t)
+    out = []
     for g, members in groups.items():
         up = [m for m in members if state.get((m.host.lower(), m.port, "lmgrd")) == OPEN]
         ok = len(up) >= 2
-        emit(Finding(
+        out.append(Finding(
             "network.triad-quorum", Status.OK if ok else Status.FAIL,
             f"Triad {g}: {len(up)} of {len(members)} servers answer" + ("" if ok else ": no quorum"),
             detail="A redundant triad serves licenses while 2 of its 3 servers are up.",
