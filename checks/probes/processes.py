@@ -36,56 +36,11 @@ def probe_processes(ctx: ProbeContext, cancel: CancelToken = NEVER_CANCELLED,
         return out
     lmgrds = scan.by_role("lmgrd")
     vendors = scan.by_role("vendor")
-    for p in lmgrds + vendors + scan.by_role("lmtools") + scan.by_role("lmutil"):
-        ev = p.describe()
-        ports = _listening_ports(scan, p.pid)
-        ev.append("listening on: " + (", ".join(ports) if ports else "nothing seen"))
-        what = {"lmgrd": "lmgrd", "vendor": "vendor daemon", "lmtools": "lmtools", "lmutil": "lmutil"}[p.role]
-        emit(Finding(f"process.{'vendor-daemon' if p.role == 'vendor' else p.role}", Status.INFO,
-                     f"{prefix_title(what + ' ', p.name)} running (pid {p.pid})", evidence=ev))
-    if not lmgrds and not vendors:
-        server_here = ctx.license_names_this_host()
-        emit(Finding(
-            "process.no-lmgrd", Status.WARN if server_here else Status.INFO, "No lmgrd or vendor daemon running",
-            detail=("The license names this machine as its server, but no license server is running."
-                    if server_here else "Normal on a client machine; on the license server, lmgrd must run."),
-            fix=("Start it: lmgrd -c <license file> -l <debug log> (add -z to see what goes wrong in the "
-                 "foreground)." if server_here else ""),
-            seed_ref=SEED_FLOAT if server_here else None))
-    # lmgrd without its vendor daemon
-    for g in lmgrds:
-        kids = vendor_kids(g, vendors)
-        rivals = rival_daemons(g, lmgrds, vendors)
-        if not kids and rivals:
-            emit(Finding(
-                "process.vendor-conflict", Status.FAIL,
-                f"lmgrd (pid {g.pid}) lost its vendor daemon while another server's {rivals[0].base} runs",
-                detail="Only one vendor daemon of a name can run on a machine; the second one exits with "
-                       "'Exiting due to signal 32' (Windows) or 41 (Linux): 'Exited because another server was "
-                       "running', and lmgrd logs MULTIPLE \"" + rivals[0].base + "\" license server systems running.",
-                fix=f"Stop every lmgrd and {rivals[0].base} (also lmtools.exe on Windows), then start one lmgrd. "
-                    "If it still happens on Windows, rename a C:\\FlexLM folder to e.g. C:\\LMFlex.",
-                evidence=g.describe()[:2] + [ln for v in rivals for ln in v.describe()[:2]],
-                seed_ref=SEED_TYPICAL))
-            continue
-        if not kids:
-            emit(Finding(
-                "process.lmgrd-without-vendor", Status.FAIL,
-                f"lmgrd (pid {g.pid}) runs without its vendor daemon",
-                detail="lmgrd starts the vendor daemon (sigasi); when it is missing the daemon failed to start or "
-                       "exited. Its reason is in the debug log.",
-                fix=("Read the debug log" + (f" {g.log_arg}" if g.log_arg else "") + " for the vendor daemon's "
-                     "exit reason (run 'lmdoctor log FILE'); check the DAEMON line's path and that the daemon "
-                     "binary is the same FlexNet version as lmgrd."),
-                evidence=g.describe(), seed_ref=SEED_FLOAT))
-    for v in orphan_vendors(lmgrds, vendors):
-        emit(Finding(
-            "process.vendor-without-lmgrd", Status.FAIL,
-            f"Vendor daemon {v.name} (pid {v.pid}) runs without lmgrd",
-            detail="Clients reach the vendor daemon through lmgrd; an orphaned vendor daemon is left over from an "
-                   "lmgrd that died, and it blocks a fresh start ('Exiting due to signal 32/41').",
-            fix=f"Stop it (kill {v.pid}), then start lmgrd again so it starts its own vendor daemon.",
-            evidence=v.describe(), seed_ref=SEED_TYPICAL))
+    # What runs, then what is wrong with how it runs: pairing, duplicates, root, unreadable.
+    for f in _running_findings(ctx, scan, lmgrds, vendors):
+        emit(f)
+    for f in _pairing_findings(lmgrds, vendors):
+        emit(f)
     # duplicates for the same license
     _duplicates(emit, lmgrds, "process.duplicate-lmgrd", "lmgrd")
     by_name: Dict[str, List[ProcInfo]] = {}
@@ -94,7 +49,6 @@ def probe_processes(ctx: ProbeContext, cancel: CancelToken = NEVER_CANCELLED,
     for name, group in by_name.items():
         # A vendor daemon and the copy lmgrd forks briefly share a license: compare per parent lmgrd.
         _duplicates(emit, group, "process.duplicate-vendor", f"vendor daemon {name}", by_parent=True)
-    # running as root
     for p in lmgrds + vendors:
         if (p.user or "").lower() in ("root", "system", "nt authority\\system"):
             emit(Finding(
@@ -112,6 +66,68 @@ def probe_processes(ctx: ProbeContext, cancel: CancelToken = NEVER_CANCELLED,
             evidence=[f"pid {pid}" for pid in scan.denied_pids[:20]]))
     if not out:
         emit(Finding("process.none", Status.OK, "No FlexNet processes to report"))
+    return out
+
+
+def _running_findings(ctx: ProbeContext, scan: ProcessScan, lmgrds: List[ProcInfo],
+                      vendors: List[ProcInfo]) -> List[Finding]:
+    """One INFO per FlexNet process with what it listens on; "none running" judged by where we are."""
+    out = []
+    for p in lmgrds + vendors + scan.by_role("lmtools") + scan.by_role("lmutil"):
+        ev = p.describe()
+        ports = _listening_ports(scan, p.pid)
+        ev.append("listening on: " + (", ".join(ports) if ports else "nothing seen"))
+        what = {"lmgrd": "lmgrd", "vendor": "vendor daemon", "lmtools": "lmtools", "lmutil": "lmutil"}[p.role]
+        out.append(Finding(f"process.{'vendor-daemon' if p.role == 'vendor' else p.role}", Status.INFO,
+                           f"{prefix_title(what + ' ', p.name)} running (pid {p.pid})", evidence=ev))
+    if not lmgrds and not vendors:
+        # Only a machine the license names as its server must run lmgrd; a client need not.
+        server_here = ctx.license_names_this_host()
+        out.append(Finding(
+            "process.no-lmgrd", Status.WARN if server_here else Status.INFO, "No lmgrd or vendor daemon running",
+            detail=("The license names this machine as its server, but no license server is running."
+                    if server_here else "Normal on a client machine; on the license server, lmgrd must run."),
+            fix=("Start it: lmgrd -c <license file> -l <debug log> (add -z to see what goes wrong in the "
+                 "foreground)." if server_here else ""),
+            seed_ref=SEED_FLOAT if server_here else None))
+    return out
+
+
+def _pairing_findings(lmgrds: List[ProcInfo], vendors: List[ProcInfo]) -> List[Finding]:
+    """lmgrd without its vendor daemon (lost to a rival, or failed), and vendor daemons without lmgrd."""
+    out = []
+    for g in lmgrds:
+        kids = vendor_kids(g, vendors)
+        rivals = rival_daemons(g, lmgrds, vendors)
+        if not kids and rivals:
+            out.append(Finding(
+                "process.vendor-conflict", Status.FAIL,
+                f"lmgrd (pid {g.pid}) lost its vendor daemon while another server's {rivals[0].base} runs",
+                detail="Only one vendor daemon of a name can run on a machine; the second one exits with "
+                       "'Exiting due to signal 32' (Windows) or 41 (Linux): 'Exited because another server was "
+                       "running', and lmgrd logs MULTIPLE \"" + rivals[0].base + "\" license server systems running.",
+                fix=f"Stop every lmgrd and {rivals[0].base} (also lmtools.exe on Windows), then start one lmgrd. "
+                    "If it still happens on Windows, rename a C:\\FlexLM folder to e.g. C:\\LMFlex.",
+                evidence=g.describe()[:2] + [ln for v in rivals for ln in v.describe()[:2]],
+                seed_ref=SEED_TYPICAL))
+        elif not kids:
+            out.append(Finding(
+                "process.lmgrd-without-vendor", Status.FAIL,
+                f"lmgrd (pid {g.pid}) runs without its vendor daemon",
+                detail="lmgrd starts the vendor daemon (sigasi); when it is missing the daemon failed to start or "
+                       "exited. Its reason is in the debug log.",
+                fix=("Read the debug log" + (f" {g.log_arg}" if g.log_arg else "") + " for the vendor daemon's "
+                     "exit reason (run 'lmdoctor log FILE'); check the DAEMON line's path and that the daemon "
+                     "binary is the same FlexNet version as lmgrd."),
+                evidence=g.describe(), seed_ref=SEED_FLOAT))
+    for v in orphan_vendors(lmgrds, vendors):
+        out.append(Finding(
+            "process.vendor-without-lmgrd", Status.FAIL,
+            f"Vendor daemon {v.name} (pid {v.pid}) runs without lmgrd",
+            detail="Clients reach the vendor daemon through lmgrd; an orphaned vendor daemon is left over from an "
+                   "lmgrd that died, and it blocks a fresh start ('Exiting due to signal 32/41').",
+            fix=f"Stop it (kill {v.pid}), then start lmgrd again so it starts its own vendor daemon.",
+            evidence=v.describe(), seed_ref=SEED_TYPICAL))
     return out
 
 
