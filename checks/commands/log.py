@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import argparse
 import re
-from typing import Any, List, Optional
+from typing import Any, Callable, List, Optional
 
 from ._common import add_format_option, add_redact_option
 
@@ -46,9 +46,6 @@ _LOG_LINE = re.compile(rb"\d{1,2}:\d{2}:\d{2} \([^)\s]+\) ")
 def run(args: argparse.Namespace) -> int:
     import sys
 
-    from .. import inputgate
-    from ..filekind import FileKind, wrong_kind_message
-    from ..findings import Report
     from ..flexnet import logscan
     from ..inputgate import open_input
     from ..runtime import CancelToken
@@ -74,39 +71,16 @@ def run(args: argparse.Namespace) -> int:
         src = open_input(args.file, Kind.LOG)
     except InputError as exc:
         return fail_input(str(exc))
-    progress = None
-    # Long work shows progress on a terminal; pipes and --format json stay clean.
-    if args.progress or (sys.stderr.isatty() and not args.follow and args.file != "-" and not args.events):
-        def progress(done: int, total) -> None:
-            pct = f" {100 * done // total}%" if total else ""
-            sys.stderr.write(f"\rread {done / 1e6:,.0f} MB{pct}   ")
-            sys.stderr.flush()
+    progress = _progress_printer(args)
     writer = EventWriter(sys.stdout, redact=getattr(args, "redact", False)) if args.events else None
     on_usage = writer.write if writer is not None else None
     try:
         with src:
             head = src.read(64 * 1024)
-            # The gate reads, the sniffer judges: a license or lmstat output is named as such.
-            wrong = wrong_kind_message(head, FileKind.DEBUG_LOG, args.file)
+            wrong = _not_a_log(head, args.file)
             if wrong:
                 return fail_input(wrong)
-            # NUL runs also appear inside real logs after a crash; only input with NULs and no
-            # "hh:mm:ss (daemon)" line at all is not a log.
-            if b"\x00" in head and not _LOG_LINE.search(head):
-                return fail_input(f"{inputgate.label(args.file)} is binary data, not a debug log (give the text "
-                                  "file lmgrd writes with -l, e.g. debug.log)")
-            if args.follow:
-                def show(ev) -> None:
-                    print(logscan.describe_event(ev), flush=True)
-                src.close()
-                text = (args.format or "text") == "text" and not args.events
-                summary = _follow(logscan, args.file, cancel, show if text else None, since, on_usage)
-            else:
-                scanner = logscan.LogScanner(since=since, path=src.name, on_usage=on_usage)
-                if head:
-                    scanner.feed(head)
-                summary = logscan.scan_stream(src, cancel, progress, since, total=src.size, path=src.name,
-                                              scanner=scanner)
+            summary = _scan(args, src, head, cancel, progress, since, on_usage)
     except InputError as exc:
         if progress is not None:
             sys.stderr.write("\n")
@@ -119,22 +93,77 @@ def run(args: argparse.Namespace) -> int:
         sys.stderr.write("\r\x1b[K" if sys.stderr.isatty() else "\n")
     if summary is None:
         return fail_input("interrupted")
-    if issued:
-        for name, count in issued.items():
-            if name in summary.usage.features or count is not None:
-                logscan_feature_issued(summary, name, count, args.license_file)
-    report = Report("log", logscan.summary_findings(summary), {
-        "file": summary.path, "lines": summary.lines, "bytes": summary.bytes_read,
-        "recognised": {"share": round(summary.recognised_share, 4), "lines": summary.classified,
-                       "unrecognised": summary.unrecognised,
-                       "top_unrecognised": [{"shape": s, "lines": n} for s, n in summary.top_shapes(10)]},
-        "usage": summary.usage.to_dict()})
+    report = _log_report(summary, issued, args.license_file)
     if writer is not None:
         writer.close()
         # The events were the data; the verdict goes to stderr in one line.
         sys.stderr.write(f"lmdoctor: {writer.count:,} usage event(s); {_one_line(report)}\n")
         return int(report.exit_code)
     return emit_report(report, args, summary)
+
+
+def _progress_printer(args: argparse.Namespace) -> Optional[Callable[[int, Optional[int]], None]]:
+    """Long work shows progress on a terminal; pipes, --follow, stdin and --events stay clean."""
+    import sys
+
+    if not (args.progress or (sys.stderr.isatty() and not args.follow and args.file != "-" and not args.events)):
+        return None
+
+    def progress(done: int, total: Optional[int]) -> None:
+        pct = f" {100 * done // total}%" if total else ""
+        sys.stderr.write(f"\rread {done / 1e6:,.0f} MB{pct}   ")
+        sys.stderr.flush()
+    return progress
+
+
+def _not_a_log(head: bytes, name: str) -> Optional[str]:
+    """Why the first bytes are not a debug log (a license, lmstat output, binary data), or None."""
+    from .. import inputgate
+    from ..filekind import FileKind, wrong_kind_message
+
+    # The gate reads, the sniffer judges: a license or lmstat output is named as such.
+    wrong = wrong_kind_message(head, FileKind.DEBUG_LOG, name)
+    if wrong:
+        return wrong
+    # NUL runs also appear inside real logs after a crash; only input with NULs and no
+    # "hh:mm:ss (daemon)" line at all is not a log.
+    if b"\x00" in head and not _LOG_LINE.search(head):
+        return (f"{inputgate.label(name)} is binary data, not a debug log (give the text "
+                "file lmgrd writes with -l, e.g. debug.log)")
+    return None
+
+
+def _scan(args: argparse.Namespace, src: Any, head: bytes, cancel: Any, progress: Any, since: Any,
+          on_usage: Any) -> Any:
+    """The log's summary (None when interrupted): once to the end, or followed until Ctrl-C."""
+    from ..flexnet import logscan
+
+    if args.follow:
+        def show(ev) -> None:
+            print(logscan.describe_event(ev), flush=True)
+        src.close()  # follow_file opens the file again by its name
+        text = (args.format or "text") == "text" and not args.events
+        return _follow(logscan, args.file, cancel, show if text else None, since, on_usage)
+    scanner = logscan.LogScanner(since=since, path=src.name, on_usage=on_usage)
+    if head:
+        scanner.feed(head)
+    return logscan.scan_stream(src, cancel, progress, since, total=src.size, path=src.name, scanner=scanner)
+
+
+def _log_report(summary: Any, issued: Optional[dict], license_file: Optional[str]) -> Any:
+    from ..findings import Report
+    from ..flexnet import logscan
+
+    if issued:
+        for name, count in issued.items():
+            if name in summary.usage.features or count is not None:
+                logscan_feature_issued(summary, name, count, license_file)
+    return Report("log", logscan.summary_findings(summary), {
+        "file": summary.path, "lines": summary.lines, "bytes": summary.bytes_read,
+        "recognised": {"share": round(summary.recognised_share, 4), "lines": summary.classified,
+                       "unrecognised": summary.unrecognised,
+                       "top_unrecognised": [{"shape": s, "lines": n} for s, n in summary.top_shapes(10)]},
+        "usage": summary.usage.to_dict()})
 
 
 def _one_line(report: Any) -> str:
