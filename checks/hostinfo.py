@@ -64,7 +64,7 @@ def local_macs() -> Dict[str, str]:
                         macs.setdefault(m, iface)
             except (ValueError, OSError):
                 continue  # interface vanished between listing and reading
-    except Exception:
+    except Exception:  # no netifaces or no readable interfaces: no MACs known, the callers say 'unknown'
         pass
     return macs
 
@@ -84,7 +84,7 @@ def local_addresses() -> FrozenSet[str]:
                     ip = a.get("addr", "").split("%", 1)[0]
                     if ip:
                         out.add(ip.lower())
-    except Exception:
+    except Exception:  # no netifaces: only names and resolved addresses identify this host
         pass
     return frozenset(out)
 

@@ -165,7 +165,7 @@ def _wait_gone(pgid: Optional[int], tracked: List[psutil.Process], timeout: floa
         if reap is not None:
             try:
                 reap()
-            except Exception:
+            except Exception:  # reaping is a courtesy; the process table below decides what is gone
                 pass
         rest = _remaining(pgid, tracked)
         if not rest or time.monotonic() >= deadline:

@@ -486,7 +486,7 @@ def report_probe_env(doc: Dict[str, Any], message: str = "", cancel: CancelToken
 
             env._cache["license"] = (parse_license(str(lic["text"]).encode("utf-8"), path=lic.get("path") or "report"),
                                      f"{lic.get('path')} ({FROM_REPORT})")
-        except Exception:
+        except Exception:  # a damaged license section: the replay goes on without it, as for a report with none
             pass
     lint = section_findings(doc, "lint")
     if lint:

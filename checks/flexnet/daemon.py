@@ -677,7 +677,7 @@ class _Session:
         alive_before = False
         try:
             alive_before = child.isalive()
-        except Exception:  # noqa: BLE001
+        except Exception:  # noqa: BLE001 - pty closed or child reaped: count it as not alive
             pass
         tracked = self.tracker.alive()
         run.descendants = sorted(self.tracker.seen)

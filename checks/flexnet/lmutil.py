@@ -64,7 +64,7 @@ def _running_lmgrd_dirs() -> List[str]:
                         dirs.append(d)
             except Exception:
                 continue
-    except Exception:
+    except Exception:  # no process table to read: lmutil is still looked for beside the license and on PATH
         pass
     return dirs
 

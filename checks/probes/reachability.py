@@ -119,7 +119,7 @@ def connect_once(family: int, sockaddr: tuple, timeout: float,
     finally:
         try:
             s.close()
-        except Exception:
+        except OSError:  # closing a socket that failed to connect: nothing to release
             pass
 
 

@@ -123,7 +123,7 @@ def run_probes(ctx: ProbeContext, probes: Optional[Sequence[Probe]] = None,
             while not fut.done():
                 try:
                     fut.result(timeout=0.05)
-                except Exception:
+                except Exception:  # a timeout slice: wait again (one() turns a probe's errors into findings)
                     pass
     except BaseException:
         cancel_token = cancel if cancel is not NEVER_CANCELLED else None

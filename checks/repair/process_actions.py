@@ -58,7 +58,7 @@ def launch_from_process(g: ProcInfo) -> Optional[Launch]:
         p = psutil.Process(g.pid)
         env = dict(p.environ())
         cwd = p.cwd()
-    except Exception:
+    except Exception:  # gone or not ours to read: relaunch with lmdoctor's own environment and cwd
         pass
     user = g.user if g.user and not (hasattr(os, "geteuid") and uid_of(g.user) == os.geteuid()) else None
     _lic, log = parse_args(g.cmdline)

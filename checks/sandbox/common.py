@@ -179,7 +179,7 @@ def set_process_title(script: str, args: List[str]) -> None:
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
         libc.prctl(15, ctypes.c_char_p(name), 0, 0, 0)  # PR_SET_NAME
-    except Exception:
+    except Exception:  # best effort (see above): no libc or no prctl leaves the name as it is
         pass
     if not sys.platform.startswith("linux"):
         return
@@ -194,5 +194,5 @@ def set_process_title(script: str, args: List[str]) -> None:
             return
         buf = title + b"\0" * (size - len(title) - 1) + b" "
         ctypes.memmove(arg_start, buf, size)
-    except Exception:
+    except Exception:  # best effort (see above): an unreadable /proc leaves argv alone
         pass

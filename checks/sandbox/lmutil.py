@@ -69,7 +69,7 @@ def _connect_host(t: Target) -> str:
 
         if current_identity().is_this_host(t.host):
             return "127.0.0.1"
-    except Exception:
+    except Exception:  # identity unknown: connect to the host as the license names it
         pass
     return t.host
 
