@@ -120,12 +120,27 @@ class _DiagReader:
         self.in_reason = False
 
     def feed(self, n: int, raw: str) -> str:
+        """Classify one line and record what it says. Returns the line's kind."""
         if len(raw) > MAX_LINE:
             return UNPARSED
         s = raw.rstrip()
         t = s.strip()
         if not t:
             return "blank"
+        # The order is the meaning: headers and separators first, then a feature and its verdict;
+        # while a "cannot be checked out" reason runs, its lines belong to it, before the facts.
+        kind = self._header(n, s) or self._verdict(n, s, t) or self._reason(s, t) or self._feature_fact(s)
+        if kind:
+            return kind
+        if _BOILERPLATE.match(s):
+            return "note"
+        refs = find_errors(s)
+        if refs:
+            self.r.errors.append(ErrorNote(text=t, line=n, refs=refs))
+            return "error"
+        return UNPARSED
+
+    def _header(self, n: int, s: str) -> Optional[str]:
         m = _COPYRIGHT.match(s)
         if m:
             self.r.tool = m.group("tool").lower()
@@ -145,6 +160,10 @@ class _DiagReader:
             self.r.license_files.append((n, self.license_file))
             self.feature = None
             return "license-file"
+        return None
+
+    def _verdict(self, n: int, s: str, t: str) -> Optional[str]:
+        """A feature header, or its "can / cannot be checked out" line."""
         m = _FEATURE_HEADER.match(s)
         if m:
             self.in_reason = False
@@ -170,41 +189,44 @@ class _DiagReader:
                 f.errors.extend(find_errors(m.group("why")))
             self.in_reason = True
             return "cannot-checkout"
-        if self.in_reason and self.feature is not None:
+        return None
+
+    def _reason(self, s: str, t: str) -> Optional[str]:
+        """A line of the reason a feature cannot be checked out: a detail, words, error codes."""
+        if not (self.in_reason and self.feature is not None):
+            return None
+        f = self.feature
+        dm = _DETAIL.match(s)
+        if dm:
+            f.details[dm.group("key")] = dm.group("val")
+        elif not _BOILERPLATE.match(s):
+            f.reason_lines.append(t)
+        f.errors.extend(find_errors(s))
+        return "reason"
+
+    def _feature_fact(self, s: str) -> Optional[str]:
+        """The current feature's license server or license type line."""
+        if self.feature is None:
+            return None
+        m = _LICENSE_SERVER.match(s)
+        if m:
+            self.feature.license_server = m.group("host")
+            return "license-server"
+        m = _LIC_TYPE.match(s)
+        if m:
             f = self.feature
-            dm = _DETAIL.match(s)
-            if dm:
-                f.details[dm.group("key")] = dm.group("val")
-            elif not _BOILERPLATE.match(s):
-                f.reason_lines.append(t)
-            f.errors.extend(find_errors(s))
-            return "reason"
-        if self.feature is not None:
-            m = _LICENSE_SERVER.match(s)
-            if m:
-                self.feature.license_server = m.group("host")
-                return "license-server"
-            m = _LIC_TYPE.match(s)
-            if m:
-                f = self.feature
-                kind = m.group("kind").lower().replace("-", "")
-                f.license_type = ("uncounted " + kind) if m.group("uncounted") else kind
-                rest = m.group("rest")
-                sm, em, lm = _STARTS.search(rest), _EXPIRES.search(rest), _LOCKED.search(rest)
-                if sm:
-                    f.starts = sm.group("s")
-                if em:
-                    f.expires = em.group("e") or em.group("none")
-                if lm:
-                    f.locked_to = lm.group("what")
-                return "license-type"
-        if _BOILERPLATE.match(s):
-            return "note"
-        refs = find_errors(s)
-        if refs:
-            self.r.errors.append(ErrorNote(text=t, line=n, refs=refs))
-            return "error"
-        return UNPARSED
+            kind = m.group("kind").lower().replace("-", "")
+            f.license_type = ("uncounted " + kind) if m.group("uncounted") else kind
+            rest = m.group("rest")
+            sm, em, lm = _STARTS.search(rest), _EXPIRES.search(rest), _LOCKED.search(rest)
+            if sm:
+                f.starts = sm.group("s")
+            if em:
+                f.expires = em.group("e") or em.group("none")
+            if lm:
+                f.locked_to = lm.group("what")
+            return "license-type"
+        return None
 
     def _current(self, n: int) -> DiagFeature:
         if self.feature is None:
