@@ -15,6 +15,7 @@ from ..findings import Finding, Status
 from ..runtime import NEVER_CANCELLED, CancelToken, FindingSink, discard
 from .lmstat import (
     ErrorNote,
+    Feature,
     LmstatResult,
     ServerBlock,
     ServerStatus,
@@ -492,7 +493,6 @@ def _unparsed_finding(result: LmstatResult, source: Optional[str]) -> Finding:
 
 def _feature_findings(result: LmstatResult, warn_days: int, as_of: AsOf, source: Optional[str],
                       real_today: _dt.date) -> List[Finding]:
-    today = as_of.date
     out: List[Finding] = []
     # Features that expire on the same day are one finding: a 100-feature key renews as one.
     by_date: Dict[_dt.date, List[Tuple[str, Optional[str], int]]] = {}
@@ -509,37 +509,10 @@ def _feature_findings(result: LmstatResult, warn_days: int, as_of: AsOf, source:
             expiry(v.name, v.version, v.expiry, v.expiry_date, v.line)
     for row in result.license_table:
         expiry(row.feature, row.version, row.expires, row.expiry_date, row.line)
-
     for exp_date in sorted(by_date):
-        items = by_date[exp_date]
-        days = (exp_date - today).days
-        names = [n for n, _t, _l in items]
-        what = names[0] if len(names) == 1 else f"{len(names)} features"
-        evidence = [f"line {ln}: {n} expiry {t}" for n, t, ln in items]
-        when = "ago" if as_of.source == "today" else f"before {as_of.phrase}"
-        if days < 0:
-            out.append(Finding(
-                id="lmstat.feature-expired", status=Status.FAIL,
-                title=f"{what} expired on {exp_date.isoformat()}, {-days} day(s) {when}",
-                detail=f"Expired {-days} day(s) {when}. Clients get 'Feature has expired' (-10)."
-                       + ("" if len(names) == 1 else " Features: " + _feature_list(names)),
-                fix="Request a renewed license key and install it on the server (then lmreread).",
-                evidence=evidence, file=source, line=items[0][2], seed_ref=SEED_TROUBLE,
-            ))
-        elif days <= warn_days:
-            after = "" if as_of.source == "today" else f" after {as_of.phrase}"
-            since = (f" It has expired since ({(real_today - exp_date).days} day(s) before today)."
-                     if as_of.source == "output" and exp_date < real_today else "")
-            out.append(Finding(
-                id="lmstat.feature-expiring", status=Status.WARN,
-                title=f"{what} expire{'s' if len(names) == 1 else ''} in {days} day(s){after}, on "
-                      f"{exp_date.isoformat()}",
-                detail=(f"{days} day(s){after or ' from today'}.{since}"
-                        + ("" if len(names) == 1 else " Features: " + _feature_list(names))),
-                fix="Request a renewed license key before it expires.",
-                evidence=evidence, file=source, line=items[0][2], seed_ref=SEED_TROUBLE,
-            ))
-
+        found = _expiry_finding(exp_date, by_date[exp_date], warn_days, as_of, source, real_today)
+        if found is not None:
+            out.append(found)
     for f in result.features:
         if f.unsupported or (f.error and not f.uncounted and f.issued is None):
             out.append(Finding(
@@ -552,22 +525,61 @@ def _feature_findings(result: LmstatResult, warn_days: int, as_of: AsOf, source:
                 evidence=f.status_text, file=source, line=f.line,
             ))
         if f.issued and f.in_use is not None and f.in_use >= f.issued:
-            holders = sorted({f"{u.user}@{u.host}" for u in f.users if not u.queued})
-            queued = len([u for u in f.users if u.queued]) + f.queued_more
-            detail = f"{f.in_use} of {f.issued} in use."
-            if holders:
-                more = len(holders) > 20 or f.users_more
-                detail += " Held by: " + ", ".join(holders[:20]) + (" ..." if more else "") + "."
-            if queued:
-                detail += f" {queued} request(s) queued."
-            out.append(Finding(
-                id="lmstat.all-licenses-in-use", status=Status.WARN,
-                title=f"All {f.issued} license(s) of {f.name} are in use",
-                detail=detail + " New checkouts get 'Licensed number of users already reached' (-4).",
-                fix="Ask a user to close the application, or buy more seats.",
-                evidence=f.status_text, file=source, line=f.line,
-            ))
+            out.append(_all_in_use(f, source))
     return out
+
+
+def _expiry_finding(exp_date: _dt.date, items: List[Tuple[str, Optional[str], int]], warn_days: int,
+                    as_of: AsOf, source: Optional[str], real_today: _dt.date) -> Optional[Finding]:
+    """Expired (FAIL) or expiring within ``warn_days`` (WARN), counted from ``as_of``; else None."""
+    days = (exp_date - as_of.date).days
+    names = [n for n, _t, _l in items]
+    what = names[0] if len(names) == 1 else f"{len(names)} features"
+    evidence = [f"line {ln}: {n} expiry {t}" for n, t, ln in items]
+    when = "ago" if as_of.source == "today" else f"before {as_of.phrase}"
+    if days < 0:
+        return Finding(
+            id="lmstat.feature-expired", status=Status.FAIL,
+            title=f"{what} expired on {exp_date.isoformat()}, {-days} day(s) {when}",
+            detail=f"Expired {-days} day(s) {when}. Clients get 'Feature has expired' (-10)."
+                   + ("" if len(names) == 1 else " Features: " + _feature_list(names)),
+            fix="Request a renewed license key and install it on the server (then lmreread).",
+            evidence=evidence, file=source, line=items[0][2], seed_ref=SEED_TROUBLE,
+        )
+    if days > warn_days:
+        return None
+    after = "" if as_of.source == "today" else f" after {as_of.phrase}"
+    # An old snapshot's "expires in 5 days" may be over by now: say so.
+    since = (f" It has expired since ({(real_today - exp_date).days} day(s) before today)."
+             if as_of.source == "output" and exp_date < real_today else "")
+    return Finding(
+        id="lmstat.feature-expiring", status=Status.WARN,
+        title=f"{what} expire{'s' if len(names) == 1 else ''} in {days} day(s){after}, on "
+              f"{exp_date.isoformat()}",
+        detail=(f"{days} day(s){after or ' from today'}.{since}"
+                + ("" if len(names) == 1 else " Features: " + _feature_list(names))),
+        fix="Request a renewed license key before it expires.",
+        evidence=evidence, file=source, line=items[0][2], seed_ref=SEED_TROUBLE,
+    )
+
+
+def _all_in_use(f: Feature, source: Optional[str]) -> Finding:
+    """Every seat taken: who holds them (at most 20 named) and how many wait in the queue."""
+    holders = sorted({f"{u.user}@{u.host}" for u in f.users if not u.queued})
+    queued = len([u for u in f.users if u.queued]) + f.queued_more
+    detail = f"{f.in_use} of {f.issued} in use."
+    if holders:
+        more = len(holders) > 20 or f.users_more
+        detail += " Held by: " + ", ".join(holders[:20]) + (" ..." if more else "") + "."
+    if queued:
+        detail += f" {queued} request(s) queued."
+    return Finding(
+        id="lmstat.all-licenses-in-use", status=Status.WARN,
+        title=f"All {f.issued} license(s) of {f.name} are in use",
+        detail=detail + " New checkouts get 'Licensed number of users already reached' (-4).",
+        fix="Ask a user to close the application, or buy more seats.",
+        evidence=f.status_text, file=source, line=f.line,
+    )
 
 
 def lmdiag_findings(result: Any, source: Optional[str] = None) -> List[Finding]:
