@@ -11,7 +11,7 @@ import os
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Mapping, Optional
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Mapping, Optional, Tuple
 
 from . import inputgate
 from .exceptions import LmdoctorError
@@ -20,6 +20,9 @@ from .license import LicenseFile
 from .probes.context import DEFAULT_VENDOR, ProbeContext
 from .probes.runner import ProgressCallback, run_probes
 from .runtime import NEVER_CANCELLED, CancelToken, FindingSink, discard
+
+if TYPE_CHECKING:  # annotation only: lmutil's module is loaded when a server answered
+    from .flexnet.lmutil import LmutilLocation
 
 
 class LicenseArgumentError(LmdoctorError):
@@ -278,37 +281,53 @@ def lmutil_findings(ctx: ProbeContext, choice: LicenseChoice, cancel: CancelToke
     Nothing when lmutil is absent (one info finding says so).
     """
     specs = list(ctx.open_servers)
-    out_refused: List[Finding] = []
     if not specs:
         return []  # nothing answered: nothing to ask (and no need to load the lmstat parser)
-    from .flexnet.lmutil import find_lmutil, run_lmdiag, run_lmstat
+    loc, found = _locate_lmutil(choice, lmutil_path, on_finding)
+    if loc is None:
+        return found
+    # One server reached under several names (27000@vm, 27000@127.0.0.1, 27000@localhost) is
+    # asked once: one finding per fact, not one per name it answers to.
+    specs = [g[0] for g in same_server_groups(specs, ctx)]
+    return found + _ask_servers(specs, loc.path, max(5.0, ctx.timeout * 3), cancel, on_finding, on_lmstat)
 
+
+def _locate_lmutil(choice: LicenseChoice, lmutil_path: Optional[str], on_finding: FindingSink
+                   ) -> Tuple[Optional[LmutilLocation], List[Finding]]:
+    """(where lmutil is, or None; the findings said on the way: refused candidates, absent)."""
+    from .flexnet.lmutil import find_lmutil
+
+    out: List[Finding] = []
     refused: List[Any] = []
     loc = find_lmutil(explicit=lmutil_path, license_path=choice.path, refused=refused)
     for why in refused:
         f = untrusted_lmutil_finding(why)
         on_finding(f)
-        out_refused.append(f)
+        out.append(f)
     if loc is None and lmutil_path:
+        # The user named it: not finding it is a failure of the run, not a missing optional tool.
         f = Finding("check.lmutil-absent", Status.FAIL, f"--lmutil {lmutil_path} is not an executable lmutil",
                     fix="Give the path of lmutil itself (or the directory that holds it) with --lmutil PATH.")
         on_finding(f)
-        return out_refused + [f]
-    if loc is None:
+        out.append(f)
+    elif loc is None:
         f = Finding("check.lmutil-absent", Status.INFO, "lmutil not found: lmstat was not run",
                     detail="lmdoctor looked next to the license file, next to a running lmgrd and on PATH.",
                     fix="Put lmutil (from the same FlexNet zip as the daemons) on PATH to let 'check' ask the "
                         "servers what they serve, or run 'lmutil lmdiag -c \"<port>@<server>\" -n' yourself.",
                     seed_ref="Troubleshooting > Floating licenses")
         on_finding(f)
-        return out_refused + [f]
+        out.append(f)
+    return loc, out
+
+
+def _ask_servers(specs: List[str], lmutil: str, timeout: float, cancel: CancelToken, on_finding: FindingSink,
+                 on_lmstat: Optional[Callable[[str, Any], None]]) -> List[Finding]:
+    """Every server asked at once, in a thread each; each finding said once, in the order of ``specs``."""
+    from .flexnet.lmutil import run_lmdiag, run_lmstat
+
     results: Dict[str, List[Finding]] = {}
-    timeout = max(5.0, ctx.timeout * 3)
-    # One server reached under several names (27000@vm, 27000@127.0.0.1, 27000@localhost) is
-    # asked once: one finding per fact, not one per name it answers to.
-    specs = [g[0] for g in same_server_groups(specs, ctx)]
-    # One server reached under two names (27000@vm and 27000@127.0.0.1) answers the same:
-    # say each thing once.
+    # Two servers (or one under two names) can answer the same: say each thing once.
     seen: set = set()
     seen_lock = threading.Lock()
 
@@ -328,11 +347,11 @@ def lmutil_findings(ctx: ProbeContext, choice: LicenseChoice, cancel: CancelToke
         # lmstat -a says what the server runs; lmdiag -n (the manual's own test) says whether each
         # feature can actually be checked out from here.
         try:
-            stat = run_lmstat(spec, loc.path, timeout=timeout, cancel=cancel, on_finding=stream)
+            stat = run_lmstat(spec, lmutil, timeout=timeout, cancel=cancel, on_finding=stream)
             results[spec] = list(stat.findings)
             if on_lmstat is not None and stat.lmstat is not None:
                 on_lmstat(spec, stat.lmstat)
-            results[spec] += list(run_lmdiag(spec, loc.path, timeout=timeout, cancel=cancel,
+            results[spec] += list(run_lmdiag(spec, lmutil, timeout=timeout, cancel=cancel,
                                              on_finding=stream).findings)
         except Exception as exc:
             results[spec] = [Finding("check.lmutil-error", Status.SKIP, f"Running lmutil failed: "
@@ -344,8 +363,9 @@ def lmutil_findings(ctx: ProbeContext, choice: LicenseChoice, cancel: CancelToke
         t.start()
     for t in threads:
         t.join()
+    # The streamed copies were for the live display; the returned list is deduplicated afresh.
     seen.clear()
-    return out_refused + [f for s in specs for f in results.get(s, []) if first_time(f)]
+    return [f for s in specs for f in results.get(s, []) if first_time(f)]
 
 
 def same_server_groups(specs: List[str], ctx: ProbeContext) -> List[List[str]]:
