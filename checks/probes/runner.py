@@ -66,58 +66,11 @@ def run_probes(ctx: ProbeContext, probes: Optional[Sequence[Probe]] = None,
                on_progress: Optional[ProgressCallback] = None, max_workers: Optional[int] = None) -> List[Finding]:
     """Run ``probes`` concurrently; stream findings to ``on_finding``; return them in probe order."""
     probes = list(probes) if probes is not None else default_probes()
-    total = len(probes)
-    results: Dict[str, List[Finding]] = {p.name: [] for p in probes}
-    lock = threading.Lock()
-    done = [0]
-
-    def sink(probe: Probe) -> FindingSink:
-        def put(f: Finding) -> None:
-            with lock:
-                results[probe.name].append(f)
-            on_finding(f)
-        return put
-
-    def progress(ev: ProgressEvent) -> None:
-        if on_progress is None:
-            return
-        try:
-            on_progress(ev)
-        except Exception:
-            pass  # a broken progress display must not stop the probes
-
-    def one(probe: Probe) -> None:
-        if cancel.cancelled:
-            return
-        start = time.monotonic()
-        progress(ProgressEvent(probe.name, probe.title, RunState.STARTED, done[0], total))
-        put = sink(probe)
-        state = RunState.FINISHED
-        try:
-            returned = probe.func(ctx, cancel, put)
-            # Probes stream and return the same list; keep any finding only returned, not streamed.
-            with lock:
-                streamed = set(id(f) for f in results[probe.name])
-            for f in returned or []:
-                if id(f) not in streamed:
-                    put(f)
-        except Cancelled:
-            state = RunState.CANCELLED
-        except Exception as exc:  # a bug: say so and carry on
-            state = RunState.FAILED
-            put(Finding(
-                "check.probe-error", Status.SKIP, f"The {probe.title} probe failed: {type(exc).__name__}",
-                detail=str(exc)[:500], fix="This is a bug in lmdoctor; please report it with this output."))
-        with lock:
-            done[0] += 1
-            n = done[0]
-            count = len(results[probe.name])
-        progress(ProgressEvent(probe.name, probe.title, state, n, total, count, time.monotonic() - start))
-
-    workers = max_workers or max(1, total)
+    run = _Run(ctx, probes, cancel, on_finding, on_progress)
+    workers = max_workers or max(1, len(probes))
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="lmdoctor-probe")
     try:
-        futures = [pool.submit(one, p) for p in probes]
+        futures = [pool.submit(run.one, p) for p in probes]
         for fut in futures:
             # Wait in slices so Ctrl-C in the main thread is seen promptly.
             while not fut.done():
@@ -134,5 +87,61 @@ def run_probes(ctx: ProbeContext, probes: Optional[Sequence[Probe]] = None,
     pool.shutdown(wait=True)
     out: List[Finding] = []
     for p in probes:
-        out.extend(results[p.name])
+        out.extend(run.results[p.name])
     return out
+
+
+class _Run:
+    """One run of the probes: findings per probe (kept in probe order), progress, one lock."""
+
+    def __init__(self, ctx: ProbeContext, probes: List[Probe], cancel: CancelToken, on_finding: FindingSink,
+                 on_progress: Optional[ProgressCallback]) -> None:
+        self.ctx, self.cancel, self.on_finding, self.on_progress = ctx, cancel, on_finding, on_progress
+        self.total = len(probes)
+        self.results: Dict[str, List[Finding]] = {p.name: [] for p in probes}
+        self.lock = threading.Lock()
+        self.done = 0
+
+    def sink(self, probe: Probe) -> FindingSink:
+        def put(f: Finding) -> None:
+            with self.lock:
+                self.results[probe.name].append(f)
+            self.on_finding(f)
+        return put
+
+    def progress(self, ev: ProgressEvent) -> None:
+        if self.on_progress is None:
+            return
+        try:
+            self.on_progress(ev)
+        except Exception:
+            pass  # a broken progress display must not stop the probes
+
+    def one(self, probe: Probe) -> None:
+        """Run one probe in a pool thread; a crash becomes a finding, never an exception."""
+        if self.cancel.cancelled:
+            return
+        start = time.monotonic()
+        self.progress(ProgressEvent(probe.name, probe.title, RunState.STARTED, self.done, self.total))
+        put = self.sink(probe)
+        state = RunState.FINISHED
+        try:
+            returned = probe.func(self.ctx, self.cancel, put)
+            # Probes stream and return the same list; keep any finding only returned, not streamed.
+            with self.lock:
+                streamed = set(id(f) for f in self.results[probe.name])
+            for f in returned or []:
+                if id(f) not in streamed:
+                    put(f)
+        except Cancelled:
+            state = RunState.CANCELLED
+        except Exception as exc:  # a bug: say so and carry on
+            state = RunState.FAILED
+            put(Finding(
+                "check.probe-error", Status.SKIP, f"The {probe.title} probe failed: {type(exc).__name__}",
+                detail=str(exc)[:500], fix="This is a bug in lmdoctor; please report it with this output."))
+        with self.lock:
+            self.done += 1
+            n = self.done
+            count = len(self.results[probe.name])
+        self.progress(ProgressEvent(probe.name, probe.title, state, n, self.total, count, time.monotonic() - start))
