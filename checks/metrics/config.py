@@ -24,7 +24,7 @@ import os
 import re
 import sys
 from dataclasses import dataclass, field
-from typing import Any, Dict, FrozenSet, List, Optional, Tuple
+from typing import Any, Callable, Dict, FrozenSet, List, Optional, Tuple
 
 from ..exceptions import LmdoctorError
 
@@ -190,6 +190,9 @@ def parse_server_entry(text: str) -> ServerEntry:
     return ServerEntry(clean, tuple((s.host, s.port) for s in spec.servers))
 
 
+_Fail = Callable[[Optional[str], str], ConfigError]  # (key, message) -> the error, at the key's line
+
+
 def _target(raw: Dict[str, Any], index: int, lines: _Lines, path: str, base: str) -> TargetConfig:
     def fail(key: Optional[str], message: str) -> ConfigError:
         return ConfigError(f"{_where(path, lines.of_target(index, key))}: {message}")
@@ -207,38 +210,7 @@ def _target(raw: Dict[str, Any], index: int, lines: _Lines, path: str, base: str
     name = name.strip()
     if len(name) > 100 or any(not c.isprintable() for c in name):
         raise fail("name", f"target name {name!r} must be at most 100 printable characters")
-    servers: List[ServerEntry] = []
-    lic: Optional[str] = None
-    if "servers" in raw and "license_file" in raw:
-        raise fail("license_file", f"{label} names both servers and license_file; keep one "
-                                   "(lmutil is asked about one of them)")
-    if "servers" in raw:
-        value = raw["servers"]
-        if isinstance(value, str):
-            value = [value]
-        if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
-            raise fail("servers", f"servers in {label} must be a list of \"PORT@HOST\" strings, "
-                                  "e.g. [\"27000@lic1\"] or [\"27000@a,27000@b,27000@c\"] for a triad")
-        for v in value:
-            try:
-                servers.append(parse_server_entry(v))
-            except ValueError as exc:
-                raise fail("servers", f"servers in {label}: {exc}") from None
-    elif "license_file" in raw:
-        value = raw["license_file"]
-        if not isinstance(value, str) or not value.strip():
-            raise fail("license_file", f"license_file in {label} must be a path, as a string")
-        lic = os.path.expanduser(value.strip())
-        if not os.path.isabs(lic):
-            lic = os.path.join(base, lic)
-        if not os.path.isfile(lic):
-            raise fail("license_file", f"license_file {value!r} in {label} is not a file "
-                                       "(check the path; relative paths start at the config's folder)")
-        if not os.access(lic, os.R_OK):
-            raise fail("license_file", f"license_file {value!r} in {label} cannot be read by this user "
-                                       "(run lmdoctor serve as a user who can read it)")
-    else:
-        raise fail(None, f"{label} needs servers = [\"PORT@HOST\"] or license_file = \"...\"")
+    servers, lic = _target_source(raw, label, base, fail)
     vendor = raw.get("vendor")
     if vendor is not None and (not isinstance(vendor, str) or not _VENDOR.match(vendor)):
         raise fail("vendor", f"vendor in {label} must be a vendor daemon name such as \"sigasi\", not {vendor!r}")
@@ -267,6 +239,44 @@ def _target(raw: Dict[str, Any], index: int, lines: _Lines, path: str, base: str
                         timeout=timeout, lmutil=lmutil, line=lines.of_target(index))
 
 
+def _target_source(raw: Dict[str, Any], label: str, base: str, fail: _Fail
+                   ) -> Tuple[List[ServerEntry], Optional[str]]:
+    """What lmutil is pointed at: servers = [...] or license_file = "..." (exactly one of them)."""
+    if "servers" in raw and "license_file" in raw:
+        raise fail("license_file", f"{label} names both servers and license_file; keep one "
+                                   "(lmutil is asked about one of them)")
+    if "servers" in raw:
+        value = raw["servers"]
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
+            raise fail("servers", f"servers in {label} must be a list of \"PORT@HOST\" strings, "
+                                  "e.g. [\"27000@lic1\"] or [\"27000@a,27000@b,27000@c\"] for a triad")
+        servers: List[ServerEntry] = []
+        for v in value:
+            try:
+                servers.append(parse_server_entry(v))
+            except ValueError as exc:
+                raise fail("servers", f"servers in {label}: {exc}") from None
+        return servers, None
+    if "license_file" not in raw:
+        raise fail(None, f"{label} needs servers = [\"PORT@HOST\"] or license_file = \"...\"")
+    value = raw["license_file"]
+    if not isinstance(value, str) or not value.strip():
+        raise fail("license_file", f"license_file in {label} must be a path, as a string")
+    lic = os.path.expanduser(value.strip())
+    if not os.path.isabs(lic):
+        lic = os.path.join(base, lic)
+    # Said at start-up, not at the first scrape: a wrong path or a permission is fixed before serving.
+    if not os.path.isfile(lic):
+        raise fail("license_file", f"license_file {value!r} in {label} is not a file "
+                                   "(check the path; relative paths start at the config's folder)")
+    if not os.access(lic, os.R_OK):
+        raise fail("license_file", f"license_file {value!r} in {label} cannot be read by this user "
+                                   "(run lmdoctor serve as a user who can read it)")
+    return [], lic
+
+
 def parse_config(text: str, path: str = "<config>") -> ServeConfig:
     """Read and check a config's text. Raises ConfigError."""
     if sys.version_info >= (3, 11):
@@ -277,19 +287,7 @@ def parse_config(text: str, path: str = "<config>") -> ServeConfig:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        if "License server status:" in text or re.search(r"^\s*(SERVER|INCREMENT|FEATURE|DAEMON|VENDOR)\s", text, re.M):
-            raise ConfigError(f"{path} looks like a license file or lmstat output, not an lmdoctor config "
-                              "(name a license file in a [[target]] table: license_file = \"...\")") from None
-        msg = str(exc)
-        m = re.search(r"\s*\(at line (\d+), column (\d+)\)$", msg)
-        if m:
-            line, where = int(m.group(1)), f" (column {m.group(2)})"
-        elif msg.endswith("(at end of document)"):
-            line, where = max(1, len(text.splitlines())), " (at the end of the file)"
-        else:
-            line, where = 0, ""
-        msg = msg[:m.start()] if m else msg.replace(" (at end of document)", "")
-        raise ConfigError(f"{_where(path, line)}: not valid TOML: {msg}{where}") from None
+        raise _toml_error(text, path, exc) from None
     lines = _Lines.scan(text)
     base = os.path.dirname(os.path.abspath(path)) if not path.startswith("<") else os.getcwd()
 
@@ -333,6 +331,23 @@ def parse_config(text: str, path: str = "<config>") -> ServeConfig:
         seen[t.name] = lines.of_target(i, "name")
         targets.append(t)
     return ServeConfig(targets=tuple(targets), path=path, lmutil=lmutil, parallel=parallel, deadline=deadline)
+
+
+def _toml_error(text: str, path: str, exc: Exception) -> ConfigError:
+    """The parser's message at its line, or what the file looks like when it is no config at all."""
+    if "License server status:" in text or re.search(r"^\s*(SERVER|INCREMENT|FEATURE|DAEMON|VENDOR)\s", text, re.M):
+        return ConfigError(f"{path} looks like a license file or lmstat output, not an lmdoctor config "
+                           "(name a license file in a [[target]] table: license_file = \"...\")")
+    msg = str(exc)
+    m = re.search(r"\s*\(at line (\d+), column (\d+)\)$", msg)
+    if m:
+        line, where = int(m.group(1)), f" (column {m.group(2)})"
+    elif msg.endswith("(at end of document)"):
+        line, where = max(1, len(text.splitlines())), " (at the end of the file)"
+    else:
+        line, where = 0, ""
+    msg = msg[:m.start()] if m else msg.replace(" (at end of document)", "")
+    return ConfigError(f"{_where(path, line)}: not valid TOML: {msg}{where}")
 
 
 def load_config(path: str) -> ServeConfig:
