@@ -33,7 +33,7 @@ import signal
 import sys
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple
 
 from ..findings import Finding, Status
 from ..procs import ProcessRole
@@ -1036,15 +1036,24 @@ def _exit_reason_9(ln: TranscriptLine) -> bool:
 def verdict(run: DaemonRun) -> List[Finding]:
     """The findings a transcript supports, worst first within the daemon area: message lines
     grouped by their catalogue cause and turned into findings by _VERDICT_TABLE."""
-    out: List[Finding] = []
     if run.launch_error is not None and run.pid is None:
-        out.append(launch_failure(run.argv[0], OSError(run.launch_errno or 0, run.launch_error)))
-        return out
+        return [launch_failure(run.argv[0], OSError(run.launch_errno or 0, run.launch_error))]
     own = [ln for ln in run.lines if not ln.after_stop]
     by_cause: Dict[Cause, List[TranscriptLine]] = {}
     for ln in own:
         if ln.id:
             by_cause.setdefault(_cause_of(ln), []).append(ln)
+    out, handled = _table_findings(run, own, by_cause)
+    _add_started(run, own, out)
+    out += _passed_through(own, handled)
+    out += _run_notes(run, own)
+    return out
+
+
+def _table_findings(run: DaemonRun, own: List[TranscriptLine], by_cause: Dict[Cause, List[TranscriptLine]]
+                    ) -> Tuple[List[Finding], Set[Cause]]:
+    """One finding per _VERDICT_TABLE row whose causes the transcript shows; and the causes handled."""
+    out: List[Finding] = []
     vendor = next((ln.daemon for ln in own if ln.daemon and ln.daemon != "lmgrd"), "") or ""
     exits = [ln for ln in by_cause.get(Cause.DAEMON_EXIT, []) if ln.groups.get("signal") or ln.groups.get("status")]
     another = [ln for ln in exits if _exit_reason_9(ln)]   # exit reason 9: another server was running
@@ -1068,7 +1077,11 @@ def verdict(run: DaemonRun) -> List[Finding]:
         out.append(Finding(row.id, row.status, row.title.format(**v), detail=detail, fix=row.fix.format(**v),
                            evidence=_ev(lines, row.evidence), file=run.license if row.license_file else None,
                            seed_ref=row.seed_ref))
+    return out, handled
 
+
+def _add_started(run: DaemonRun, own: List[TranscriptLine], out: List[Finding]) -> None:
+    """A run lmdoctor stopped with no failure: serving (OK, put first) or no vendor daemon seen (WARN)."""
     started_lmgrd = [ln for ln in own if ln.id in ("log.startup", "log.lmgrd-port", "log.starting-vendors",
                                                    "log.license-files")]
     served = [ln for ln in own if ln.id == "log.server-started"]
@@ -1086,17 +1099,27 @@ def verdict(run: DaemonRun) -> List[Finding]:
                                   "(it may need longer, or it failed without a known message).",
                            fix="Run again with a larger --seconds, and read the unrecognised lines below.",
                            evidence=ev))
-    # Other catalogue lines that carry a warning or a failure: passed through, one per cause.
+
+
+def _passed_through(own: List[TranscriptLine], handled: Set[Cause]) -> List[Finding]:
+    """Other catalogue lines that carry a warning or a failure: passed through, one per cause."""
     rest: Dict[str, List[TranscriptLine]] = {}
     for ln in own:
         c = _cause_of(ln)
         if ln.id and c not in handled and ln.status in ("warn", "fail"):
             rest.setdefault(ln.id if c is Cause.NONE else c.value, []).append(ln)
+    out = []
     for ls in rest.values():
         first = ls[0]
         status = max((Status(ln.status) for ln in ls if ln.status), key=lambda s: s.rank)
         out.append(Finding("daemon.message." + (first.id or "").split(".", 1)[-1], status,
                            first.title or first.id or "", fix=first.fix or "", evidence=_ev(ls)))
+    return out
+
+
+def _run_notes(run: DaemonRun, own: List[TranscriptLine]) -> List[Finding]:
+    """What the run itself left to say: unknown lines, an interrupt, survivors, silence."""
+    out = []
     unknown = [ln for ln in own if not ln.id and ln.text.strip()]
     if unknown:
         out.append(Finding("daemon.unrecognised-lines", Status.INFO,
