@@ -393,6 +393,17 @@ def search_text(text: str) -> List[CatalogueMatch]:
     return load_catalogue().search_text(text)
 
 
+# \x in a Python pattern -> (inside a bracket expression, outside one) in GNU grep -E; None: cannot be.
+_ERE_ESCAPES: Dict[str, Tuple[Optional[str], str]] = {
+    "d": ("0-9", "[0-9]"),
+    "s": ("[:space:]", "[[:space:]]"),
+    "S": (None, "[^[:space:]]"),  # a negated class cannot be put inside another bracket
+    "w": ("[:alnum:]_", "[[:alnum:]_]"),
+    "t": ("\t", "\t"),
+    "b": ("", ""),  # word boundary: dropped (grep then matches a few more lines, never fewer)
+}
+
+
 def ere_pattern(pattern: str) -> Optional[str]:
     """A grep -E (GNU) version of one catalogue pattern, for the benchmark; None if it cannot be.
 
@@ -407,20 +418,13 @@ def ere_pattern(pattern: str) -> Optional[str]:
         if c == "\\" and i + 1 < n:
             e = pattern[i + 1]
             i += 2
-            if e == "d":
-                out.append("0-9" if in_br else "[0-9]")
-            elif e == "s":
-                out.append("[:space:]" if in_br else "[[:space:]]")
-            elif e == "S":
-                if in_br:
+            if e in _ERE_ESCAPES:
+                inside, outside = _ERE_ESCAPES[e]
+                if in_br and inside is None:
                     return None
-                out.append("[^[:space:]]")
-            elif e == "b":
-                continue
-            elif e == "t":
-                out.append("\t")
-            elif e == "w":
-                out.append("[:alnum:]_" if in_br else "[[:alnum:]_]")
+                text = (inside or "") if in_br else outside
+                if text:  # an empty piece would hide the previous one from the non-greedy check below
+                    out.append(text)
             elif e.isalnum():
                 return None
             else:
@@ -438,42 +442,54 @@ def ere_pattern(pattern: str) -> Optional[str]:
             i += 1
             continue
         if pattern.startswith("(?P<", i):
-            j = pattern.index(">", i)
             out.append("(")
-            i = j + 1
+            i = pattern.index(">", i) + 1
             continue
         if pattern.startswith("(?:", i):
             out.append("(")
             i += 3
             continue
         if pattern.startswith("(?<!", i) or pattern.startswith("(?!", i):
-            depth, j = 0, i
-            while j < n:
-                if pattern[j] == "\\":
-                    j += 2
-                    continue
-                if pattern[j] == "(":
-                    depth += 1
-                elif pattern[j] == ")":
-                    depth -= 1
-                    if depth == 0:
-                        break
-                j += 1
-            body = pattern[i + (4 if pattern.startswith("(?<!", i) else 3):j]
-            if pattern.startswith("(?<!", i):
-                if body.startswith("[") and body.endswith("]") and not body.startswith("[^"):
-                    out.append("(^|[^" + body[1:-1] + "])")
-                elif len(body) == 2 and body[0] == "\\" and not body[1].isalnum():
-                    out.append("(^|[^" + body[1] + "])")
-                else:
-                    return None
-            i = j + 1
+            look, i = _ere_negative_look(pattern, i)
+            if look is None:
+                return None
+            if look:
+                out.append(look)
             continue
         if c == "(" and pattern.startswith("(?", i):
             return None
         if c == "?" and out and out[-1] in ("*", "+", "?", "}"):
-            i += 1
+            i += 1  # non-greedy: grep has only greedy, which matches the same lines
             continue
         out.append(c)
         i += 1
     return "".join(out)
+
+
+def _ere_negative_look(pattern: str, i: int) -> Tuple[Optional[str], int]:
+    """A negative look-behind/-ahead at ``i``: (its grep -E text, or None if it has none; the index after it).
+
+    A look-behind of one character or class becomes ``(^|[^c])``; a look-ahead is dropped.
+    """
+    n = len(pattern)
+    depth, j = 0, i
+    while j < n:
+        if pattern[j] == "\\":
+            j += 2
+            continue
+        if pattern[j] == "(":
+            depth += 1
+        elif pattern[j] == ")":
+            depth -= 1
+            if depth == 0:
+                break
+        j += 1
+    behind = pattern.startswith("(?<!", i)
+    body = pattern[i + (4 if behind else 3):j]
+    if not behind:
+        return "", j + 1
+    if body.startswith("[") and body.endswith("]") and not body.startswith("[^"):
+        return "(^|[^" + body[1:-1] + "])", j + 1
+    if len(body) == 2 and body[0] == "\\" and not body[1].isalnum():
+        return "(^|[^" + body[1] + "])", j + 1
+    return None, j + 1
