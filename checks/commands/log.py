@@ -150,7 +150,8 @@ def _scan(args: argparse.Namespace, src: Any, head: bytes, cancel: Any, progress
     return logscan.scan_stream(src, cancel, progress, since, total=src.size, path=src.name, scanner=scanner)
 
 
-def _log_report(summary: Any, issued: Optional[dict], license_file: Optional[str]) -> Any:
+def _log_report(summary: Any, issued: Optional[dict], license_file: str) -> Any:
+    """The log report; ``issued`` (from --license) adds the issued counts to the usage summary."""
     from ..findings import Report
     from ..flexnet import logscan
 
