@@ -206,15 +206,19 @@ class LmdoctorApp(App):
 
     # ------------------------------------------------------------------ focus and keys
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
-        # The pane is shown on the next refresh; a hidden widget cannot take focus.
-        self.call_after_refresh(self._focus_tab, event.pane.id or "")
+        # The pane is shown on the next refresh; a hidden widget cannot take focus. By then the user
+        # may have typed into the tab and pressed Tab to the next field: leave a focus already there.
+        self.call_after_refresh(self._focus_tab, event.pane.id or "", True)
 
-    def _focus_tab(self, tab: str) -> None:
+    def _focus_tab(self, tab: str, unless_inside: bool = False) -> None:
         """Put the cursor where the user types next on that tab (only if it is still the active one:
-        focusing a widget on another tab would switch to that tab)."""
+        focusing a widget on another tab would switch to that tab). ``unless_inside``: not when the
+        focus is already on one of that tab's widgets."""
         if self.query_one(Tabs).active != tab:
             return
         body = self.body(tab)
+        if unless_inside and body is not None and self.focused is not None and body in self.focused.ancestors:
+            return
         target = body.default_focus() if body is not None else None
         if target is not None and target.focusable:
             # At once, not via focus() (which is queued): keys typed right after F3 belong to the field.

@@ -307,3 +307,54 @@ async def test_log_tab_plots_usage_per_day_with_peaks_and_denials(tmp_path):
         # Another group: its lines come back in place of the plot.
         await pilot.press("home")
         await wait_for(pilot, lambda: not usage.display, what="the lines box")
+
+
+# ------------------------------------------------------------------ focus stays where the user types
+@run_async
+async def test_a_walk_ending_on_a_hidden_tab_does_not_move_the_focus():
+    """A probe that answers after the user went to another tab must not pull the focus: the focus used to
+    bounce to that tab's first field, and the path typed next landed in the wrong one (seen in tmux)."""
+    from lmdoctor.tui.messages import WalkUpdated
+
+    app = LmdoctorApp(autorun=False, live=False, initial="diagnose")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await started(pilot)
+        pane = app.query_one(DiagnosePane)
+        await wait_for(pilot, lambda: pane.ready, what="the tree")
+        pane.start("no-license")
+        await wait_for(pilot, lambda: pane.walk is not None and not pane.busy, what="S2")
+        await pilot.press("f7")
+        await wait_for(pilot, lambda: app.focused is not None and app.focused.id == "daemon-license", what="F7")
+        await pilot.press("tab")
+        assert app.focused.id == "daemon-lmgrd"
+        pane.post_message(WalkUpdated(pane.walk))  # the walk moves on while the Daemon tab is shown
+        await pilot.pause(0.2)
+        await pilot.press(*"/x")
+        await pilot.pause()
+        assert app.focused.id == "daemon-lmgrd" and app.query_one("#daemon-lmgrd", Input).value == "/x"
+        assert app.query_one("#daemon-license", Input).value == ""
+        await pilot.press("f3")
+        await wait_for(pilot, lambda: app.focused is not None and app.focused.id == "choices", what="F3")
+
+
+@run_async
+async def test_keys_typed_right_after_a_tab_key_stay_in_the_field_they_went_to():
+    """F7, a path, Tab, another path, all before the next refresh: the second path lands in the second field."""
+    app = LmdoctorApp(autorun=False, live=False, initial="check")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await started(pilot)
+        app.action_show_tab("daemon")  # focuses the license field at once; the refresh's focus comes later
+        for ch in "/a":
+            await app.on_event(_key(ch))
+        app.screen.focus_next()
+        for ch in "/b":
+            await app.on_event(_key(ch))
+        await pilot.pause(0.2)
+        assert app.focused.id == "daemon-lmgrd"
+        assert app.query_one("#daemon-license", Input).value == "/a"
+
+
+def _key(ch: str):
+    from textual import events
+
+    return events.Key(ch, ch)

@@ -49,6 +49,15 @@ class Terminal:
     def type(self, text: str) -> None:
         _tmux("send-keys", "-t", self.session, "-l", "--", text)
 
+    def paste(self, text: str) -> None:
+        """Paste as a terminal does (bracketed paste, since the app asked for it): one event, every line."""
+        _tmux("set-buffer", "-b", "lmdoctor-test", "--", text)
+        _tmux("paste-buffer", "-p", "-d", "-b", "lmdoctor-test", "-t", self.session)
+
+    def styled(self) -> str:
+        """The screen with its escape sequences (colours, bold, reverse)."""
+        return _tmux("capture-pane", "-e", "-p", "-t", self.session, check=False).stdout
+
     def wait_for(self, pred: Callable[[str], bool], what: str) -> str:
         deadline = time.monotonic() + TIMEOUT
         text = ""
@@ -66,8 +75,7 @@ class Terminal:
         return _tmux("has-session", "-t", self.session, check=False).returncode == 0
 
 
-@pytest.fixture
-def terminal(tmp_path: Path):
+def _open_terminal(tmp_path: Path, env: str = "") -> Terminal:
     if TMUX is None:
         _missing("tmux is not installed")
     lmdoctor = Path(sys.executable).parent / "lmdoctor"
@@ -77,17 +85,31 @@ def terminal(tmp_path: Path):
     done = tmp_path / "exit-status"
     # The shell records the app's exit status, then the session ends by itself.
     # COLUMNS/LINES (pytest may export them) would override the 120x40 window in Textual.
-    cmd = (f"cd {_q(str(REPO))} && unset COLUMNS LINES && {_q(str(lmdoctor))} tui --no-autorun; "
-           f"echo $? > {_q(str(done))}")
+    # The state directory is the test's own: no theme remembered from elsewhere.
+    cmd = (f"cd {_q(str(REPO))} && unset COLUMNS LINES && XDG_STATE_HOME={_q(str(tmp_path / 'state'))} {env} "
+           f"{_q(str(lmdoctor))} tui --no-autorun; echo $? > {_q(str(done))}")
     # TERM stays tmux's own: the app must read the key sequences tmux sends.
     _tmux("new-session", "-d", "-s", session, "-x", "120", "-y", "40", "sh", "-c", cmd)
     _tmux("resize-window", "-t", session, "-x", "120", "-y", "40", check=False)
     term = Terminal(session)
     term.done = done  # type: ignore[attr-defined]
+    return term  # type: ignore[return-value]
+
+
+@pytest.fixture
+def terminal(tmp_path: Path):
+    term = _open_terminal(tmp_path)
     try:
         yield term
     finally:
-        _tmux("kill-session", "-t", session, check=False)
+        _tmux("kill-session", "-t", term.session, check=False)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _tmux_server():
+    """This module's tmux server (-L SOCKET) ends with it: nothing of ours is left running."""
+    yield
+    _tmux("kill-server", check=False)
 
 
 def _q(s: str) -> str:
@@ -135,3 +157,102 @@ def test_tabs_in_a_real_terminal(terminal):
     while not t.done.exists() and time.monotonic() < deadline:  # type: ignore[attr-defined]
         time.sleep(0.05)
     assert t.done.read_text().strip() == "0"  # type: ignore[attr-defined]
+
+
+def _grey(code: int) -> bool:
+    """A 256-colour number that is a grey (the greyscale ramp, or an equal-RGB cube entry, or black/white)."""
+    if code in (0, 7, 8, 15) or 232 <= code <= 255:
+        return True
+    if 16 <= code <= 231:
+        r, g, b = (code - 16) // 36, (code - 16) // 6 % 6, (code - 16) % 6
+        return r == g == b
+    return False
+
+
+def _hues(styled: str) -> list:
+    """Colours in the screen's escape sequences that are not greys (what NO_COLOR=1 must not draw)."""
+    import re
+
+    out = []
+    for params in re.findall(r"\x1b\[([0-9;]*)m", styled):
+        p = [int(x) if x else 0 for x in params.split(";")]
+        i = 0
+        while i < len(p):
+            if p[i] in (38, 48) and i + 2 < len(p) and p[i + 1] == 5:
+                if not _grey(p[i + 2]):
+                    out.append(params)
+                i += 3
+            elif p[i] in (38, 48) and i + 4 < len(p) and p[i + 1] == 2:
+                if len({p[i + 2], p[i + 3], p[i + 4]}) > 1:
+                    out.append(params)
+                i += 5
+            elif 31 <= p[i] <= 36 or 41 <= p[i] <= 46 or 91 <= p[i] <= 96 or 101 <= p[i] <= 106:
+                out.append(params)
+                i += 1
+            else:
+                i += 1
+    return out
+
+
+def _flexlm_under(directory: str) -> list:
+    import psutil
+
+    left = []
+    for p in psutil.process_iter(["cmdline", "status"]):
+        cmd = " ".join(p.info["cmdline"] or [])
+        if directory in cmd and p.info["status"] != psutil.STATUS_ZOMBIE:
+            left.append(f"{p.pid} {cmd}")
+    return left
+
+
+@pytest.mark.parametrize("no_color", [False, True], ids=["colour", "NO_COLOR"])
+def test_typing_pasting_and_the_daemon_console_in_a_real_terminal(tmp_path, sandbox_factory, no_color):
+    """Issue 12's done-when in a real terminal: `quorum lost` typed into Diagnose neither quits nor checks,
+    a multi-line paste is matched on every line, the Daemon tab runs the sandbox's healthy lmgrd to
+    "started" and stops it with nothing left; with NO_COLOR=1 the screen draws no hue at all."""
+    info = sandbox_factory("healthy")
+    sandbox_factory.last.stop()  # its files stay; the app starts lmgrd itself
+    t = _open_terminal(tmp_path, env="NO_COLOR=1" if no_color else "")
+    try:
+        t.wait_text("Check F2")
+        t.keys("F3")
+        t.wait_text("Paste the error message")
+        t.type("lmgrd")
+        t.keys("Enter")
+        t.type("quorum lost, license server")
+        screen = t.wait_text("quorum lost, license server")
+        assert t.alive() and "Checking" not in screen, "q quit or r started a check"
+        t.keys("Enter")
+        t.wait_for(lambda s: "Perhaps S5" in s or "Several symptoms fit" in s or "Symptom:" in s,
+                   "the quorum symptom or its candidates")
+        assert t.alive()
+        # Another message, pasted as a debug-log excerpt: the second line decides.
+        t.keys("C-u")  # the field still has the focus: empty it
+        t.wait_for(lambda s: "quorum lost" not in s, "the field emptied")
+        t.paste("The license dialog said:\n10:00:00 (sigasi) EXITING DUE TO SIGNAL 32 Exit reason 9\n")
+        t.wait_for(lambda s: "Symptom:" in s and "S12" in s, "the another-server symptom (S12) from the paste")
+        # The Daemon tab: lmgrd -z on the healthy sandbox license, to "started", then stopped.
+        t.keys("F7")
+        t.wait_text("Do not start a second lmgrd")
+        t.type(info.license_path)
+        t.keys("Tab")
+        t.type(info.lmgrd_path)
+        t.keys("Enter")
+        t.wait_text("Vendor daemon started")
+        assert _flexlm_under(info.dir), "lmgrd runs under the app"
+        t.keys("C-x")
+        t.wait_text("lmgrd stopped")
+        screen = t.wait_text("nothing left running")
+        if no_color:
+            assert not _hues(t.styled()), "NO_COLOR=1 drew colours"
+            assert "ok" in screen or "FAIL" in screen or "WARN" in screen
+        t.keys("C-q")
+        t.wait_text("not saved")
+        t.keys("q")
+        deadline = time.monotonic() + TIMEOUT
+        while not t.done.exists() and time.monotonic() < deadline:  # type: ignore[attr-defined]
+            time.sleep(0.05)
+        assert t.done.read_text().strip() == "0"  # type: ignore[attr-defined]
+    finally:
+        _tmux("kill-session", "-t", t.session, check=False)
+    assert not _flexlm_under(info.dir), "lmgrd or sigasi left running"

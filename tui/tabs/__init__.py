@@ -97,6 +97,15 @@ class TabBody(Vertical):
     def inputs_changed(self, inputs: Any, changed: Set[str]) -> None:
         """The app's inputs changed: ``changed`` names the fields (license_path, servers ...)."""
 
+    def shown(self) -> bool:
+        """This tab is the one on screen. Work that ends on a hidden tab must not take the focus: a focus
+        on a hidden tab is sent back to the visible tab's first field, which would swallow the keys the
+        user is typing elsewhere."""
+        try:
+            return self.app.query_one("Tabs").active == self.TAB_ID  # type: ignore[attr-defined]
+        except Exception:
+            return False
+
     def set_busy_flag(self) -> None:
         """Call after ``busy`` changes: the footer's Stop key follows."""
         if self.is_attached:

@@ -162,7 +162,7 @@ class CheckPane(TabBody):
     def show_welcome(self, show: bool) -> None:
         box = self.query_one("#welcome")
         box.display = show
-        if show and self.app.query_one("Tabs").active == "check":  # type: ignore[attr-defined]
+        if show and self.shown():
             self.query_one("#welcome-license", Button).focus()
 
     @on(Button.Pressed, "#welcome-license")

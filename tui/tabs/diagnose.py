@@ -442,8 +442,9 @@ class DiagnosePane(TabBody):
             choices.add_option(Option(Text.assemble((f"{i}. ", "bold"), c.label), id=c.key))
         choices.highlighted = 0 if node.choices else None
         choices.display = bool(node.choices)
-        self.app.focus_moved_from_typing()  # type: ignore[attr-defined]
-        choices.focus()
+        if self.shown():
+            self.app.focus_moved_from_typing()  # type: ignore[attr-defined]
+            choices.focus()
 
     def on_walk_updated(self, message: WalkUpdated) -> None:
         walk = self.walk
@@ -470,7 +471,8 @@ class DiagnosePane(TabBody):
             self.query_one("#leaf", Static).update(body)
             leaf_box.display = True
             leaf_box.scroll_home(animate=False)
-            leaf_box.focus()
+            if self.shown():
+                leaf_box.focus()
             return
         leaf_box.display = False
         self._show_head(node.id, node.question or node.title)
