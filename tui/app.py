@@ -57,7 +57,9 @@ class Tabs(TabbedContent):
         if event.tab_pane.id != self.active:
             focus_tab = getattr(self.app, "_focus_tab", None)
             if focus_tab is not None:
-                self.app.call_after_refresh(focus_tab, self.active)
+                # The event may be stale (a widget hidden on the tab just left passed its focus on):
+                # a focus the user has since put on the visible tab stays where it is.
+                self.app.call_after_refresh(focus_tab, self.active, True)
 
 
 class LmdoctorApp(App):
@@ -90,6 +92,13 @@ class LmdoctorApp(App):
         Binding("ctrl+o", "open", "Open", id="open", show=False,
                 tooltip="Open a file a customer sent: report, debug log, lmstat output or license"),
         Binding("escape", "stop", "Stop", id="stop", tooltip="Cancel the running check, probe, daemon or log scan"),
+        # Priority: handled as the key arrives. A plain binding is found by bubbling the key up from the
+        # focused field, which on a loaded machine takes longer than the next keys take to arrive: a
+        # path typed right after Tab landed in the field Tab was leaving.
+        Binding("tab", "focus_next", "Next field", id="focus-next", show=False, priority=True,
+                tooltip="Move to the next field or list"),
+        Binding("shift+tab", "focus_previous", "Previous field", id="focus-previous", show=False, priority=True,
+                tooltip="Move to the previous field or list"),
         Binding("ctrl+pagedown", "next_tab", "Next tab", id="tab-next", show=False, priority=True,
                 tooltip="Show the tab to the right"),
         Binding("ctrl+pageup", "previous_tab", "Previous tab", id="tab-previous", show=False, priority=True,
