@@ -103,6 +103,8 @@ class InputsScreen(ModalScreen):
 
     def on_mount(self) -> None:
         self.query_one("#inputs-box").border_title = "Inputs"
+        for field in self.query(Input):  # off for reproducible screenshots, as on the tabs
+            field.cursor_blink = getattr(self.app, "input_blink", True)
         self.query_one("#inputs-license", Input).focus()
 
     def values(self) -> dict:

@@ -20,7 +20,9 @@ class OpenScreen(ModalScreen):
             yield Input(placeholder="/path/to/file", id="open-path", compact=True)
 
     def on_mount(self) -> None:
-        self.query_one(Input).focus()
+        field = self.query_one(Input)
+        field.cursor_blink = getattr(self.app, "input_blink", True)
+        field.focus()
 
     @on(Input.Submitted, "#open-path")
     def _ok(self, event: Input.Submitted) -> None:

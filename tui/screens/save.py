@@ -29,6 +29,7 @@ class SaveScreen(ModalScreen):
                 yield Button("Cancel", id="save-no", compact=True)
 
     def on_mount(self) -> None:
+        self.query_one("#save-dir", Input).cursor_blink = getattr(self.app, "input_blink", True)
         self.query_one("#save-ok", Button).focus()
 
     @on(Button.Pressed, "#save-ok")
