@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import math
+from typing import Optional
 
 from ._common import add_format_option
 
@@ -81,41 +82,19 @@ def run(args: argparse.Namespace) -> int:
         return fail_input(str(exc))
     lic = os.path.abspath(args.license)
     loc = find_lmgrd(lic, args.lmgrd)
-    if loc.path is None:
-        return fail_input(f"lmgrd not found ({loc.note}); pass its path with --lmgrd PATH")
-    if not os.path.exists(loc.path):
-        return fail_input(f"lmgrd not found: {loc.path} (check the --lmgrd path)")
-    if os.path.isdir(loc.path):
-        return fail_input(f"{loc.path} is a directory, not lmgrd; pass the lmgrd program itself with --lmgrd PATH")
-    if loc.how != "given":
-        from ..procs import untrusted
-
-        why = untrusted(loc.path)
-        if why is not None:  # root never runs a binary another user could have changed, unless told to
-            return fail_input(f"not running {why.path} as root: owned by {why.owner}, {why.reason}; "
-                              f"pass --lmgrd {why.path} to run it anyway")
-    if args.vendor_daemon and not os.path.isfile(args.vendor_daemon):
-        return fail_input(f"vendor daemon not found: {args.vendor_daemon} (check the --vendor-daemon path)")
+    refused = _not_runnable(loc, args.vendor_daemon)
+    if refused:
+        return fail_input(refused)
 
     live = args.live if args.live is not None else _isatty(sys.stderr)
-    colour = live and use_colour(sys.stderr)
     fmt = output_format(args)
-
-    def show(ln) -> None:
-        text = ln.render()
-        if colour and ln.status in _COLOURS:
-            text = f"{_COLOURS[ln.status]}{text}\033[0m"
-        try:
-            print(text, file=sys.stderr, flush=True)
-        except (OSError, ValueError):
-            pass
-
     if live:
         print(f"lmdoctor: running {loc.path} -z -c {lic} for {args.seconds:g} s (lmgrd {loc.how}); "
               "Ctrl-C stops it", file=sys.stderr, flush=True)
 
     # `kill lmdoctor` stops lmgrd too: the CLI turns SIGTERM/SIGHUP into the Ctrl-C path the runner handles.
-    drun, findings = diagnose_daemon(lic, loc.path, seconds=args.seconds, on_line=show if live else None,
+    drun, findings = diagnose_daemon(lic, loc.path, seconds=args.seconds,
+                                     on_line=_line_printer(use_colour(sys.stderr)) if live else None,
                                      vendor_daemon=args.vendor_daemon, versions=args.versions, grace=args.grace)
     meta = {
         "license": lic,
@@ -130,6 +109,43 @@ def run(args: argparse.Namespace) -> int:
     if live and drun.stop_reason == "interrupted":
         print("lmdoctor: interrupted; lmgrd stopped. What was captured:", file=sys.stderr, flush=True)
     return emit(report, args)
+
+
+def _not_runnable(loc, vendor_daemon: Optional[str]) -> Optional[str]:
+    """Why lmgrd (or the given vendor daemon) will not be run, as the one-line message; None if it will."""
+    import os
+
+    if loc.path is None:
+        return f"lmgrd not found ({loc.note}); pass its path with --lmgrd PATH"
+    if not os.path.exists(loc.path):
+        return f"lmgrd not found: {loc.path} (check the --lmgrd path)"
+    if os.path.isdir(loc.path):
+        return f"{loc.path} is a directory, not lmgrd; pass the lmgrd program itself with --lmgrd PATH"
+    if loc.how != "given":
+        from ..procs import untrusted
+
+        why = untrusted(loc.path)
+        if why is not None:  # root never runs a binary another user could have changed, unless told to
+            return (f"not running {why.path} as root: owned by {why.owner}, {why.reason}; "
+                    f"pass --lmgrd {why.path} to run it anyway")
+    if vendor_daemon and not os.path.isfile(vendor_daemon):
+        return f"vendor daemon not found: {vendor_daemon} (check the --vendor-daemon path)"
+    return None
+
+
+def _line_printer(colour: bool):
+    """Each transcript line to stderr as it arrives, coloured by status on a colour terminal."""
+    import sys
+
+    def show(ln) -> None:
+        text = ln.render()
+        if colour and ln.status in _COLOURS:
+            text = f"{_COLOURS[ln.status]}{text}\033[0m"
+        try:
+            print(text, file=sys.stderr, flush=True)
+        except (OSError, ValueError):
+            pass  # stderr closed (the terminal went away): the report still gets written
+    return show
 
 
 _COLOURS = {"fail": "\033[31m", "warn": "\033[33m", "ok": "\033[32m", "info": "\033[2m"}
