@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import List, Optional, Sequence
+from typing import List, Optional, Sequence, Set
 
 from ..findings import Finding, Status
 from ..runtime import NEVER_CANCELLED, CancelToken, FindingSink, discard
 from ..serverspec import parse_port
 from .context import SEED_FLOAT, ProbeContext
+from .snapshot import ProcessScan, ProcInfo
 
 # ssh options that take an argument (from ssh(1)); a flag cluster ends at the first of them.
 _ARG_FLAGS = set("BbcDEeFIiJLlmOoPpQRSWw")
@@ -148,50 +149,65 @@ def probe_tunnels(ctx: ProbeContext, cancel: CancelToken = NEVER_CANCELLED,
         if not lm:
             continue
         found_any = True
-        vd = [f for f in fwds if f.dest_port in fixed_vendor_ports]
-        ev = [f"pid {p.pid} user={p.user or '?'}: {p.command_text()[:300]}"] + [f.text() for f in fwds]
-        emit(Finding("tunnel.found", Status.INFO, f"SSH tunnel (pid {p.pid}) forwards license port(s) "
-                     + ", ".join(str(f.dest_port) for f in lm), evidence=ev, seed_ref=SEED_FLOAT))
-        if not fixed_vendor_ports:
+        for f in _tunnel_findings(p, fwds, lm, fixed_vendor_ports):
+            emit(f)
+        if client_uses_localhost and _listens_ipv4_only(p, lm, scan):
             emit(Finding(
-                "tunnel.vendor-port-random", Status.FAIL,
-                "The tunnel forwards lmgrd, but the vendor daemon has no fixed port to forward",
-                detail="Clients ask lmgrd, then connect to the vendor daemon's port; without port= on the DAEMON "
-                       "line that port changes on every start and no tunnel can carry it.",
-                fix="Add port=27001 to the DAEMON line (DAEMON sigasi port=27001), restart lmgrd, and forward "
-                    "27001 as well.", evidence=ev, seed_ref=SEED_FLOAT))
-        elif not vd:
-            ports = ", ".join(str(x) for x in sorted(fixed_vendor_ports))
-            emit(Finding(
-                "tunnel.vendor-port-missing", Status.FAIL,
-                f"The tunnel forwards lmgrd but not the vendor daemon port {ports}",
-                detail="Checkouts reach lmgrd through the tunnel, then fail connecting to the vendor daemon.",
-                fix=f"Forward it too, with the same port on both sides: -L {ports}:<server>:{ports}.",
-                evidence=ev, seed_ref=SEED_FLOAT))
-        for f in lm + vd:
-            if f.kind == "L" and f.listen_port != f.dest_port:
-                emit(Finding(
-                    "tunnel.port-renumbered", Status.WARN if f in vd else Status.INFO,
-                    f"Forward {f.spec} changes the port number ({f.listen_port} -> {f.dest_port})",
-                    detail="lmgrd tells clients the vendor daemon's port as written in the license; a renumbered "
-                           "forward of that port is never used.",
-                    fix=f"Use the same number on both sides: -L {f.dest_port}:{f.dest_host}:{f.dest_port}.",
-                    evidence=ev))
-        if client_uses_localhost:
-            v4 = ipv4_only(p.cmdline) or any(f.bind and re.match(r"^\d+\.\d+\.\d+\.\d+$", f.bind) for f in lm)
-            socks = [sock for sock in scan.listeners or [] if sock.pid == p.pid]
-            if socks:
-                v4 = all(sock.family == "ipv4" for sock in socks)
-            if v4:
-                emit(Finding(
-                    "tunnel.localhost-ipv4", Status.WARN,
-                    "The client uses 'localhost', but the tunnel listens on IPv4 only",
-                    detail="'localhost' may resolve to ::1 first; the client then misses the tunnel.",
-                    fix="Use 127.0.0.1 instead of localhost, e.g. SIGASI_LM_LICENSE_FILE=27000@127.0.0.1.",
-                    evidence=ev, seed_ref=SEED_FLOAT))
+                "tunnel.localhost-ipv4", Status.WARN,
+                "The client uses 'localhost', but the tunnel listens on IPv4 only",
+                detail="'localhost' may resolve to ::1 first; the client then misses the tunnel.",
+                fix="Use 127.0.0.1 instead of localhost, e.g. SIGASI_LM_LICENSE_FILE=27000@127.0.0.1.",
+                evidence=_evidence(p, fwds), seed_ref=SEED_FLOAT))
     if not found_any:
         emit(Finding("tunnel.none", Status.OK, "No SSH tunnel carries a license port"))
     return out
+
+
+def _evidence(p: ProcInfo, fwds: List[Forward]) -> List[str]:
+    return [f"pid {p.pid} user={p.user or '?'}: {p.command_text()[:300]}"] + [f.text() for f in fwds]
+
+
+def _tunnel_findings(p: ProcInfo, fwds: List[Forward], lm: List[Forward], fixed_vendor_ports: Set[int]
+                     ) -> List[Finding]:
+    """One ssh that forwards lmgrd: does it carry the vendor daemon's port too, unrenumbered?"""
+    vd = [f for f in fwds if f.dest_port in fixed_vendor_ports]
+    ev = _evidence(p, fwds)
+    out = [Finding("tunnel.found", Status.INFO, f"SSH tunnel (pid {p.pid}) forwards license port(s) "
+                   + ", ".join(str(f.dest_port) for f in lm), evidence=ev, seed_ref=SEED_FLOAT)]
+    if not fixed_vendor_ports:
+        out.append(Finding(
+            "tunnel.vendor-port-random", Status.FAIL,
+            "The tunnel forwards lmgrd, but the vendor daemon has no fixed port to forward",
+            detail="Clients ask lmgrd, then connect to the vendor daemon's port; without port= on the DAEMON "
+                   "line that port changes on every start and no tunnel can carry it.",
+            fix="Add port=27001 to the DAEMON line (DAEMON sigasi port=27001), restart lmgrd, and forward "
+                "27001 as well.", evidence=ev, seed_ref=SEED_FLOAT))
+    elif not vd:
+        ports = ", ".join(str(x) for x in sorted(fixed_vendor_ports))
+        out.append(Finding(
+            "tunnel.vendor-port-missing", Status.FAIL,
+            f"The tunnel forwards lmgrd but not the vendor daemon port {ports}",
+            detail="Checkouts reach lmgrd through the tunnel, then fail connecting to the vendor daemon.",
+            fix=f"Forward it too, with the same port on both sides: -L {ports}:<server>:{ports}.",
+            evidence=ev, seed_ref=SEED_FLOAT))
+    for f in lm + vd:
+        if f.kind == "L" and f.listen_port != f.dest_port:
+            out.append(Finding(
+                "tunnel.port-renumbered", Status.WARN if f in vd else Status.INFO,
+                f"Forward {f.spec} changes the port number ({f.listen_port} -> {f.dest_port})",
+                detail="lmgrd tells clients the vendor daemon's port as written in the license; a renumbered "
+                       "forward of that port is never used.",
+                fix=f"Use the same number on both sides: -L {f.dest_port}:{f.dest_host}:{f.dest_port}.",
+                evidence=ev))
+    return out
+
+
+def _listens_ipv4_only(p: ProcInfo, lm: List[Forward], scan: ProcessScan) -> bool:
+    """Whether the tunnel listens on IPv4 only: its real sockets when seen, else its -4 flag or bind address."""
+    socks = [sock for sock in scan.listeners or [] if sock.pid == p.pid]
+    if socks:
+        return all(sock.family == "ipv4" for sock in socks)
+    return bool(ipv4_only(p.cmdline) or any(f.bind and re.match(r"^\d+\.\d+\.\d+\.\d+$", f.bind) for f in lm))
 
 
 def _client_uses_localhost(ctx: ProbeContext) -> bool:
