@@ -85,6 +85,7 @@ def run(args: argparse.Namespace) -> int:
     refused = _not_runnable(loc, args.vendor_daemon)
     if refused:
         return fail_input(refused)
+    assert loc.path is not None  # _not_runnable refuses a missing lmgrd
 
     live = args.live if args.live is not None else _isatty(sys.stderr)
     fmt = output_format(args)
