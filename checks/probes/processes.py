@@ -39,7 +39,7 @@ def probe_processes(ctx: ProbeContext, cancel: CancelToken = NEVER_CANCELLED,
     # What runs, then what is wrong with how it runs: pairing, duplicates, root, unreadable.
     for f in _running_findings(ctx, scan, lmgrds, vendors):
         emit(f)
-    for f in _pairing_findings(lmgrds, vendors):
+    for f in _pairing_findings(lmgrds, vendors, _expected_vendors(ctx)):
         emit(f)
     # duplicates for the same license
     _duplicates(emit, lmgrds, "process.duplicate-lmgrd", "lmgrd")
@@ -93,7 +93,14 @@ def _running_findings(ctx: ProbeContext, scan: ProcessScan, lmgrds: List[ProcInf
     return out
 
 
-def _pairing_findings(lmgrds: List[ProcInfo], vendors: List[ProcInfo]) -> List[Finding]:
+def _expected_vendors(ctx: ProbeContext) -> List[str]:
+    """The vendor daemon(s) lmgrd should start: the license's own names when there is a license (so an
+    ANSYS server is not told about sigasi), else the names lmdoctor was asked to look for."""
+    names = ctx.license.vendor_names() if ctx.license is not None else []
+    return [n for n in names if n and len(n) <= 64] or [v for v in ctx.vendors if v]
+
+
+def _pairing_findings(lmgrds: List[ProcInfo], vendors: List[ProcInfo], expected: List[str]) -> List[Finding]:
     """lmgrd without its vendor daemon (lost to a rival, or failed), and vendor daemons without lmgrd."""
     out = []
     for g in lmgrds:
@@ -114,8 +121,8 @@ def _pairing_findings(lmgrds: List[ProcInfo], vendors: List[ProcInfo]) -> List[F
             out.append(Finding(
                 "process.lmgrd-without-vendor", Status.FAIL,
                 f"lmgrd (pid {g.pid}) runs without its vendor daemon",
-                detail="lmgrd starts the vendor daemon (sigasi); when it is missing the daemon failed to start or "
-                       "exited. Its reason is in the debug log.",
+                detail=(f"lmgrd starts the vendor daemon ({', '.join(expected) or 'named on the DAEMON line'}); "
+                        "when it is missing the daemon failed to start or exited. Its reason is in the debug log."),
                 fix=("Read the debug log" + (f" {g.log_arg}" if g.log_arg else "") + " for the vendor daemon's "
                      "exit reason (run 'lmdoctor log FILE'); check the DAEMON line's path and that the daemon "
                      "binary is the same FlexNet version as lmgrd."),

@@ -149,7 +149,7 @@ def probe_tunnels(ctx: ProbeContext, cancel: CancelToken = NEVER_CANCELLED,
         if not lm:
             continue
         found_any = True
-        for f in _tunnel_findings(p, fwds, lm, fixed_vendor_ports):
+        for f in _tunnel_findings(p, fwds, lm, fixed_vendor_ports, list(vendor_ports)):
             emit(f)
         if client_uses_localhost and _listens_ipv4_only(p, lm, scan):
             emit(Finding(
@@ -167,8 +167,8 @@ def _evidence(p: ProcInfo, fwds: List[Forward]) -> List[str]:
     return [f"pid {p.pid} user={p.user or '?'}: {p.command_text()[:300]}"] + [f.text() for f in fwds]
 
 
-def _tunnel_findings(p: ProcInfo, fwds: List[Forward], lm: List[Forward], fixed_vendor_ports: Set[int]
-                     ) -> List[Finding]:
+def _tunnel_findings(p: ProcInfo, fwds: List[Forward], lm: List[Forward], fixed_vendor_ports: Set[int],
+                     vendor_names: List[str]) -> List[Finding]:
     """One ssh that forwards lmgrd: does it carry the vendor daemon's port too, unrenumbered?"""
     vd = [f for f in fwds if f.dest_port in fixed_vendor_ports]
     ev = _evidence(p, fwds)
@@ -180,8 +180,8 @@ def _tunnel_findings(p: ProcInfo, fwds: List[Forward], lm: List[Forward], fixed_
             "The tunnel forwards lmgrd, but the vendor daemon has no fixed port to forward",
             detail="Clients ask lmgrd, then connect to the vendor daemon's port; without port= on the DAEMON "
                    "line that port changes on every start and no tunnel can carry it.",
-            fix="Add port=27001 to the DAEMON line (DAEMON sigasi port=27001), restart lmgrd, and forward "
-                "27001 as well.", evidence=ev, seed_ref=SEED_FLOAT))
+            fix=f"Add port=27001 to the DAEMON line (DAEMON {(vendor_names or ['<vendor>'])[0]} port=27001), restart "
+                "lmgrd, and forward 27001 as well.", evidence=ev, seed_ref=SEED_FLOAT))
     elif not vd:
         ports = ", ".join(str(x) for x in sorted(fixed_vendor_ports))
         out.append(Finding(

@@ -59,6 +59,13 @@ def test_tunnel_when_the_vendor_port_is_random():
     assert "tunnel.vendor-port-random" in [f.id for f in probe_tunnels(ctx)]
 
 
+def test_the_random_vendor_port_fix_names_the_license_vendor_not_sigasi():
+    scan = ProcessScan(processes=[_ssh(9, "-L", "27000:srv:27000", "gw")], listeners=[])
+    ctx = ProbeContext(license=parse_license("SERVER srv 001122334455 27000\nVENDOR ansyslmd\n"), scan=scan, env={})
+    (f,) = [f for f in probe_tunnels(ctx) if f.id == "tunnel.vendor-port-random"]
+    assert "DAEMON ansyslmd port=27001" in f.fix and "sigasi" not in f.fix
+
+
 def test_no_tunnels():
     ctx = ProbeContext(scan=ProcessScan(processes=[_ssh(3, "gw", "ls")]), env={})
     assert [f.id for f in probe_tunnels(ctx)] == ["tunnel.none"]

@@ -144,9 +144,20 @@ def test_duplicate_orphan_and_root_rules_on_a_snapshot():
     assert len(dup) == 1 and "pid 10 " in " ".join(dup[0].evidence_lines) and "pid 11 " in " ".join(
         dup[0].evidence_lines)
     assert [f.title for f in by["process.lmgrd-without-vendor"]] == ["lmgrd (pid 20) runs without its vendor daemon"]
+    assert "(sigasi)" in by["process.lmgrd-without-vendor"][0].detail  # no license: the name looked for
     assert [f.title for f in by["process.vendor-without-lmgrd"]] == [
         "Vendor daemon sigasi (pid 30) runs without lmgrd"]
     assert [f.title for f in by["process.running-as-root"]] == ["lmgrd (pid 11) runs as root"]
+
+
+def test_lmgrd_without_its_vendor_daemon_names_the_license_vendor():
+    from lmdoctor.checks.license import parse_license
+
+    scan = ProcessScan(processes=[_p(20, "lmgrd", "lmgrd")], listeners=[])
+    lic = parse_license(b"SERVER srv 001122334455 27000\nVENDOR mlm port=27001\n", path="/l/a.lic")
+    (f,) = [f for f in probe_processes(ProbeContext(license=lic, scan=scan, env={}))
+            if f.id == "process.lmgrd-without-vendor"]
+    assert "vendor daemon (mlm)" in f.detail and "sigasi" not in f.detail
 
 
 def test_absurd_command_line_is_cut_in_findings():
