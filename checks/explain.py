@@ -151,34 +151,60 @@ def explain_message(m: CatalogueMatch, evidence: Optional[List[str]] = None, cou
                    fix=e.fix, evidence=tuple(evidence or [m.line.strip()]), seed_ref=e.seed_ref or None)
 
 
-def _platform_hint(text: str) -> Optional[str]:
-    # A pasted Windows log gives itself away; it settles ambiguous exit statuses.
-    low = text.lower()
-    if "(ibm pc)" in low or ".exe" in low or "c:\\" in low or "lmtools" in low:
-        return "windows"
-    if "x64_lsb" in low or "(linux)" in low or "/usr/" in low or "/opt/" in low:
-        return "unix"
-    return None
+_WINDOWS_MARKS = ("(ibm pc)", ".exe", "c:\\", "lmtools")
+_UNIX_MARKS = ("x64_lsb", "(linux)", "/usr/", "/opt/")
 
 
-def explain(text: str) -> List[Finding]:
-    """Findings for every code, exit signal and known message in ``text``. Never raises.
+class Explainer:
+    """``explain`` fed piece by piece, so a pasted 16 MiB log is never held whole (issue 10 item 2).
 
-    An empty list means nothing was recognised.
+    Feed it text cut anywhere after a line feed (``feed``), then take the findings (``findings``):
+    the result is what ``explain`` gives for the whole text. No marker the platform hint or the
+    Sigasi test looks for spans a line feed, so reading them piece by piece finds the same.
     """
-    if not isinstance(text, str) or not text.strip():
-        return []
-    cat = load_catalogue()
-    hint = _platform_hint(text)
-    sigasi = "sigasi" in text.lower()  # Sigasi's own notes only for text about Sigasi
-    codes: Dict[Tuple[int, Optional[int], Optional[int]], Tuple[ErrorRef, bool, List[str]]] = {}
-    exits: Dict[Tuple[int, Optional[int], bool], Tuple[ExitRef, List[str]]] = {}
-    msgs: Dict[str, Tuple[CatalogueMatch, List[str], List[int]]] = {}
-    lines = text.splitlines() or [text]
-    for line in lines:
-        if not line.strip():
-            continue
-        matches = cat.search_text(line)
+
+    def __init__(self) -> None:
+        self.cat = load_catalogue()
+        self.windows = self.unix = self.sigasi = False
+        self.chars = 0  # characters fed so far
+        # The first line with content, as ``text.strip().splitlines()[0]`` shows it (the command
+        # quotes it when nothing is recognised), and whether more content follows it.
+        self.first_line: Optional[str] = None
+        self.more_content = False
+        self.codes: Dict[Tuple[int, Optional[int], Optional[int]], Tuple[ErrorRef, bool, List[str]]] = {}
+        self.exits: Dict[Tuple[int, Optional[int], bool], Tuple[ExitRef, List[str]]] = {}
+        self.msgs: Dict[str, Tuple[CatalogueMatch, List[str], List[int]]] = {}
+
+    def feed(self, text: str) -> None:
+        """A piece of the input: all of it, or a part that ends with a line feed (the last may not)."""
+        self.chars += len(text)
+        low = text.lower()
+        if not self.windows and any(m in low for m in _WINDOWS_MARKS):
+            self.windows = True
+        if not self.unix and any(m in low for m in _UNIX_MARKS):
+            self.unix = True
+        if not self.sigasi and "sigasi" in low:
+            self.sigasi = True
+        del low
+        for line in text.splitlines():
+            if not line.strip():
+                continue
+            if self.first_line is None:
+                self.first_line = line.lstrip()
+            else:
+                self.more_content = True
+            self._line(line)
+
+    @property
+    def shown(self) -> str:
+        """``text.strip().splitlines()[0]`` of everything fed ('' when it was all blank)."""
+        if self.first_line is None:
+            return ""
+        return self.first_line if self.more_content else self.first_line.rstrip()
+
+    def _line(self, line: str) -> None:
+        codes, exits, msgs = self.codes, self.exits, self.msgs
+        matches = self.cat.search_text(line)
         harmless = any(m.entry.ignorable for m in matches)
         line_exits = find_exit_signals(line)
         for ref in find_error_codes(line):
@@ -212,11 +238,28 @@ def explain(text: str) -> List[Finding]:
             msgs[m.entry.id][2][0] += 1
             if len(msgs[m.entry.id][1]) < MAX_EVIDENCE:
                 msgs[m.entry.id][1].append(line.strip())
-    out: List[Finding] = []
-    for ref, harmless, ev in codes.values():
-        out.append(explain_code(ref, harmless, ev, context=" ".join(ev), sigasi=sigasi))
-    for (_, _, own_exit), (ex, ev) in exits.items():
-        out.append(explain_exit(ex, hint, ev, lmgrd=own_exit))
-    for m, ev, n in msgs.values():
-        out.append(explain_message(m, ev, n[0]))
-    return out
+
+    def findings(self) -> List[Finding]:
+        if self.first_line is None:
+            return []
+        hint = "windows" if self.windows else "unix" if self.unix else None
+        out: List[Finding] = []
+        for ref, harmless, ev in self.codes.values():
+            out.append(explain_code(ref, harmless, ev, context=" ".join(ev), sigasi=self.sigasi))
+        for (_, _, own_exit), (ex, ev) in self.exits.items():
+            out.append(explain_exit(ex, hint, ev, lmgrd=own_exit))
+        for m, ev, n in self.msgs.values():
+            out.append(explain_message(m, ev, n[0]))
+        return out
+
+
+def explain(text: str) -> List[Finding]:
+    """Findings for every code, exit signal and known message in ``text``. Never raises.
+
+    An empty list means nothing was recognised.
+    """
+    if not isinstance(text, str) or not text.strip():
+        return []
+    ex = Explainer()
+    ex.feed(text)
+    return ex.findings()

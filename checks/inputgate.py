@@ -25,7 +25,7 @@ import errno
 import os
 import stat
 import sys
-from typing import IO, TYPE_CHECKING, Optional
+from typing import IO, TYPE_CHECKING, Iterator, List, Optional
 
 from .exceptions import LmdoctorError
 
@@ -272,6 +272,38 @@ def read_input(path: str, kind: Kind) -> bytes:
             return fh.read()
         except OSError as exc:
             raise _os_error(path, kind, exc) from None
+
+
+def read_line_blocks(path: str, kind: Kind, block: int = _READ_BLOCK) -> Iterator[bytes]:
+    """The input (at most the kind's cap) in pieces of about ``block`` bytes, each cut after its last
+    line feed (only the last piece may end otherwise), for readers that go line by line and need
+    not hold the whole input. A line longer than ``block`` comes whole, in one larger piece."""
+    with open_input(path, kind) as fh:
+        pending: List[bytes] = []  # pieces of a line longer than a block, joined once it ends
+        while True:
+            try:
+                data = fh.read(block)
+            except OSError as exc:
+                raise _os_error(path, kind, exc) from None
+            if not data:
+                break
+            cut = data.rfind(b"\n") + 1
+            if cut == 0:
+                pending.append(data)
+                continue
+            if pending:
+                pending.append(data[:cut])
+                head = b"".join(pending)
+                pending = []
+                yield head
+                del head
+            else:
+                yield data[:cut] if cut < len(data) else data
+            if cut < len(data):
+                pending.append(data[cut:])
+            del data
+        if pending:
+            yield b"".join(pending)
 
 
 def read_license(path: str) -> "LicenseFile":

@@ -29,25 +29,38 @@ def register(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..explain import explain
+    from ..explain import Explainer
     from ..findings import Report
-    from ._common import InputError, Kind, emit, fail_input, read_input
+    from ._common import InputError, emit, fail_input
 
     parts = list(args.text or [])
     if not parts:
         return fail_input("nothing to explain: give a code (e.g. -15), a message, or '-' to read standard input")
+    ex = Explainer()
     if parts == ["-"]:
         try:
-            text = read_input("-", Kind.TEXT).decode("utf-8", errors="replace")
+            _feed_stdin(ex)
         except InputError as exc:
             return fail_input(str(exc))
     else:
-        text = " ".join(parts)
-    findings = explain(text)
+        ex.feed(" ".join(parts))
+    findings = ex.findings()
     if not findings:
-        shown = text.strip().splitlines()[0][:80] if text.strip() else ""
         return fail_input(
-            f"nothing recognised in {shown!r}: no FlexLM error code (like -15 or -18,327:10054), exit "
+            f"nothing recognised in {ex.shown[:80]!r}: no FlexLM error code (like -15 or -18,327:10054), exit "
             "signal or known message. Paste the whole error line or dialog text.")
-    report = Report("explain", findings, {"input_chars": len(text)})
+    report = Report("explain", findings, {"input_chars": ex.chars})
     return emit(report, args)
+
+
+def _feed_stdin(ex) -> None:
+    """Standard input through the input gate, a block at a time, each cut after a line feed.
+
+    A pasted log up to the text cap is never held whole (nor its list of lines): memory stays at
+    about a block. Decoding a piece that ends with a line feed gives the characters decoding the
+    whole input gives (no UTF-8 sequence spans a line feed), so the findings are the same.
+    """
+    from ..inputgate import STDIN, Kind, read_line_blocks
+
+    for piece in read_line_blocks(STDIN, Kind.TEXT):
+        ex.feed(piece.decode("utf-8", errors="replace"))
