@@ -8,10 +8,8 @@ physical line it concerns and a concrete fix. Rules are plain functions taking a
 from __future__ import annotations
 
 import datetime as _dt
-import operator
 import re
 from dataclasses import dataclass, field
-from itertools import repeat
 from typing import Callable, Dict, Iterator, List, Optional, Set
 
 from ..findings import Finding, Status
@@ -36,7 +34,6 @@ SEED_TYPICAL = "Troubleshooting > Typical error messages"
 SEED_WINDOWS = "License server setup > Starting the FlexNet and Sigasi daemon on Windows"
 
 MAX_PER_ID = 25
-_TEXT = operator.attrgetter("text")
 # Source: flexlm-facts.md section 1 "Limits" (from the FlexNet/FLEXlm license-file documentation):
 # "a line is at most 2048 characters after joining; feature names at most 30 characters (older
 # versions)". The License Administration Guide documents the backslash continuation for long
@@ -300,16 +297,19 @@ def rule_unknown_lines(ctx: _Ctx) -> Iterator[Finding]:
 
 
 def rule_mail_quotes(ctx: _Ctx) -> Iterator[Finding]:
-    # Most files have no '>' at all: that test runs in C, the loop below only when one is there.
-    if not any(map(operator.contains, map(_TEXT, ctx.lic.lines), repeat(">"))):
+    # Most files have no '>' at all: that test is one search of the buffer, the loop below runs
+    # only when one is there.
+    lines = ctx.lic.lines
+    if not lines.contains(">"):
         return
     start = None
     total = 0
-    for ln in ctx.lic.lines:
-        text = ln.text
+    line_text = lines.text
+    for i in range(len(lines)):
+        text = line_text(i)
         if text[:1] == ">" or (text[:1] in (" ", "\t") and text.lstrip(" \t")[:1] == ">"):
             if start is None:
-                start = ln.number
+                start = i + 1
             total += 1
     if start is not None:
         yield _f(ctx, "license.mail-quote", Status.FAIL, "Lines start with '>' from a quoted e-mail", start,
@@ -321,6 +321,8 @@ def rule_mail_quotes(ctx: _Ctx) -> Iterator[Finding]:
 def rule_line_endings(ctx: _Ctx) -> Iterator[Finding]:
     # CRLF is fine for FlexNet; a bare CR (classic Mac, some web forms) is not a line end on
     # Linux, so lmgrd would read the whole file as one line.
+    if not ctx.lic.lines.contains("\r"):  # (a line's text never holds CR: only its ending can)
+        return
     for ln in ctx.lic.lines:
         if ln.eol == "\r":
             yield _f(ctx, "license.cr-line-endings", Status.WARN, "Lines end with a bare carriage return (CR)",

@@ -10,9 +10,10 @@ from __future__ import annotations
 import bisect
 import re
 import sys
+from array import array
 from dataclasses import dataclass, field
 from itertools import islice
-from typing import Dict, Iterator, List, Optional, Sequence
+from typing import Dict, Iterator, List, Optional, Sequence, Tuple, Union, overload
 
 from ..serverspec import ascii_int
 from .dates import FlexDate, parse_date
@@ -45,6 +46,121 @@ class PhysLine:
     number: int  # 1-based
     text: str  # without its line ending
     eol: str  # "\n", "\r\n", "\r" or "" (last line without newline)
+
+
+class LineTable(Sequence[PhysLine]):
+    """The physical lines of a license file, read from one buffer through a table of line starts.
+
+    Issue 10 item 2: a line is 8 bytes of table, not a ``PhysLine`` and a ``str`` (about 180 bytes
+    for a 60-character line); ``PhysLine`` objects are made when asked for. ``buf`` is the file's
+    bytes (UTF-8, the BOM before the first start) or, for a UTF-16 file, its decoded text. A UTF-8
+    line decodes alone exactly as within the whole file (no sequence spans CR or LF), with
+    ``surrogateescape`` so undecodable bytes survive.
+    """
+
+    __slots__ = ("buf", "starts", "_bytes")
+
+    def __init__(self, buf: Union[bytes, str], starts: "array[int]") -> None:
+        self.buf = buf
+        self.starts = starts  # line i spans buf[starts[i]:starts[i + 1]], its line end included
+        self._bytes = isinstance(buf, bytes)
+
+    @classmethod
+    def build(cls, buf: Union[bytes, str], base: int = 0) -> "LineTable":
+        """Split ``buf[base:]`` at LF, CRLF and lone CR. The empty tail after a final line end is no line."""
+        starts = array("q", [base])
+        add = starts.append
+        nl, cr = (b"\n", b"\r") if isinstance(buf, bytes) else ("\n", "\r")
+        if cr not in buf:
+            find = buf.find
+            pos = find(nl, base)
+            while pos >= 0:
+                pos += 1
+                add(pos)
+                pos = find(nl, pos)
+        else:
+            for m in (_EOL_B if isinstance(buf, bytes) else _EOL_S).finditer(buf, base):
+                add(m.end())
+        if starts[-1] != len(buf):
+            add(len(buf))
+        return cls(buf, starts)
+
+    def __len__(self) -> int:
+        return len(self.starts) - 1
+
+    def _span(self, i: int) -> Tuple[int, int, int]:
+        """(start, end of the text, end with the line ending) of line index ``i``."""
+        s, e = self.starts[i], self.starts[i + 1]
+        buf = self.buf
+        end = e
+        if e > s:
+            last = buf[e - 1]
+            if last == (10 if self._bytes else "\n"):
+                end = e - 2 if e - 1 > s and buf[e - 2] == (13 if self._bytes else "\r") else e - 1
+            elif last == (13 if self._bytes else "\r"):
+                end = e - 1
+        return s, end, e
+
+    def text(self, i: int) -> str:
+        """The text of line index ``i`` (0-based), without its line ending."""
+        s, end, _ = self._span(i)
+        if self._bytes:
+            return self.buf[s:end].decode("utf-8", "surrogateescape")  # type: ignore[union-attr]
+        return self.buf[s:end]  # type: ignore[return-value]
+
+    def eol(self, i: int) -> str:
+        _, end, e = self._span(i)
+        if e == end:
+            return ""
+        if e - end == 2:
+            return "\r\n"
+        return "\n" if self.buf[end] == (10 if self._bytes else "\n") else "\r"
+
+    def line(self, i: int) -> PhysLine:
+        return PhysLine(i + 1, self.text(i), self.eol(i))
+
+    @overload
+    def __getitem__(self, i: int) -> PhysLine: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> List[PhysLine]: ...
+
+    def __getitem__(self, i):  # type: ignore[no-untyped-def]
+        if isinstance(i, slice):
+            return [self.line(k) for k in range(*i.indices(len(self)))]
+        n = len(self)
+        if i < 0:
+            i += n
+        if not 0 <= i < n:
+            raise IndexError("line index out of range")
+        return self.line(i)
+
+    def __iter__(self) -> Iterator[PhysLine]:
+        for i in range(len(self)):
+            yield self.line(i)
+
+    def contains(self, text: str) -> bool:
+        """Whether some line's text holds ``text`` (ASCII, no CR or LF): one search of the buffer.
+        (A UTF-8 BOM holds no ASCII byte, and an ASCII byte always decodes as itself.)"""
+        if self._bytes:
+            return text.encode("ascii") in self.buf  # type: ignore[operator]
+        return text in self.buf  # type: ignore[operator]
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, LineTable):
+            return list(self) == list(other)
+        if isinstance(other, list):
+            return list(self) == other
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"LineTable({len(self)} lines)"
+
+
+_EOL_B = re.compile(rb"\r\n|\r|\n")
+_EOL_S = re.compile(r"\r\n|\r|\n")
 
 
 @dataclass
@@ -94,35 +210,57 @@ class Problem:
     evidence: str = ""
 
 
+_NO_OFFS: "array[int]" = array("l")  # shared by every entry without KEY= tokens: never changed
+_LAYOUTS: Dict[Tuple[str, ...], Dict[str, int]] = {}
+_MAX_LAYOUTS = 4096
+
+
+def _layout(names: Tuple[str, ...]) -> Dict[str, int]:
+    """KEY -> position for one sequence of keys, shared by the entries that have it."""
+    index = _LAYOUTS.get(names)
+    if index is None:
+        index = {sys.intern(k): i for i, k in enumerate(names)}
+        if len(_LAYOUTS) < _MAX_LAYOUTS:  # a file of junk has endless layouts: those stay unshared
+            _LAYOUTS[names] = index
+    return index
+
+
 @dataclass(init=False, eq=False)
 class Entry:
     """One logical line: a SERVER/VENDOR/FEATURE... line with its continuations, a comment or a blank."""
 
     # Slots: a 50 MB file can hold a million entries. Hence init=False (slots and field
     # defaults do not mix in a 3.9 dataclass) and the hand-written __init__/__eq__.
-    __slots__ = ("kind", "first_line", "last_line", "text", "_tokens", "starts", "numbers", "_keys", "_lead")
+    __slots__ = ("kind", "first_line", "last_line", "text", "_tokens", "_starts", "_keys", "_lead")
     kind: str  # a LINE_KEYWORDS value, "COMMENT", "BLANK" or "UNKNOWN"
     first_line: int
     last_line: int
     text: str  # logical text, continuations joined with one space
     # tokens: List[Token], a property (tokenized on first use, see lazy())
-    # Where each physical line's segment starts in ``text`` (parallel lists), for line_at().
-    starts: List[int]
-    numbers: List[int]
+    # starts / numbers: where each physical line's segment starts in ``text``, and its line
+    # number, for line_at(); properties over one compact array (the lines are consecutive).
 
     def __init__(self, kind: str, first_line: int, last_line: int, text: str,
-                 tokens: Optional[List[Token]] = None, starts: Optional[List[int]] = None,
-                 numbers: Optional[List[int]] = None) -> None:
+                 tokens: Optional[List[Token]] = None, starts: Optional[Sequence[int]] = None,
+                 numbers: Optional[Sequence[int]] = None) -> None:
         self.kind = kind
         self.first_line = first_line
         self.last_line = last_line
         self.text = text
         self._tokens: Optional[List[Token]] = tokens if tokens is not None else []
-        # Blank and comment lines share one empty tuple instead of two lists each.
-        self.starts = starts if starts is not None else _NO_INTS  # type: ignore[assignment]
-        self.numbers = numbers if numbers is not None else _NO_INTS  # type: ignore[assignment]
-        self._keys: Optional[Dict[str, int]] = None  # see _key_index()
+        # Only a continued entry has segment starts: one array of machine ints, not a list of
+        # int objects. ``numbers`` is always first_line..last_line, so it is not stored.
+        self._starts: Optional["array[int]"] = array("l", starts) if starts is not None and len(starts) > 1 else None
+        self._keys: Optional[Tuple[Dict[str, int], "array[int]"]] = None  # see _key_index()
         self._lead = 0  # offset of the first KEY=value token after the keyword, or len(text)
+
+    @property
+    def starts(self) -> Sequence[int]:
+        return self._starts if self._starts is not None else _NO_INTS
+
+    @property
+    def numbers(self) -> Sequence[int]:
+        return range(self.first_line, self.last_line + 1) if self._starts is not None else _NO_INTS
 
     @classmethod
     def lazy(cls, kind: str, first_line: int, last_line: int, text: str, starts: Optional[List[int]] = None,
@@ -158,9 +296,10 @@ class Entry:
 
     def line_at(self, offset: int) -> int:
         """The physical line holding character ``offset`` of the logical text."""
-        if len(self.numbers) <= 1:
+        starts = self._starts
+        if starts is None:
             return self.first_line
-        return self.numbers[max(0, bisect.bisect_right(self.starts, offset) - 1)]
+        return self.first_line + max(0, bisect.bisect_right(starts, offset) - 1)
 
     @property
     def keyword(self) -> str:
@@ -174,12 +313,15 @@ class Entry:
     def pairs(self) -> List[Token]:
         return [t for t in self.tokens[1:] if t.key is not None]
 
-    def _key_index(self) -> Dict[str, int]:
-        """KEY (upper case) -> offset of its first KEY=value token after the keyword."""
+    def _key_index(self) -> Tuple[Dict[str, int], "array[int]"]:
+        """(KEY (upper case) -> position in the offsets, offsets of the first KEY=value token of each key).
+
+        The map is shared by every entry with the same keys in the same order (a file's features
+        mostly have one layout), so an entry holds one small array, not a dict of its own.
+        """
         keys = self._keys
         if keys is not None:
             return keys
-        keys = {}
         lead = len(self.text)
         toks = self._tokens
         if toks is not None:
@@ -189,21 +331,33 @@ class Entry:
             it = _KEY_SCAN.finditer(self.text)
             next(it, None)  # the keyword
             found = [(m.group(1), m.start(1)) for m in it if m.group(1)]
+        names: List[str] = []
+        offs = array("l")
         if found:
             lead = found[0][1]
-            for k, off in reversed(found):  # the first of a repeated key wins
-                keys[sys.intern(k.upper())] = off  # a few dozen distinct keys across any file
-        self._keys = keys
+            seen = set()
+            for k, off in found:  # the first of a repeated key wins
+                up = k.upper()
+                if up not in seen:
+                    seen.add(up)
+                    names.append(up)
+                    offs.append(off)
+        keys = self._keys = (_layout(tuple(names)), offs if names else _NO_OFFS)
         self._lead = lead
         return keys
 
+    def _key_offset(self, key: str) -> Optional[int]:
+        index, offs = self._key_index()
+        pos = index.get(key.upper())
+        return None if pos is None else offs[pos]
+
     def has_key(self, key: str) -> bool:
         """Whether a KEY=value token exists (key in any case), without building tokens."""
-        return key.upper() in self._key_index()
+        return key.upper() in self._key_index()[0]
 
     def get_token(self, key: str) -> Optional[Token]:
         """The first KEY=value token, key matched in any case."""
-        off = self._key_index().get(key.upper())
+        off = self._key_offset(key)
         if off is None:
             return None
         toks = self._tokens
@@ -364,6 +518,8 @@ class VendorLine:
 
 @dataclass
 class FeatureLine:
+    # __slots__ by hand (dataclass(slots=) needs 3.10): one per feature of a 16 MiB file.
+    __slots__ = ("entry", "name", "vendor", "version", "expiry", "count_text")
     entry: Entry
     name: str
     vendor: str
@@ -414,12 +570,14 @@ class FeatureLine:
             del pos[2]
         pos += [""] * (5 - len(pos))
         name, vendor, version, exp, count = pos[:5]
-        return cls(e, name, vendor, version, parse_date(exp), count)
+        # A file has a few vendors, versions and counts, each repeated thousands of times.
+        intern = sys.intern
+        return cls(e, name, intern(vendor), intern(version), parse_date(exp), intern(count))
 
 
 @dataclass
 class LicenseFile:
-    lines: List[PhysLine]
+    lines: LineTable  # a Sequence[PhysLine] over one buffer
     entries: List[Entry]
     problems: List[Problem]
     bom: bytes = b""
@@ -431,10 +589,10 @@ class LicenseFile:
     problems_dropped: Dict[str, "tuple[int, int]"] = field(default_factory=dict)
 
     def render(self) -> bytes:
-        body = "".join(ln.text + ln.eol for ln in self.lines)
-        if self.encoding == "utf-8":
-            return self.bom + body.encode("utf-8", "surrogateescape")
-        return self.bom + body.encode(self.encoding, "surrogatepass")
+        buf = self.lines.buf
+        if isinstance(buf, bytes):  # the file's own bytes, BOM included: lines are views of it
+            return buf
+        return self.bom + buf.encode(self.encoding, "surrogatepass")
 
     def iter_kind(self, *kinds: str) -> Iterator[Entry]:
         for e in self.entries:
@@ -443,9 +601,10 @@ class LicenseFile:
 
     def _views(self) -> "tuple[List[ServerLine], List[VendorLine], List[FeatureLine]]":
         # Built once and reused: lint asks for these many times and a 20,000-feature file
-        # must not be re-parsed each time. Keyed on the entry objects, so replacing or adding
-        # an entry rebuilds them (the cached views hold the entries, so ids stay unique).
-        key = tuple(map(id, self.entries))
+        # must not be re-parsed each time. Keyed on the entry list and its ends, so adding an
+        # entry rebuilds them, without a tuple of a million ids per call (issue 10 item 2).
+        entries = self.entries
+        key = (id(entries), len(entries), id(entries[0]) if entries else 0, id(entries[-1]) if entries else 0)
         cached = self.__dict__.get("_views_cache")
         if cached is not None and cached[0] == key:
             return cached[1]
@@ -492,5 +651,5 @@ class LicenseFile:
 
     def line_text(self, number: int) -> str:
         if 1 <= number <= len(self.lines):
-            return self.lines[number - 1].text
+            return self.lines.text(number - 1)
         return ""

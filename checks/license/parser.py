@@ -11,9 +11,8 @@ import gc
 import re
 from typing import List, Optional, Tuple, Union
 
-from .model import LINE_KEYWORDS, Entry, LicenseFile, PhysLine, Problem, Token, tokenize  # noqa: F401
+from .model import LINE_KEYWORDS, Entry, LicenseFile, LineTable, PhysLine, Problem, Token, tokenize  # noqa: F401
 
-_EOL = re.compile(r"(\r\n|\n|\r)")
 _BINARY_SAMPLE = 64 * 1024
 MAX_PROBLEMS_PER_CODE = 200
 _CONTROL = re.compile(rb"[\x00-\x08\x0e-\x1f]")
@@ -47,47 +46,34 @@ def _looks_utf16(sample: bytes) -> Optional[str]:
     return None
 
 
-def _decode(data: bytes) -> Tuple[str, bytes, str, bool]:
-    """Return (text, bom, encoding, is_binary)."""
+def _decode(data: bytes) -> Tuple[Union[bytes, str], int, bytes, str, bool]:
+    """Return (buffer, where the text starts in it, bom, encoding, is_binary).
+
+    A UTF-8 file (the usual case) is not decoded here: its bytes are the buffer and each line is
+    decoded when read (issue 10 item 2: the text is never held twice). UTF-16 is decoded whole.
+    """
     if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8", "surrogateescape"), data[:3], "utf-8", False
+        return data, 3, data[:3], "utf-8", False
     for bom, enc in ((b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be")):
         if data.startswith(bom) and len(data) % 2 == 0:
             text = data[2:].decode(enc, "surrogatepass")
             # Lone surrogates do not survive a round trip through every codec: be sure.
             if text.encode(enc, "surrogatepass") == data[2:]:
-                return text, bom, enc, False
+                return text, 0, bom, enc, False
             break
     sample = data[:_BINARY_SAMPLE]
     utf16 = _looks_utf16(sample) if b"\x00" in sample else None
     if utf16 is not None and len(data) % 2 == 0:
         decoded = data.decode(utf16, "surrogatepass")
         if decoded.encode(utf16, "surrogatepass") == data:
-            return decoded, b"", utf16, False
+            return decoded, 0, b"", utf16, False
     binary = b"\x00" in sample or len(_CONTROL.findall(sample)) > len(sample) // 10
-    return data.decode("utf-8", "surrogateescape"), b"", "utf-8", binary
+    return data, 0, b"", "utf-8", binary
 
 
-def split_lines(text: str) -> List[PhysLine]:
-    if "\r" not in text:
-        # The common case (LF only) without the regex: a 20,000-feature file has 120,000 lines.
-        bodies = text.split("\n")
-        last = bodies.pop()
-        lines = [PhysLine(n, body, "\n") for n, body in enumerate(bodies, 1)]
-        if last:
-            lines.append(PhysLine(len(lines) + 1, last, ""))
-        return lines
-    parts = _EOL.split(text)
-    lines = []
-    n = 1
-    for i in range(0, len(parts), 2):
-        body = parts[i]
-        eol = parts[i + 1] if i + 1 < len(parts) else ""
-        if not body and not eol:
-            continue  # the empty tail after a final newline
-        lines.append(PhysLine(n, body, eol))
-        n += 1
-    return lines
+def split_lines(text: str) -> LineTable:
+    """The physical lines of ``text`` (LF, CRLF or lone CR)."""
+    return LineTable.build(text)
 
 
 def _kind(logical: str) -> str:
@@ -111,8 +97,7 @@ def parse_license(data: Union[bytes, str], path: Optional[str] = None) -> Licens
             return _parse(data, path)
     except Exception as exc:  # pragma: no cover - a parser bug must not take lmdoctor down
         raw = data if isinstance(data, bytes) else str(data).encode("utf-8", "surrogateescape")
-        text = raw.decode("utf-8", "surrogateescape")
-        lic = LicenseFile(lines=split_lines(text), entries=[], problems=[], path=path)
+        lic = LicenseFile(lines=LineTable.build(raw), entries=[], problems=[], path=path)
         lic.problems.append(Problem("internal", 1, f"lmdoctor could not parse this file: {exc!r}"))
         return lic
 
@@ -122,8 +107,8 @@ def _parse(data: Union[bytes, str], path: Optional[str]) -> LicenseFile:
         data = data.encode("utf-8", "surrogateescape")
     elif not isinstance(data, bytes):
         data = bytes(data)
-    text, bom, encoding, binary = _decode(data)
-    lines = split_lines(text)
+    buf, base, bom, encoding, binary = _decode(data)
+    lines = LineTable.build(buf, base)
     lic = LicenseFile(lines=lines, entries=[], problems=[], bom=bom, encoding=encoding, is_binary=binary, path=path)
     if binary:
         lic.problems.append(Problem(
@@ -133,22 +118,25 @@ def _parse(data: Union[bytes, str], path: Optional[str]) -> LicenseFile:
         return lic
     entries = lic.entries
     problems = _CappedProblems(lic)
+    line_text = lines.text  # line index -> its text, decoded from the buffer when asked for
     i = 0
     n = len(lines)
+    ahead: Optional[str] = None  # the text of line i, when the loop below already read it
     while i < n:
-        ln = lines[i]
-        text = ln.text
+        text = ahead if ahead is not None else line_text(i)
+        ahead = None
+        number = i + 1
         if not text or text.isspace():
-            entries.append(Entry("BLANK", ln.number, ln.number, ""))
+            entries.append(Entry("BLANK", number, number, ""))
             i += 1
             continue
         if text[0] == "#" or text.lstrip()[0] == "#":
-            entries.append(Entry("COMMENT", ln.number, ln.number, text))
+            entries.append(Entry("COMMENT", number, number, text))
             i += 1
             continue
         if not (text[-1] == "\\" or (text[-1] in " \t" and text.rstrip(" \t")[-1:] == "\\")):
             # A line of its own (most lines of most files): no joining, no offset table.
-            e = Entry.lazy(_kind(text), ln.number, ln.number, text)
+            e = Entry.lazy(_kind(text), number, number, text)
             entries.append(e)
             if e.kind != "UNKNOWN" and '"' in text:
                 _report_unterminated(e, problems)
@@ -157,14 +145,13 @@ def _parse(data: Union[bytes, str], path: Optional[str]) -> LicenseFile:
         # Gather the continuation run. Segments are joined with exactly one space: the
         # whitespace before the backslash and the indent after it collapse, so a quoted
         # value broken across lines ("name:John \" / "Doe") reads "name:John Doe".
-        # (Line j is lines[j], number j + 1; this loop runs for most lines of a big file.)
+        # (Line j is line index j, number j + 1; this loop runs for most lines of a big file.)
         segs: List[str] = []
         starts: List[int] = []
-        numbers: List[int] = []
         pos = 0
         j = i
+        cur = text
         while True:
-            cur = lines[j].text
             if cur[-1:] == "\\":
                 cont = True
                 seg = cur[:-1].rstrip(" \t")
@@ -180,7 +167,6 @@ def _parse(data: Union[bytes, str], path: Optional[str]) -> LicenseFile:
             if segs:
                 seg = seg.lstrip(" \t")
             starts.append(pos)
-            numbers.append(j + 1)
             segs.append(seg)
             pos += len(seg) + 1
             if not cont:
@@ -190,16 +176,18 @@ def _parse(data: Union[bytes, str], path: Optional[str]) -> LicenseFile:
                     "backslash-at-eof", j + 1,
                     "the last line ends with a continuation backslash but nothing follows"))
                 break
-            nxt = lines[j + 1].text
+            nxt = line_text(j + 1)
             if not nxt or nxt.isspace():
                 problems.append(Problem(
                     "backslash-before-blank", j + 1,
                     "a continuation backslash is followed by a blank line, which ends the entry early",
                     evidence=cur.strip()[-60:]))
+                ahead = nxt  # the blank line is the next entry: read once
                 break
             j += 1
+            cur = nxt
         logical = " ".join(segs)
-        e = Entry.lazy(_kind(logical), ln.number, j + 1, logical, starts, numbers)
+        e = Entry.lazy(_kind(logical), number, j + 1, logical, starts, range(number, j + 2))
         entries.append(e)
         if e.kind != "UNKNOWN" and '"' in logical:
             _report_unterminated(e, problems)
