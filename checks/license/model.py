@@ -210,7 +210,18 @@ class Problem:
     evidence: str = ""
 
 
-_NO_OFFS: "array[int]" = array("l")  # shared by every entry without KEY= tokens: never changed
+_ORDER = sys.byteorder
+
+
+def _pack(ints: Sequence[int]) -> bytes:
+    """Offsets as one bytes object of 4-byte ints: ~60 bytes for six, where a list takes ~260."""
+    return array("I", ints).tobytes()
+
+
+def _unpack(packed: bytes) -> Sequence[int]:
+    return memoryview(packed).cast("I")
+
+
 _LAYOUTS: Dict[Tuple[str, ...], Dict[str, int]] = {}
 _MAX_LAYOUTS = 4096
 
@@ -231,7 +242,7 @@ class Entry:
 
     # Slots: a 50 MB file can hold a million entries. Hence init=False (slots and field
     # defaults do not mix in a 3.9 dataclass) and the hand-written __init__/__eq__.
-    __slots__ = ("kind", "first_line", "last_line", "text", "_tokens", "_starts", "_keys", "_lead")
+    __slots__ = ("kind", "first_line", "last_line", "text", "_tokens", "_starts", "_keys", "_offs")
     kind: str  # a LINE_KEYWORDS value, "COMMENT", "BLANK" or "UNKNOWN"
     first_line: int
     last_line: int
@@ -250,13 +261,14 @@ class Entry:
         self._tokens: Optional[List[Token]] = tokens if tokens is not None else []
         # Only a continued entry has segment starts: one array of machine ints, not a list of
         # int objects. ``numbers`` is always first_line..last_line, so it is not stored.
-        self._starts: Optional["array[int]"] = array("l", starts) if starts is not None and len(starts) > 1 else None
-        self._keys: Optional[Tuple[Dict[str, int], "array[int]"]] = None  # see _key_index()
-        self._lead = 0  # offset of the first KEY=value token after the keyword, or len(text)
+        # Packed as bytes of 4-byte ints (one small object; a logical line of 4 GiB is past every cap).
+        self._starts: Optional[bytes] = _pack(starts) if starts is not None and len(starts) > 1 else None
+        self._keys: Optional[Dict[str, int]] = None  # see _key_index()
+        self._offs = b""  # packed like _starts, once _key_index() ran
 
     @property
     def starts(self) -> Sequence[int]:
-        return self._starts if self._starts is not None else _NO_INTS
+        return _unpack(self._starts) if self._starts is not None else _NO_INTS
 
     @property
     def numbers(self) -> Sequence[int]:
@@ -299,7 +311,7 @@ class Entry:
         starts = self._starts
         if starts is None:
             return self.first_line
-        return self.first_line + max(0, bisect.bisect_right(starts, offset) - 1)
+        return self.first_line + max(0, bisect.bisect_right(_unpack(starts), offset) - 1)
 
     @property
     def keyword(self) -> str:
@@ -313,8 +325,8 @@ class Entry:
     def pairs(self) -> List[Token]:
         return [t for t in self.tokens[1:] if t.key is not None]
 
-    def _key_index(self) -> Tuple[Dict[str, int], "array[int]"]:
-        """(KEY (upper case) -> position in the offsets, offsets of the first KEY=value token of each key).
+    def _key_index(self) -> Dict[str, int]:
+        """KEY (upper case) -> its position in ``_offs``, the offsets of each key's first KEY=value token.
 
         The map is shared by every entry with the same keys in the same order (a file's features
         mostly have one layout), so an entry holds one small array, not a dict of its own.
@@ -322,7 +334,6 @@ class Entry:
         keys = self._keys
         if keys is not None:
             return keys
-        lead = len(self.text)
         toks = self._tokens
         if toks is not None:
             found = [(t.key, t.offset) for t in toks[1:] if t.key is not None]
@@ -332,9 +343,8 @@ class Entry:
             next(it, None)  # the keyword
             found = [(m.group(1), m.start(1)) for m in it if m.group(1)]
         names: List[str] = []
-        offs = array("l")
+        offs: List[int] = []
         if found:
-            lead = found[0][1]
             seen = set()
             for k, off in found:  # the first of a repeated key wins
                 up = k.upper()
@@ -342,18 +352,23 @@ class Entry:
                     seen.add(up)
                     names.append(up)
                     offs.append(off)
-        keys = self._keys = (_layout(tuple(names)), offs if names else _NO_OFFS)
-        self._lead = lead
+        keys = self._keys = _layout(tuple(names))
+        self._offs = _pack(offs)
         return keys
 
+    @property
+    def _lead(self) -> int:
+        """Offset of the first KEY=value token after the keyword, or len(text) (after _key_index())."""
+        offs = self._offs
+        return int.from_bytes(offs[:4], _ORDER) if offs else len(self.text)
+
     def _key_offset(self, key: str) -> Optional[int]:
-        index, offs = self._key_index()
-        pos = index.get(key.upper())
-        return None if pos is None else offs[pos]
+        pos = self._key_index().get(key.upper())
+        return None if pos is None else int.from_bytes(self._offs[4 * pos:4 * pos + 4], _ORDER)
 
     def has_key(self, key: str) -> bool:
         """Whether a KEY=value token exists (key in any case), without building tokens."""
-        return key.upper() in self._key_index()[0]
+        return key.upper() in self._key_index()
 
     def get_token(self, key: str) -> Optional[Token]:
         """The first KEY=value token, key matched in any case."""
@@ -378,7 +393,8 @@ class Entry:
             # Without quotes these tokens are exactly the whitespace-separated words.
             if '"' not in head:
                 return head.split()[1:]
-        return [t.value for t in self.tokens[1:] if t.offset < self._lead]
+        lead = self._lead
+        return [t.value for t in self.tokens[1:] if t.offset < lead]
 
     def is_line_keyword(self) -> bool:
         return self.kind in LINE_KEYWORDS

@@ -14,6 +14,7 @@ from typing import List, Optional, Tuple, Union
 from .model import LINE_KEYWORDS, Entry, LicenseFile, LineTable, PhysLine, Problem, Token, tokenize  # noqa: F401
 
 _BINARY_SAMPLE = 64 * 1024
+_KEYWORDS = {k: k for k in LINE_KEYWORDS}
 MAX_PROBLEMS_PER_CODE = 200
 _CONTROL = re.compile(rb"[\x00-\x08\x0e-\x1f]")
 
@@ -85,8 +86,8 @@ def _kind(logical: str) -> str:
     words = logical[:40].split(None, 1)
     if words:
         up = words[0].upper()
-        if up in LINE_KEYWORDS:
-            return up
+        if up in _KEYWORDS:
+            return _KEYWORDS[up]  # the one constant, not a new string per entry
     return "UNKNOWN"
 
 
