@@ -108,6 +108,25 @@ class LineTable(Sequence[PhysLine]):
             return self.buf[s:end].decode("utf-8", "surrogateescape")  # type: ignore[union-attr]
         return self.buf[s:end]  # type: ignore[return-value]
 
+    def iter_texts(self, block: int = 1 << 20) -> Iterator[str]:
+        """The text of every line in order: decoded and split a block of lines at a time (C speed),
+        so only one block's lines exist at once."""
+        starts, buf, n = self.starts, self.buf, len(self)
+        simple = (b"\r" if self._bytes else "\r") not in buf  # LF only: split() finds the lines
+        i = 0
+        while i < n:
+            if not simple:
+                yield self.text(i)
+                i += 1
+                continue
+            j = bisect.bisect_left(starts, starts[i] + block, i + 1, n)  # lines i..j-1: about a block
+            j = max(j, i + 1)
+            chunk = buf[starts[i]:starts[j]]
+            if self._bytes:
+                chunk = chunk.decode("utf-8", "surrogateescape")  # type: ignore[union-attr]
+            yield from chunk.split("\n")[:j - i]  # type: ignore[union-attr,arg-type]
+            i = j
+
     def eol(self, i: int) -> str:
         _, end, e = self._span(i)
         if e == end:

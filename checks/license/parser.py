@@ -119,12 +119,12 @@ def _parse(data: Union[bytes, str], path: Optional[str]) -> LicenseFile:
         return lic
     entries = lic.entries
     problems = _CappedProblems(lic)
-    line_text = lines.text  # line index -> its text, decoded from the buffer when asked for
+    next_text = lines.iter_texts().__next__  # each line's text once, in order, a block at a time
     i = 0
     n = len(lines)
     ahead: Optional[str] = None  # the text of line i, when the loop below already read it
     while i < n:
-        text = ahead if ahead is not None else line_text(i)
+        text = ahead if ahead is not None else next_text()
         ahead = None
         number = i + 1
         if not text or text.isspace():
@@ -177,7 +177,7 @@ def _parse(data: Union[bytes, str], path: Optional[str]) -> LicenseFile:
                     "backslash-at-eof", j + 1,
                     "the last line ends with a continuation backslash but nothing follows"))
                 break
-            nxt = line_text(j + 1)
+            nxt = next_text()
             if not nxt or nxt.isspace():
                 problems.append(Problem(
                     "backslash-before-blank", j + 1,
