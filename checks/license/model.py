@@ -13,7 +13,7 @@ import sys
 from array import array
 from dataclasses import dataclass, field
 from itertools import islice
-from typing import Dict, Iterator, List, Optional, Sequence, Tuple, Union, overload
+from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple, Union, overload
 
 from ..serverspec import ascii_int
 from .dates import FlexDate, parse_date
@@ -61,13 +61,14 @@ class LineTable(Sequence[PhysLine]):
     __slots__ = ("buf", "starts", "_bytes")
 
     def __init__(self, buf: Union[bytes, str], starts: "array[int]") -> None:
-        self.buf = buf
+        self.buf: Any = buf  # bytes or str: the methods below work on either
         self.starts = starts  # line i spans buf[starts[i]:starts[i + 1]], its line end included
         self._bytes = isinstance(buf, bytes)
 
     @classmethod
-    def build(cls, buf: Union[bytes, str], base: int = 0) -> "LineTable":
-        """Split ``buf[base:]`` at LF, CRLF and lone CR. The empty tail after a final line end is no line."""
+    def build(cls, data: Union[bytes, str], base: int = 0) -> "LineTable":
+        """Split ``data[base:]`` at LF, CRLF and lone CR. The empty tail after a final line end is no line."""
+        buf: Any = data
         starts = array("q", [base])
         add = starts.append
         nl, cr = (b"\n", b"\r") if isinstance(buf, bytes) else ("\n", "\r")
@@ -105,8 +106,8 @@ class LineTable(Sequence[PhysLine]):
         """The text of line index ``i`` (0-based), without its line ending."""
         s, end, _ = self._span(i)
         if self._bytes:
-            return self.buf[s:end].decode("utf-8", "surrogateescape")  # type: ignore[union-attr]
-        return self.buf[s:end]  # type: ignore[return-value]
+            return self.buf[s:end].decode("utf-8", "surrogateescape")
+        return self.buf[s:end]
 
     def iter_texts(self, block: int = 1 << 20) -> Iterator[str]:
         """The text of every line in order: decoded and split a block of lines at a time (C speed),
@@ -123,8 +124,8 @@ class LineTable(Sequence[PhysLine]):
             j = max(j, i + 1)
             chunk = buf[starts[i]:starts[j]]
             if self._bytes:
-                chunk = chunk.decode("utf-8", "surrogateescape")  # type: ignore[union-attr]
-            yield from chunk.split("\n")[:j - i]  # type: ignore[union-attr,arg-type]
+                chunk = chunk.decode("utf-8", "surrogateescape")
+            yield from chunk.split("\n")[:j - i]
             i = j
 
     def eol(self, i: int) -> str:
@@ -144,7 +145,7 @@ class LineTable(Sequence[PhysLine]):
     @overload
     def __getitem__(self, i: slice) -> List[PhysLine]: ...
 
-    def __getitem__(self, i):  # type: ignore[no-untyped-def]
+    def __getitem__(self, i):
         if isinstance(i, slice):
             return [self.line(k) for k in range(*i.indices(len(self)))]
         n = len(self)
@@ -162,8 +163,8 @@ class LineTable(Sequence[PhysLine]):
         """Whether some line's text holds ``text`` (ASCII, no CR or LF): one search of the buffer.
         (A UTF-8 BOM holds no ASCII byte, and an ASCII byte always decodes as itself.)"""
         if self._bytes:
-            return text.encode("ascii") in self.buf  # type: ignore[operator]
-        return text in self.buf  # type: ignore[operator]
+            return text.encode("ascii") in self.buf
+        return text in self.buf
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, LineTable):
@@ -294,8 +295,8 @@ class Entry:
         return range(self.first_line, self.last_line + 1) if self._starts is not None else _NO_INTS
 
     @classmethod
-    def lazy(cls, kind: str, first_line: int, last_line: int, text: str, starts: Optional[List[int]] = None,
-             numbers: Optional[List[int]] = None) -> "Entry":
+    def lazy(cls, kind: str, first_line: int, last_line: int, text: str, starts: Optional[Sequence[int]] = None,
+             numbers: Optional[Sequence[int]] = None) -> "Entry":
         """An entry tokenized only when someone asks for ``tokens``.
 
         The parser makes every license line lazy: 20,000 features are ~240,000 tokens, and
