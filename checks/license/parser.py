@@ -124,9 +124,7 @@ def _parse(data: Union[bytes, str], path: Optional[str]) -> LicenseFile:
     n = len(lines)
     ahead: Optional[str] = None  # the text of line i, when the loop below already read it
     while i < n:
-        text = ahead if ahead is not None else next_text()
-        ahead = None
-        number = i + 1
+        text, ahead, number = ahead if ahead is not None else next_text(), None, i + 1
         if not text or text.isspace():
             entries.append(Entry("BLANK", number, number, ""))
             i += 1
@@ -146,7 +144,6 @@ def _parse(data: Union[bytes, str], path: Optional[str]) -> LicenseFile:
         # Gather the continuation run. Segments are joined with exactly one space: the
         # whitespace before the backslash and the indent after it collapse, so a quoted
         # value broken across lines ("name:John \" / "Doe") reads "name:John Doe".
-        # (Line j is line index j, number j + 1; this loop runs for most lines of a big file.)
         segs: List[str] = []
         starts: List[int] = []
         pos = 0
