@@ -245,12 +245,17 @@ class LmdoctorApp(App):
                 # The footer shows the letter keys again once the pause is over.
                 if self._typing_timer is not None:
                     self._typing_timer.stop()
-                self._typing_timer = self.set_timer(TYPING_PAUSE + 0.05, self.refresh_bindings)
+                self._typing_timer = self.set_timer(TYPING_PAUSE + 0.05, self._typing_pause_over)
             elif not event.is_printable and not in_field and self._typed_at:
                 # Arrows, Enter, Tab outside a field: the user is navigating, so letters are keys again.
                 self._typed_at = 0.0
                 self.refresh_bindings()
         await super().on_event(event)
+
+    def _typing_pause_over(self) -> None:
+        # A timer: it may fire while the app is closing, when there is no screen left to refresh.
+        if self.is_running and self.screen_stack:
+            self.refresh_bindings()
 
     @staticmethod
     def is_typing_target(widget: Optional["Widget"]) -> bool:
