@@ -109,7 +109,7 @@ class LineTable(Sequence[PhysLine]):
             return self.buf[s:end].decode("utf-8", "surrogateescape")
         return self.buf[s:end]
 
-    def iter_texts(self, block: int = 1 << 20) -> Iterator[str]:
+    def iter_texts(self, block: int = 1 << 18) -> Iterator[str]:
         """The text of every line in order: decoded and split a block of lines at a time (C speed),
         so only one block's lines exist at once."""
         starts, buf, n = self.starts, self.buf, len(self)
