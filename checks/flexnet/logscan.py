@@ -28,13 +28,14 @@ from __future__ import annotations
 
 import datetime as _dt
 import enum
+import operator
 import os
 import re
 from bisect import bisect_left
 from collections import Counter
 from dataclasses import dataclass, field
 from itertools import accumulate, compress, islice, repeat
-from typing import Callable, Dict, List, Optional, Tuple
+from typing import Callable, Dict, List, Optional, Set, Tuple
 
 from ..errors import BELOW_EXIT_BASE, decode_exit_signal, find_error_codes, unix_signal
 from ..findings import Finding, Status
@@ -327,6 +328,10 @@ _SPECIAL = 255                  # a usage-line text read with its details
 _MAX_SLOTS = 63                 # (daemon, feature) pairs with codes: 4 * 63 = 252 codes
 # Licenses a plain line adds to its feature's open count, by code (variant = code % 4).
 _STEP = tuple(0 if c >= 4 * _MAX_SLOTS else (1, -1, -1, 0)[c % 4] for c in range(256))
+# bytes.translate tables turning a run's codes into 0/1 selectors for itertools.compress: the
+# selection stays in C (a map of a Python-level predicate costs a call per line).
+_SPECIAL_MASK = bytes(c == _SPECIAL for c in range(256))
+_UNKNOWN_MASK = bytes(c == _UNKNOWN for c in range(256))
 
 
 def _variant(ev: UsageEvent) -> Optional[int]:
@@ -346,6 +351,15 @@ def _variant(ev: UsageEvent) -> Optional[int]:
     return None
 # A statistics line's memo key: "(daemon) (@vendor-SLOG@) ..." or "(daemon) SLOG: ...".
 _SLOG_KEY = re.compile(rb"\(([^()\s]{1,64})\) (?:\(@[^()@\s]*-SLOG@\)|SLOG:)")
+
+
+def _code_counts(codes: bytes, in_use: Set[int]) -> Dict[int, int]:
+    """Counter(codes), in the same order (first occurrence): counted by bytes.count (memchr
+    speed) when the codes in use are few beside the run's length."""
+    if len(in_use) * 16 > len(codes):
+        return Counter(codes)
+    found = [(codes.find(c), c) for c in in_use]
+    return {c: codes.count(c) for i, c in sorted(found) if i >= 0}
 
 
 def _slog_verdict(key: bytes) -> Tuple[str, str]:
@@ -451,6 +465,7 @@ class LogScanner:
         # lines (slot: a daemon's feature), _SPECIAL for lines read with their details.
         self._codes: Dict[bytes, int] = {}
         self._special: Dict[bytes, _Hot] = {}
+        self._in_use: Set[int] = set()   # every code ever given (slots outlive _forget)
         self._code_info: List[Optional[_Hot]] = [None] * 256
         self._slots: Dict[Tuple[str, str], int] = {}
         self._feat_slots: Dict[FeatureUsage, List[int]] = {}   # a feature's slots (one per daemon)
@@ -630,8 +645,17 @@ class LogScanner:
         del ms
         memo = self._noise
         slog = self._slog_ok and _SLOG_KEY.match
-        known = [k in memo or bool(slog and k is not None and slog(k) and not k.rstrip().endswith(b":"))
-                 for _, k in cold]
+        keys = [k for _, k in cold]
+        known = list(map(memo.__contains__, keys))
+        if slog:
+            # Statistics lines: a regex says so once per text, then the memo does (speed only:
+            # their verdict needs no context, as a memo's must not).
+            for i in compress(range(len(keys)), map(operator.not_, known)):
+                k = keys[i]
+                if k is not None and slog(k) and not k.rstrip().endswith(b":"):
+                    known[i] = True
+                    if len(memo) < MEMO_SIZE:
+                        memo[k] = _slog_verdict(k)
         noise = list(compress(cold, known))
         barriers = [c for c, k in zip(cold, known) if not k]
         return noise, barriers   # type: ignore[return-value]
@@ -727,7 +751,7 @@ class LogScanner:
                 if len(self._codes) + len(keys) > HOT_MEMO_SIZE:
                     self._forget()
                 seen = set()
-                for key in compress(keys, map(_UNKNOWN.__eq__, codes)):
+                for key in compress(keys, codes.translate(_UNKNOWN_MASK)):
                     if key not in seen:  # in line order: features are made in the order they appear
                         seen.add(key)
                         if self._learn(key) is None:
@@ -789,6 +813,7 @@ class LogScanner:
             c = self._code_of(ev.reason) if ev.kind is EventKind.DENIED else ""
             self._special[key] = _Hot(ev, daemon, feat, d, c, harmless)
         self._codes[key] = code
+        self._in_use.add(code)
         return code
 
     def _noise_counts(self, lines: List[Tuple[int, bytes]]) -> None:
@@ -816,10 +841,12 @@ class LogScanner:
         moves: Dict[FeatureUsage, Optional[Dict[bytes, int]]] = {}   # feature -> texts of its special lines
         denied = other = probes = 0
         specials: Dict[bytes, int] = {}
-        cc = Counter(codes)
+        cc = _code_counts(codes, self._in_use)
+        mask = b""
         for code, c in cc.items():
             if code == _SPECIAL:
-                specials = Counter(compress(keys, map(_SPECIAL.__eq__, codes)))
+                mask = codes.translate(_SPECIAL_MASK)
+                specials = Counter(compress(keys, mask))
                 for k, n in specials.items():
                     h = self._special[k]
                     d, o, p = self._tally_one(h, n)
@@ -846,7 +873,7 @@ class LogScanner:
                 if n and hp is not None:
                     usage.place(hp.ev, hp.feat, n, date, hour)
             if specials and part.find(_SPECIAL) >= 0:
-                for k, n in Counter(compress(keys[k0:k1], map(_SPECIAL.__eq__, part))).items():
+                for k, n in Counter(compress(keys[k0:k1], mask[k0:k1])).items():
                     h = self._special[k]
                     usage.place(h.ev, h.feat, n, date, hour)
         if probes:
