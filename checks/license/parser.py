@@ -103,6 +103,11 @@ def parse_license(data: Union[bytes, str], path: Optional[str] = None) -> Licens
         return lic
 
 
+# Blank and comment entries have no tokens: one shared empty list (never appended to; the tokens
+# setter replaces it) instead of one per line.
+_NO_TOKENS: List[Token] = []
+
+
 def _parse(data: Union[bytes, str], path: Optional[str]) -> LicenseFile:
     if isinstance(data, str):
         data = data.encode("utf-8", "surrogateescape")
@@ -126,12 +131,30 @@ def _parse(data: Union[bytes, str], path: Optional[str]) -> LicenseFile:
     while i < n:
         text, ahead, number = ahead if ahead is not None else next_text(), None, i + 1
         if not text or text.isspace():
-            entries.append(Entry("BLANK", number, number, ""))
-            i += 1
+            # A run of blank lines is one entry: a file of millions of empty lines (a cap's worth) must
+            # not cost an object per line.
+            j = i + 1
+            while j < n:
+                ahead = next_text()
+                if ahead and not ahead.isspace():
+                    break
+                ahead = None
+                j += 1
+            entries.append(Entry("BLANK", number, j, "", _NO_TOKENS))
+            i = j
             continue
         if text[0] == "#" or text.lstrip()[0] == "#":
-            entries.append(Entry("COMMENT", number, number, text))
-            i += 1
+            # A run of comment lines is one entry too (its text: the first line; every line's own text
+            # stays in lic.lines): a cap's worth of '#' lines was over a GiB as an entry per line.
+            j = i + 1
+            while j < n:
+                ahead = next_text()
+                if not ahead or ahead.isspace() or not ahead.lstrip().startswith("#"):
+                    break
+                ahead = None
+                j += 1
+            entries.append(Entry("COMMENT", number, j, text, _NO_TOKENS))
+            i = j
             continue
         if not (text[-1] == "\\" or (text[-1] in " \t" and text.rstrip(" \t")[-1:] == "\\")):
             # A line of its own (most lines of most files): no joining, no offset table.

@@ -168,3 +168,15 @@ def test_dates(text, permanent, iso):
 def test_bad_dates(text):
     d = parse_date(text)
     assert isinstance(d, FlexDate) and not d.valid and d.days_left(__import__("datetime").date.today()) is None
+
+
+def test_runs_of_blank_and_comment_lines_are_one_entry_each():
+    # A cap's worth of empty or '#' lines must not cost an object per line (it was over a GiB);
+    # every physical line keeps its number and text.
+    text = "# a\n# b\n#c\n\n\n \nSERVER h 001122334455 27000\n" + "\n" * 100_000 + "VENDOR v\n# tail\n"
+    lic = parse_license(text)
+    assert [(e.kind, e.first_line, e.last_line) for e in lic.entries] == [
+        ("COMMENT", 1, 3), ("BLANK", 4, 6), ("SERVER", 7, 7), ("BLANK", 8, 100_007), ("VENDOR", 100_008, 100_008),
+        ("COMMENT", 100_009, 100_009)]
+    assert lic.line_text(2) == "# b" and lic.line_text(100_008) == "VENDOR v"
+    assert lic.vendors[0].name == "v"
