@@ -16,7 +16,9 @@ so two workers would test each other's mutants and an interrupted run leaves a b
 tree. Here the parent process imports lmdoctor and the covering test modules once, then forks one
 child per mutant; the child swaps the mutated code into the already imported functions (the
 function's ``__code__``, so every ``from ... import`` binding sees it too) or re-runs the mutated
-module-level statement, and runs pytest in-process with ``-x``. Nothing on disk changes. Tests that
+module-level statement, and runs pytest in-process with ``-x`` on the tests that execute the mutated
+lines (the baseline run records which test runs which line; --all-tests runs every covering file
+instead, same verdicts, slower). Nothing on disk changes. Tests that
 start ``python -m lmdoctor`` in a subprocess do not see the mutant: the mapping below lists the
 in-process tests that cover each module.
 
@@ -331,17 +333,26 @@ def _child(tests: List[str], mutant: Optional[Mutant], trace_file: Optional[str]
 
 
 def _traced(tests: List[str], trace_file: str) -> int:
-    """The baseline run, recording which lines of the target file the tests execute."""
+    """The baseline run, recording which test executes which line of the target file.
+
+    Lines run while no test is running (imports, collection, parametrize lists) are recorded
+    under "": a mutant there runs every test file.
+    """
     import threading
 
     import pytest
 
     target = os.path.realpath(os.environ["LMD_MUTATION_TARGET"])
-    seen: Set[int] = set()
+    current = {"id": ""}
+    order: Dict[str, int] = {"": 0}
+    by_line: Dict[int, Set[str]] = {}
+
+    def seen(line: int) -> None:
+        by_line.setdefault(line, set()).add(current["id"])
 
     def local(frame, event, arg):
         if event == "line":
-            seen.add(frame.f_lineno)
+            seen(frame.f_lineno)
         return local
 
     is_target: Dict[str, bool] = {}
@@ -352,18 +363,29 @@ def _traced(tests: List[str], trace_file: str) -> int:
         if hit is None:
             hit = is_target[fn] = os.path.realpath(fn) == target
         if hit and event == "call":
-            seen.add(frame.f_lineno)
+            seen(frame.f_lineno)
             return local
         return None
+
+    class Which:
+        @pytest.hookimpl(tryfirst=True)
+        def pytest_runtest_setup(self, item):
+            current["id"] = item.nodeid
+            order.setdefault(item.nodeid, len(order))
+
+        @pytest.hookimpl(trylast=True)
+        def pytest_runtest_teardown(self, item):
+            current["id"] = item.nodeid
 
     sys.settrace(glob)
     threading.settrace(glob)
     try:
-        rc = int(pytest.main(pytest_args(tests)))
+        rc = int(pytest.main(pytest_args(tests), plugins=[Which()]))
     finally:
         sys.settrace(None)
         threading.settrace(None)
-    Path(trace_file).write_text(json.dumps(sorted(seen)))
+    Path(trace_file).write_text(json.dumps(
+        {str(line): sorted(ids, key=lambda i: order.get(i, 0)) for line, ids in sorted(by_line.items())}))
     return rc
 
 
@@ -449,8 +471,21 @@ def _prepare(key: str) -> None:
             importlib.import_module(t[:-3].replace("/", "."))
 
 
+def _tests_for(m: Mutant, by_line: Dict[int, List[str]], files: List[str]) -> List[str]:
+    """The tests that run the mutated lines (in collection order); every file for import-time code."""
+    if not m.in_function:
+        return files
+    ids: Dict[str, None] = {}
+    for line in range(m.line, m.end_line + 1):
+        for i in by_line.get(line, []):
+            ids.setdefault(i, None)
+    if not ids or "" in ids:
+        return files
+    return list(ids)
+
+
 def run_module(key: str, jobs: int, timeout: Optional[float], log_dir: Path, only: Optional[Set[int]] = None,
-               progress: bool = True) -> List[Mutant]:
+               progress: bool = True, all_tests: bool = False) -> List[Mutant]:
     rel, _, tests = MODULES[key]
     tests = [t for t in tests if (REPO / t).exists()]
     mutants = list_mutants(key)
@@ -466,7 +501,8 @@ def run_module(key: str, jobs: int, timeout: Optional[float], log_dir: Path, onl
     base = time.monotonic() - t0
     if rc != 0:
         raise SystemExit(f"{key}: the tests fail without any mutant (exit {rc}); see {log_dir / 'baseline.log'}")
-    covered = set(json.loads(Path(trace_file).read_text()))
+    by_line: Dict[int, List[str]] = {int(k): v for k, v in json.loads(Path(trace_file).read_text()).items()}
+    covered = set(by_line)
     limit = timeout if timeout else max(10.0, 3 * base + 5)
     if progress:
         print(f"{key}: {len(mutants)} mutants; baseline {base:.1f} s over {len(tests)} test files; "
@@ -483,7 +519,8 @@ def run_module(key: str, jobs: int, timeout: Optional[float], log_dir: Path, onl
     done = 0
     while queue or runner.running:
         while queue and len(runner.running) < jobs:
-            runner.fork(tests, queue.pop(0), limit)
+            m = queue.pop(0)
+            runner.fork(tests if all_tests else _tests_for(m, by_line, tests), m, limit)
         for run, rc in runner.reap(block=True):
             m = run.mutant
             assert m is not None
@@ -519,6 +556,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     ap.add_argument("--list", action="store_true", help="list the mutants and exit")
     ap.add_argument("--survivors", action="store_true", help="print every surviving mutant")
     ap.add_argument("--only", help="comma-separated mutant indexes (with one module)")
+    ap.add_argument("--all-tests", action="store_true",
+                    help="run every covering test file for each mutant (default: only the tests that run its line)")
     ap.add_argument("--json", type=Path, help="write every mutant's result here")
     ap.add_argument("--log-dir", type=Path, default=REPO / "build" / "mutation",
                     help="pytest output of surviving mutants (default build/mutation)")
@@ -537,12 +576,15 @@ def main(argv: Optional[List[str]] = None) -> int:
         a.jobs = 2
     os.chdir(REPO)
     os.environ.setdefault("LMDOCTOR_HYPOTHESIS_PROFILE", "mutation")
+    # pytest's entry-point plugins (xdist, the snapshot plugins that import Textual, hypothesis's
+    # reporter) cost two thirds of each mutant's run and none of these tests needs them.
+    os.environ.setdefault("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
     a.log_dir.mkdir(parents=True, exist_ok=True)
     only = {int(x) for x in a.only.split(",")} if a.only else None
     results: Dict[str, List[Mutant]] = {}
     t0 = time.monotonic()
     for key in keys:
-        results[key] = run_module(key, a.jobs, a.timeout, a.log_dir, only)
+        results[key] = run_module(key, a.jobs, a.timeout, a.log_dir, only, all_tests=a.all_tests)
     print(f"{'module':<28} {'mutants':>7} {'killed':>6} {'survived':>8} {'uncovered':>9} {'equiv':>5} {'score':>7}")
     for key, ms in results.items():
         killed, judged, pct = score(ms)
