@@ -73,7 +73,28 @@ MODULES: Dict[str, Tuple[str, str, List[str]]] = {
 }
 
 # (module key, text on the mutated line, operator) -> why no test can tell the mutant from the original.
+_GUARD = "a bound on advance(): the tree is acyclic (load_tree refuses cycles), so it never runs out"
 EQUIVALENT: Dict[Tuple[str, str, str], str] = {
+    ("walk", "guard = len(self.tree.nodes) + 1  # the tree is acyclic: a walk never visits more nodes", "+ -> -"):
+        _GUARD,
+    ("walk", "guard = len(self.tree.nodes) + 1  # the tree is acyclic: a walk never visits more nodes", "1 -> 2"):
+        _GUARD,
+    ("walk", "while not self.current.is_leaf and guard > 0:", "> -> >="): _GUARD,
+    ("walk", "while not self.current.is_leaf and guard > 0:", "0 -> 1"): _GUARD,
+    ("walk", "guard -= 1", "- -> +"): _GUARD,
+    ("walk", "guard -= 1", "1 -> 2"): _GUARD,
+    ("walk", "while not self.current.is_leaf and guard > 0:", "and -> or"):
+        "at a leaf the loop body breaks at once (a leaf is neither preset nor a probe)",
+    ("walk", "break  # the person went back to this step to answer it again", "break -> continue"):
+        "continue re-enters the loop at the same held node until the guard ends it: same node, same state",
+    ("walk", "break", "break -> continue"):
+        "the probe's answer is cached: looping again at the same node ends in the same state",
+    ("walk", "if res is not None and res.outcome != UNKNOWN:", "and -> or"):
+        "res is None only for a probe node without a probe, which load_tree refuses; 'unknown' is no choice",
+    ("redact", 'self.add("host", name.split(".", 1)[0])', "1 -> 2"): "maxsplit 2 leaves part [0] the same",
+    ("redact", 'addr = ipaddress.ip_address(text.split("%", 1)[0])', "1 -> 2"): "maxsplit 2 leaves part [0] the same",
+    ("redact", 'ipaddress.ip_address(text.split("%", 1)[0])', "1 -> 2"): "maxsplit 2 leaves part [0] the same",
+    ("redact", "return False", "return X -> return None"): "_is_ip's result is only used as a truth value",
 }
 
 HYPOTHESIS_CAP = 30  # examples per property test while hunting mutants

@@ -152,3 +152,70 @@ def test_upper_case_keywords_and_loopback_stay_readable():
                                 evidence=["SERVER LOCALHOST ANY 27000", "VENDOR sigasi PORT=27001", "127.0.0.1:27000"]))
     assert "HOSTID=ANY" in out and "SERVER LOCALHOST ANY 27000" in out and "127.0.0.1:27000" in out
     assert "PORT=27001" in out and "host-1" not in out
+
+
+def test_addresses_users_at_addresses_and_times():
+    red = redact_report(Report("check", [
+        Finding("network.refused", Status.FAIL, "27000@10.1.2.3 refused the connection"),
+        Finding("log.out", Status.INFO, '9:14:47 (sigasi) OUT: "com.sigasi.hdt" alice@10.1.2.4'),
+        Finding("log.denied", Status.INFO, '10:02:13 (sigasi) DENIED: "com.sigasi.hdt" bob@fe80::1%eth0')]))
+    # An address in a port@host is an address (ip-N), not a host name; times stay as they are.
+    assert red.findings[0].title == "27000@ip-1 refused the connection"
+    assert red.findings[1].title == '9:14:47 (sigasi) OUT: "com.sigasi.hdt" user-1@ip-2'
+    assert red.findings[2].title.startswith('10:02:13 (sigasi) DENIED: "com.sigasi.hdt" ')
+    assert "bob" not in red.findings[2].title and "fe80" not in red.findings[2].title
+
+
+def test_a_client_sees_its_own_names_hidden_in_the_identity_evidence():
+    # identity.server-elsewhere lists this machine's names after "this machine:".
+    red = redact_report(Report("check", [Finding(
+        "identity.server-elsewhere", Status.INFO, "SERVER host licsrv01 is another machine: this one is a client",
+        evidence=["this machine: ws17, ws17.acme.example"])]))
+    (ev,) = red.findings[0].evidence_lines
+    assert "ws17" not in ev and "acme" not in ev
+    assert ev.startswith("this machine: host-") and ev.count("host-") == 2
+
+
+def test_this_machines_short_name_and_fqdn_are_hidden_without_leaking_the_domain(monkeypatch):
+    # lmgrd's log uses the short name, the OS reports the full one (this machine's name cannot be
+    # changed for a test: the one thing simulated here).
+    monkeypatch.setattr(socket, "gethostname", lambda: "licbox.acme.example")
+    red = redact_report(Report("check", [Finding(
+        "log.start", Status.INFO, "lmgrd started on licbox (linux)",
+        evidence=["licbox.acme.example: license server UP (MASTER)", "27000@licbox"])]))
+    out = red.findings[0].title + " " + " ".join(red.findings[0].evidence_lines)
+    assert "licbox" not in out and "acme" not in out, out
+    short = red.findings[0].title.split(" on ", 1)[1].split(" ", 1)[0]
+    full = red.findings[0].evidence_lines[0].split(":", 1)[0]
+    assert short.startswith("host-") and full.startswith("host-") and short != full
+    assert red.findings[0].evidence_lines[1] == f"27000@{short}"
+
+
+def test_numbers_that_look_like_macs_but_are_not_stay():
+    ev = ["broadcast FFFFFFFFFFFF, none 000000000000", "serial 202401011200", "HOSTID=10f2dd92c5ac"]
+    red = redact_report(Report("check", [Finding("license.x", Status.INFO, "x", evidence=ev)]))
+    assert red.findings[0].evidence_lines[:2] == ev[:2]
+    assert red.findings[0].evidence_lines[2] == "HOSTID=mac-1"
+
+
+def test_this_machines_mac_is_hidden_even_when_it_is_all_digits(monkeypatch):
+    # A MAC of only digits (00:11:22:33:44:55) is a MAC when this machine has it, a number otherwise.
+    import lmdoctor.checks.hostinfo as hostinfo
+
+    monkeypatch.setattr(hostinfo, "local_macs", lambda: {"001122334455": "eth0"})
+    red = redact_report(Report("check", [Finding(
+        "license.hostid", Status.OK, "Host id 001122334455 is this machine's eth0", evidence=["serial 998877665544"])]))
+    assert red.findings[0].title == "Host id mac-1 is this machine's eth0"
+    assert red.findings[0].evidence_lines == ["serial 998877665544"]
+
+
+def test_report_meta_is_redacted_value_by_value():
+    r = sample()
+    r.meta.update({"servers": ["27000@licbox.acme.example", "27001@127.0.0.1"], "ports": [27000, 27001],
+                   "elapsed": 0.25, "root": False, "log": None})
+    meta = redact_report(r).meta
+    assert meta["license"] == {"path": "/home/user-1/flex/sigasi.lic", "source": "--license"}
+    assert meta["host"]["name"].startswith("host-") and meta["host"]["fqdn"].startswith("host-")
+    assert meta["servers"][0].startswith("27000@host-") and meta["servers"][1] == "27001@127.0.0.1"
+    assert (meta["ports"], meta["elapsed"], meta["root"], meta["log"], meta["redacted"]) == (
+        [27000, 27001], 0.25, False, None, True)
