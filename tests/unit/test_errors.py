@@ -33,6 +33,102 @@ def test_every_code_in_the_facts_file_is_in_the_table():
     assert not missing, missing
 
 
+def test_the_table_holds_exactly_the_codes_of_the_facts_file_with_their_meaning():
+    # "Any other code is reported as unknown rather than guessed": no code beyond the facts file.
+    text = FACTS.read_text(encoding="utf-8")
+    body = text.split("## 3. Error codes", 1)[1].split("## 4.", 1)[0].split("Major codes", 1)[1]
+    pairs = {int(m.group(1)): m.group(2) for m in
+             re.finditer(r"(?<![\d.])(-\d{1,3}) ([A-Za-z\"(][^;]*?)(?:;|\.\s|$)", body)}
+    assert set(FLEXLM_CODES) == set(pairs) - {-235}  # "-102..-235 cover ..." is a range, not a code
+    skip = {"the", "a", "an", "of", "for", "to", "in", "or", "and", "no", "not", "is", "has", "been", "this",
+            "on", "from", "with", "does", "than", "too", "set", "back", "cannot", "invalid", "license", "server"}
+    for code, facts in sorted(pairs.items()):
+        if code == -235:
+            continue
+        words = {w for w in re.findall(r"[a-z]{3,}", facts.lower()) if w not in skip}
+        assert words & set(re.findall(r"[a-z]{3,}", FLEXLM_CODES[code].lower())), (code, facts, FLEXLM_CODES[code])
+
+
+def test_unix_errno_names_are_the_operating_systems():
+    import errno
+
+    from lmdoctor.checks.errors import UNIX_ERRNO
+
+    for n, (name, _text) in UNIX_ERRNO.items():
+        assert errno.errorcode.get(n) == name, (n, name)  # "Linux numbering", as the table says
+    for n in (2, 13, 110, 111, 113, 115):  # the ones the facts file names
+        assert errno_meaning(n).startswith(f"Unix errno {n} {errno.errorcode[n]}: ")
+
+
+# Windows Sockets error codes (Microsoft's list): number -> name.
+WINSOCK_DOC = {
+    10004: "WSAEINTR", 10009: "WSAEBADF", 10013: "WSAEACCES", 10014: "WSAEFAULT", 10022: "WSAEINVAL",
+    10024: "WSAEMFILE", 10035: "WSAEWOULDBLOCK", 10036: "WSAEINPROGRESS", 10037: "WSAEALREADY",
+    10038: "WSAENOTSOCK", 10047: "WSAEAFNOSUPPORT", 10048: "WSAEADDRINUSE", 10049: "WSAEADDRNOTAVAIL",
+    10050: "WSAENETDOWN", 10051: "WSAENETUNREACH", 10052: "WSAENETRESET", 10053: "WSAECONNABORTED",
+    10054: "WSAECONNRESET", 10055: "WSAENOBUFS", 10056: "WSAEISCONN", 10057: "WSAENOTCONN",
+    10058: "WSAESHUTDOWN", 10060: "WSAETIMEDOUT", 10061: "WSAECONNREFUSED", 10064: "WSAEHOSTDOWN",
+    10065: "WSAEHOSTUNREACH", 10091: "WSASYSNOTREADY", 10093: "WSANOTINITIALISED", 10101: "WSAEDISCON",
+    11001: "WSAHOST_NOT_FOUND", 11002: "WSATRY_AGAIN", 11003: "WSANO_RECOVERY", 11004: "WSANO_DATA",
+}
+
+
+@pytest.mark.parametrize("n,name", sorted(WINSOCK_DOC.items()))
+def test_winsock_numbers_name_microsofts_codes(n, name):
+    assert errno_meaning(n).startswith(f"Winsock {n} {name}: ")
+    assert errno_interpretations(n)[0].startswith(f"Winsock {n} {name}: ")
+
+
+# What explain says to do for each code (the words a helpdesk looks for).
+PRACTICAL_GIST = {
+    -1: "search path", -2: "lmdoctor lint", -3: "does not serve this feature", -4: "in use",
+    -5: "FEATURE/INCREMENT", -7: "No connection to lmgrd", -8: "signature", -9: "lmhostid", -10: "expired",
+    -13: "no SERVER line", -14: "does not resolve", -15: "cannot reach the license server",
+    -16: "while reading", -17: "while writing", -18: "does not serve this feature", -21: "older version",
+    -25: "feature version in the license is lower", -31: "START date", -34: "clocks differ",
+    -38: "EXCLUDE", -39: "INCLUDE", -83: "vendor daemon is older", -88: "clock was set back",
+    -90: "syntax", -92: "lmreread", -95: "THIS_HOST", -96: "down or not answering",
+    -97: "vendor daemon is down", -114: "SIGN=",
+}
+
+
+@pytest.mark.parametrize("code,gist", sorted(PRACTICAL_GIST.items()))
+def test_practical_meaning_of_each_code(code, gist):
+    text = practical_meaning(code)
+    assert gist in text and "Next:" in text and "Sigasi" not in text
+
+
+# Sigasi's own advice, only for text about Sigasi.
+SIGASI_GIST = {
+    -1: "SIGASI_LM_LICENSE_FILE", -4: "close it", -5: "XL or XPRT", -10: "renewed key", -15: "27001",
+    -18: "harmless", -21: "Sigasi 2.x key", -25: "Sigasi 2.x key", -83: "same zip", -97: "sigasi vendor daemon",
+}
+
+
+@pytest.mark.parametrize("code,gist", sorted(SIGASI_GIST.items()))
+def test_sigasi_notes_for_sigasi_text_only(code, gist):
+    assert gist in practical_meaning(code, f"Sigasi Studio: license error ({code},1)")
+    assert gist in practical_meaning(code, sigasi=True)
+    assert gist not in practical_meaning(code, f"ModelSim: license error ({code},1)")
+
+
+def test_no_sigasi_note_for_codes_sigasi_says_nothing_about():
+    for code in set(PRACTICAL_GIST) - set(SIGASI_GIST):
+        assert practical_meaning(code, sigasi=True) == practical_meaning(code, sigasi=False)
+
+
+def test_unix_signal_names_are_the_operating_systems():
+    import signal
+
+    from lmdoctor.checks.errors import UNIX_SIGNALS, unix_signal
+
+    for n, (name, _meaning, _orderly) in UNIX_SIGNALS.items():
+        assert signal.Signals(n).name == name
+    assert unix_signal(15)[2] is True and unix_signal(9)[2] is False  # SIGTERM orderly, SIGKILL not
+    assert unix_signal(2)[2] is True and unix_signal(11)[0] == "SIGSEGV"
+    assert unix_signal(64) == ("signal 64", "stopped by a signal lmdoctor has no description for", False)
+
+
 def test_unlisted_codes_are_unknown_not_invented():
     assert flexlm_meaning(-27) is None
     assert flexlm_meaning(-150) is None
