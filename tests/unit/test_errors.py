@@ -250,6 +250,28 @@ def test_exit_decoding_from_the_facts():
     assert decode_exit_signal(15) == []  # lmgrd's own SIGTERM status is not a vendor reason
 
 
+# facts section 5: n = base + k, base 32 on Unix and 23 on Windows, and what each reason k means.
+EXIT_FACTS = {1: "bad configuration", 2: "wrong host", 3: "port in use", 4: "no features to serve",
+              5: "communication error", 8: "signal", 9: "another license server", 14: "lmgrd asked"}
+
+
+@pytest.mark.parametrize("reason,words", sorted(EXIT_FACTS.items()))
+def test_every_exit_reason_on_both_platforms(reason, words):
+    for platform, base in (("unix", 32), ("windows", 23)):
+        (d,) = decode_exit_signal(base + reason, reason)
+        assert (d.platform, d.base, d.reason) == (platform, base, reason)
+        assert words in d.reason_text and d.fix
+        readings = decode_exit_signal(base + reason, platform_hint=platform)
+        assert [(r.platform, r.reason) for r in readings] == [(platform, reason)]
+
+
+def test_an_exit_reason_with_an_odd_base_is_still_named():
+    # "EXITING DUE TO SIGNAL 50 Exit reason 9": 41 would be Unix; the reason alone still says what happened.
+    (d,) = decode_exit_signal(50, 9)
+    assert (d.platform, d.base, d.reason) == (None, 41, 9) and "another license server" in d.reason_text
+    assert decode_exit_signal(50, 7) == []  # reason 7 is no documented reason
+
+
 def test_find_exit_signals():
     refs = find_exit_signals("17:09:27 (MSC) EXITING DUE TO SIGNAL 25 Exit reason 2")
     assert [(r.signal, r.reason) for r in refs] == [(25, 2)]
