@@ -95,6 +95,10 @@ EQUIVALENT: Dict[Tuple[str, str, str], str] = {
     ("redact", 'addr = ipaddress.ip_address(text.split("%", 1)[0])', "1 -> 2"): "maxsplit 2 leaves part [0] the same",
     ("redact", 'ipaddress.ip_address(text.split("%", 1)[0])', "1 -> 2"): "maxsplit 2 leaves part [0] the same",
     ("redact", "return False", "return X -> return None"): "_is_ip's result is only used as a truth value",
+    ("errors", "if major > 0:", "> -> >="): "-0 is 0: negating zero changes nothing",
+    ("errors", "if isinstance(text, str) and text:", "and -> or"):
+        "with an empty text no variant's pattern matches, so looping over them changes nothing",
+    ("errors", "break", "break -> continue"): "each code has at most one variant, so no later one can match",
 }
 
 HYPOTHESIS_CAP = 30  # examples per property test while hunting mutants

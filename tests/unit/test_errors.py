@@ -295,3 +295,52 @@ def test_find_error_codes_never_raises(text):
 def test_decode_exit_never_raises(sig, reason, hint):
     for d in decode_exit_signal(sig, reason, hint):
         assert d.reason in (1, 2, 3, 4, 5, 8, 9, 14)
+
+
+def test_which_stops_are_orderly():
+    from lmdoctor.checks.errors import unix_signal
+
+    # An orderly stop (someone asked) is not a crash: the daemon verdict says which it was.
+    orderly = {1: False, 2: True, 3: False, 6: False, 9: False, 11: False, 13: False, 15: True}
+    assert {n: unix_signal(n)[2] for n in orderly} == orderly
+
+
+def test_codes_typed_without_the_minus_sign():
+    # "explain 15": people drop the minus.
+    assert flexlm_meaning(1) == flexlm_meaning(-1) and flexlm_meaning(1)
+    assert practical_meaning(1) == practical_meaning(-1) and practical_meaning(15) == practical_meaning(-15)
+    assert flexlm_range_hint(150) == flexlm_range_hint(-150)
+
+
+def test_the_documented_range_runs_from_102_to_235():
+    assert flexlm_range_hint(-102) and flexlm_range_hint(-235) and flexlm_range_hint(-103)
+    assert flexlm_range_hint(-236) is None and flexlm_range_hint(-101) is None  # -101 has its own meaning
+    assert flexlm_range_hint(-100) is None
+
+
+def test_errno_zero_and_the_winsock_boundary():
+    assert errno_interpretations(0)[0] == "errno 0: no OS error was recorded"
+    assert errno_interpretations(1)[0].startswith("Unix errno 1 EPERM")
+    assert errno_interpretations(10000) == ["Winsock 10000: not in lmdoctor's Winsock table (unknown)",
+                                            "Unix: no errno is this high, so it is not a Unix error number"]
+    assert errno_interpretations(9999)[0] == "Unix errno 9999: not in lmdoctor's errno table (unknown)"
+
+
+def test_a_number_in_prose_before_the_real_code_does_not_hide_it():
+    log = (' 9:14:47 (lmgrd) Changing message security level from -1 to 0\n'
+           ' 9:15:02 (sigasi) DENIED: "com.sigasi.hdt.xl" jdoe@ws17  (No such feature exists. (-5,346))\n')
+    assert [(r.major, r.minor) for r in find_error_codes(log)] == [(-5, 346)]
+
+
+def test_not_text_is_no_codes_and_no_crash():
+    assert find_error_codes(None) == [] and find_exit_signals(None) == []  # type: ignore[arg-type]
+    assert find_error_codes(b"-15,570") == []  # type: ignore[arg-type]
+
+
+def test_exit_lines_keep_their_words():
+    (r,) = find_exit_signals("17:09:27 (MSC) EXITING DUE TO SIGNAL 25 Exit reason 2")
+    assert r.raw == "EXITING DUE TO SIGNAL 25 Exit reason 2"
+    (r,) = find_exit_signals("17:09:27 (MSC) EXITING DUE TO SIGNAL 41")
+    assert (r.signal, r.reason, r.raw) == (41, None, "EXITING DUE TO SIGNAL 41")
+    (r,) = find_exit_signals("lmgrd exited, status 36")
+    assert (r.signal, r.raw) == (36, "status 36")
