@@ -53,13 +53,13 @@ MODULES: Dict[str, Tuple[str, str, List[str]]] = {
     "lint": ("checks/license/lint.py", "lmdoctor.checks.license.lint", [
         "tests/unit/test_license_lint_rules.py", "tests/unit/test_lint_vendors.py",
         "tests/unit/test_license_properties.py", "tests/unit/test_license_realworld.py",
-        "tests/unit/test_lint_bite.py",
+        "tests/unit/test_lint_cases.py",
     ]),
     "errors": ("checks/errors.py", "lmdoctor.checks.errors", [
         "tests/unit/test_errors.py", "tests/unit/test_match_codes_first.py", "tests/unit/test_explain.py",
     ]),
     "lmstat": ("checks/flexnet/lmstat.py", "lmdoctor.checks.flexnet.lmstat", [
-        "tests/unit/test_lmstat.py", "tests/unit/test_lmstat_as_of.py", "tests/unit/test_lmstat_bite.py",
+        "tests/unit/test_lmstat.py", "tests/unit/test_lmstat_as_of.py", "tests/unit/test_lmstat_user_lines.py",
     ]),
     "walk": ("checks/tree/walk.py", "lmdoctor.checks.tree.walk", [
         "tests/unit/test_tree_walk.py", "tests/unit/test_match_codes_first.py",
