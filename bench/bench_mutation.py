@@ -73,6 +73,7 @@ MODULES: Dict[str, Tuple[str, str, List[str]]] = {
 }
 
 # (module key, text on the mutated line, operator) -> why no test can tell the mutant from the original.
+# When the same text and operator occur more than once in a module, "text #n" names the n-th.
 _GUARD = "a bound on advance(): the tree is acyclic (load_tree refuses cycles), so it never runs out"
 EQUIVALENT: Dict[Tuple[str, str, str], str] = {
     ("walk", "guard = len(self.tree.nodes) + 1  # the tree is acyclic: a walk never visits more nodes", "+ -> -"):
@@ -87,7 +88,7 @@ EQUIVALENT: Dict[Tuple[str, str, str], str] = {
         "at a leaf the loop body breaks at once (a leaf is neither preset nor a probe)",
     ("walk", "break  # the person went back to this step to answer it again", "break -> continue"):
         "continue re-enters the loop at the same held node until the guard ends it: same node, same state",
-    ("walk", "break", "break -> continue"):
+    ("walk", "break #2", "break -> continue"):  # advance()'s last break (#1 is back_to_question's: not equivalent)
         "the probe's answer is cached: looping again at the same node ends in the same state",
     ("walk", "if res is not None and res.outcome != UNKNOWN:", "and -> or"):
         "res is None only for a probe node without a probe, which load_tree refuses; 'unknown' is no choice",
@@ -99,6 +100,9 @@ EQUIVALENT: Dict[Tuple[str, str, str], str] = {
     ("errors", "if isinstance(text, str) and text:", "and -> or"):
         "with an empty text no variant's pattern matches, so looping over them changes nothing",
     ("errors", "break", "break -> continue"): "each code has at most one variant, so no later one can match",
+    ("redact", 'if kind == "host" and _is_ip(v):', "== -> !="):
+        "no address reaches add() as a host: IPv4 stops at the version-number filter, IPv6 matches no host "
+        "pattern; the address pass names both ip-N",
 }
 
 HYPOTHESIS_CAP = 30  # examples per property test while hunting mutants
@@ -533,8 +537,13 @@ def run_module(key: str, jobs: int, timeout: Optional[float], log_dir: Path, onl
         print(f"{key}: {len(mutants)} mutants; baseline {base:.1f} s over {len(tests)} test files; "
               f"timeout {limit:.0f} s per mutant", file=sys.stderr, flush=True)
     queue: List[Mutant] = []
+    seen: Dict[Tuple[str, str], int] = {}
+    nth: Dict[int, str] = {}
+    for m in list_mutants(key):  # occurrences count over the whole module, also with --only
+        seen[(m.text, m.op)] = seen.get((m.text, m.op), 0) + 1
+        nth[m.index] = f"{m.text} #{seen[(m.text, m.op)]}"
     for m in mutants:
-        why = EQUIVALENT.get((key, m.text, m.op))
+        why = EQUIVALENT.get((key, m.text, m.op)) or EQUIVALENT.get((key, nth[m.index], m.op))
         if why:
             m.status, m.reason = "equivalent", why
         elif m.in_function and not covered.intersection(range(m.line, m.end_line + 1)):

@@ -10,6 +10,7 @@ and a non-root user (the suite runs as root in the sandbox). The file name puts 
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -237,3 +238,23 @@ def test_a_running_lmgrd_is_described_by_its_pid_user_and_command(hold):
     assert ev[1].startswith(f"pid {lm.pid} lmgrd user=")
     assert ev[2].startswith("command: ") and ev[2].endswith("-c /opt/flexlm/license.lic -l /var/log/lmgrd.log")
     assert len(ev) == 3  # the license and log it uses are other findings' business
+
+
+def test_nothing_on_the_lmgrd_port_and_the_vendor_port_still_checked(hold):
+    vd = hold("sigasi", "0.0.0.0")
+    found = probe_listeners(ctx_for(free_port(), vd.port))
+    # (INFO: no lmgrd runs for this license, so lmdoctor cannot tell this machine is its server)
+    assert states(found) == [("listener.nothing", Status.INFO), ("listener.ok", Status.OK)]
+
+
+def test_every_process_sharing_a_port_is_named(hold):
+    # Two programs can hold one port (SO_REUSEPORT, or IPv4 and IPv6 sockets of different programs):
+    # lmgrd on loopback only, and a squatter beside it. Each gets its own finding.
+    lm = hold("lmgrd", "127.0.0.1")
+    squatter = hold("java", "0.0.0.0", port=lm.port)
+    other = hold("sigasi", "0.0.0.0", port=lm.port)
+    found = [f for f in probe_listeners(ctx_for(lm.port, free_port())) if f.id != "listener.nothing"]
+    assert sorted(states(found)) == sorted([("listener.loopback-only", Status.WARN),
+                                            ("listener.foreign-process", Status.FAIL),
+                                            ("listener.wrong-daemon", Status.WARN)])
+    assert {p.pid for p in (lm, squatter, other)} == {int(re.search(r"pid (\d+)", f.title).group(1)) for f in found}
