@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import re
-from typing import List, Optional, Tuple, Union
+from typing import Callable, List, Optional, Tuple, Union
 
 from .model import LINE_KEYWORDS, Entry, LicenseFile, LineTable, PhysLine, Problem, Token, tokenize  # noqa: F401
 
@@ -130,30 +130,13 @@ def _parse(data: Union[bytes, str], path: Optional[str]) -> LicenseFile:
     ahead: Optional[str] = None  # the text of line i, when the loop below already read it
     while i < n:
         text, ahead, number = ahead if ahead is not None else next_text(), None, i + 1
-        if not text or text.isspace():
-            # A run of blank lines is one entry: a file of millions of empty lines (a cap's worth) must
-            # not cost an object per line.
-            j = i + 1
-            while j < n:
-                ahead = next_text()
-                if ahead and not ahead.isspace():
-                    break
-                ahead = None
-                j += 1
-            entries.append(Entry("BLANK", number, j, "", _NO_TOKENS))
-            i = j
-            continue
-        if text[0] == "#" or text.lstrip()[0] == "#":
-            # A run of comment lines is one entry too (its text: the first line; every line's own text
-            # stays in lic.lines): a cap's worth of '#' lines was over a GiB as an entry per line.
-            j = i + 1
-            while j < n:
-                ahead = next_text()
-                if not ahead or ahead.isspace() or not ahead.lstrip().startswith("#"):
-                    break
-                ahead = None
-                j += 1
-            entries.append(Entry("COMMENT", number, j, text, _NO_TOKENS))
+        if not text or text.isspace() or text.lstrip()[0] == "#":
+            # A run of blank lines, or of comment lines, is one entry (a comment run's text: its first
+            # line; every line's own text stays in lic.lines): a cap's worth of empty or '#' lines was
+            # over a GiB as an entry per line.
+            kind = "COMMENT" if text.strip() else "BLANK"
+            j, ahead = _run_end(kind, i, n, next_text)
+            entries.append(Entry(kind, number, j, text if kind == "COMMENT" else "", _NO_TOKENS))
             i = j
             continue
         if not (text[-1] == "\\" or (text[-1] in " \t" and text.rstrip(" \t")[-1:] == "\\")):
@@ -214,6 +197,24 @@ def _parse(data: Union[bytes, str], path: Optional[str]) -> LicenseFile:
             _report_unterminated(e, problems)
         i = j + 1
     return lic
+
+
+def _same_run(kind: str, text: str) -> bool:
+    if kind == "BLANK":
+        return not text or text.isspace()
+    return bool(text) and not text.isspace() and text.lstrip()[0] == "#"
+
+
+def _run_end(kind: str, i: int, n: int, next_text: Callable[[], str]) -> Tuple[int, Optional[str]]:
+    """Where a run of BLANK or COMMENT lines starting at line index i ends (the index after it), and the
+    text of that next line when it was read."""
+    j = i + 1
+    while j < n:
+        ahead = next_text()
+        if not _same_run(kind, ahead):
+            return j, ahead
+        j += 1
+    return j, None
 
 
 def _report_unterminated(e: Entry, problems: "_CappedProblems") -> None:
