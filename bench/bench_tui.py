@@ -238,7 +238,7 @@ def main() -> None:
     print("\nkey latency (ms)                         median  p95     max")
     print(f"  idle                                   {statistics.median(idle):6.1f}  {pct(idle, .95):6.1f}  "
           f"{max(idle):6.1f}")
-    print(f"  1 GB log scan + 8 firewalled servers   {statistics.median(busy):6.1f}  {pct(busy, .95):6.1f}  "
+    print(f"  {size / 1e9:4.2f} GB log scan + 8 firewalled   {statistics.median(busy):6.1f}  {pct(busy, .95):6.1f}  "
           f"{max(busy):6.1f}")
     print(f"  ratio busy/idle (median)               {statistics.median(busy) / statistics.median(idle):.2f}x")
     scan = f"{done:.1f} s" if done is not None else "not seen"

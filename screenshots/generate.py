@@ -7,7 +7,9 @@ Explain, License and Diagnose use fixed content (a fixed error code, a fixture l
 with host comparison off and a fixed date, a walk answered by preset keys), so they only change
 when the app does. The Check screenshot runs the real check against a sandbox license server
 (`checks.sandbox`, scenario "duplicate"), the Repair one plans (and applies nothing) for a sandbox
-whose license still has the placeholder host; both are stopped again before the script ends.
+whose license still has the placeholder host, the Daemon one runs the sandbox's healthy lmgrd -z
+until it serves and stops it; all are stopped again before the script ends. The Log screenshot
+reads a generated busy log (bench/bench_log.py's generator) and shows its usage plot.
 """
 from __future__ import annotations
 
@@ -103,6 +105,70 @@ def make_check_driver() -> Callable:
     return drive_check
 
 
+async def drive_inputs(app, pilot) -> None:
+    from lmdoctor.tui.screens.inputs import InputsScreen
+
+    app.action_inputs()
+    await _until(pilot, lambda: isinstance(app.screen, InputsScreen), "the inputs panel")
+
+
+async def _log_usage(out: Path) -> Path:
+    """The Log tab on a generated busy log (a week of checkouts, denials when every seat is taken),
+    the usage plot shown (u)."""
+    sys.path.insert(0, str(REPO / "bench"))
+    import bench_log
+
+    with tempfile.TemporaryDirectory(prefix="lmdoctor-shots-") as tmp:
+        os.chdir(tmp)  # the path on screen is relative
+        bench_log.generate(Path(tmp) / "debug.log", 4_000_000)
+
+        async def drive(app, pilot) -> None:
+            from lmdoctor.tui.tabs.log import LogPane
+            from lmdoctor.tui.widgets.usage_plot import UsagePlot
+
+            pane = app.query_one(LogPane)
+            app.open_log("debug.log")
+            await _until(pilot, lambda: bool(pane.findings), "the analysis")
+            app.query_one("#log-findings .findings-table").focus()
+            app._typed_at = 0.0
+            await pilot.press("u")
+            await _until(pilot, lambda: app.query_one(UsagePlot).display, "the usage plot")
+
+        try:
+            return await shoot(_app(initial="log"), "log", out, drive)
+        finally:
+            os.chdir(REPO)
+
+
+async def _daemon_against_sandbox(out: Path) -> Path:
+    """The Daemon tab running the sandbox's healthy lmgrd -z until the vendor daemon serves, then stopped."""
+    from lmdoctor.checks.sandbox import Sandbox
+
+    with tempfile.TemporaryDirectory(prefix="lmdoctor-shots-") as tmp:
+        os.environ["XDG_STATE_HOME"] = os.path.join(tmp, "state")
+        sb = Sandbox(os.path.join(tmp, "sandbox"))
+        try:
+            info = sb.start("healthy")
+            sb.stop()  # its files stay: the app starts lmgrd itself
+
+            async def drive(app, pilot) -> None:
+                from lmdoctor.tui.tabs.daemon import DaemonPane
+
+                pane = app.query_one(DaemonPane)
+                app.query_one("#daemon-license").value = info.license_path
+                app.query_one("#daemon-lmgrd").value = info.lmgrd_path
+                pane.action_start()
+                await _until(pilot, lambda: pane.started, "Server started")
+                await pilot.pause(1.0)
+                pane.stop()
+                await _until(pilot, lambda: not pane.running and bool(pane.findings), "the verdict")
+                app.query_one("#daemon-findings .findings-table").focus()
+
+            return await shoot(_app(initial="daemon"), "daemon", out, drive)
+        finally:
+            sb.stop()
+
+
 SHOTS = {
     "explain": lambda out: shoot(_app(initial="explain"), "explain", out, drive_explain),
     "license": lambda out: shoot(_app(initial="license"), "license", out, drive_license),
@@ -110,6 +176,9 @@ SHOTS = {
     "diagnose": lambda out: shoot(_app(initial="diagnose"), "diagnose", out, drive_diagnose),
     "check": lambda out: _check_against_sandbox(out),
     "repair": lambda out: _repair_against_sandbox(out),
+    "daemon": lambda out: _daemon_against_sandbox(out),
+    "log": lambda out: _log_usage(out),
+    "inputs": lambda out: shoot(_app(initial="check"), "inputs", out, drive_inputs),
 }
 
 
@@ -159,7 +228,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--out", default=str(Path(__file__).resolve().parent), help="directory for the SVGs")
     p.add_argument("--no-sandbox", action="store_true",
-                   help="skip the Check and Repair screenshots (they need a sandbox server)")
+                   help="skip the Check, Repair and Daemon screenshots (they need a sandbox server)")
     p.add_argument("--only", choices=sorted(SHOTS), help="make just this one (in this process)")
     args = p.parse_args(argv)
     out = Path(args.out)
@@ -170,7 +239,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     # One process per screenshot: a Textual app run after another one in the same process can
     # inherit rendering state from it (seen as invisible text), and a screenshot must show the app
     # as a user sees it.
-    names = [n for n in SHOTS if not (args.no_sandbox and n in ("check", "repair"))]
+    names = [n for n in SHOTS if not (args.no_sandbox and n in ("check", "repair", "daemon"))]
     failed = 0
     for name in names:
         r = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--only", name, "--out", str(out)])

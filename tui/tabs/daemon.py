@@ -179,7 +179,9 @@ class DaemonPane(TabBody):
         self.lines.append(ln)
         out = self.query_one("#daemon-lines", RichLog)
         no_color = bool(getattr(self.app, "no_color", False))
-        t = Text(f"{ln.time[11:19]} {ln.text}")
+        # lmgrd's own lines start with their time; the runner's time goes only before the others.
+        head = ln.text.lstrip()[:8]
+        t = Text(ln.text if head.count(":") == 2 and head[:1].isdigit() else f"{ln.time[11:19]} {ln.text}")
         if ln.id:
             status = (ln.status or "info").lower()
             style = {"fail": "FAIL", "warn": "WARN", "ok": "ok"}.get(status)
@@ -229,7 +231,9 @@ class DaemonPane(TabBody):
         self.unsaved = True
         self.query_one(FindingsView).set_findings(message.findings)
         left = message.summary.get("leftovers") or []
-        status.update(f"lmgrd stopped ({message.summary.get('stop_reason') or 'done'}): "
+        reason = str(message.summary.get("stop_reason") or "done")
+        reason = "stopped by you" if reason.lower() in ("cancelled", "canceled") else reason
+        status.update(f"lmgrd stopped ({reason}): "
                       f"{counts_text(message.findings)}" + (f"; {len(left)} process(es) survived" if left else
                                                              "; nothing left running"))
         self.post_message(FindingsReady("daemon", message.findings, run=message.run))
