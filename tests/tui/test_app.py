@@ -209,9 +209,14 @@ async def test_license_tab_reports_an_unreadable_file(tmp_path):
     app = LmdoctorApp(autorun=False, lint_options=lint_options())
     async with app.run_test(size=(80, 24)) as pilot:
         await started(pilot)
-        app.lint_file(str(tmp_path / "nope.lic"))
+        missing = tmp_path / "a-license-file-with-a-name-far-too-long-for-one-status-line-at-80-columns.lic"
+        app.lint_file(str(missing))
         await wait_for(pilot, lambda: "not found" in _text(app, "#license-status"), what="the error")
-        assert app.query_one("#license-findings DataTable", DataTable).row_count == 0
+        # The status line is cut at 80 columns; the whole message is the one finding's detail.
+        assert app.query_one("#license-findings DataTable", DataTable).row_count == 1
+        view = app.query_one("#license-findings", FindingsView)
+        (f,) = view.visible_findings
+        assert f.id == "license.unreadable" and f.status is Status.FAIL and str(missing) in f.detail
 
 
 async def _walk_ready(app, pilot) -> DiagnosePane:

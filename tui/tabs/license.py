@@ -8,7 +8,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.widgets import Input, Static
 
-from lmdoctor.checks.findings import Finding
+from lmdoctor.checks.findings import Finding, Status
 
 from ..messages import FindingsReady, JobFinished
 from ..state import expand_path
@@ -97,7 +97,10 @@ class LicensePane(TabBody):
     def on_job_finished(self, message: JobFinished) -> None:
         if message.job == "lint" and message.run == self.run_no and message.error:
             self.query_one("#license-status", Static).update(message.error)
-            self.query_one(FindingsView).clear()
+            # The status line is one row: the whole message (and what to do) goes in the detail box.
+            self.query_one(FindingsView).set_findings([Finding(
+                "license.unreadable", Status.FAIL, "The license file cannot be read", detail=message.error,
+                file=self.path, fix="Check the path (~ is expanded), or pick the file with ctrl+o.")])
             self.findings = []
 
     def show_findings(self, path: str, findings: List[Finding]) -> None:
