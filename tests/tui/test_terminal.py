@@ -107,7 +107,14 @@ def terminal(tmp_path: Path):
 
 @pytest.fixture(scope="module", autouse=True)
 def _tmux_server():
-    """This module's tmux server (-L SOCKET) ends with it: nothing of ours is left running."""
+    """This module's tmux server (-L SOCKET) ends with it: nothing of ours is left running.
+
+    A session that only sleeps keeps the server up between tests: otherwise killing one test's
+    session empties the server, it exits, and the next test's new-session can reach it while it is
+    going away ("server exited unexpectedly": the app's session dies with it and the screen is empty).
+    """
+    if TMUX is not None:
+        _tmux("new-session", "-d", "-s", "keepalive", "sh", "-c", "sleep 3600", check=False)
     yield
     _tmux("kill-server", check=False)
 
