@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -32,23 +31,7 @@ from typing import List, Tuple
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO)
 
-
-def blackhole() -> Tuple[int, List[socket.socket]]:
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    s.listen(0)
-    port = s.getsockname()[1]
-    held = [s]
-    for _ in range(4):
-        c = socket.socket()
-        c.settimeout(0.2)
-        try:
-            c.connect(("127.0.0.1", port))
-            held.append(c)
-        except OSError:
-            c.close()
-            break
-    return port, held
+from blackhole import blackhole  # noqa: E402  (bench/ is the script directory)
 
 
 def target(name: str, spec: str, timeout: float) -> str:

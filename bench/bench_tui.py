@@ -21,7 +21,6 @@ import os
 import re
 import select
 import signal
-import socket
 import statistics
 import struct
 import subprocess
@@ -34,6 +33,9 @@ from typing import List, Optional, Tuple
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "bench"))
+
+from blackhole import blackhole  # noqa: E402  (bench/ is the script directory)
+
 COLS, ROWS = 120, 40
 ANSI = re.compile(rb"\x1b\[[0-9;?<>=]*[ -/]*[@-~]|\x1b[()][0-9A-Za-z]|\x1b[=>NOPM78]|\x1b\][^\x07\x1b]*(\x07|\x1b\\)")
 
@@ -140,22 +142,6 @@ def key_latencies(p: Pty, n: int, gap: float) -> List[float]:
     return out
 
 
-def blackhole() -> Tuple[int, List[socket.socket]]:
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    s.listen(0)
-    port = s.getsockname()[1]
-    held = [s]
-    for _ in range(4):  # fill the accept queue: further connects time out
-        c = socket.socket()
-        c.settimeout(0.2)
-        try:
-            c.connect(("127.0.0.1", port))
-            held.append(c)
-        except OSError:
-            c.close()
-            break
-    return port, held
 
 
 def typing_session(extra: List[str], env: dict, cwd: str, keys: int, gap: float,
