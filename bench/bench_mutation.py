@@ -74,6 +74,7 @@ MODULES: Dict[str, Tuple[str, str, List[str]]] = {
     ]),
     "lmstat": ("checks/flexnet/lmstat.py", "lmdoctor.checks.flexnet.lmstat", [
         "tests/unit/test_lmstat.py", "tests/unit/test_lmstat_as_of.py", "tests/unit/test_lmstat_user_lines.py",
+        "tests/unit/test_lmstat_cases.py", "tests/unit/test_lmdiag.py",
     ]),
     "walk": ("checks/tree/walk.py", "lmdoctor.checks.tree.walk", [
         "tests/unit/test_tree_walk.py", "tests/unit/test_match_codes_first.py",
@@ -114,6 +115,21 @@ EQUIVALENT: Dict[Tuple[str, str, str], str] = {
     ("errors", "if isinstance(text, str) and text:", "and -> or"):
         "with an empty text no variant's pattern matches, so looping over them changes nothing",
     ("errors", "break", "break -> continue"): "each code has at most one variant, so no later one can match",
+    ("lmstat", "line: int = 0", "0 -> 1"):
+        "a default no record uses: the reader passes line= to every ServerStatus, VendorDaemon, LicenseFileRef, "
+        "Reservation, UserLicense, FeatureVersion, Feature, ServerBlock and LicenseTableRow it builds",
+    ("lmstat", "ambiguous: bool = False  # the user/host/display split had to be guessed (spaces in names)",
+     "False -> True"): "a default no record uses: the reader passes ambiguous= to every UserLicense",
+    ("lmstat", "permanent: bool = False #2", "False -> True"):  # #1 is FeatureVersion's: a cut paste uses it
+        "a default no record uses: the reader passes permanent to every LicenseTableRow",
+    ("lmstat", "return self.up >= self.members // 2 + 1", "2 -> 3"):
+        "a Quorum is only built for a triad: 3 // 2 + 1 and 3 // 3 + 1 are both 2",
+    ("lmstat", 'return a.split(".", 1)[0] == b.split(".", 1)[0] and ("." not in a or "." not in b)', "1 -> 2"):
+        "maxsplit 2 leaves part [0] the same",
+    ("lmstat", "for i in range(1, len(tokens) - 1): #1", "1 -> 2"):
+        "hi starts at 1, so skipping index 1 in the search for the last host-like token changes nothing",
+    ("lmstat", 'vendor_last = order.index("vendor") > order.index("expires")', "> -> >="):
+        "two different column names never have the same index",
     ("redact", 'if kind == "host" and _is_ip(v):', "== -> !="):
         "no address reaches add() as a host: IPv4 stops at the version-number filter, IPv6 matches no host "
         "pattern; the address pass names both ip-N",

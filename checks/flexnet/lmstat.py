@@ -416,24 +416,23 @@ def explain_ref(ref: Any) -> str:
     """One readable sentence for an ErrorRef: the FlexNet meaning and the OS errno meaning."""
     if ref is None:
         return ""
-    parts: List[str] = []
-    try:
-        from ..errors import errno_meaning, flexlm_meaning
+    # Imported on use, as find_errors() does: only the JSON and text views explain codes.
+    # No try/except: both lookups are plain table reads of the ints an ErrorRef carries.
+    from ..errors import errno_meaning, flexlm_meaning
 
-        major = getattr(ref, "major", None)
-        if major is not None:
-            m = flexlm_meaning(major)
-            if m:
-                parts.append(f"FlexNet error {major}: {m}")
-        eno = getattr(ref, "errno", None)
-        if eno is not None:
-            em = errno_meaning(eno)
-            if em:
-                parts.append(em)
-            elif getattr(ref, "errno_text", None):
-                parts.append(f"system error {eno}: {ref.errno_text}")
-    except Exception:
-        pass
+    parts: List[str] = []
+    major = getattr(ref, "major", None)
+    if major is not None:
+        m = flexlm_meaning(major)
+        if m:
+            parts.append(f"FlexNet error {major}: {m}")
+    eno = getattr(ref, "errno", None)
+    if eno is not None:
+        em = errno_meaning(eno)
+        if em:
+            parts.append(em)
+        elif getattr(ref, "errno_text", None):
+            parts.append(f"system error {eno}: {ref.errno_text}")
     return "; ".join(str(p) for p in parts)
 
 
@@ -546,6 +545,7 @@ class _Reader:
 
     # -- one line
     def feed(self, n: int, raw: str) -> str:
+        """The kind of line ``n``; what it says lands in the result. Shapes are tried in a fixed order."""
         if len(raw) > MAX_LINE:
             return UNPARSED
         s = raw.rstrip()
@@ -555,18 +555,25 @@ class _Reader:
         if _PLACEHOLDER.fullmatch(t):
             self.r.placeholders += 1
             return "placeholder"
-        h = self.r.header
+        for shape in (self._header_line, self._section_line, self._feature_line, self._user_line,
+                      self._itable_line, self._status_line):
+            kind = shape(n, s)
+            if kind:
+                return kind
+        if _COMMAND.search(s):
+            self.r.header.command = t
+            return "command"
+        return UNPARSED
 
+    def _header_line(self, n: int, s: str) -> Optional[str]:
+        """The banner lmutil prints first: copyright, status time, `lmstat -v` version, notes."""
+        h = self.r.header
         m = _COPYRIGHT.match(s)
         if m:
             h.tool = m.group("tool").lower()
             h.copyright = m.group("years")
             h.company = m.group("company").strip()
-            low = h.company.lower()
-            h.company_family = (
-                "flexera" if "flexera" in low else "macrovision" if "macrovision" in low
-                else "globetrotter" if "globetrotter" in low else None
-            )
+            h.company_family = _company_family(h.company)
             return "header"
         m = _STATUS_ON.match(s)
         if m:
@@ -584,7 +591,10 @@ class _Reader:
             return "version"
         if _DETECTING.match(s) or _NOTE_I.match(s):
             return "note"
+        return None
 
+    def _section_line(self, n: int, s: str) -> Optional[str]:
+        """The lines that open a server block or one of its sections."""
         m = _SERVER_STATUS.match(s)
         if m:
             self.block = ServerBlock(spec=m.group("spec"), members=_members(m.group("spec")), line=n)
@@ -610,78 +620,81 @@ class _Reader:
             self._block(n)
             self.section = "features"
             return "feature-usage"
+        return None
 
+    def _feature_line(self, n: int, s: str) -> Optional[str]:
+        """``Users of``, a version block and the detail lines under it (vendor_string, type, reservations)."""
         m = _USERS_OF.match(s)
         if m:
             return self._users_of(n, m)
         m = _VERSION_BLOCK.match(s)
         if m:
-            feat = self._feature_for(m.group("name"), n)
-            exp = m.group("exp")
-            d, perm = parse_expiry(exp)
-            self.version = FeatureVersion(
-                name=m.group("name"), version=m.group("ver"), vendor=m.group("vendor") or None,
-                expiry=exp, expiry_date=d, permanent=perm, line=n,
+            return self._version_block(n, m)
+        if self.feature is None:
+            return None
+        m = _VENDOR_STRING.match(s)
+        if m:
+            if self.version is not None:
+                self.version.vendor_string = m.group("vs")
+            return "vendor-string"
+        m = _LIC_TYPE.match(s)
+        if m:
+            return self._license_type(m)
+        m = _RESERVATION.match(s)
+        if m:
+            self.feature.reservations.append(
+                Reservation(int(m.group("n")), m.group("kind"), m.group("name"), m.group("sh"), m.group("sp"), n)
             )
-            feat.versions.append(self.version)
-            self.section = "features"
-            return "feature-version"
-        if self.feature is not None:
-            m = _VENDOR_STRING.match(s)
-            if m:
-                if self.version is not None:
-                    self.version.vendor_string = m.group("vs")
-                return "vendor-string"
-            m = _LIC_TYPE.match(s)
-            if m:
-                return self._license_type(m)
-            m = _RESERVATION.match(s)
-            if m:
-                self.feature.reservations.append(
-                    Reservation(int(m.group("n")), m.group("kind"), m.group("name"), m.group("sh"), m.group("sp"), n)
-                )
-                return "reservation"
-        kind = self._user_line(n, s)
-        if kind:
-            return kind
+            return "reservation"
+        return None
 
+    def _itable_line(self, n: int, s: str) -> Optional[str]:
+        """``lmstat -i``: the column header, its rule and the rows under it."""
         if _I_HEADER.match(s):
-            self.itable_order = [c.lower() for c in t.split()]
-            self.r.license_table_columns = t.split()
+            columns = s.split()
+            self.itable_order = [c.lower() for c in columns]
+            self.r.license_table_columns = columns
             self.section = "itable"
             return "itable-header"
-        if self.section == "itable":
-            if _I_RULE.match(s):
-                return "itable-rule"
-            m = _I_ROW.match(s)
-            if m:
-                return self._itable_row(n, m)
+        if self.section != "itable":
+            return None
+        if _I_RULE.match(s):
+            return "itable-rule"
+        m = _I_ROW.match(s)
+        return self._itable_row(n, m) if m else None
 
+    def _status_line(self, n: int, s: str) -> Optional[str]:
+        """A server or vendor daemon state, or an error message (with its FlexNet code when there is one)."""
         m = _SERVER_LINE.match(s)
         if m:
             return self._server_line(n, s, m)
-        if self.section == "vendors":
-            m = _NAME_COLON.match(s)
-            if m:
-                kind = self._vendor_line(n, m)
-                if kind:
-                    return kind
-        if self.section == "servers":
-            m = _NAME_COLON.match(s)
-            if m and find_errors(m.group("rest")):
-                return self._server_down(n, m.group("name"), m.group("rest"))
-        m = _STATUS_ERROR.match(s)
-        if m or find_errors(s):
-            note = ErrorNote(text=t, line=n, refs=find_errors(s))
+        m = _NAME_COLON.match(s) if self.section in ("vendors", "servers") else None
+        if m and self.section == "vendors":
+            kind = self._vendor_line(n, m)
+            if kind:
+                return kind
+        elif m and find_errors(m.group("rest")):
+            return self._server_down(n, m.group("name"), m.group("rest"))
+        if _STATUS_ERROR.match(s) or find_errors(s):
+            note = ErrorNote(text=s.strip(), line=n, refs=find_errors(s))
             if self.block is not None and self.section in ("servers", "vendors"):
                 self.block.errors.append(note)
             else:
                 self.r.errors.append(note)
             return "error"
-        if _COMMAND.search(s):
-            h.command = t
-            return "command"
-        return UNPARSED
+        return None
+
+    def _version_block(self, n: int, m: "re.Match[str]") -> str:
+        feat = self._feature_for(m.group("name"), n)
+        exp = m.group("exp")
+        d, perm = parse_expiry(exp)
+        self.version = FeatureVersion(
+            name=m.group("name"), version=m.group("ver"), vendor=m.group("vendor") or None,
+            expiry=exp, expiry_date=d, permanent=perm, line=n,
+        )
+        feat.versions.append(self.version)
+        self.section = "features"
+        return "feature-version"
 
     def _users_of(self, n: int, m: "re.Match[str]") -> str:
         self.section = "features"
@@ -865,6 +878,15 @@ class _Reader:
             vd.error = ErrorNote(text=rest, line=n, refs=refs)
         self._block(n).vendors.append(vd)
         return "vendor"
+
+
+def _company_family(company: str) -> Optional[str]:
+    """Which owner of FlexLM printed the banner: lmutil's age at a glance (Globetrotter < Macrovision < Flexera)."""
+    low = company.lower()
+    for family in ("flexera", "macrovision", "globetrotter"):
+        if family in low:
+            return family
+    return None
 
 
 def _status_date(when: str) -> Optional[_dt.date]:

@@ -22,23 +22,23 @@ def _owner(scan: ProcessScan, pid: Optional[int]) -> Tuple[str, Optional[ProcInf
     known = scan.find(pid)
     if known is not None:
         return known.name, known, known.describe()[:2]
-    try:
-        import psutil
+    import psutil
 
+    try:
         p = psutil.Process(pid)
         name = p.name()
         ev = [f"pid {pid} {name}"]
         try:
             ev[0] += f" user={p.username()}"
-        except Exception:
+        except psutil.Error:  # another user's process (AccessDenied): the name is evidence enough
             pass
         try:
             cmd = " ".join(p.cmdline())
             ev.append("command: " + (cmd[:500] + " ..." if len(cmd) > 500 else cmd))
-        except Exception:
+        except psutil.Error:  # AccessDenied or gone since: the name is evidence enough
             pass
         return name, None, ev
-    except Exception:
+    except psutil.Error:  # it exited between the socket scan and this look (or cannot be read)
         return "(exited)", None, [f"pid {pid}"]
 
 
