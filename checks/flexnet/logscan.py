@@ -28,13 +28,13 @@ from __future__ import annotations
 
 import datetime as _dt
 import enum
-import operator
 import os
 import re
-from bisect import bisect_left
+from array import array
+from bisect import bisect_left, bisect_right
 from collections import Counter
 from dataclasses import dataclass, field
-from itertools import accumulate, compress, islice, repeat
+from itertools import accumulate, chain, compress, islice, repeat
 from typing import Callable, Dict, List, Optional, Set, Tuple
 
 from ..errors import BELOW_EXIT_BASE, decode_exit_signal, find_error_codes, unix_signal
@@ -72,15 +72,12 @@ _USAGE_LINE = re.compile(rb"[ \d]?\d:\d\d:\d\d \(([^()\s]{1,64})\) " + _KINDS)
 # A TIMESTAMP line as lmgrd writes it: read without the catalogue when the catalogue reads it
 # the same way (checked when a scanner is made).
 _TIMESTAMP_LINE = re.compile(rb'([ \d]?\d:\d\d:\d\d) \(([^()\s]{1,64})\) TIMESTAMP (\d{1,2}/\d{1,2}/\d{2,4})\r*\Z')
+_TIMESTAMP_TEXT = re.compile(rb'\(([^()\s]{1,64})\) TIMESTAMP (\d{1,2}/\d{1,2}/\d{2,4})\r*\Z')
 # Daemons whose usage lines may be read in bulk: names that need no escaping anywhere.
 _GOOD_DAEMON = re.compile(rb"[A-Za-z0-9_.\-]{1,64}\Z")
 _SAMPLE_HOT = re.compile(rb"\n([ \d]?)\d:\d\d:\d\d \(([A-Za-z0-9_.\-]{1,64})\) " + _KINDS)
 # The time before "(daemon)"; [0-9] rather than \d: the regex engine tests it as a bitmap.
 _PREFIX = rb"[ 0-9]?[0-9]:[0-9][0-9]:[0-9][0-9] "
-# FlexNet pads hours to two characters: a fixed width is cheaper for the regex engine.
-_PADDED = rb"[ 0-9][0-9]:[0-9][0-9]:[0-9][0-9] "
-# The rest of a line after its time: the memo key of a line that is not a usage line.
-_MEMO_TAIL = rb"(?:" + _PREFIX + rb"(\([^()\s]{1,64}\) [^\n]*))?"
 _TIME_AT = re.compile(rb"[ 0-9]?[0-9]:[0-9][0-9]:[0-9][0-9]")
 _HOUR_AT = re.compile(rb"[ 0-9]?[0-9]:")
 _SHAPE_QUOTED = re.compile(r'"[^"]*"')
@@ -299,16 +296,13 @@ def parse_since(text: str) -> Optional[_dt.datetime]:
 class _Plan:
     """The compiled bulk-reading machinery for one set of vendor daemons."""
 
-    def __init__(self, daemons: Tuple[bytes, ...], padded: bool):
+    def __init__(self, daemons: Tuple[bytes, ...]):
         self.daemons = daemons
-        names = b"|".join(re.escape(d) for d in daemons)
-        hot = (_PADDED if padded else _PREFIX) + rb"\((?:" + names + rb")\) " + _KINDS
-        self.hotline = re.compile(hot)
-        # Every line that is not a usage line of these daemons; group 1 is the line after its time.
-        self.cold = re.compile(rb"\n(?!" + hot + rb")" + _MEMO_TAIL)
-        self.first = re.compile(rb"(?!" + hot + rb")" + _MEMO_TAIL)
-        # A usage line's text after "(": one per usage line (the counts are checked).
-        self.keys = re.compile(rb"\(((?:" + names + rb")\) " + _KINDS + rb"[^\n]*)")
+        names = rb"\((?:" + b"|".join(re.escape(d) for d in daemons) + rb")\) "
+        # A line's text after its time that makes it a usage line of these daemons.
+        self.text = re.compile(names + _KINDS)
+        # A usage line at its start: group 1 is its text (the memo key).
+        self.line = re.compile(_PREFIX + rb"(" + names + _KINDS + rb"[^\n]*)")
 
 
 class _Hot:
@@ -322,16 +316,27 @@ class _Hot:
         self.code, self.harmless = code, harmless
 
 
-_UNKNOWN = 254                  # a usage-line text not read yet
+_SLOG = 252                     # a statistics line: noise whose verdict its text gives
+_NOISE = 253                    # a text remembered as noise (its verdict in the noise memo)
+_UNKNOWN = 254                  # a text not read yet, or a line to read alone (a barrier)
 _UNKNOWN_BYTE = bytes([_UNKNOWN])
 _SPECIAL = 255                  # a usage-line text read with its details
 _MAX_SLOTS = 63                 # (daemon, feature) pairs with codes: 4 * 63 = 252 codes
 # Licenses a plain line adds to its feature's open count, by code (variant = code % 4).
 _STEP = tuple(0 if c >= 4 * _MAX_SLOTS else (1, -1, -1, 0)[c % 4] for c in range(256))
+_STEP_BYTES = bytes(s & 0xFF for s in _STEP)
 # bytes.translate tables turning a run's codes into 0/1 selectors for itertools.compress: the
 # selection stays in C (a map of a Python-level predicate costs a call per line).
 _SPECIAL_MASK = bytes(c == _SPECIAL for c in range(256))
 _UNKNOWN_MASK = bytes(c == _UNKNOWN for c in range(256))
+_NOISE_MASK = bytes(c in (_SLOG, _NOISE) for c in range(256))
+# An hour piece gathered for bulk reading: (start, end, hour, texts after the time, their codes,
+# the width of a line's time and newline); or a TIMESTAMP line read in its place: (start, end,
+# _STAMP, [time, daemon, date], b"", 0).
+_Piece = Tuple[int, int, int, List[bytes], bytes, int]
+# A run's hour piece: (date, hour, index of its first text, index after its last, start, width).
+_Hour = Tuple[Optional[str], int, int, int, int, int]
+_STAMP = -2
 
 
 def _variant(ev: UsageEvent) -> Optional[int]:
@@ -381,7 +386,7 @@ class _Before:
         return (p.time, p.daemon) if p else None
 
 
-def _date_at(hours: List[Tuple[Optional[str], int, int, int, int]], pos: int) -> Optional[str]:
+def _date_at(hours: List[_Hour], pos: int) -> Optional[str]:
     """The date of the hour piece (date, hour, first key, end key, start) holding ``pos``."""
     i = bisect_left([h[4] for h in hours], pos + 1) - 1
     return hours[max(i, 0)][0]
@@ -422,6 +427,20 @@ def _next_hour(buf: bytes, p: int, y: int, pre: bytes, hour: int) -> int:
     return best + 1 if best < y - 1 else y
 
 
+def _piece(buf: bytes, p: int, y: int) -> Tuple[int, int, bytes]:
+    """(end, hour, how the hour is written) of the lines from p that start with the hour of the
+    line at p (hour -1: read that line alone). Lines are in time order, so the next hour is
+    looked for; the caller proves there is no other hour inside."""
+    m = _HOUR_AT.match(buf, p)
+    if m is None:
+        return buf.find(b"\n", p, y) + 1, -1, b""
+    pre = m.group()
+    hour = int(pre[:-1])
+    last = buf.rfind(b"\n", p, y - 1) + 1
+    e = y if buf.startswith(pre, last) else _next_hour(buf, p, y, pre, hour)
+    return e, hour if hour < 24 else -1, pre
+
+
 class LogScanner:
     """Feed bytes in any pieces; read ``summary`` at any time (``finish()`` flushes the last line).
 
@@ -459,19 +478,21 @@ class LogScanner:
         # Bulk reading: only without --since and per-line callbacks.
         self._bulk = since is None and on_usage is None
         self._daemons: List[bytes] = []
-        self._plans: Dict[Tuple[Tuple[bytes, ...], bool], _Plan] = {}
-        self._noise: Dict[bytes, Tuple[str, str]] = {}   # memo key -> (catalogue id or "", daemon or shape)
-        # Usage-line texts (after "(") -> a one-byte code: 4 * slot + variant for a feature's plain
-        # lines (slot: a daemon's feature), _SPECIAL for lines read with their details.
+        self._plans: Dict[Tuple[bytes, ...], _Plan] = {}
+        # "10:" -> the texts of that hour's lines, and the starts of the other lines
+        self._hour_rx: Dict[bytes, Tuple["re.Pattern[bytes]", ...]] = {}
+        self._noise: Dict[bytes, Tuple[str, str]] = {}   # text -> (catalogue id or "", daemon or shape)
+        # Texts after the time ("(daemon) ...") -> a one-byte code: 4 * slot + variant for a
+        # feature's plain usage lines (slot: a daemon's feature), _SPECIAL for usage lines read
+        # with their details, _NOISE and _SLOG for noise.
         self._codes: Dict[bytes, int] = {}
         self._special: Dict[bytes, _Hot] = {}
-        self._in_use: Set[int] = set()   # every code ever given (slots outlive _forget)
+        self._in_use: Set[int] = {_SLOG, _NOISE}   # every code ever given (slots outlive _forget)
         self._code_info: List[Optional[_Hot]] = [None] * 256
         self._slots: Dict[Tuple[str, str], int] = {}
         self._feat_slots: Dict[FeatureUsage, List[int]] = {}   # a feature's slots (one per daemon)
         self._delete: Dict[Tuple[int, ...], bytes] = {}
         self._resample = True   # look for daemons writing usage lines in the next range
-        self._padded = False    # their times all have two-character hours
         self._hot_read = 0      # usage lines read one by one (e.g. from a daemon not yet known)
         self._range_base = self._range_start = 0  # line number before, and start of, the range walked
         self._cursor = (0, 0)                    # a place in that range and the lines before it
@@ -594,71 +615,193 @@ class LogScanner:
             for d, _ in Counter(d for _, d in found).most_common():
                 if d not in self._daemons and len(self._daemons) < MAX_DAEMONS and _GOOD_DAEMON.match(d):
                     self._daemons.append(d)
-            if found:
-                self._padded = all(h for h, _ in found)
         if not self._daemons:
             self._resample = True
             return None
-        key = (tuple(self._daemons), self._padded)
+        key = tuple(self._daemons)
         plan = self._plans.get(key)
         if plan is None:
-            plan = self._plans[key] = _Plan(*key)
+            plan = self._plans[key] = _Plan(key)
         return plan
 
     # ================================================================= bulk phases
     def _bulk_range(self, plan: _Plan, buf: bytes, a: int, b: int) -> None:
-        """Phases 1 and 2: find the lines that are not usage lines, walk the barriers."""
-        noise, barriers = self._cold_lines(plan, buf, a, b)
+        """Phases 1 and 2: the range in hour pieces; each piece's texts coded, its barriers read
+        one by one in order, the rest gathered into runs read at once."""
         self._range_base, self._range_start = self._line_no, a
         self._cursor = (a, self._line_no)
+        run: List[_Piece] = []
         pos = a
-        if self._block is not None:
-            pos = self._block_run(buf, a, b)
-        for ls, key in barriers:
-            if ls < pos:
-                continue  # read already, in a block run
-            if ls > pos:
-                self._stretch(plan, buf, pos, ls, noise)
-                self._prev = _Before(buf, ls)
-            le = buf.find(b"\n", ls, b)
-            self._remember(key, self._line(buf[ls:le], self._line_no_at(buf, ls)))
-            pos = le + 1
+        while pos < b:
             if self._block is not None:
+                self._flush(plan, buf, run)
                 pos = self._block_run(buf, pos, b)
-        if pos < b:
-            self._stretch(plan, buf, pos, b, noise)
-            self._prev = _Before(buf, b)
+                continue
+            e, hour, pre = _piece(buf, pos, b)
+            got = self._texts(buf, pos, e, hour, pre)
+            if (got is None or got[1]) and hour >= 0:
+                e2 = _next_hour(buf, pos, e, pre, hour)   # the same hour of another day ends it
+                if e2 < e:
+                    e, got = e2, self._texts(buf, pos, e2, hour, pre)
+            if got is None:
+                self._flush(plan, buf, run)
+                self._slow_counted(buf, pos, e)
+                pos = e
+            elif got[1]:
+                pos = self._odd_piece(plan, buf, run, (pos, e, hour, len(pre) + 7), *got)
+            else:
+                pos = self._code_piece(plan, buf, run, (pos, e, hour, len(pre) + 7), got[0])
+        self._flush(plan, buf, run)
         if self._peak_at:
             self._resolve_peaks(plan, buf)
 
-    def _cold_lines(self, plan: _Plan, buf: bytes, a: int, b: int) -> Tuple[List[Tuple[int, bytes]],
-                                                                             List[Tuple[int, Optional[bytes]]]]:
-        """Phase 1: (noise lines, barrier lines) as (line start, memo key), in line order."""
-        ms = list(plan.cold.finditer(buf, a, b))
-        if ms and ms[-1].start() == b - 1:
-            ms.pop()  # the range's last newline: no line after it
-        cold: List[Tuple[int, Optional[bytes]]] = []
-        m = plan.first.match(buf, a, b)
-        if m is not None:
-            cold.append((a, m.group(1)))
-        cold.extend((m.start() + 1, m.group(1)) for m in ms)
-        del ms
-        memo = self._noise
-        slog = self._slog_ok and _SLOG_KEY.match
-        keys = [k for _, k in cold]
-        known = list(map(memo.__contains__, keys))
-        if slog:
-            # Statistics lines: a regex says so once per text, then the memo does (speed only:
-            # their verdict needs no context, as a memo's must not).
-            for i in compress(range(len(keys)), map(operator.not_, known)):
-                k = keys[i]
-                if k is not None and slog(k) and not k.rstrip().endswith(b":"):
-                    known[i] = True
-                    if len(memo) < MEMO_SIZE:
-                        memo[k] = _slog_verdict(k)
-        noise = list(compress(cold, known))
-        barriers = [c for c, k in zip(cold, known) if not k]
-        return noise, barriers   # type: ignore[return-value]
+    def _texts(self, buf: bytes, p: int, e: int, hour: int, pre: bytes) -> Optional[Tuple[List[bytes], List[int]]]:
+        """The text after the time of every line of [p, e) that has the hour ``pre`` (one
+        findall), and where the other lines start (found only when the count says there are
+        some); None to read the piece line by line."""
+        if hour < 0:
+            return None
+        rx = self._hour_rx.get(pre)
+        if rx is None:
+            # "\n" first, not "^": a literal start lets the regex engine jump from line to line.
+            t = re.escape(pre) + rb"[0-9][0-9]:[0-9][0-9] "
+            rx = self._hour_rx[pre] = (re.compile(rb"\n" + t + rb"(.*)"), re.compile(t + rb"(.*)"),
+                                       re.compile(rb"^(?!" + t + rb")", re.MULTILINE))
+        if p:
+            texts = rx[0].findall(buf, p - 1, e)
+        else:  # the first line of the data has no newline before it
+            m = rx[1].match(buf, 0, e)
+            texts = ([m.group(1)] if m else []) + rx[0].findall(buf, 0, e)
+        if sum(map(len, texts)) + len(texts) * (len(pre) + 7) == e - p:   # every line has that hour
+            return (texts, []) if len(texts) >= MIN_HOUR_LINES else None
+        n = buf.count(b"\n", p, e)
+        if n < MIN_HOUR_LINES:
+            return None
+        if 2 * len(texts) < n:
+            return None
+        return texts, [m.start() for m in rx[2].finditer(buf, p, e) if m.start() < e]
+
+    def _odd_piece(self, plan: _Plan, buf: bytes, run: List[_Piece], piece: Tuple[int, int, int, int],
+                   texts: List[bytes], odd: List[int]) -> int:
+        """A piece with lines of another shape (no time, a date, another hour): those are read
+        alone, the stretches between them as pieces. Returns where to go on."""
+        p, e, hour, width = piece
+        i, x = 0, p
+        for o in odd:
+            n = buf.count(b"\n", x, o)
+            if n:
+                y = self._code_piece(plan, buf, run, (x, o, hour, width), texts[i:i + n])
+                i += n
+                if y != o:
+                    return y
+            self._flush(plan, buf, run)
+            le = buf.find(b"\n", o, e)
+            self._line(buf[o:le], self._line_no_at(buf, o))
+            x = le + 1
+            if self._block is not None:
+                return x
+        return self._code_piece(plan, buf, run, (x, e, hour, width), texts[i:]) if x < e else e
+
+    def _code_piece(self, plan: _Plan, buf: bytes, run: List[_Piece], piece: Tuple[int, int, int, int],
+                    texts: List[bytes]) -> int:
+        """Phase 2: a piece's texts coded from the memo (new texts learned); the lines no code
+        fits (barriers) are read one by one, the others join the run. Returns where to go on."""
+        p, e, hour, width = piece   # width: the time before a text and the newline after it
+        if len(self._codes) + len(texts) > HOT_MEMO_SIZE:
+            self._flush(plan, buf, run)
+            self._forget()
+        codes = self._code(plan, texts)
+        i, x, n = 0, p, len(texts)
+        while True:
+            j = codes.find(_UNKNOWN_BYTE, i)
+            if j < 0:
+                self._add(run, buf, (x, e, hour, texts[i:] if i else texts, codes[i:] if i else codes, width))
+                return e
+            xs = x + sum(map(len, islice(texts, i, j))) + (j - i) * width
+            if j > i:
+                self._add(run, buf, (x, xs, hour, texts[i:j], codes[i:j], width))
+            le = xs + width - 1 + len(texts[j])
+            stamp = self._stamp_at(buf, xs, width, texts[j])
+            if stamp is not None:  # dates the pieces after it in the run: no need to end the run
+                self._add(run, buf, (xs, le + 1, _STAMP, stamp, b"", 0))
+                i, x = j + 1, le + 1
+                if i >= n:
+                    return x
+                continue
+            self._flush(plan, buf, run)
+            forgot = self._remember(texts[j], self._line(buf[xs:le], self._line_no_at(buf, xs)))
+            i, x = j + 1, le + 1
+            if i >= n or forgot or self._block is not None:
+                return x   # the rest of the piece is looked at again (its codes may be gone)
+
+    def _stamp_at(self, buf: bytes, xs: int, width: int, text: bytes) -> Optional[List[bytes]]:
+        """[time, daemon, date] of a TIMESTAMP line a run can hold: its daemon is counted
+        already (so the order of counts cannot change which keys a full table keeps)."""
+        if not self._timestamp_ok:
+            return None
+        u = _TIMESTAMP_TEXT.match(text)
+        if u is None or u.group(1).decode("utf-8", "replace") not in self.summary.daemons:
+            return None
+        return [buf[xs:xs + width - 2], u.group(1), u.group(2)]
+
+    def _code(self, plan: _Plan, texts: List[bytes]) -> bytes:
+        """One code per text: a usage line's, _NOISE/_SLOG for noise, _UNKNOWN for a barrier."""
+        get = self._codes.get
+        codes = bytes(map(get, texts, repeat(_UNKNOWN)))
+        if codes.find(_UNKNOWN_BYTE) < 0:
+            return codes
+        seen = set()
+        learned = False
+        fresh = True   # no barrier before: new features may be made (in line order)
+        for t in compress(texts, codes.translate(_UNKNOWN_MASK)):
+            if t not in seen:
+                seen.add(t)
+                code = self._learn_text(plan, t, fresh)
+                learned = learned or code is not None
+                fresh = fresh and code is not None
+        return bytes(map(get, texts, repeat(_UNKNOWN))) if learned else codes
+
+    def _learn_text(self, plan: _Plan, t: bytes, fresh: bool) -> Optional[int]:
+        if plan.text.match(t):
+            return self._learn(t, fresh)
+        if self._slog_ok and _SLOG_KEY.match(t) and not t.rstrip().endswith(b":"):
+            # Statistics lines: their verdict needs no context and comes from their text.
+            self._codes[t] = _SLOG
+            return _SLOG
+        return None
+
+    def _add(self, run: List[_Piece], buf: bytes, piece: _Piece) -> None:
+        run.append(piece)
+        self._prev = _Before(buf, piece[1])
+
+    def _flush(self, plan: _Plan, buf: bytes, run: List[_Piece]) -> None:
+        """Phase 3: the gathered pieces read at once, in runs of pieces of one date each; a
+        piece whose lines only partly roll over to the next day is read line by line."""
+        if not run:
+            return
+        pieces = run[:]
+        run.clear()
+        prev = self._prev
+        seg: List[_Piece] = []
+        dates: List[Optional[str]] = []
+        for pc in pieces:
+            if pc[2] == _STAMP:
+                t, daemon, date = (x.decode("utf-8", "replace") for x in pc[3])
+                self._timestamp(t.strip(), daemon, date)
+                continue
+            d = self._segment_date(pc[2])
+            if d is not False:
+                seg.append(pc)
+                dates.append(d)
+                continue
+            if seg:
+                self._run(plan, buf, seg, dates)
+                seg, dates = [], []
+            self._prev = _Before(buf, pc[0])
+            self._slow_counted(buf, pc[0], pc[1])
+        if seg:
+            self._run(plan, buf, seg, dates)
+        self._prev = prev
 
     def _block_run(self, buf: bytes, pos: int, b: int) -> int:
         """After a line that opens a block, read the lines that follow one by one until one
@@ -669,98 +812,37 @@ class LogScanner:
             pos = le + 1
         return pos
 
-    def _remember(self, key: Optional[bytes], verdict: Optional[Tuple[str, str]]) -> None:
+    def _remember(self, key: Optional[bytes], verdict: Optional[Tuple[str, str]]) -> bool:
+        """Keep a noise line's verdict for its text; True when the memory was full and is
+        started again (the codes of texts are then gone too)."""
         if key is None or verdict is None:
-            return
-        if len(self._noise) >= MEMO_SIZE:
+            return False
+        forgot = len(self._noise) >= MEMO_SIZE
+        if forgot:
             self._noise.clear()
+            self._forget()
         self._noise[key] = verdict
-
-    def _stretch(self, plan: _Plan, buf: bytes, x: int, y: int, noise: List[Tuple[int, bytes]]) -> None:
-        """Phase 3: usage lines and noise between two barriers, in runs of whole hours."""
-        run: List[Tuple[int, int, int, int]] = []
-        for piece in self._hours(buf, x, y):
-            if piece[2] >= 0:
-                run.append(piece)
-                continue
-            self._flush(plan, buf, run, noise)
-            run = []
-            self._slow_counted(buf, piece[0], piece[1])
-        self._flush(plan, buf, run, noise)
-
-    def _flush(self, plan: _Plan, buf: bytes, run: List[Tuple[int, int, int, int]],
-               noise: List[Tuple[int, bytes]]) -> None:
-        if not run or self._run(plan, buf, run, noise):
-            return
-        if len(run) > 1:  # try each hour alone: only the odd one is then read line by line
-            for piece in run:
-                self._flush(plan, buf, [piece], noise)
-        else:
-            self._slow_counted(buf, run[0][0], run[0][1])
+        self._codes[key] = _NOISE
+        return forgot
 
     def _slow_counted(self, buf: bytes, s: int, e: int) -> None:
         self._slow(buf, s, e, self._line_no_at(buf, s) - 1)
         self._prev = _Before(buf, e)
 
-    def _hours(self, buf: bytes, x: int, y: int):
-        """Pieces (s, e, hour, lines) of whole lines that all start with one hour (hour -1: read
-        them alone). Lines are in time order, so the next hour is looked for; counting the lines
-        that start with this hour proves there is no other hour inside."""
-        p = x
-        count = buf.count
-        while p < y:
-            m = _HOUR_AT.match(buf, p)
-            if m is None:
-                e = buf.find(b"\n", p, y) + 1
-                yield p, e, -1, 1
-                p = e
-                continue
-            pre = m.group()
-            hour = int(pre[:-1])
-            last = buf.rfind(b"\n", p, y - 1) + 1
-            e = y if buf.startswith(pre, last) else _next_hour(buf, p, y, pre, hour)
-            n = count(b"\n", p, e)
-            if n < MIN_HOUR_LINES or hour > 23 or count(b"\n" + pre, p, e - 1 + len(pre)) != n - 1:
-                hour = -1
-            yield p, e, hour, n
-            p = e
-
-    def _run(self, plan: _Plan, buf: bytes, run: List[Tuple[int, int, int, int]],
-             noise: List[Tuple[int, bytes]]) -> bool:
-        """Phase 4: hours of usage lines and noise read at once; False (having changed nothing
-        but the memory of texts) to read them another way."""
-        S, E = run[0][0], run[-1][1]
-        i0 = bisect_left(noise, (S,))
-        i1 = bisect_left(noise, (E,), i0)
-        hours: List[Tuple[Optional[str], int, int, int, int]] = []   # (date, hour, first key, end key, start)
-        k, j = 0, i0
-        for s, e, hour, n in run:
-            date = self._segment_date(hour)
-            if date is False:
-                return False
-            j2 = bisect_left(noise, (e,), j)
-            hours.append((date, hour, k, k + n - (j2 - j), s))
-            k, j = k + n - (j2 - j), j2
-        keys = plan.keys.findall(buf, S, E)
-        if len(keys) != k:
-            return False  # a usage needle inside another line: read each line as it is
-        codes = b""
-        if keys:
-            codes = bytes(map(self._codes.get, keys, repeat(_UNKNOWN)))
-            if codes.find(_UNKNOWN_BYTE) >= 0:
-                if len(self._codes) + len(keys) > HOT_MEMO_SIZE:
-                    self._forget()
-                seen = set()
-                for key in compress(keys, codes.translate(_UNKNOWN_MASK)):
-                    if key not in seen:  # in line order: features are made in the order they appear
-                        seen.add(key)
-                        if self._learn(key) is None:
-                            return False
-                codes = bytes(map(self._codes.get, keys, repeat(_UNKNOWN)))
-        self._noise_counts(noise[i0:i1])
-        if keys:
-            self._usage_counts(codes, keys, hours, buf, S, E, plan)
-        return True
+    def _run(self, plan: _Plan, buf: bytes, pieces: List[_Piece], dates: List[Optional[str]]) -> None:
+        """Phase 4: hour pieces of usage lines and noise read at once."""
+        S, E = pieces[0][0], pieces[-1][1]
+        if len(pieces) == 1:
+            keys, codes = pieces[0][3], pieces[0][4]
+        else:
+            keys = list(chain.from_iterable(pc[3] for pc in pieces))
+            codes = b"".join(pc[4] for pc in pieces)
+        hours: List[_Hour] = []
+        k = 0
+        for (s, _, hour, t, _, width), date in zip(pieces, dates):
+            hours.append((date, hour, k, k + len(t), s, width))
+            k += len(t)
+        self._usage_counts(codes, keys, hours, buf, S, E, plan)
 
     def _segment_date(self, hour: int):
         """The date of every line of an hour piece; False when only some roll over to the next day."""
@@ -779,13 +861,14 @@ class LogScanner:
         self._codes.clear()
         self._special.clear()
 
-    def _learn(self, key: bytes) -> Optional[int]:
-        """The code of a usage-line text (after "("): a feature's plain OUT/IN/INACTIVE
+    def _learn(self, key: bytes, fresh: bool = True) -> Optional[int]:
+        """The code of a usage line's text ("(daemon) OUT: ..."): a feature's plain OUT/IN/INACTIVE
         checkin/UNSUPPORTED line, or _SPECIAL for lines read with their details (DENIED, counts,
-        reasons, verbose trailers). None when the text cannot be read in bulk."""
+        reasons, verbose trailers). None when the text cannot be read in bulk, or (not ``fresh``:
+        a line before it is read alone first) when it would make or change a feature."""
         j = key.find(b") ")
         try:
-            daemon = key[:j].decode("ascii")
+            daemon = key[1:j].decode("ascii")
             msg = key[j + 2:].decode("utf-8")
         except UnicodeDecodeError:
             return None  # read alone: the line-by-line reading decodes with replacement
@@ -793,6 +876,10 @@ class LogScanner:
         if ev is None:
             return None
         harmless = ev.kind is EventKind.UNSUPPORTED and ev.feature in _PROBE_FEATURES
+        if not fresh:
+            known = self.usage.summary.features.get(ev.feature)
+            if known is None or not known.daemon:
+                return None
         feat = self.usage.feature(ev.feature, daemon)
         if not feat.daemon:
             feat.daemon = daemon
@@ -816,11 +903,11 @@ class LogScanner:
         self._in_use.add(code)
         return code
 
-    def _noise_counts(self, lines: List[Tuple[int, bytes]]) -> None:
-        if not lines:
+    def _noise_counts(self, texts: List[bytes]) -> None:
+        if not texts:
             return
         s, mk = self.summary, self.max_keys
-        for key, c in Counter(k for _, k in lines).items():
+        for key, c in Counter(texts).items():
             what, detail = self._noise.get(key) or _slog_verdict(key)
             if what:
                 s.classified += c
@@ -831,17 +918,20 @@ class LogScanner:
                 s.unrecognised += c
                 _bump(s.shapes, detail, c, MAX_SHAPES)
 
-    def _usage_counts(self, codes: bytes, keys: List[bytes], hours: List[Tuple[Optional[str], int, int, int, int]],
+    def _usage_counts(self, codes: bytes, keys: List[bytes], hours: List[_Hour],
                       buf: bytes, S: int, E: int, plan: _Plan) -> None:
         """The tallies of a run's usage lines (counted by code; checkouts and denials also per
         hour), then their concurrency, day by day."""
         sm, usage = self.summary, self.usage
-        sm.classified += len(keys)
         info = self._code_info
         moves: Dict[FeatureUsage, Optional[Dict[bytes, int]]] = {}   # feature -> texts of its special lines
         denied = other = probes = 0
         specials: Dict[bytes, int] = {}
         cc = _code_counts(codes, self._in_use)
+        noise = cc.get(_SLOG, 0) + cc.get(_NOISE, 0)
+        if noise:
+            self._noise_counts(list(compress(keys, codes.translate(_NOISE_MASK))))
+        sm.classified += len(keys) - noise
         mask = b""
         for code, c in cc.items():
             if code == _SPECIAL:
@@ -857,6 +947,8 @@ class LogScanner:
                             dm = moves[h.feat] = {}
                         dm[k] = h.delta
                 continue
+            if code >= _SLOG:
+                continue  # noise, counted above
             hc = info[code]
             assert hc is not None  # every code in use was given its meaning by _learn
             _, o, p = self._tally_one(hc, c)
@@ -865,7 +957,7 @@ class LogScanner:
                 moves[hc.feat] = None
         # Per hour: checkouts (hours of the day, days) and denials (days).
         placed = [c for c in cc if c < 4 * _MAX_SLOTS and c % 4 == 0]
-        for date, hour, k0, k1, _ in hours:
+        for date, hour, k0, k1, _, _ in hours:
             part = codes[k0:k1]
             for c in placed:
                 n = part.count(c)
@@ -883,12 +975,12 @@ class LogScanner:
         if other:
             self._bulk_tally(sm.unsupported_other_tally, other, b") UNSUPPORTED: ", buf, S, E, plan, False, hours)
         if sm.gone:
-            self._served_again(codes, keys, hours, buf, S, E, plan)
+            self._served_again(keys, hours, buf)
         for f, dm in moves.items():
-            self._concurrency(f, dm, codes, keys, hours, (codes, S, E))
+            self._concurrency(f, dm, codes, keys, hours, (codes, keys, hours))
 
     def _concurrency(self, f: FeatureUsage, dm: Optional[Dict[bytes, int]], codes: bytes, keys: List[bytes],
-                     hours: List[Tuple[Optional[str], int, int, int, int]], ctx: tuple) -> None:
+                     hours: List[_Hour], ctx: tuple) -> None:
         """One feature's open count through a run, day by day (usage.step() is the line-by-line
         meaning): its steps come from its codes (C: translate, accumulate), or from its texts
         when some of its lines are special; line by line only when a checkin finds nothing open."""
@@ -905,9 +997,9 @@ class LogScanner:
             while i < len(hours) and hours[i][0] == date:
                 i += 1
             k1 = hours[i - 1][3]
-            if dm is None:
-                part = codes[k0:k1].translate(None, self._others(slot))  # type: ignore[arg-type]
-                seq = list(map(_STEP.__getitem__, part))
+            seq: "array[int] | List[int]"
+            if dm is None:  # signed bytes, +1 / -1, of this feature's steps only (C all through)
+                seq = array("b", codes[k0:k1].translate(_STEP_BYTES, self._others(slot)))  # type: ignore[arg-type]
             else:
                 seq = list(map(dm.get, keys[k0:k1], repeat(0)))
             if not any(seq):
@@ -978,19 +1070,19 @@ class LogScanner:
     def _resolve_peaks(self, plan: _Plan, buf: bytes) -> None:
         """When each new peak of the range was reached: only the last per feature is looked up,
         and only if no line read alone has raised the peak since."""
-        for f, (v, i, k0, date, slot, codes, S, E) in self._peak_at.items():
+        for f, (v, i, k0, date, slot, codes, keys, hours) in self._peak_at.items():
             if f.peak != v:
                 continue
             if slot is not None:  # i counts this feature's lines only: find its place among all
                 i = next(islice((j for j, c in enumerate(codes[k0:]) if c // 4 in slot and _STEP[c]), i, None))
-            f.peak_when = self._when_at(self._nth(plan, buf, S, E, k0 + i), buf, date)
+            f.peak_when = self._when_at(self._nth(hours, keys, k0 + i), buf, date)
         self._peak_at.clear()
 
     @staticmethod
-    def _nth(plan: _Plan, buf: bytes, s: int, e: int, i: int) -> int:
-        """Where the i-th usage line of [s, e) starts."""
-        m = next(islice(plan.keys.finditer(buf, s, e), i, None))
-        return buf.rfind(b"\n", s, m.start()) + 1 or s
+    def _nth(hours: List[_Hour], keys: List[bytes], i: int) -> int:
+        """Where the i-th line of a run starts: its hour piece's start and the lengths before it."""
+        h = hours[bisect_right([x[2] for x in hours], i) - 1]
+        return h[4] + sum(map(len, islice(keys, h[2], i))) + (i - h[2]) * h[5]
 
     @staticmethod
     def _when_at(ls: int, buf: bytes, date: Optional[str]) -> str:
@@ -1008,17 +1100,19 @@ class LogScanner:
             if h < 0:
                 return
             ls = buf.rfind(b"\n", s, h) + 1 or s
-            if plan.hotline.match(buf, ls):
+            m = plan.line.match(buf, ls)
+            # The needle must be the line's own kind, not text further on.
+            kind = m is not None and h == m.start(1) + m.group(1).find(b") ")
+            if kind:
                 ok = True
                 if harmless is not None:
-                    le = buf.find(b"\n", ls, e)
-                    ev = self._event_of(plan.keys.search(buf, ls, le).group(1))  # type: ignore[union-attr]
+                    ev = self._event_of(m.group(1))  # type: ignore[union-attr]
                     ok = ev is not None and (ev.kind is EventKind.UNSUPPORTED
                                              and ev.feature in _PROBE_FEATURES) == harmless
                 if ok:
                     yield ls
-            if last:
-                hi = ls - 1 if ls > s else s
+            if last:  # the line before, or an earlier needle in this line
+                hi = (ls - 1 if ls > s else s) if kind else h + len(needle) - 1
                 if hi <= s:
                     return
             else:
@@ -1034,7 +1128,7 @@ class LogScanner:
         return h.ev if h is not None else None
 
     def _bulk_tally(self, t: Tally, n: int, needle: bytes, buf: bytes, S: int, E: int, plan: _Plan,
-                    harmless: Optional[bool], hours: List[Tuple[Optional[str], int, int, int, int]]) -> None:
+                    harmless: Optional[bool], hours: List[_Hour]) -> None:
         """Tally n usage lines of a run: the first ones and the last one are found by position."""
         want = max(MAX_EXAMPLES - len(t.examples), 1 if t.first is None else 0)
         firsts = list(islice(self._usage_line_at(needle, buf, S, E, plan, harmless, False), want)) if want > 0 else []
@@ -1061,8 +1155,7 @@ class LogScanner:
         self._cursor = (ls, no)
         return no + 1
 
-    def _served_again(self, codes: bytes, keys: List[bytes], hours: List[Tuple[Optional[str], int, int, int, int]],
-                      buf: bytes, S: int, E: int, plan: _Plan) -> None:
+    def _served_again(self, keys: List[bytes], hours: List[_Hour], buf: bytes) -> None:
         gone = self.summary.gone
         first: Dict[str, int] = {}
         for i, k in enumerate(keys):
@@ -1073,7 +1166,7 @@ class LogScanner:
             if g is not None and g.served_again is None and ev.feature not in first:
                 first[ev.feature] = i
         for feat, i in first.items():
-            ls = self._nth(plan, buf, S, E, i)
+            ls = self._nth(hours, keys, i)
             gone[feat].served_again = self._when_at(ls, buf, _date_at(hours, ls))
 
     # ================================================================= one line
@@ -1084,18 +1177,10 @@ class LogScanner:
         if self._timestamp_ok and b"TIMESTAMP" in raw:
             u = _TIMESTAMP_LINE.match(raw)
             if u is not None:
-                # What the catalogue's log.timestamp entry gives, without the catalogue.
-                self._set_date(u.group(3).decode("ascii"))
-                daemon = u.group(2).decode("utf-8", "replace")
+                t, daemon = u.group(1).decode("ascii").strip(), u.group(2).decode("utf-8", "replace")
                 self._block = None
-                self._prev = (u.group(1).decode("ascii").strip(), daemon)
-                _, when, full = self._when(u.group(1).decode("ascii").strip())
-                if self.since is not None and (full is None or full < self.since):
-                    s.skipped_before_since += 1
-                    return None
-                s.classified += 1
-                _bump(s.daemons, daemon, 1, self.max_keys)
-                s.ignorable["log.timestamp"] = s.ignorable.get("log.timestamp", 0) + 1
+                self._prev = (t, daemon)
+                self._timestamp(t, daemon, u.group(3).decode("ascii"))
                 return None
         text = raw.decode("utf-8", errors="replace").rstrip("\r\n")
         pre = split_line(text)
@@ -1140,6 +1225,18 @@ class LogScanner:
         self._block = here if here is not None and _opens_block(e, msg) else None
         self._entry(m, text, line_no)
         return None
+
+    def _timestamp(self, t: str, daemon: str, date: str) -> None:
+        """A TIMESTAMP line: what the catalogue's log.timestamp entry gives, without the catalogue."""
+        self._set_date(date)
+        full = self._when(t)[2]
+        s = self.summary
+        if self.since is not None and (full is None or full < self.since):
+            s.skipped_before_since += 1
+            return
+        s.classified += 1
+        _bump(s.daemons, daemon, 1, self.max_keys)
+        s.ignorable["log.timestamp"] = s.ignorable.get("log.timestamp", 0) + 1
 
     def _unrecognised(self, msg: str, here, prev, pre: Optional[LinePrefix]) -> Optional[Tuple[str, str]]:
         s = self.summary
