@@ -34,7 +34,9 @@ from array import array
 from bisect import bisect_left, bisect_right
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import lru_cache
 from itertools import accumulate, chain, compress, islice, repeat
+from operator import itemgetter
 from typing import Callable, Dict, List, Optional, Set, Tuple
 
 from ..errors import BELOW_EXIT_BASE, decode_exit_signal, find_error_codes, unix_signal
@@ -392,6 +394,7 @@ def _date_at(hours: List[_Hour], pos: int) -> Optional[str]:
     return hours[max(i, 0)][0]
 
 
+@lru_cache(maxsize=4096)
 def _hour_prefixes(pre: bytes, hour: int) -> Tuple[bytes, ...]:
     """How a line of ``hour`` starts in a log whose hour ``pre`` starts " 9:", "09:", "9:", "10:"."""
     styles: Tuple[str, ...]
@@ -747,6 +750,11 @@ class LogScanner:
     def _code(self, plan: _Plan, texts: List[bytes]) -> bytes:
         """One code per text: a usage line's, _NOISE/_SLOG for noise, _UNKNOWN for a barrier."""
         get = self._codes.get
+        if len(texts) > 1:
+            try:  # every text known: the common case, and itemgetter is the fastest lookup
+                return bytes(itemgetter(*texts)(self._codes))
+            except KeyError:
+                pass
         codes = bytes(map(get, texts, repeat(_UNKNOWN)))
         if codes.find(_UNKNOWN_BYTE) < 0:
             return codes
@@ -922,7 +930,7 @@ class LogScanner:
                       buf: bytes, S: int, E: int, plan: _Plan) -> None:
         """The tallies of a run's usage lines (counted by code; checkouts and denials also per
         hour), then their concurrency, day by day."""
-        sm, usage = self.summary, self.usage
+        sm = self.summary
         info = self._code_info
         moves: Dict[FeatureUsage, Optional[Dict[bytes, int]]] = {}   # feature -> texts of its special lines
         denied = other = probes = 0
@@ -955,19 +963,7 @@ class LogScanner:
             other, probes = other + o, probes + p
             if hc.delta and hc.feat not in moves:
                 moves[hc.feat] = None
-        # Per hour: checkouts (hours of the day, days) and denials (days).
-        placed = [c for c in cc if c < 4 * _MAX_SLOTS and c % 4 == 0]
-        for date, hour, k0, k1, _, _ in hours:
-            part = codes[k0:k1]
-            for c in placed:
-                n = part.count(c)
-                hp = info[c]
-                if n and hp is not None:
-                    usage.place(hp.ev, hp.feat, n, date, hour)
-            if specials and part.find(_SPECIAL) >= 0:
-                for k, n in Counter(compress(keys[k0:k1], mask[k0:k1])).items():
-                    h = self._special[k]
-                    usage.place(h.ev, h.feat, n, date, hour)
+        self._place(cc, codes, keys, hours, specials, mask)
         if probes:
             sm.ignorable[HARMLESS_UNSUPPORTED] = sm.ignorable.get(HARMLESS_UNSUPPORTED, 0) + probes
         if denied:
@@ -978,6 +974,33 @@ class LogScanner:
             self._served_again(keys, hours, buf)
         for f, dm in moves.items():
             self._concurrency(f, dm, codes, keys, hours, (codes, keys, hours))
+
+    def _place(self, cc: Dict[int, int], codes: bytes, keys: List[bytes], hours: List[_Hour],
+               specials: Dict[bytes, int], mask: bytes) -> None:
+        """Checkouts per hour of the day and per day, denials per day: plain checkouts counted by
+        code per hour piece; special lines per piece when some are checkouts, else per day."""
+        usage, info = self.usage, self._code_info
+        placed = [(c, info[c]) for c in cc if c < 4 * _MAX_SLOTS and c % 4 == 0]
+        for date, hour, k0, k1, _, _ in hours:
+            part = codes[k0:k1]
+            for c, hp in placed:
+                n = part.count(c)
+                if n and hp is not None:
+                    usage.place(hp.ev, hp.feat, n, date, hour)
+        if not specials:
+            return
+        by_hour = any(self._special[k].ev.kind is EventKind.OUT for k in specials)
+        i = 0
+        while i < len(hours):  # pieces of one date together (one hour each when by_hour)
+            date, hour, k0 = hours[i][:3]
+            i += 1
+            while not by_hour and i < len(hours) and hours[i][0] == date:
+                i += 1
+            k1 = hours[i - 1][3]
+            if mask.find(1, k0, k1) >= 0:
+                for k, n in Counter(compress(keys[k0:k1], mask[k0:k1])).items():
+                    h = self._special[k]
+                    usage.place(h.ev, h.feat, n, date, hour)
 
     def _concurrency(self, f: FeatureUsage, dm: Optional[Dict[bytes, int]], codes: bytes, keys: List[bytes],
                      hours: List[_Hour], ctx: tuple) -> None:

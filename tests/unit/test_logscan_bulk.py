@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import random
+import re
 
 import pytest
 from hypothesis import HealthCheck, example, given, settings
@@ -426,3 +427,98 @@ def test_ordered_busy_log_is_mostly_read_in_bulk():
     s = sc.finish()
     assert_same(s, reference(data))
     assert s.usage.events > 15000 and sc.read_one_by_one < 0.3 * s.lines
+
+
+# ------------------------------------------------------------------ real logs' shapes
+# Stretches of the real-world logs (../shared/realworld/logs, read in place), mixed at random and
+# optionally given one running clock (so that whole hours are read in bulk), must read exactly
+# as line by line: every shape a real vendor writes, in every order.
+_REAL_TIME = re.compile(rb"^ ?\d{1,2}:\d\d:\d\d ")
+
+
+@pytest.fixture(scope="module")
+def real_lines(realworld):
+    lines = []
+    for p in sorted((realworld / "logs").glob("*")):
+        lines.extend(p.read_bytes().splitlines())
+    assert len(lines) > 10000
+    return lines
+
+
+def _mix(lines, picks, retime, step, start):
+    out, secs = [], start
+    for i, n, repeat in picks:
+        stretch = [lines[i]] * n if repeat else lines[i:i + n]
+        for raw in stretch:
+            if retime and _REAL_TIME.match(raw):
+                secs += step
+                h, rest = divmod(secs % 86400, 3600)
+                raw = b"%2d:%02d:%02d " % (h, rest // 60, rest % 60) + raw[_REAL_TIME.match(raw).end():]
+            out.append(raw)
+    return b"\n".join(out) + b"\n"
+
+
+@pytest.mark.realworld
+@settings(max_examples=150, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(data=st.data(), retime=st.booleans(), step=st.sampled_from([1, 7, 60, 600]), start=st.integers(0, 86399),
+       small_keys=st.booleans(), cuts=st.lists(st.integers(0, 200000), max_size=5))
+def test_real_log_shapes_read_in_bulk_equal_line_by_line(real_lines, data, retime, step, start, small_keys, cuts):
+    picks = data.draw(st.lists(st.tuples(st.integers(0, len(real_lines) - 1), st.integers(1, 400), st.booleans()),
+                               min_size=1, max_size=12))
+    log = _mix(real_lines, picks, retime, step, start)
+    kw = {"max_keys": 3 if small_keys else MAX_KEYS}
+    assert_same(scan(log, [c % (len(log) + 1) for c in cuts], **kw), reference(log, **kw))
+
+
+@pytest.mark.realworld
+def test_real_log_shapes_are_mostly_read_in_bulk(real_lines):
+    # A busy mix of real lines on one clock: the usage lines are counted in bulk (the test above
+    # would pass just as well if everything fell back to line by line).
+    r = random.Random(5)
+    picks = [(r.randrange(len(real_lines)), r.randrange(1, 300), r.random() < 0.3) for _ in range(300)]
+    log = _mix(real_lines, picks, True, 7, 3600)
+    sc = _Counting()
+    sc.feed(log)
+    s = sc.finish()
+    assert_same(s, reference(log))
+    assert s.usage.events > 5000 and sc.read_one_by_one < 0.5 * s.lines
+
+
+def test_a_feature_is_made_by_its_first_line_even_when_that_line_is_read_alone():
+    # The first line of "e" cannot be read in bulk (not UTF-8), the first of "f" can: "e" still
+    # comes first, so a full table keeps it and pools "f"; and "h" keeps the daemon that named it
+    # first, though that daemon's lines are all read alone.
+    lines = [f'10:00:0{i} (sigasi) OUT: "g" u@h' for i in range(9)]
+    lines += ['10:00:10 (sigasi) OUT: "e" b\xf6b@h', '10:00:11 (sigasi) OUT: "f" u@h',
+              '10:00:12 (x+y) OUT: "h" u@h', '10:00:13 (sigasi) OUT: "h" v@h']
+    lines += ['10:00:14 (sigasi) IN: "g" u@h'] * 9
+    data = ("\n".join(lines) + "\n").encode("latin-1")
+    for max_keys in (3, MAX_KEYS):
+        s = scan(data, [], max_keys=max_keys)
+        assert_same(s, reference(data, max_keys=max_keys))
+    assert set(scan(data, [], max_keys=3).usage.features) == {"g", "e", "(other)"}
+    assert scan(data, []).usage.features["h"].daemon == "x+y"
+
+
+def test_statistics_line_that_opens_a_block_is_read_alone():
+    # "...block:" opens a block: the plain line after it at the same second continues it.
+    lines = [f'10:00:0{i} (sigasi) OUT: "g" u{i}@h' for i in range(9)]
+    lines += ["10:00:09 (sigasi) (@sigasi-SLOG@) Statistics block:", "10:00:09 (sigasi) 12 of 40 in use"]
+    lines += [f'10:00:1{i} (sigasi) IN: "g" u{i}@h' for i in range(9)]
+    data = ("\n".join(lines) + "\n").encode()
+    s = scan(data, [])
+    assert_same(s, reference(data))
+    assert s.unrecognised == 0 and s.ignorable["log.continuation"] == 1
+
+
+def test_timestamp_of_a_new_daemon_keeps_its_place_in_a_full_table():
+    # Daemons "a" and "b" fill two of three places; then MLM's usage lines and lmgrd's first
+    # TIMESTAMP compete for the last one: MLM came first.
+    lines = [" 9:00:00 (a) TIMESTAMP 1/2/2024", " 9:00:00 (b) TIMESTAMP 1/2/2024"]
+    lines += [f'10:00:0{i} (MLM) OUT: "g" u{i}@h' for i in range(9)]
+    lines += ["10:00:09 (lmgrd) TIMESTAMP 1/2/2024"] + [f'10:00:1{i} (MLM) IN: "g" u{i}@h' for i in range(9)]
+    data = ("\n".join(lines) + "\n").encode()
+    s = scan(data, [], max_keys=3)
+    assert_same(s, reference(data, max_keys=3))
+    assert set(s.daemons) == {"a", "b", "MLM", "(other)"}
