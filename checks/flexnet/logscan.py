@@ -1072,7 +1072,7 @@ class LogScanner:
                                             if c // 4 not in slots or c >= 4 * _MAX_SLOTS or not _STEP[c])
         return t
 
-    def _steps(self, f: FeatureUsage, seq: List[int], where: tuple) -> None:
+    def _steps(self, f: FeatureUsage, seq: "array[int] | List[int]", where: tuple) -> None:
         """One feature's checkouts and checkins of a day in order (usage.step() inlined)."""
         i = -1
         for d in seq:
