@@ -768,94 +768,109 @@ def rule_vendors(ctx: _Ctx) -> Iterator[Finding]:
                                  f"{v.entry.kind} {ctx.words.vendor or 'sigasi'} port={FIRST_VENDOR_PORT}",
                      evidence=line)
             continue
-        if v.port_text is None:
-            if ctx.servers or ctx.on_server:
-                port = ctx.propose_port(FIRST_VENDOR_PORT)
-                yield _f(ctx, "license.vendor-no-port", Status.WARN,
-                         f"{v.entry.kind} {v.name} has no port=: the vendor daemon takes a random port", v.line,
-                         detail="Clients first ask lmgrd, then connect to the vendor daemon's port; a random port "
-                                "cannot be opened in a firewall or forwarded through an SSH tunnel.",
-                         fix=f"Add a fixed port: {line} port={port} (and open it in the firewall). Each vendor "
-                             "daemon needs its own port.",
-                         evidence=line, seed_ref=SEED_FLOAT)
-        elif v.port is None or not 0 < v.port < 65536:
-            yield _f(ctx, "license.bad-port", Status.FAIL, f"Vendor port '{v.port_text}' is not a valid port", v.line,
-                     fix="Use a TCP port between 1 and 65535, e.g. port=27001.", evidence=line)
-        elif v.port in server_ports:
-            yield _f(ctx, "license.port-clash", Status.FAIL,
-                     f"{v.name} uses port {v.port}, the same as the SERVER line", v.line,
-                     fix=f"Give the vendor daemon its own port: port={ctx.propose_port(FIRST_VENDOR_PORT)} "
-                         f"(lmgrd keeps {v.port}).",
-                     evidence=line, seed_ref=SEED_CUSTOM)
-        elif v.port in vendor_ports_seen:
-            yield _f(ctx, "license.port-clash", Status.FAIL,
-                     f"{v.name} uses port {v.port}, like {vendor_ports_seen[v.port]}", v.line,
-                     detail="Two vendor daemons cannot listen on one port: the second one exits (port in use).",
-                     fix=f"Give {v.name} its own port: port={ctx.propose_port(FIRST_VENDOR_PORT)}.",
-                     evidence=line, seed_ref=SEED_CUSTOM)
+        yield from _vendor_port(ctx, v, line, server_ports, vendor_ports_seen)
         if v.port is not None and v.port not in vendor_ports_seen:
             vendor_ports_seen[v.port] = v.name
-        path = v.path
-        if not path:
-            continue
-        if is_placeholder_path(path):
-            yield _f(ctx, "license.placeholder-path", Status.FAIL,
-                     f"The {v.name} daemon path is still the template's '{path}'", v.line,
-                     detail="lmgrd starts the vendor daemon from this path; a template path names no file, so "
-                            f"{v.name} never starts.",
-                     fix=f"Replace '{path}' with the full path of the {v.name} daemon on the server, or leave the path "
-                         "out so lmgrd looks for the daemon in its own directory (editing the path does not break "
-                         "the signature).",
-                     evidence=line, seed_ref=SEED_CUSTOM)
-            continue
-        path_tok = v.entry.positional[1] if len(v.entry.positional) > 1 else None
-        quoted_spaces = path_tok is not None and path_tok.quoted and " " in path
-        # Unquoted "C:\Program Files\Sigasi\sigasi.exe" splits into "C:\Program" + "Files\...":
-        # a second word that is not itself a path is the rest of the daemon path.
-        extra = [w for w in v.extra if w.upper() not in LINE_KEYWORDS]  # joined lines: reported elsewhere
-        split_path = bool(extra) or (
-            v.options is not None and not v.entry.get("OPTIONS") and not _looks_like_path(v.options)
-            and v.options.upper() not in LINE_KEYWORDS)
-        if quoted_spaces or split_path:
-            example = ("C:\\Sigasi\\license\\sigasi.exe or /opt/flexnet-sigasi/sigasi" if v.name.lower() == "sigasi"
-                       else f"C:\\flexnet\\{v.name}.exe or /opt/flexnet/{v.name}")
-            yield _f(ctx, "license.daemon-path-spaces", Status.FAIL, "Spaces in the vendor daemon path", v.line,
-                     detail="The manual: you can not have spaces in the daemon path.",
-                     fix=f"Move the daemon to a folder without spaces (e.g. {example}) and update this line, or "
-                         "leave the path out so lmgrd looks for the daemon next to itself.", evidence=line,
-                     seed_ref=SEED_FLOAT)
-            if split_path and not quoted_spaces:
-                path = " ".join([path] + ([v.options] if v.options and not v.entry.get("OPTIONS") else []) + extra)
-        if _WIN_PATH.match(path) or "\\" in path:
-            parts = [p for p in re.split(r"[\\/]+", path) if p]
-            exe = parts[-1] if parts else ""
-            stem = exe.lower()[:-4] if exe.lower().endswith(".exe") else exe.lower()
-            parent = parts[-2].lower() if len(parts) >= 2 else ""
-            in_sigasi_root = len(parts) == 3 and _WIN_PATH.match(path) is not None and parent == "sigasi"
-            if stem and parent == stem and not in_sigasi_root:
-                yield _f(ctx, "license.daemon-dir-named-like-daemon", Status.WARN,
-                         f"The daemon sits in a folder named '{parts[-2]}', like the daemon itself", v.line,
-                         detail=(r"Users report that c:\flexlm\sigasi\sigasi.exe fails while "
-                                 r"c:\flexlm\vhdl_editor\sigasi.exe works." if stem == "sigasi" else
-                                 f"Users report that a daemon in a folder of its own name fails to start (e.g. "
-                                 f"c:\\flexlm\\{stem}\\{exe}) while the same daemon in another folder works."),
-                         fix=f"Rename the folder '{parts[-2]}' (e.g. to vhdl_editor or license) and update this "
-                             "path.", evidence=line, seed_ref=SEED_FLOAT)
-            if len(parts) >= 2 and parts[1].lower() == "flexlm":
-                yield _f(ctx, "license.flexlm-folder", Status.WARN,
-                         r"The license software is under a folder named FlexLM", v.line,
-                         detail='A folder C:\\FlexLM\\ is linked to "Exiting due to signal 32" (Exited because '
-                                'another server was running).',
-                         fix=r"Rename the folder, e.g. C:\FlexLM to C:\LMFlex, and update the path in lmtools "
-                             "Config Services too.", evidence=line, seed_ref=SEED_TYPICAL)
-            if v.name.lower() == "sigasi" and not (len(parts) >= 3 and parts[1].lower() == "sigasi"):
-                yield _f(ctx, "license.daemon-not-in-c-sigasi", Status.INFO,
-                         r"The Sigasi daemon is not in C:\Sigasi", v.line,
-                         detail=r"Some users report an arbitrary absolute daemon path on Windows (e.g. "
-                                r"C:\sigasi.exe) only works when the daemon is in the C:\Sigasi folder.",
-                         fix=r"If the daemon does not start, move it to C:\Sigasi\license\sigasi.exe and point "
-                             r"this line there, or leave the path out so lmgrd uses the daemon next to lmgrd.exe.",
-                         evidence=line, seed_ref=SEED_FLOAT)
+        if v.path:
+            yield from _vendor_path(ctx, v, line)
+
+
+def _vendor_port(ctx: _Ctx, v: VendorLine, line: str, server_ports: Set[int],
+                 vendor_ports_seen: Dict[int, str]) -> Iterator[Finding]:
+    """port= missing, out of range, or the port of the SERVER line or of an earlier vendor daemon."""
+    if v.port_text is None:
+        if ctx.servers or ctx.on_server:
+            port = ctx.propose_port(FIRST_VENDOR_PORT)
+            yield _f(ctx, "license.vendor-no-port", Status.WARN,
+                     f"{v.entry.kind} {v.name} has no port=: the vendor daemon takes a random port", v.line,
+                     detail="Clients first ask lmgrd, then connect to the vendor daemon's port; a random port "
+                            "cannot be opened in a firewall or forwarded through an SSH tunnel.",
+                     fix=f"Add a fixed port: {line} port={port} (and open it in the firewall). Each vendor "
+                         "daemon needs its own port.",
+                     evidence=line, seed_ref=SEED_FLOAT)
+    elif v.port is None or not 0 < v.port < 65536:
+        yield _f(ctx, "license.bad-port", Status.FAIL, f"Vendor port '{v.port_text}' is not a valid port", v.line,
+                 fix="Use a TCP port between 1 and 65535, e.g. port=27001.", evidence=line)
+    elif v.port in server_ports:
+        yield _f(ctx, "license.port-clash", Status.FAIL,
+                 f"{v.name} uses port {v.port}, the same as the SERVER line", v.line,
+                 fix=f"Give the vendor daemon its own port: port={ctx.propose_port(FIRST_VENDOR_PORT)} "
+                     f"(lmgrd keeps {v.port}).",
+                 evidence=line, seed_ref=SEED_CUSTOM)
+    elif v.port in vendor_ports_seen:
+        yield _f(ctx, "license.port-clash", Status.FAIL,
+                 f"{v.name} uses port {v.port}, like {vendor_ports_seen[v.port]}", v.line,
+                 detail="Two vendor daemons cannot listen on one port: the second one exits (port in use).",
+                 fix=f"Give {v.name} its own port: port={ctx.propose_port(FIRST_VENDOR_PORT)}.",
+                 evidence=line, seed_ref=SEED_CUSTOM)
+
+
+def _vendor_path(ctx: _Ctx, v: VendorLine, line: str) -> Iterator[Finding]:
+    """The daemon path: still the template's, split by spaces, or in a Windows folder known to fail."""
+    path = v.path or ""
+    if is_placeholder_path(path):
+        yield _f(ctx, "license.placeholder-path", Status.FAIL,
+                 f"The {v.name} daemon path is still the template's '{path}'", v.line,
+                 detail="lmgrd starts the vendor daemon from this path; a template path names no file, so "
+                        f"{v.name} never starts.",
+                 fix=f"Replace '{path}' with the full path of the {v.name} daemon on the server, or leave the path "
+                     "out so lmgrd looks for the daemon in its own directory (editing the path does not break "
+                     "the signature).",
+                 evidence=line, seed_ref=SEED_CUSTOM)
+        return
+    path_tok = v.entry.positional[1] if len(v.entry.positional) > 1 else None
+    quoted_spaces = path_tok is not None and path_tok.quoted and " " in path
+    # Unquoted "C:\Program Files\Sigasi\sigasi.exe" splits into "C:\Program" + "Files\...":
+    # a second word that is not itself a path is the rest of the daemon path.
+    extra = [w for w in v.extra if w.upper() not in LINE_KEYWORDS]  # joined lines: reported elsewhere
+    split_path = bool(extra) or (
+        v.options is not None and not v.entry.get("OPTIONS") and not _looks_like_path(v.options)
+        and v.options.upper() not in LINE_KEYWORDS)
+    if quoted_spaces or split_path:
+        example = ("C:\\Sigasi\\license\\sigasi.exe or /opt/flexnet-sigasi/sigasi" if v.name.lower() == "sigasi"
+                   else f"C:\\flexnet\\{v.name}.exe or /opt/flexnet/{v.name}")
+        yield _f(ctx, "license.daemon-path-spaces", Status.FAIL, "Spaces in the vendor daemon path", v.line,
+                 detail="The manual: you can not have spaces in the daemon path.",
+                 fix=f"Move the daemon to a folder without spaces (e.g. {example}) and update this line, or "
+                     "leave the path out so lmgrd looks for the daemon next to itself.", evidence=line,
+                 seed_ref=SEED_FLOAT)
+        if split_path and not quoted_spaces:
+            path = " ".join([path] + ([v.options] if v.options and not v.entry.get("OPTIONS") else []) + extra)
+    if _WIN_PATH.match(path) or "\\" in path:
+        yield from _windows_daemon_folder(ctx, v, path, line)
+
+
+def _windows_daemon_folder(ctx: _Ctx, v: VendorLine, path: str, line: str) -> Iterator[Finding]:
+    """Folder names users report trouble with on Windows: the daemon's own name, FlexLM, not C:\\Sigasi."""
+    parts = [p for p in re.split(r"[\\/]+", path) if p]
+    exe = parts[-1] if parts else ""
+    stem = exe.lower()[:-4] if exe.lower().endswith(".exe") else exe.lower()
+    parent = parts[-2].lower() if len(parts) >= 2 else ""
+    in_sigasi_root = len(parts) == 3 and _WIN_PATH.match(path) is not None and parent == "sigasi"
+    if stem and parent == stem and not in_sigasi_root:
+        yield _f(ctx, "license.daemon-dir-named-like-daemon", Status.WARN,
+                 f"The daemon sits in a folder named '{parts[-2]}', like the daemon itself", v.line,
+                 detail=(r"Users report that c:\flexlm\sigasi\sigasi.exe fails while "
+                         r"c:\flexlm\vhdl_editor\sigasi.exe works." if stem == "sigasi" else
+                         f"Users report that a daemon in a folder of its own name fails to start (e.g. "
+                         f"c:\\flexlm\\{stem}\\{exe}) while the same daemon in another folder works."),
+                 fix=f"Rename the folder '{parts[-2]}' (e.g. to vhdl_editor or license) and update this "
+                     "path.", evidence=line, seed_ref=SEED_FLOAT)
+    if len(parts) >= 2 and parts[1].lower() == "flexlm":
+        yield _f(ctx, "license.flexlm-folder", Status.WARN,
+                 r"The license software is under a folder named FlexLM", v.line,
+                 detail='A folder C:\\FlexLM\\ is linked to "Exiting due to signal 32" (Exited because '
+                        'another server was running).',
+                 fix=r"Rename the folder, e.g. C:\FlexLM to C:\LMFlex, and update the path in lmtools "
+                     "Config Services too.", evidence=line, seed_ref=SEED_TYPICAL)
+    if v.name.lower() == "sigasi" and not (len(parts) >= 3 and parts[1].lower() == "sigasi"):
+        yield _f(ctx, "license.daemon-not-in-c-sigasi", Status.INFO,
+                 r"The Sigasi daemon is not in C:\Sigasi", v.line,
+                 detail=r"Some users report an arbitrary absolute daemon path on Windows (e.g. "
+                        r"C:\sigasi.exe) only works when the daemon is in the C:\Sigasi folder.",
+                 fix=r"If the daemon does not start, move it to C:\Sigasi\license\sigasi.exe and point "
+                     r"this line there, or leave the path out so lmgrd uses the daemon next to lmgrd.exe.",
+                 evidence=line, seed_ref=SEED_FLOAT)
 
 
 def _looks_like_path(text: str) -> bool:
@@ -869,110 +884,134 @@ def _evidence(lic: LicenseFile, line: int) -> str:
 
 
 def rule_features(ctx: _Ctx) -> Iterator[Finding]:
-    lic = ctx.lic
     vendor_lines = {v.name.lower() for v in ctx.vendors}
     served = bool(ctx.servers)
-    warned_vendor = set()
-    today = ctx.today
-    warn_days = ctx.opt.warn_days
-    cut_entries = ctx.cut_entries
+    warned_vendor: Set[str] = set()
     for f in ctx.features:
         if not (f.name and f.vendor and f.version and f.expiry.text and f.count_text):
             yield _f(ctx, "license.feature-malformed", Status.FAIL,
                      f"{f.kind} line is missing fields", f.line,
                      detail=f"A {f.kind} line reads: {f.kind} name vendor version expiry count KEY=value ...",
-                     fix="Copy the line again from the original key.", evidence=_evidence(lic, f.line),
+                     fix="Copy the line again from the original key.", evidence=_evidence(ctx.lic, f.line),
                      seed_ref=SEED_TROUBLE)
             continue
-        uncounted = f.uncounted
-        if not uncounted and f.count is None:
-            yield _f(ctx, "license.feature-malformed", Status.FAIL,
-                     f"Count '{f.count_text}' of {f.name} is not a number or 'uncounted'", f.line,
-                     fix="Copy the line again from the original key.", evidence=_evidence(lic, f.line))
-        if len(f.name) > MAX_FEATURE_NAME:
-            yield _f(ctx, "license.feature-name-long", Status.WARN,
-                     f"Feature name {f.name[:40]} is longer than {MAX_FEATURE_NAME} characters", f.line,
-                     detail="Older FlexNet versions reject such names.", fix="Update the FlexNet daemons.")
-        # dates
-        if not f.expiry.valid:
-            yield _f(ctx, "license.bad-date", Status.FAIL, f"Expiry date '{f.expiry.text}' of {f.name} is not a date",
-                     f.line, detail="FlexNet dates read d-mmm-yyyy, e.g. 18-nov-2012, or 'permanent'.",
-                     fix="Copy the line again from the original key (the date is signed).",
-                     evidence=_evidence(lic, f.line))
-        else:
-            left = f.expiry.days_left(today)
-            if left is not None and left < 0:
-                yield _f(ctx, "license.expired", Status.FAIL, f"{f.name} expired on {f.expiry.text}", f.line,
-                         detail="FlexNet refuses expired features (-10, 'feature has expired').",
-                         fix=f"Has the license expired? Ask {words_for(f.vendor).who} for a renewed key.",
-                         evidence=_evidence(lic, f.line), seed_ref=SEED_TROUBLE)
-            elif left is not None and left <= warn_days:
-                yield _f(ctx, "license.expiring", Status.WARN, f"{f.name} expires in {left} day(s) ({f.expiry.text})",
-                         f.line, fix="Request the renewal now so the new key is installed before it expires.",
-                         evidence=_evidence(lic, f.line), seed_ref=SEED_TROUBLE)
-        start_tok = f.entry.get_token("START")
-        if start_tok is not None:
-            start = parse_date(start_tok.value)
-            start_line = start_tok.line
-            if not start.valid:
-                yield _f(ctx, "license.bad-date", Status.FAIL, f"START date '{start.text}' of {f.name} is not a date",
-                         start_line, detail="FlexNet dates read d-mmm-yyyy, e.g. 21-Oct-2012.",
-                         fix="Copy the line again from the original key (the date is signed).",
-                         evidence=lic.line_text(start_line).strip()[:120])
-            elif start.date is not None and start.date > ctx.today:
-                yield _f(ctx, "license.start-in-future", Status.FAIL,
-                         f"{f.name} only starts on {start.text}", start_line,
-                         detail="Before its START date FlexNet reports -31 (feature start date is in the future). "
-                                "Check the system clock too.",
-                         fix=f"Wait until {start.text}, correct the machine's clock, or ask for a key that starts "
-                             "today.", evidence=_evidence(lic, f.line))
-        # version vs product
-        pv = ctx.opt.product_version
-        if pv is not None and f.vendor.lower() == "sigasi" and f.major_version is not None and f.major_version < pv:
-            yield _f(ctx, "license.version-too-old", Status.FAIL,
-                     f"{f.name} is a version {f.version} key; Sigasi Studio {pv} needs {pv}.0 or later", f.line,
-                     detail="The feature version is the Sigasi major version: a 2.x key does not serve Sigasi 3 "
-                            "('No license').",
-                     fix=f"Request a Sigasi {pv} key (and update the Sigasi daemon: an old daemon gives "
-                         "'Internal Flexlm Error').", evidence=_evidence(lic, f.line), seed_ref=SEED_TYPICAL)
-        # signing
-        e = f.entry
-        if not e.has_key("SIGN") and not e.has_key("SIGN2") and not e.has_key("AUTH") \
-                and f.line not in cut_entries:  # its SIGN= is on the cut-off line: reported there
-            pos = [t for t in f.entry.tokens[1:] if t.key is None]
-            legacy = len(pos) >= 6 and _HEX.match(pos[5].value or "x") and 12 <= len(pos[5].value) <= 20
-            if not legacy:
-                yield _f(ctx, "license.no-sign", Status.WARN, f"{f.name} has no SIGN= signature", f.line,
-                         detail="Current FlexNet needs SIGN= (-114); the line may have been cut when copying.",
-                         fix="Copy the complete line, including SIGN=\"...\", from the original key.",
-                         evidence=_evidence(lic, f.line))
-        # served or not
-        if uncounted and not f.hostid and f.line not in cut_entries:
-            yield _f(ctx, "license.uncounted-no-hostid", Status.FAIL,
-                     f"{f.name} is uncounted but has no HOSTID=", f.line,
-                     detail="An uncounted (node-locked) feature must say which machine it is locked to; FlexNet "
-                            "rejects it without HOSTID= (Sigasi's node-locked keys carry HOSTID=ANY).",
-                     fix="Copy the complete entry again from the original key: the HOSTID= part is missing.",
-                     evidence=_evidence(lic, f.line), seed_ref=SEED_TROUBLE)
-        if uncounted and served:
-            yield _uncounted_on_server(ctx, f)
-        hid = f.hostid
-        if hid and any(is_placeholder_hostid(w) for w in hid.split()) and hid.upper() not in ("ANY", "DEMO"):
-            hid_token = f.entry.get_token("HOSTID")
-            yield _f(ctx, "license.placeholder-hostid", Status.FAIL,
-                     f"HOSTID '{hid}' of {f.name} is a template placeholder",
-                     hid_token.line if hid_token is not None else f.line,
-                     detail="A node-locked line names the machine it runs on; this one names none, and the hostid "
-                            "is signed, so it cannot be filled in by hand.",
-                     fix=f"Ask {words_for(f.vendor).who} for the line issued for your machine's hostid "
-                         "(`lmutil lmhostid` prints it).", evidence=_evidence(lic, f.line), seed_ref=SEED_TROUBLE)
-        if served and not uncounted and f.vendor.lower() not in vendor_lines and f.vendor.lower() not in warned_vendor:
-            warned_vendor.add(f.vendor.lower())
+        yield from _feature_count_and_name(ctx, f)
+        yield from _feature_expiry(ctx, f)
+        yield from _feature_start(ctx, f)
+        yield from _feature_version(ctx, f)
+        yield from _feature_signature(ctx, f)
+        yield from _feature_locking(ctx, f, served)
+        vendor = f.vendor.lower()
+        if served and not f.uncounted and vendor not in vendor_lines and vendor not in warned_vendor:
+            warned_vendor.add(vendor)
             yield _f(ctx, "license.feature-vendor-missing", Status.FAIL,
                      f"No DAEMON/VENDOR line for vendor '{f.vendor}'", f.line,
                      detail=f"Features of {f.vendor} are served by a vendor daemon of that name.",
                      fix=f"Add after the SERVER line: VENDOR {f.vendor} port={ctx.propose_port(FIRST_VENDOR_PORT)}",
-                     evidence=_evidence(lic, f.line), seed_ref=SEED_CUSTOM)
+                     evidence=_evidence(ctx.lic, f.line), seed_ref=SEED_CUSTOM)
+
+
+def _feature_count_and_name(ctx: _Ctx, f: FeatureLine) -> Iterator[Finding]:
+    if not f.uncounted and f.count is None:
+        yield _f(ctx, "license.feature-malformed", Status.FAIL,
+                 f"Count '{f.count_text}' of {f.name} is not a number or 'uncounted'", f.line,
+                 fix="Copy the line again from the original key.", evidence=_evidence(ctx.lic, f.line))
+    if len(f.name) > MAX_FEATURE_NAME:
+        yield _f(ctx, "license.feature-name-long", Status.WARN,
+                 f"Feature name {f.name[:40]} is longer than {MAX_FEATURE_NAME} characters", f.line,
+                 detail="Older FlexNet versions reject such names.", fix="Update the FlexNet daemons.")
+
+
+def _feature_expiry(ctx: _Ctx, f: FeatureLine) -> Iterator[Finding]:
+    lic = ctx.lic
+    if not f.expiry.valid:
+        yield _f(ctx, "license.bad-date", Status.FAIL, f"Expiry date '{f.expiry.text}' of {f.name} is not a date",
+                 f.line, detail="FlexNet dates read d-mmm-yyyy, e.g. 18-nov-2012, or 'permanent'.",
+                 fix="Copy the line again from the original key (the date is signed).",
+                 evidence=_evidence(lic, f.line))
+        return
+    left = f.expiry.days_left(ctx.today)
+    if left is not None and left < 0:
+        yield _f(ctx, "license.expired", Status.FAIL, f"{f.name} expired on {f.expiry.text}", f.line,
+                 detail="FlexNet refuses expired features (-10, 'feature has expired').",
+                 fix=f"Has the license expired? Ask {words_for(f.vendor).who} for a renewed key.",
+                 evidence=_evidence(lic, f.line), seed_ref=SEED_TROUBLE)
+    elif left is not None and left <= ctx.opt.warn_days:
+        yield _f(ctx, "license.expiring", Status.WARN, f"{f.name} expires in {left} day(s) ({f.expiry.text})",
+                 f.line, fix="Request the renewal now so the new key is installed before it expires.",
+                 evidence=_evidence(lic, f.line), seed_ref=SEED_TROUBLE)
+
+
+def _feature_start(ctx: _Ctx, f: FeatureLine) -> Iterator[Finding]:
+    start_tok = f.entry.get_token("START")
+    if start_tok is None:
+        return
+    start = parse_date(start_tok.value)
+    start_line = start_tok.line
+    if not start.valid:
+        yield _f(ctx, "license.bad-date", Status.FAIL, f"START date '{start.text}' of {f.name} is not a date",
+                 start_line, detail="FlexNet dates read d-mmm-yyyy, e.g. 21-Oct-2012.",
+                 fix="Copy the line again from the original key (the date is signed).",
+                 evidence=ctx.lic.line_text(start_line).strip()[:120])
+    elif start.date is not None and start.date > ctx.today:
+        yield _f(ctx, "license.start-in-future", Status.FAIL,
+                 f"{f.name} only starts on {start.text}", start_line,
+                 detail="Before its START date FlexNet reports -31 (feature start date is in the future). "
+                        "Check the system clock too.",
+                 fix=f"Wait until {start.text}, correct the machine's clock, or ask for a key that starts "
+                     "today.", evidence=_evidence(ctx.lic, f.line))
+
+
+def _feature_version(ctx: _Ctx, f: FeatureLine) -> Iterator[Finding]:
+    """A Sigasi key's version is the Sigasi major version it serves."""
+    pv = ctx.opt.product_version
+    if pv is not None and f.vendor.lower() == "sigasi" and f.major_version is not None and f.major_version < pv:
+        yield _f(ctx, "license.version-too-old", Status.FAIL,
+                 f"{f.name} is a version {f.version} key; Sigasi Studio {pv} needs {pv}.0 or later", f.line,
+                 detail="The feature version is the Sigasi major version: a 2.x key does not serve Sigasi 3 "
+                        "('No license').",
+                 fix=f"Request a Sigasi {pv} key (and update the Sigasi daemon: an old daemon gives "
+                     "'Internal Flexlm Error').", evidence=_evidence(ctx.lic, f.line), seed_ref=SEED_TYPICAL)
+
+
+def _feature_signature(ctx: _Ctx, f: FeatureLine) -> Iterator[Finding]:
+    e = f.entry
+    if e.has_key("SIGN") or e.has_key("SIGN2") or e.has_key("AUTH"):
+        return
+    if f.line in ctx.cut_entries:  # its SIGN= is on the cut-off line: reported there
+        return
+    # Pre-7.1 files carry a 12-20 hex key as the 6th positional field instead of SIGN= (flexlm-facts.md).
+    pos = [t for t in e.tokens[1:] if t.key is None]
+    legacy = len(pos) >= 6 and _HEX.match(pos[5].value or "x") and 12 <= len(pos[5].value) <= 20
+    if not legacy:
+        yield _f(ctx, "license.no-sign", Status.WARN, f"{f.name} has no SIGN= signature", f.line,
+                 detail="Current FlexNet needs SIGN= (-114); the line may have been cut when copying.",
+                 fix="Copy the complete line, including SIGN=\"...\", from the original key.",
+                 evidence=_evidence(ctx.lic, f.line))
+
+
+def _feature_locking(ctx: _Ctx, f: FeatureLine, served: bool) -> Iterator[Finding]:
+    """Uncounted features and HOSTID=: what they are locked to, and whether a server file should hold them."""
+    lic = ctx.lic
+    if f.uncounted and not f.hostid and f.line not in ctx.cut_entries:
+        yield _f(ctx, "license.uncounted-no-hostid", Status.FAIL,
+                 f"{f.name} is uncounted but has no HOSTID=", f.line,
+                 detail="An uncounted (node-locked) feature must say which machine it is locked to; FlexNet "
+                        "rejects it without HOSTID= (Sigasi's node-locked keys carry HOSTID=ANY).",
+                 fix="Copy the complete entry again from the original key: the HOSTID= part is missing.",
+                 evidence=_evidence(lic, f.line), seed_ref=SEED_TROUBLE)
+    if f.uncounted and served:
+        yield _uncounted_on_server(ctx, f)
+    hid = f.hostid
+    if hid and any(is_placeholder_hostid(w) for w in hid.split()) and hid.upper() not in ("ANY", "DEMO"):
+        hid_token = f.entry.get_token("HOSTID")
+        yield _f(ctx, "license.placeholder-hostid", Status.FAIL,
+                 f"HOSTID '{hid}' of {f.name} is a template placeholder",
+                 hid_token.line if hid_token is not None else f.line,
+                 detail="A node-locked line names the machine it runs on; this one names none, and the hostid "
+                        "is signed, so it cannot be filled in by hand.",
+                 fix=f"Ask {words_for(f.vendor).who} for the line issued for your machine's hostid "
+                     "(`lmutil lmhostid` prints it).", evidence=_evidence(lic, f.line), seed_ref=SEED_TROUBLE)
 
 
 def _uncounted_on_server(ctx: _Ctx, f: FeatureLine) -> Finding:
