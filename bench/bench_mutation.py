@@ -128,8 +128,16 @@ EQUIVALENT: Dict[Tuple[str, str, str], str] = {
         "maxsplit 2 leaves part [0] the same",
     ("lmstat", "for i in range(1, len(tokens) - 1): #1", "1 -> 2"):
         "hi starts at 1, so skipping index 1 in the search for the last host-like token changes nothing",
+    ("lmstat", "return UNPARSED #3", "return X -> return None"):  # _itable_row: a row without its expiry
+        "None lets the later shapes try the row; a row of four words has no error code and no lmutil command, "
+        "so the line ends UNPARSED either way",
+    ("lmstat", "return UNPARSED #4", "return X -> return None"): "the same, in the other column order",
     ("lmstat", 'vendor_last = order.index("vendor") > order.index("expires")', "> -> >="):
         "two different column names never have the same index",
+    ("lint", "return None, False", "False -> True"):
+        "role_guessed is read only by _hostid_check, which returns first when there is no identity",
+    ("lint", "return True, True #2", "True -> False"):  # #1 is on_server: not equivalent
+        "role_guessed is read only when on_server is falsy; here on_server is True",
     ("redact", 'if kind == "host" and _is_ip(v):', "== -> !="):
         "no address reaches add() as a host: IPv4 stops at the version-number filter, IPv6 matches no host "
         "pattern; the address pass names both ip-N",

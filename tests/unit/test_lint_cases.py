@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import List, Optional
+from typing import List
 
 import pytest
 
@@ -222,7 +222,8 @@ def test_a_signature_with_a_tab_between_groups_has_the_same_length():
 
 
 def test_two_signatures_of_different_length_and_no_majority():
-    text = KEY.replace(" 9C0D 1E2F 3A4B 5C6D 7E8F 9A0B 1C2D 3E4F 5A6B 7C8D 9E0F\"", " 9C0D 1E2F 3A4B 5C6D 7E8F 9A0B 1C2D 3E4F 5A6B 7C8D\"", 1)
+    last = " 9C0D 1E2F 3A4B 5C6D 7E8F 9A0B 1C2D 3E4F 5A6B 7C8D"
+    text = KEY.replace(last + ' 9E0F"', last + '"', 1)  # the first signature lost its last group
     f = only(lint(text), "license.sign-length")
     assert f.status is Status.WARN and f.line == 12
     assert f.title == "sigasi signatures differ in length: 29 groups on line 6, 30 here"
@@ -303,7 +304,8 @@ def test_server_lines_without_vendor_line_list_each_vendor_to_add():
     text = KEY.replace("DAEMON sigasi port=27001\n", "").replace(
         "INCREMENT com.sigasi.hdt.xl sigasi", "INCREMENT questa mgcld")
     f = only(lint(text), "license.no-vendor-line")
-    assert f.fix.startswith("Add the vendor line after the SERVER line: VENDOR sigasi port=27001; VENDOR mgcld port=27002 ")
+    assert f.fix.startswith("Add the vendor line after the SERVER line: "
+                            "VENDOR sigasi port=27001; VENDOR mgcld port=27002 ")
 
 
 # --------------------------------------------------------------------------- MAC addresses
@@ -333,3 +335,215 @@ def test_a_machine_without_network_cards_says_so():
     out = lint(KEY.replace("type:floating", "mac:10f2dd92c5ac;type:floating", 1), identity=bare, on_server=True)
     assert only(out, "license.mac-mismatch").evidence == ["local MACs: none found"]
     assert only(out, "license.hostid-mismatch").evidence == ["local MACs: none found"]
+
+
+# --------------------------------------------------------------------------- evidence fits a report
+ONE_LINE_KEY = KEY.replace(" \\\n        ", " ")  # each INCREMENT on one physical line, as a copy leaves it
+
+
+@pytest.mark.parametrize("damage,id", [
+    (lambda k: k.replace("INCREMENT com.sigasi.hdt.xl ", "INCREMNT com.sigasi.hdt.xl "), "license.unknown-line"),
+    (lambda k: k.replace('VENDOR_STRING="company', "VENDOR_STRING=\u201ccompany", 1), "license.typographic-quotes"),
+    (lambda k: k.replace("HOSTID=ANY ISSUER", "HOSTID=ANY\u00a0ISSUER", 1), "license.non-ascii"),
+    (lambda k: k.replace("9E0F\"\n", "9E0F\" # renewed in 2025\n", 1), "license.inline-comment"),
+    (lambda k: k.replace("7C8D 9E0F 1A2B", "7C8D 9EOF 1A2B", 1), "license.sign-damaged"),
+    (lambda k: k.replace("START=02-Jan-2025", "START=31-Feb-2025", 1), "license.bad-date"),
+    (lambda k: k.replace(" 5A6B 7C8D 9E0F\"", " 5A6B 7C8D\"", 1), "license.sign-length"),
+    (lambda k: k.replace("SERVER licsrv01 BD41FCF5DE27 27000\n", ""), "license.no-server-lines"),
+    (lambda k: k.replace("INCREMENT com.sigasi.hdt sigasi 5.0 31-dec-2030 4 VENDOR",
+                         "INCREMENT com.sigasi.hdt sigasi 5.0 31-dec-2030 4\n        VENDOR", 1),
+     "license.missing-backslash"),
+    (lambda k: k.replace("START=02-Jan-2025 SIGN", "START=02-Jan-2025 \\ x SIGN", 1), "license.text-after-backslash"),
+])
+def test_evidence_shows_the_first_120_characters_of_a_long_line(damage, id):
+    text = damage(ONE_LINE_KEY)
+    assert text != ONE_LINE_KEY
+    f = [f for f in lint(text) if f.id == id][0]
+    line = text.splitlines()[f.line - 1]
+    assert len(line.strip()) > 120 and f.evidence == line.strip()[:120]
+
+
+def test_a_lost_closing_quote_and_its_orphan_are_one_finding():
+    # The backslash after the signature's first line was lost: the quote opens on line 6 and the
+    # rest of the signature (with the closing quote) reads as a new line 7.
+    text = KEY.replace("3A4B \\\n" + SIGN_LINE_2, "3A4B\n" + SIGN_LINE_2, 1)
+    out = lint(text)
+    assert only(out, "license.missing-backslash").line == 7
+    assert [f.line for f in out if f.id == "license.unterminated-quote"] == [6]
+
+
+def test_a_single_line_of_exactly_the_limit_in_a_continued_entry_is_information_only():
+    notice = 'NOTICE="' + "x" * (2048 - len('        NOTICE="') - len('" \\')) + '" \\'
+    text = KEY.replace("        HOSTID=ANY ISSUER", "        " + notice + "\n        HOSTID=ANY ISSUER", 1)
+    assert max(len(ln) for ln in text.splitlines()) == 2048
+    out = lint(text)
+    f = only(out, "license.long-entry")
+    assert f.status is Status.INFO and f.line == 3 and none_of(out, "license.line-too-long")
+    assert f.evidence == "INCREMENT com.sigasi.hdt sigasi 5.0 31-dec-2030 4 \\"[:80] + "..."
+    assert "split over 7 lines" in f.detail
+    longer = text.replace('x" \\', 'xx" \\', 1)
+    f = only(lint(longer), "license.line-too-long")
+    assert f.line == 3 and f.title.startswith("A physical line of 2049 characters")
+    assert f.evidence.startswith("INCREMENT com.sigasi.hdt sigasi 5.0 31-dec-2030 4") and len(f.evidence) == 80 + 3
+
+
+# --------------------------------------------------------------------------- more copy damage
+def test_a_backslash_lost_at_the_end_of_a_truncated_key_is_not_text_after_a_backslash():
+    text = KEY[:KEY.index('        SIGN="0F1E')]  # the mail was cut: the key ends on a backslash
+    out = lint(text)
+    assert only(out, "license.backslash-at-eof").status is Status.WARN
+    assert none_of(out, "license.text-after-backslash")
+
+
+def test_a_windows_path_ending_in_a_backslash_joins_the_next_line():
+    f = only(lint((FIX / "joined_lines.lic").read_text()), "license.joined-lines")
+    assert (f.line, f.title) == (3, "A backslash joins a USE_SERVER line to the line above")
+    assert f.fix == "Remove the trailing backslash at the end of line 2."
+    assert f.evidence == "DAEMON sigasi C:\\Sigasi\\ \\"
+    assert none_of(lint((FIX / "joined_lines.lic").read_text()), "license.daemon-path-spaces")
+
+
+def test_a_comment_after_use_server():
+    text = KEY.replace("DAEMON sigasi port=27001\n", "DAEMON sigasi port=27001\nUSE_SERVER # ask licsrv01\n")
+    f = only(lint(text), "license.inline-comment")
+    assert f.line == 2 and f.evidence == "USE_SERVER # ask licsrv01"
+
+
+def test_bare_carriage_returns_show_the_end_of_the_first_such_line():
+    data = (FIX / "sigasi_floating_cr.lic").read_bytes()
+    f = only(lint_license(parse_license(data), LintOptions(today=TODAY)), "license.cr-line-endings")
+    first = data.split(b"\r")[0].decode()
+    assert f.line == 1 and f.evidence == repr(first[-40:] + "\r")
+
+
+# --------------------------------------------------------------------------- signatures, more
+def test_the_one_signature_of_three_that_lost_a_group_is_the_one_reported():
+    third = KEY.split("\n", 2)[2].split("INCREMENT com.sigasi.hdt.xl ")[1]
+    text = KEY + "INCREMENT com.sigasi.hdt.doc " + third.replace(" 8796 A5B4\"", " 8796\"")
+    got = [f for f in lint(text) if f.id == "license.sign-length"]
+    third_sign = [i for i, ln in enumerate(text.splitlines(), start=1) if 'SIGN="' in ln][2]
+    assert [(f.line, f.title) for f in got] == [
+        (third_sign, "This signature has 29 groups; the other sigasi signatures have 30")]
+
+
+@pytest.mark.parametrize("key,legacy", [
+    ("0123456789AB", True), ("0123456789ABCDEF0123", True),  # 12 and 20 hex digits
+    ("0123456789A", False), ("0123456789ABCDEF01234", False),
+])
+def test_a_pre_7_1_key_of_12_to_20_hex_digits_is_a_signature(key, legacy):
+    # flexlm-facts.md: pre-7.1 files carry a 12-20 hex key as a 6th positional field instead of SIGN=.
+    text = f"SERVER licsrv01 BD41FCF5DE27 27000\nDAEMON sigasi port=27001\nFEATURE hdt sigasi 5.0 31-dec-2030 4 {key}\n"
+    assert none_of(lint(text), "license.no-sign") is legacy
+
+
+# --------------------------------------------------------------------------- features
+def test_a_feature_line_cut_after_its_expiry_and_the_next_one_still_checked():
+    text = KEY.replace("INCREMENT com.sigasi.hdt sigasi 5.0 31-dec-2030 4 \\\n",
+                       "INCREMENT com.sigasi.hdt sigasi 5.0 31-dec-2030\n", 1)
+    text = text.replace("com.sigasi.hdt.xl sigasi 5.0 31-dec-2030", "com.sigasi.hdt.xl sigasi 5.0 1-jan-2025")
+    out = lint(text)
+    assert only(out, "license.feature-malformed").title == "INCREMENT line is missing fields"
+    assert only(out, "license.expired").title == "com.sigasi.hdt.xl expired on 1-jan-2025"
+
+
+@pytest.mark.parametrize("start,future", [("1-jun-2025", False), ("2-jun-2025", True)])
+def test_a_key_that_starts_tomorrow_is_not_valid_yet(start, future):
+    out = lint(KEY.replace("START=02-Jan-2025", f"START={start}", 1))
+    assert (not none_of(out, "license.start-in-future")) is future
+
+
+def test_a_node_locked_key_needs_no_server_line():
+    out = lint((FIX / "manual_nodelocked.lic").read_text(), today=dt.date(2012, 11, 1), warn_days=7)  # the trial key
+    assert none_of(out, "license.no-server-lines") and out[0].id == "license.ok"
+
+
+@pytest.mark.parametrize("hostid,detail", [
+    ("ANY", "Any machine that reads this file may use it; "),
+    ("0242ac110002", "It is locked to the host it names; "),
+])
+def test_an_uncounted_helper_feature_in_a_comsol_server_file(hostid, detail):
+    text = ("SERVER licsrv01 BD41FCF5DE27 1718\nVENDOR LMCOMSOL port=1719\n"
+            f'FEATURE SERIAL LMCOMSOL 6.2 permanent uncounted HOSTID={hostid} SIGN="1A2B 3C4D"\n')
+    out = lint(text)
+    f = only(out, "license.uncounted-on-server")
+    assert f.status is Status.INFO and f.detail.startswith(detail)
+    assert out[0].id == "license.ok"  # information does not stop the file reading cleanly
+
+
+# --------------------------------------------------------------------------- vendor daemons
+def test_a_vendor_line_without_name_does_not_hide_the_next_one():
+    text = KEY.replace("DAEMON sigasi port=27001\n", "VENDOR\nVENDOR sigasi port=27000\n")
+    out = lint(text)
+    assert only(out, "license.vendor-malformed").line == 1
+    assert only(out, "license.port-clash").line == 2
+
+
+def test_an_options_file_next_to_lmgrd_is_not_part_of_the_daemon_path():
+    out = lint(KEY.replace("DAEMON sigasi port=27001", "DAEMON sigasi /opt/sigasi/sigasi sigasi.opt port=27001"))
+    assert none_of(out, "license.daemon-path-spaces")
+
+
+def test_an_unquoted_program_files_path_is_read_whole():
+    out = lint(KEY.replace("DAEMON sigasi port=27001", r"DAEMON sigasi C:\Program Files\Sigasi\sigasi.exe port=27001"))
+    spaces = only(out, "license.daemon-path-spaces")
+    assert "C:\\Sigasi\\license\\sigasi.exe or /opt/flexnet-sigasi/sigasi" in spaces.fix
+    # The whole path was read: the daemon sits in a folder named like itself, and not in C:\Sigasi.
+    assert only(out, "license.daemon-dir-named-like-daemon").title == \
+        "The daemon sits in a folder named 'Sigasi', like the daemon itself"
+    assert only(out, "license.daemon-not-in-c-sigasi").status is Status.INFO
+
+
+@pytest.mark.parametrize("path,c_sigasi_note", [
+    (r"C:\Sigasi\sigasi.exe", False),
+    (r"C:\Sigasi\license\sigasi.exe", False),
+    (r"D:\tools\sigasi.exe", True),
+    (r"C:\sigasi.exe", True),
+])
+def test_where_the_sigasi_daemon_sits_on_windows(path, c_sigasi_note):
+    out = lint(KEY.replace("DAEMON sigasi port=27001", f"DAEMON sigasi {path} port=27001"))
+    assert (not none_of(out, "license.daemon-not-in-c-sigasi")) is c_sigasi_note
+
+
+def test_another_vendors_daemon_in_a_folder_of_its_own_name():
+    text = KEY.replace("DAEMON sigasi port=27001",
+                       "DAEMON sigasi port=27001\nVENDOR mgcld C:\\flexlm\\mgcld\\mgcld.exe port=27002")
+    out = lint(text)
+    f = only(out, "license.daemon-dir-named-like-daemon")
+    assert "c:\\flexlm\\mgcld\\mgcld.exe" in f.detail
+    assert only(out, "license.flexlm-folder").line == 2
+    assert none_of(out, "license.daemon-not-in-c-sigasi")  # that note is Sigasi's only
+    spaced = lint(text.replace("C:\\flexlm\\mgcld\\mgcld.exe", '"C:\\Mentor Tools\\mgcld.exe"'))
+    assert "C:\\flexnet\\mgcld.exe or /opt/flexnet/mgcld" in only(spaced, "license.daemon-path-spaces").fix
+
+
+# --------------------------------------------------------------------------- this machine
+def test_a_server_hostid_of_another_machine_on_a_machine_of_unknown_role():
+    from lmdoctor.checks.hostinfo import HostIdentity
+
+    here = HostIdentity(short_name="ws1", macs={"0a0b0c0d0e0f": "eth0"})
+    guessed = lint(KEY, identity=here)
+    f = only(guessed, "license.hostid-elsewhere")
+    assert f.status is Status.INFO and "treated as a client" in f.title
+    told = lint(KEY, identity=here, on_server=False)  # the user said: a client
+    assert none_of(told, "license.hostid-elsewhere") and none_of(told, "license.hostid-mismatch")
+
+
+def test_a_probe_that_cannot_tell_whether_a_port_is_free_does_not_stop_the_lint():
+    def probe(port):
+        raise PermissionError("cannot read the socket table")
+
+    f = only(lint(KEY.replace("DAEMON sigasi port=27001", "DAEMON sigasi"), on_server=True, port_free=probe),
+             "license.vendor-no-port")
+    assert "DAEMON sigasi port=27001 " in f.fix
+
+
+def test_macs_of_two_features_are_each_judged():
+    from lmdoctor.checks.hostinfo import HostIdentity
+
+    ws = HostIdentity(short_name="ws1", macs={"10f2dd92c5ac": "eth0"})
+    first, second = KEY.split("INCREMENT com.sigasi.hdt.xl ")
+    text = (first.replace("type:floating", "mac:10f2dd92c5ac;type:floating") + "INCREMENT com.sigasi.hdt.xl "
+            + second.replace("type:floating", "mac:0a0b0c0d0e0f;type:floating"))
+    out = lint(text, identity=ws, on_server=False)
+    assert [(f.id, f.line) for f in out if f.id.startswith("license.mac-")] == [
+        ("license.mac-matches", 4), ("license.mac-mismatch", 10)]

@@ -12,7 +12,7 @@ from collections import Counter
 
 import pytest
 
-from lmdoctor.checks.flexnet.lmstat import MAX_LINE, UNPARSED, explain_ref, parse_lmstat
+from lmdoctor.checks.flexnet.lmstat import MAX_LINE, UNPARSED, compare_versions, explain_ref, parse_lmstat
 from lmdoctor.checks.flexnet.lmutil import lmstat_findings
 
 TODAY = dt.date(2024, 12, 20)
@@ -225,6 +225,7 @@ def test_a_vendor_line_cut_before_its_error_code_is_still_a_daemon_that_is_down(
 
 def test_a_daemon_of_the_same_release_written_shorter_is_no_mismatch():
     # lmgrd prints v11.13.0, the daemon v11.13: the same release, in either order.
+    assert compare_versions("v11.13.0", "v11.13") == 0 == compare_versions("v11.13", "v11.13.0")
     for lmgrd, daemon in (("v11.13.0", "v11.13"), ("v11.13", "v11.13.0")):
         r = parse_lmstat(f"License server status: 27000@h\nh: license server UP (MASTER) {lmgrd}\n"
                          f"Vendor daemon status (on h):\n  sigasi: UP {daemon}\n")
