@@ -547,3 +547,46 @@ def test_macs_of_two_features_are_each_judged():
     out = lint(text, identity=ws, on_server=False)
     assert [(f.id, f.line) for f in out if f.id.startswith("license.mac-")] == [
         ("license.mac-matches", 4), ("license.mac-mismatch", 10)]
+
+
+# --------------------------------------------------------------------------- more of the same
+def test_trailing_blanks_after_every_backslash_of_a_long_package_are_counted_to_the_last_line():
+    # An editor that adds a blank to each line, on a PACKAGE of 230 components (Autodesk ships such).
+    comps = "".join(f"        comp{i:03d}:5.0 \\ \n" for i in range(230))
+    text = KEY + 'PACKAGE suite sigasi 5.0 COMPONENTS="\\ \n' + comps + '        comp999:5.0" SIGN="1A2B 3C4D"\n'
+    got = [f for f in lint(text) if f.id == "license.space-after-backslash"]
+    assert len(got) == MAX_PER_ID + 1 and got[0].line == 15
+    assert got[-1].title == "... and 206 more like this (Whitespace after a continuation backslash)"
+    assert got[-1].evidence == ["lines 40..245"]
+
+
+def test_a_backslash_after_the_signature_joins_the_next_increment():
+    text = KEY.replace('5A6B 7C8D 9E0F"\n', '5A6B 7C8D 9E0F" \\\n', 1)
+    f = only(lint(text), "license.joined-lines")
+    assert (f.line, f.title) == (9, "A backslash joins a INCREMENT line to the line above")
+
+
+def test_one_comment_finding_per_entry():
+    text = KEY.replace('7C8D 9E0F"\n', '7C8D 9E0F" # renewed # by IT\n', 1)
+    assert [f.line for f in lint(text) if f.id == "license.inline-comment"] == [8]
+
+
+def test_another_vendors_single_signature_does_not_hide_uneven_sigasi_signatures():
+    # Mentor's mgcld and Sigasi served by one lmgrd; the Mentor feature comes first.
+    text = KEY.replace("SERVER licsrv01 BD41FCF5DE27 27000\n", "SERVER licsrv01 BD41FCF5DE27 27000\n"
+                       "VENDOR mgcld port=27002\n"
+                       'FEATURE questa mgcld 2024.1 31-dec-2030 10 SIGN="AAAA BBBB CCCC DDDD"\n')
+    text = text.replace(' 5A6B 7C8D 9E0F"', ' 5A6B 7C8D"', 1)
+    assert [f.title for f in lint(text) if f.id == "license.sign-length"] == [
+        "sigasi signatures differ in length: 29 groups on line 8, 30 here"]
+
+
+def test_a_server_finding_shows_the_server_line():
+    f = only(lint(KEY.replace("SERVER licsrv01 BD41FCF5DE27 27000", "SERVER licsrv01 27000")),
+             "license.server-no-hostid")
+    assert f.evidence == "SERVER licsrv01 27000" and "followed by the port 27000 and no hostid" in f.detail
+
+
+def test_a_disk_serial_of_zeros_is_all_zeros():
+    f = only(lint(KEY.replace("BD41FCF5DE27", "DISK_SERIAL_NUM=00000000")), "license.placeholder-hostid")
+    assert f.title == "SERVER hostid 'DISK_SERIAL_NUM=00000000' is all zeros"
