@@ -138,6 +138,16 @@ EQUIVALENT: Dict[Tuple[str, str, str], str] = {
         "role_guessed is read only by _hostid_check, which returns first when there is no identity",
     ("lint", "return True, True #2", "True -> False"):  # #1 is on_server: not equivalent
         "role_guessed is read only when on_server is falsy; here on_server is True",
+    ("lint", "if self.per_id.get(id, 0) < MAX_PER_ID:", "< -> <="):
+        "full() only spares building a finding: emit() caps at MAX_PER_ID again and counts the same extra",
+    ("lint", "if self.per_id.get(id, 0) < MAX_PER_ID:", "0 -> 1"): "an id not seen yet is below the cap either way",
+    ("lint", "return False", "return X -> return None"): "full()'s result is only used as a truth value",
+    ("lint", "if keyword_line and len(e.starts) > 1:", "> -> >="): "a one-line entry has no starts[1:] to look at",
+    ("lint", "words = head.split(None, 1)", "1 -> 2"): "maxsplit 2 leaves words[0] the same",
+    ("lint", 'zero = s.hostid.strip("0:-") == "" or (s.hostid.split("=", 1)[-1].strip("0") == "") #1', "1 -> 2"):
+        "maxsplit 2 on 'KIND=value' leaves the last part the same (#2, the [-1], is not equivalent)",
+    ("lint", "usual = max({s.port for s in ported}, key=lambda p: (sum(1 for s in ported if s.port == p), "
+             "-ported.index(", "1 -> 2"): "counting each line twice ranks the ports the same",
     ("redact", 'if kind == "host" and _is_ip(v):', "== -> !="):
         "no address reaches add() as a host: IPv4 stops at the version-number filter, IPv6 matches no host "
         "pattern; the address pass names both ip-N",

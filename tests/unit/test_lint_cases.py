@@ -348,6 +348,7 @@ ONE_LINE_KEY = KEY.replace(" \\\n        ", " ")  # each INCREMENT on one physic
     (lambda k: k.replace("9E0F\"\n", "9E0F\" # renewed in 2025\n", 1), "license.inline-comment"),
     (lambda k: k.replace("7C8D 9E0F 1A2B", "7C8D 9EOF 1A2B", 1), "license.sign-damaged"),
     (lambda k: k.replace("START=02-Jan-2025", "START=31-Feb-2025", 1), "license.bad-date"),
+    (lambda k: k.replace("31-dec-2030", "31-dec-2020", 1), "license.expired"),
     (lambda k: k.replace(" 5A6B 7C8D 9E0F\"", " 5A6B 7C8D\"", 1), "license.sign-length"),
     (lambda k: k.replace("SERVER licsrv01 BD41FCF5DE27 27000\n", ""), "license.no-server-lines"),
     (lambda k: k.replace("INCREMENT com.sigasi.hdt sigasi 5.0 31-dec-2030 4 VENDOR",
@@ -590,3 +591,47 @@ def test_a_server_finding_shows_the_server_line():
 def test_a_disk_serial_of_zeros_is_all_zeros():
     f = only(lint(KEY.replace("BD41FCF5DE27", "DISK_SERIAL_NUM=00000000")), "license.placeholder-hostid")
     assert f.title == "SERVER hostid 'DISK_SERIAL_NUM=00000000' is all zeros"
+
+
+def test_a_reply_with_the_renewed_entry_after_the_signature_block():
+    # The mail's quoted line and signature sit between the key and a renewed INCREMENT whose
+    # continuation lost its backslash.
+    renewed = ("INCREMENT com.sigasi.hdt.doc sigasi 5.0 31-dec-2031 4\n"
+               '        HOSTID=ANY SIGN="1A2B 3C4D"\n')
+    text = KEY + "> Thanks, the key is attached.\nRegards, the license desk\n" + renewed
+    f = only(lint(text), "license.missing-backslash")
+    assert f.line == line_of(text, 'HOSTID=ANY SIGN="1A2B 3C4D"')
+
+
+def test_an_old_node_locked_key_with_count_0_needs_no_server_line():
+    # flexlm-facts.md: count `uncounted` or `0` means node-locked, needs a HOSTID, no server.
+    text = (FIX / "manual_nodelocked.lic").read_text().replace(" 18-nov-2012 uncounted", " 18-nov-2012 0")
+    out = lint(text, today=dt.date(2012, 11, 1), warn_days=7)
+    assert none_of(out, "license.no-server-lines") and out[0].id == "license.ok"
+
+
+def test_sign2_is_checked_like_sign():
+    empty_sign = KEY.replace('SIGN="0F1E 2D3C', 'SIGN="" SIGN2="0F1E 2D3X', 1)
+    assert [f.title for f in lint(empty_sign) if f.id == "license.sign-damaged"] == [
+        "SIGN= value is empty", "SIGN2= value is damaged"]
+    compact_sign = KEY.replace('SIGN="0F1E 2D3C', 'SIGN=0F1E2D3C SIGN2="0F1E 2D3X', 1)
+    assert [f.title for f in lint(compact_sign) if f.id == "license.sign-damaged"] == ["SIGN2= value is damaged"]
+    only_sign2 = KEY.replace('SIGN="0F1E 2D3C', 'SIGN2="0F1E 2D3X', 1)
+    assert [f.title for f in lint(only_sign2) if f.id == "license.sign-damaged"] == ["SIGN2= value is damaged"]
+
+
+def test_each_hostid_of_a_hostid_list_is_judged():
+    from lmdoctor.checks.hostinfo import HostIdentity
+
+    ws = HostIdentity(short_name="ws1", macs={"10f2dd92c5ac": "eth0"})
+    text = KEY.replace("HOSTID=ANY", 'HOSTID="10f2dd92c5ac 0a0b0c0d0e0f"', 1)
+    out = lint(text, identity=ws, on_server=False)
+    assert [(f.id, f.title.split(" of ")[0]) for f in out if f.id.startswith("license.mac-")] == [
+        ("license.mac-matches", "HOSTID=10f2dd92c5ac"), ("license.mac-mismatch", "HOSTID=0a0b0c0d0e0f")]
+
+
+def test_a_machine_without_network_cards_of_unknown_role():
+    from lmdoctor.checks.hostinfo import HostIdentity
+
+    bare = HostIdentity(short_name="ws1", macs={})
+    assert only(lint(KEY, identity=bare), "license.hostid-elsewhere").evidence == ["local MACs: none found"]
