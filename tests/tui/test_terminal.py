@@ -66,13 +66,28 @@ class Terminal:
             if pred(text):
                 return text
             time.sleep(0.1)
-        raise AssertionError(f"timed out waiting for {what}; the screen was:\n{text}")
+        raise AssertionError(f"timed out waiting for {what}; the screen was:\n{text}\n{self.post_mortem()}")
+
+    def post_mortem(self) -> str:
+        """What tmux knows when a wait failed: is the server up, did the app exit (and how), its last
+        output (the pane stays after the app exits: remain-on-exit), and the exit status the shell wrote."""
+        sessions = _tmux("list-sessions", "-F", "#{session_name}", check=False)
+        state = _tmux("display-message", "-p", "-t", self.session,
+                      "pane_dead=#{pane_dead} status=#{pane_dead_status} pid=#{pane_pid}", check=False)
+        last = _tmux("capture-pane", "-p", "-S", "-60", "-t", self.session, check=False).stdout
+        done = getattr(self, "done", None)
+        status = done.read_text().strip() if done is not None and done.exists() else "none"
+        return (f"--- tmux sessions: {sessions.stdout.split()} (rc {sessions.returncode}: {sessions.stderr.strip()})\n"
+                f"--- pane: {state.stdout.strip() or state.stderr.strip()}; exit status file: {status}\n"
+                f"--- last output:\n{last}")
 
     def wait_text(self, needle: str) -> str:
         return self.wait_for(lambda s: needle in s, repr(needle))
 
     def alive(self) -> bool:
-        return _tmux("has-session", "-t", self.session, check=False).returncode == 0
+        """The app's pane still runs (the pane itself outlives the app: remain-on-exit)."""
+        r = _tmux("display-message", "-p", "-t", self.session, "#{pane_dead}", check=False)
+        return r.returncode == 0 and r.stdout.strip() == "0"
 
 
 def _open_terminal(tmp_path: Path, env: str = "") -> Terminal:
@@ -115,6 +130,8 @@ def _tmux_server():
     """
     if TMUX is not None:
         _tmux("new-session", "-d", "-s", "keepalive", "sh", "-c", "sleep 3600", check=False)
+        # Every app pane outlives its app: if the app dies, its last words stay for the failure message.
+        _tmux("set-option", "-g", "-w", "remain-on-exit", "on", check=False)
     yield
     _tmux("kill-server", check=False)
 
