@@ -32,6 +32,13 @@ _USER_AT_HOST = re.compile(r"(?<![\w.@-])([A-Za-z_][\w.\-]*)@([A-Za-z][A-Za-z0-9
 _SERVER_LINE = re.compile(r"\bSERVER\s+(\S+)\s+(?:[0-9A-Fa-f]{12}\b|ANY\b|DEMO\b|[A-Z_]+=|\")")
 _SERVER_HOST = re.compile(r"\bSERVER host '?([\w.\-]+)'? is\b")
 _THIS_MACHINE = re.compile(r"this machine: ([^\n]+)")
+# An lmstat user line: "    user host display (v4.0) (server/27000 101), start ..." (display may be a path).
+_LMSTAT_USER = re.compile(r"^\s+(\S+) (\S+) (\S+)(?: \S+)* \(v[^)]*\) \(([^/\s)]+)/\d+", re.M)
+# A host name followed by more dotted labels is that host's full name: the domain goes with it
+# ("licbox" known, "licbox.acme.example" seen: all of it is hidden, not "host-1.acme.example").
+# One label that reads as a file extension stays ("licbox.lic", "licbox.log" are files).
+_FILE_EXT = r"(?:lic|log|dat|txt|json|md|cfg|conf|opt|bak|old|pid|sh|py)\b"
+_DOMAIN_TAIL = r"(?:\.[A-Za-z][A-Za-z0-9-]*){2,}|\.(?!" + _FILE_EXT + r")[A-Za-z][A-Za-z0-9-]*"
 _USER_KV = re.compile(r"\buser=([A-Za-z_][\w.\-]*)")
 _HOME = re.compile(r"/(?:home|Users)/([^/\s]+)")
 _WIN_USER = re.compile(r"\\Users\\([^\\\s]+)", re.I)
@@ -118,6 +125,12 @@ class Redactor:
             for rx in (_SERVER_LINE, _SERVER_HOST):
                 for m in rx.finditer(t):
                     self.add("host", m.group(1))
+            for m in _LMSTAT_USER.finditer(t):
+                self.add("user", m.group(1))
+                self.add("host", m.group(2))
+                if "/" not in m.group(3):  # a display that is a host name, not /dev/tty
+                    self.add("host", m.group(3))
+                self.add("host", m.group(4))
             for m in _THIS_MACHINE.finditer(t):
                 for name in re.split(r"[,\s]+", m.group(1)):
                     self.add("host", name)
@@ -151,8 +164,10 @@ class Redactor:
         for value in sorted(self.values, key=len, reverse=True):
             if value.lower() not in t.lower():
                 continue
-            alias = self.alias(self.values[value], value)
-            t = re.sub(r"(?<![\w-])" + re.escape(value) + r"(?![\w-])", alias, t, flags=re.I)
+            kind = self.values[value]
+            alias = self.alias(kind, value)
+            tail = f"(?:{_DOMAIN_TAIL})?" if kind == "host" else ""
+            t = re.sub(r"(?<![\w-])" + re.escape(value) + tail + r"(?![\w-])", alias, t, flags=re.I)
         t = _MAC_SEP.sub(lambda m: self._mac(m.group(1)), t)
         t = _MAC_BARE.sub(lambda m: self._mac(m.group(1)), t)
         t = _IPV4.sub(lambda m: self._ip(m.group(1)), t)

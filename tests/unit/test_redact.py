@@ -219,3 +219,34 @@ def test_report_meta_is_redacted_value_by_value():
     assert meta["servers"][0].startswith("27000@host-") and meta["servers"][1] == "27001@127.0.0.1"
     assert (meta["ports"], meta["elapsed"], meta["root"], meta["log"], meta["redacted"]) == (
         [27000, 27001], 0.25, False, None, True)
+
+
+def test_a_known_short_name_takes_its_unknown_domain_with_it_but_not_a_file_extension():
+    # Only the short name is known (this machine's, from the report's meta); the text has the full name.
+    red = redact_report(Report("check", [Finding(
+        "lmstat.vendor-down", Status.FAIL, "sigasi is down on ws17.Acme.Example",
+        evidence=["license file /opt/flex/ws17.lic", "log /var/log/ws17.log", "ws17.corp: port 27000"])],
+        {"host": {"name": "ws17", "fqdn": "ws17"}}))
+    f = red.findings[0]
+    out = f.title + " " + " ".join(f.evidence_lines)
+    assert "ws17" not in out and "Acme" not in out and "corp" not in out, out
+    assert f.title.startswith("sigasi is down on host-") and "." not in f.title.rsplit(" ", 1)[1]
+    alias = f.title.rsplit(" ", 1)[1]
+    assert f.evidence_lines[:2] == [f"license file /opt/flex/{alias}.lic", f"log /var/log/{alias}.log"]
+    assert f.evidence_lines[2] == f"{alias}: port 27000"
+
+
+def test_lmstat_user_lines_hide_the_user_the_client_host_the_display_and_the_server():
+    lines = ["    jdoe ws17.Acme.Example ws17.Acme.Example (v4.0) (licbox/27000 101), start Mon 11/30 9:00",
+             "    alice laptop-3.corp.acme.example /dev/pts/1 (v4.0) (licbox/27000 202), "
+             "start Mon 11/30 9:30 (linger: 60)"]
+    red = redact_report(Report("lmstat", [Finding("lmstat.feature", Status.INFO, "com.sigasi.hdt: 2 of 10 in use",
+                                                  evidence=lines)]))
+    a, b = red.findings[0].evidence_lines
+    for secret in ("jdoe", "alice", "ws17", "laptop", "acme", "licbox"):
+        assert secret not in (a + b).lower(), (secret, a, b)
+    ua, ha, da, rest_a = a.split(" ", 7)[4:8]
+    assert ua.startswith("user-") and ha.startswith("host-") and da == ha, a  # the display is the same host
+    assert rest_a.startswith("(v4.0) (host-") and rest_a.endswith("/27000 101), start Mon 11/30 9:00"), a
+    ub, hb, db = b.split()[:3]
+    assert ub.startswith("user-") and ub != ua and hb.startswith("host-") and hb != ha and db == "/dev/pts/1", b
