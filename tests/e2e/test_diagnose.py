@@ -232,3 +232,12 @@ def test_vendor_messages_reach_their_diagnosis_without_auto(tmp_path):
     code, out, _ = run(["the server is not good today", "--format", "json"], tmp_path)
     doc = json.loads(out)
     assert code == 3 and doc["confident"] is False and len(doc["candidates"]) <= 3
+
+
+@pytest.mark.parametrize("answer,leaf,status", [("three", "S24.1", "warn"), ("two", "S24.2", "warn"),
+                                                ("one", "S24.3", "fail")])
+def test_a_triad_that_lost_its_quorum_is_judged_by_how_many_servers_are_up(tmp_path, answer, leaf, status):
+    rc, out, err = run(["10:12:01 (lmgrd) Lost quorum", "--answer", f"S24={answer}", "--format", "json"], tmp_path)
+    doc = json.loads(out)
+    assert doc["symptom"]["id"] == "triad-quorum"
+    assert (doc["leaf"]["id"], doc["leaf"]["status"], rc) == (leaf, status, 0), err  # 0: a diagnosis was reached

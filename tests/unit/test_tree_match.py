@@ -72,6 +72,7 @@ MESSAGES = {
     "lmgrd-no-license-file": ("(lmgrd) license manager: can't initialize: Cannot find license file",
                               " 9:00:01 (lmgrd) License Manager: Can't initialize: cannot find license file (-1,359)",
                               None),
+    "triad-quorum": ("10:12:01 (lmgrd) Lost quorum", "quorum lost, license server", None),
 }
 
 
@@ -163,3 +164,14 @@ def test_arbitrary_text_never_raises(text):
 @given(st.binary(max_size=300))
 def test_binary_garbage_never_raises(data):
     match_symptoms(load_tree(), data.decode("utf-8", "replace"))
+
+
+def test_a_triad_peer_lost_in_a_debug_log_is_the_quorum_symptom():
+    # lmgrd on a triad node names the peer it could no longer reach; the next lines are ordinary.
+    log = "\n".join([
+        "10:12:00 (lmgrd) Lost connection to licsrv2.example.com",
+        "10:12:01 (lmgrd) Lost quorum",
+        "10:12:05 (sigasi) TCP_NODELAY NOT enabled",
+    ])
+    r = match_symptoms(load_tree(), log)
+    assert r.best is not None and r.best.symptom.id == "triad-quorum", r.candidates[:3]
