@@ -13,14 +13,16 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-from typing import List, Tuple
+from typing import List
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(REPO, "bench"))
+
+from blackhole import blackhole  # noqa: E402  (bench/ is the script directory)
 
 
 def wall(argv: List[str], env: dict, runs: int) -> float:
@@ -30,24 +32,6 @@ def wall(argv: List[str], env: dict, runs: int) -> float:
         subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, cwd=env["HOME"])
         best = min(best, time.perf_counter() - t)
     return best
-
-
-def blackhole() -> Tuple[int, List[socket.socket]]:
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    s.listen(0)
-    port = s.getsockname()[1]
-    held = [s]
-    for _ in range(4):
-        c = socket.socket()
-        c.settimeout(0.2)
-        try:
-            c.connect(("127.0.0.1", port))
-            held.append(c)
-        except OSError:
-            c.close()
-            break
-    return port, held
 
 
 def main() -> None:
