@@ -237,6 +237,7 @@ class LmdoctorApp(App):
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.Key):
+            self._keep_focus_on_the_visible_tab()
             in_field = self.is_typing_target(self.focused)
             if event.is_printable and (in_field or self.typing()):
                 # Letters in a field, or a burst of letters going on after Enter moved the focus out of
@@ -251,6 +252,24 @@ class LmdoctorApp(App):
                 self._typed_at = 0.0
                 self.refresh_bindings()
         await super().on_event(event)
+
+    def _keep_focus_on_the_visible_tab(self) -> None:
+        """A key goes to the focused widget: never let it be one on a hidden tab.
+
+        Work that ends on a tab queues a focus there; when the user switched tabs meanwhile (F7 right
+        after a walk's probes answered), that focus lands on the tab just left, and the switch's own
+        focus comes only after the next refresh (half a second on a loaded machine): a path typed at
+        once was lost on the hidden tab. Here the focus moves to the visible tab before the key goes out.
+        """
+        focused = self.focused
+        if focused is None:
+            return
+        pane = next((w for w in focused.ancestors_with_self if isinstance(w, TabPane)), None)
+        if pane is None:  # the tab bar, or a dialog's own widgets
+            return
+        active = self.query_one(Tabs).active
+        if pane.id != active:
+            self._focus_tab(active)
 
     def _typing_pause_over(self) -> None:
         # A timer: it may fire while the app is closing, when there is no screen left to refresh.

@@ -63,6 +63,52 @@ async def test_1_typing_quorum_lost_after_enter_neither_quits_nor_checks():
 
 
 @run_async
+async def test_1_keys_typed_on_before_enter_is_handled_belong_to_the_next_message():
+    # A terminal delivers "lmgrd", Enter and what is typed next in one burst: the field holds more
+    # by the time its Submitted message is handled. The match is for what was submitted ("lmgrd":
+    # no single symptom), not for the field's text then ("...quorum lost" would start S24).
+    from textual import events
+
+    app = LmdoctorApp(autorun=False, live=False, initial="diagnose")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await started(pilot)
+        pane = await _tree(app, pilot)
+        burst = [*"lmgrd", "enter", *"quorum lost"]
+        for key in burst:  # posted together, as the driver does with one read from the terminal
+            app.post_message(events.Key(key, key if len(key) == 1 else ("\r" if key == "enter" else None)))
+        field = app.query_one("#diagnose-input", Input)
+        await wait_for(pilot, lambda: field.value.endswith("quorum lost"), what="the burst typed")
+        await pilot.pause()
+        assert pane.walk is None, f"the walk started on {pane.message!r}"
+        assert pane.message == "lmgrd" and field.value == "lmgrdquorum lost" and field.has_focus
+
+
+@run_async
+async def test_1_a_path_typed_right_after_a_tab_switch_lands_in_that_tab_not_the_one_left():
+    # Seen in tmux: a walk's probes answered just before F7, its focus on the choices was queued and
+    # landed after the switch, on the hidden Diagnose tab; the path typed at once was lost there.
+    from textual import events
+
+    app = LmdoctorApp(autorun=False, live=False, initial="diagnose")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await started(pilot)
+        pane = await _tree(app, pilot)
+        await wait_for(pilot, lambda: app.tabs_ready, what="every tab mounted")
+        pane.start("another-server")
+        choices = app.query_one("#choices", OptionList)
+        await wait_for(pilot, lambda: choices.display and choices.option_count > 0, what="a question")
+        choices.focus()  # queued, as the walk's update does ...
+        app.action_show_tab("daemon")  # ... and the user switches before it is applied
+        for ch in "/srv/flex/sigasi.lic":  # typed at once, in one burst from the terminal
+            app.post_message(events.Key(ch, ch))
+        field = app.query_one("#daemon-license", Input)
+        await wait_for(pilot, lambda: field.value, what="the path to land somewhere visible", timeout=5)
+        await pilot.pause()
+        assert field.value == "/srv/flex/sigasi.lic" and field.has_focus
+        assert pane.walk is not None and pane.walk.current.id == "S12", "a key answered the hidden question"
+
+
+@run_async
 async def test_1_letter_keys_wait_for_a_pause_after_typing(monkeypatch):
     # A long pause: a loaded machine must not let the real one run out between two keys of the test.
     monkeypatch.setattr("lmdoctor.tui.app.TYPING_PAUSE", 600.0)

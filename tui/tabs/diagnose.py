@@ -260,19 +260,22 @@ class DiagnosePane(TabBody):
     # ------------------------------------------------------------ choosing a symptom
     @on(PasteInput.Submitted, "#diagnose-input")
     def on_pasted(self, event: PasteInput.Submitted) -> None:
-        self.match(self.query_one("#diagnose-input", PasteInput).full_text)
+        # What was submitted, not what the field holds now: a person typing on right after Enter
+        # has already added to the field by the time this message is handled.
+        self.match(self.query_one("#diagnose-input", PasteInput).text_of(event.value), from_field=True)
 
     def action_to_list(self) -> None:
         self.query_one("#symptoms", OptionList).focus()
 
-    def match(self, text: str) -> None:
+    def match(self, text: str, from_field: bool = False) -> None:
         """Start the walk the pasted text means, or show the candidates when it is not clear.
 
         The focus stays in the field: a person typing on after Enter types into it, never into
-        the list (where a q or an r would have been a key binding).
+        the list (where a q or an r would have been a key binding). ``from_field``: the text came
+        from the field itself, which keeps whatever was typed since (never rewritten under the user).
         """
         field = self.query_one("#diagnose-input", PasteInput)
-        if text != field.full_text:
+        if not from_field and text != field.full_text:
             field.set_text(text)
         status = self.query_one("#match-status", Static)
         if self.ttree is None or not text.strip():
