@@ -189,7 +189,9 @@ def bench(path: Path, patterns: Path, n_patterns: int, runs: int) -> dict:
     paired_cpu = statistics.median(y["cpu"] / x["cpu"] for x, y in zip(ana, gre))
     res = {"mb": mb, "a_wall": mb / r["wall"], "a_cpu": mb / r["cpu"], "g_wall": mb / g["wall"],
            "g_cpu": mb / g["cpu"], "rss": r["maxrss_kb"] / 1024, "paired": paired, "paired_cpu": paired_cpu}
-    print(f"\n== {mb:,.0f} MB, {r['lines']:,} lines (best of {runs} alternating runs each)")
+    load = " / ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"\n== {mb:,.0f} MB, {r['lines']:,} lines (best of {runs} alternating runs each; one process, one "
+          f"thread; load average {load} on {os.cpu_count()} cores)")
     print(f"analyser : {r['wall']:7.2f} s wall {res['a_wall']:7.1f} MB/s | {r['cpu']:7.2f} s CPU "
           f"{res['a_cpu']:7.1f} MB/s | peak RSS {res['rss']:6.1f} MB")
     print(f"           (OUT {r['out']:,}, IN {r['in']:,}, DENIED {r['denied']:,}, "

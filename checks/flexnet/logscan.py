@@ -945,15 +945,8 @@ class LogScanner:
             if code == _SPECIAL:
                 mask = codes.translate(_SPECIAL_MASK)
                 specials = Counter(compress(keys, mask))
-                for k, n in specials.items():
-                    h = self._special[k]
-                    d, o, p = self._tally_one(h, n)
-                    denied, other, probes = denied + d, other + o, probes + p
-                    if h.delta:
-                        dm = moves.get(h.feat)
-                        if dm is None:
-                            dm = moves[h.feat] = {}
-                        dm[k] = h.delta
+                d, o, p = self._tally_specials(specials, moves)
+                denied, other, probes = denied + d, other + o, probes + p
                 continue
             if code >= _SLOG:
                 continue  # noise, counted above
@@ -1040,12 +1033,45 @@ class LogScanner:
                     self._peak_at[f] = (top, acc.index(top) - 1, k0, date, slot if dm is None else None) + ctx
             f.open = acc[-1]
 
-    def _tally_one(self, h: _Hot, n: int) -> Tuple[int, int, int]:
+    def _tally_specials(self, specials: Dict[bytes, int],
+                        moves: Dict[FeatureUsage, Optional[Dict[bytes, int]]]) -> Tuple[int, int, int]:
+        """_tally_one of each special text, the daemon and DENIED tables' counts summed per key
+        first (mostly DENIED lines, each text its own user: a table admits keys in the order
+        they first appear either way)."""
+        sm, count = self.summary, self.usage.count
+        sums: Tuple[Dict[str, int], ...] = ({}, {}, {}, {})
+        daemons, feats, users, codes = sums
+        denied = other = probes = 0
+        for k, n in specials.items():
+            h = self._special[k]
+            ev = h.ev
+            daemons[h.daemon] = daemons.get(h.daemon, 0) + n
+            if ev.kind is EventKind.DENIED:
+                count(ev, h.feat, n)
+                feats[ev.feature] = feats.get(ev.feature, 0) + n
+                users[h.who] = users.get(h.who, 0) + n
+                codes[h.code] = codes.get(h.code, 0) + n
+                denied += n
+            else:
+                _, o, p = self._tally_one(h, n, daemon=False)
+                other, probes = other + o, probes + p
+            if h.delta:
+                dm = moves.get(h.feat)
+                if dm is None:
+                    dm = moves[h.feat] = {}
+                dm[k] = h.delta
+        for table, sum_ in zip((sm.daemons, sm.denied_by_feature, sm.denied_by_user, sm.denied_by_code), sums):
+            for key, n in sum_.items():
+                _bump(table, key, n, self.max_keys)
+        return denied, other, probes
+
+    def _tally_one(self, h: _Hot, n: int, daemon: bool = True) -> Tuple[int, int, int]:
         """The totals of n lines meaning h: (denied, other unsupported, harmless probes) among them."""
         sm, mk = self.summary, self.max_keys
         ev = h.ev
         kind = ev.kind
-        _bump(sm.daemons, h.daemon, n, mk)
+        if daemon:
+            _bump(sm.daemons, h.daemon, n, mk)
         self.usage.count(ev, h.feat, n)
         if kind is EventKind.OUT:
             sm.out_lines += n
