@@ -2,22 +2,25 @@
 
 Every line is read as :meth:`LogScanner._line` reads it (the plain line-by-line meaning); busy
 logs of gigabytes are read the same way a megabyte at a time in phases that keep almost all
-lines out of Python (the tests compare the two on generated logs cut at random places):
+lines out of Python (the tests compare the two on generated and real logs cut at random places):
 
-1. **Find the lines that are not usage lines** of a known vendor daemon with one regex
-   (``_Plan.cold``). Of those, lines seen before that carry nothing (statistics, banners,
-   unknown chatter: *noise*) are looked up in a memo and only counted.
-2. **Walk the barriers** (every other such line) in order: each is read by ``_line``; the lines
-   between two barriers are usage lines and noise only.
-3. **Split those stretches into hours** (``_hours``): a binary search for where the hour
-   changes, confirmed by counting that every line of the piece starts with that hour.
-4. **Read an hour of usage lines at once** (``_segment``): one ``findall`` gives the lines'
-   texts after the time, a ``Counter`` folds identical ones (the tallies), and one short loop
-   pairs checkouts with checkins in order (the concurrency). Times are needed only for new
-   peaks and the first/last DENIED line, found afterwards from their position.
+1. **Cut the range into hour pieces** (``_piece``): where the next hour starts is found with
+   ``bytes.find``; one ``findall`` per piece (a literal newline and the hour first, so the
+   regex engine jumps from line to line) gives every line's text after its time, and the sum
+   of the lengths proves every line has that hour. Lines of another shape (no time, a date,
+   another hour) are found only then, and read alone.
+2. **Code the texts** (``_code``): one memo maps each text to one byte: a feature's plain
+   checkout/checkin/probe, a special usage line (DENIED, counts, reasons), noise remembered
+   from ``_line``'s verdict, a statistics line. New texts are learned in line order; the
+   lines no code fits are *barriers*, read alone by ``_line`` in their place. A TIMESTAMP
+   line only dates the pieces after it and does not end a run.
+3. **Read a run of pieces at once** (``_run``): codes are counted with ``bytes.count`` (the
+   tallies), checkouts placed per hour piece, and each feature's checkouts and checkins
+   paired in order with ``translate`` and ``accumulate`` (the concurrency). Times are needed
+   only for new peaks and the first/last DENIED line, found afterwards from their position.
 
-A piece whose counts do not add up (a usage needle inside another line), whose hour is not
-one hour, or whose date is ambiguous is read line by line instead.
+A piece whose date is ambiguous (only some of its lines roll over to the next day) is read
+line by line instead.
 
 Dates: lines carry ``hh:mm:ss``; the date comes from ``TIMESTAMP m/d/yyyy`` lines, the
 start-up line, lmgrd's ``Server's System Date and Time`` and ``-datestamp`` prefixes. A time
@@ -838,7 +841,7 @@ class LogScanner:
         self._prev = _Before(buf, e)
 
     def _run(self, plan: _Plan, buf: bytes, pieces: List[_Piece], dates: List[Optional[str]]) -> None:
-        """Phase 4: hour pieces of usage lines and noise read at once."""
+        """Phase 3: hour pieces of usage lines and noise read at once (one date each)."""
         S, E = pieces[0][0], pieces[-1][1]
         if len(pieces) == 1:
             keys, codes = pieces[0][3], pieces[0][4]
