@@ -48,7 +48,9 @@ class LmdoctorArgumentParser(argparse.ArgumentParser):
 
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: Optional[str] = None) -> argparse.ArgumentParser:
+    """The whole command line; with ``only`` (a name in COMMANDS), just that command's subparser: importing
+    and registering every command module is most of a command's start-up (the app's first paint)."""
     parser = LmdoctorArgumentParser(
         prog="lmdoctor",
         description=(
@@ -63,7 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"lmdoctor {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=LmdoctorArgumentParser)
-    for name in COMMANDS:
+    for name in COMMANDS if only is None else [only]:
         mod = importlib.import_module(f"{__package__}.commands.{name}")
         p = sub.add_parser(name, help=mod.HELP, description=getattr(mod, "DESCRIPTION", mod.HELP))
         mod.register(p)
@@ -79,15 +81,15 @@ def _app_default(argv: List[str]) -> List[str]:
 
 
 def _parse_and_run(argv: Optional[List[str]]) -> int:
-    parser = build_parser()
-    args = parser.parse_args(_app_default(list(sys.argv[1:] if argv is None else argv)))
+    words = _app_default(list(sys.argv[1:] if argv is None else argv))
+    if not words and sys.stdin is not None and sys.stdin.isatty() and sys.stdout.isatty():
+        words = ["tui"]  # the default command opens the TUI when there is a terminal to draw on
+    # A known command first: only its parser is built. Anything else (--help, a typo) gets the whole one.
+    parser = build_parser(only=words[0] if words and words[0] in COMMANDS else None)
+    args = parser.parse_args(words)
     if not getattr(args, "command", None):
-        # The default command opens the TUI when there is a terminal to draw on.
-        if sys.stdin is not None and sys.stdin.isatty() and sys.stdout.isatty():
-            args = parser.parse_args(["tui"])
-        else:
-            parser.print_help(sys.stderr)
-            return int(ExitCode.ERROR)
+        parser.print_help(sys.stderr)
+        return int(ExitCode.ERROR)
     from . import platforms
 
     refused = platforms.refusal(args)

@@ -12,10 +12,11 @@ from typing import TYPE_CHECKING, Any, ClassVar, Dict, List, Optional
 from textual import events
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import Footer, Header, TabbedContent, TabPane
+from textual.widgets import Header, TabbedContent, TabPane
 
 from .state import Inputs
 from .tabs import TAB_IDS, TABS, TabBody, tab_spec
+from .widgets.footer import KeyFooter
 
 if TYPE_CHECKING:  # pragma: no cover
     from textual.widget import Widget
@@ -25,6 +26,10 @@ if TYPE_CHECKING:  # pragma: no cover
 TYPING_PAUSE = 1.0
 # Actions bound to a printable key: guarded by the rule above.
 LETTER_ACTIONS = {"quit_letter", "run_check", "help_letter", "inputs"}
+TYPING_WIDGETS = {"Input", "TextArea"}  # Textual's text fields
+# The tabs not shown first are mounted once the first one is drawn; when a screen covers it (help opened
+# at once), after the first of these checks; at the latest after all of them (a terminal too small to draw).
+OTHER_TABS_CHECKS = (0.5,) * 10
 
 
 def _palette():
@@ -125,6 +130,9 @@ class LmdoctorApp(App):
         self._typed_at = 0.0
         self._typing_timer: Any = None
         self.tabs_ready = False  # every tab's body is mounted
+        self._others_started = False  # the tabs not shown first are being mounted
+        self._others_timer: Any = None
+        self._first_tab = ""  # the tab whose body was mounted first
         self.last_check: Any = None  # the last finished check's Report: the exit status follows it
         self.summary_line = ""  # printed to the terminal after the app ends
         self.saved_to: Optional[str] = None
@@ -140,13 +148,13 @@ class LmdoctorApp(App):
 
     # ------------------------------------------------------------------ building
     def compose(self) -> ComposeResult:
+        # The first frame is the frame only: title, tab bar and keys. The tabs' bodies are mounted just
+        # after it is drawn, the visible one first (see ``_mount_bodies``): the app shows at once.
         yield Header()
         with Tabs(initial=self.initial):
             for i, spec in enumerate(TABS, 1):
-                with TabPane(f"{spec.title} F{i + 1}", id=spec.id):
-                    if spec.id == self.initial:
-                        yield self._make_body(spec.id)
-        yield Footer()
+                yield TabPane(f"{spec.title} F{i + 1}", id=spec.id)
+        yield KeyFooter()
 
     def _restore_theme(self) -> None:
         from .state import load_settings
@@ -180,41 +188,88 @@ class LmdoctorApp(App):
     def on_mount(self) -> None:
         if self.remember:
             self._restore_theme()
-        if self.autorun and self.initial == "check":
-            self.action_run_check()
-        self.call_after_refresh(self._focus_tab, self.initial)
-        # The other tabs are built after the first paint: the user sees the app sooner.
-        self.call_after_refresh(self._mount_other_tabs)
 
-    async def _mount_other_tabs(self) -> None:
-        for spec in TABS:
-            if spec.id == self.initial:
-                continue
-            pane = self.query_one(f"#{spec.id}", TabPane)
-            if not pane.query(TabBody):
-                await pane.mount(self._make_body(spec.id))
+    async def on_ready(self) -> None:
+        # Ready: the first frame is on the terminal. Now the tabs' bodies.
+        await self._mount_bodies()
+
+    async def _mount_body(self, tab_id: str) -> None:
+        pane = self.query_one(f"#{tab_id}", TabPane)
+        if not pane.query(TabBody):
+            await pane.mount(self._make_body(tab_id))
+            # The tab on screen gets its cursor at once: keys typed next belong to its field, not to the
+            # letter keys (a `q` in "quorum" would quit).
+            self._focus_tab(tab_id, True)
+
+    async def _mount_bodies(self) -> None:
+        """After the first frame: the visible tab's body (its autorun, its focus), drawn before the others."""
+        # Normally the initial tab; another one if the user picked it (F4) before the first frame.
+        first = self._first_tab = self.query_one(Tabs).active or self.initial
+        await self._mount_body(first)
+        if self.autorun and self.initial == "check":
+            await self._mount_body("check")
+            self.body("check").start_check()  # type: ignore[union-attr]
+        self._focus_tab(first)
+        # The others once it is on screen (``body_drawn``), or when it cannot be (see OTHER_TABS_CHECKS).
+        self._others_timer = self.set_timer(OTHER_TABS_CHECKS[0], lambda: self._others_check(1))
+
+    def _others_check(self, n: int) -> None:
+        if self._others_started:
+            return
+        if len(self.screen_stack) > 1 or n >= len(OTHER_TABS_CHECKS):
+            self._mount_other_tabs()
+        else:
+            self._others_timer = self.set_timer(OTHER_TABS_CHECKS[n], lambda: self._others_check(n + 1))
+
+    def body_drawn(self, body: TabBody) -> None:
+        """A tab's body was drawn for the first time (TabBody.on_show)."""
+        if not self._others_started and body.TAB_ID == self._first_tab:
+            self.call_after_refresh(self._mount_other_tabs)
+
+    def _mount_other_tabs(self) -> None:
+        if self._others_started:
+            return
+        self._others_started = True
+        if self._others_timer is not None:
+            self._others_timer.stop()
+        self.call_later(self._mount_next_tab)
+
+    async def _mount_next_tab(self) -> None:
+        """Mount one more tab's body (the one on screen first), then come back after the next frame:
+        keys typed meanwhile are handled between two tabs, not after all of them."""
+        active = self.query_one(Tabs).active
+        todo = [t for t in [active, *TAB_IDS] if self.body(t) is None]
+        if todo:
+            await self._mount_body(todo[0])
+            self.call_after_refresh(self._mount_next_tab)
+            return
         self.tabs_ready = True
         if self.view is not None:
             from .view import apply_view
 
             apply_view(self, self.view)
             self.sub_title = f"viewing {self.view.path} (read-only)"
-        # Mounting may have moved the focus; put it where the user types on the visible tab.
-        self._focus_tab(self.query_one(Tabs).active)
+        # Mounting may have moved the focus off the visible tab; put it back where the user types there.
+        self._focus_tab(active, True)
 
     def body(self, tab_id: str) -> Optional[TabBody]:
-        """The body of tab ``tab_id``, or None before it is mounted."""
+        """The body of tab ``tab_id``, or None before it is mounted (composed: its widgets are there)."""
         try:
             found = self.query_one(f"#{tab_id}", TabPane).query(TabBody)
         except Exception:
             return None
-        return found.first() if found else None
+        b = found.first() if found else None
+        return b if b is not None and b.is_mounted else None
 
     def bodies(self) -> List[TabBody]:
-        return list(self.query(TabBody))
+        """Every tab body that is mounted (one being built at this moment has no widgets yet)."""
+        return [b for b in self.query(TabBody) if b.is_mounted]
 
     # ------------------------------------------------------------------ focus and keys
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        if self._first_tab and event.pane.id != self._first_tab and not self._others_started:
+            # Another tab picked before the first one was drawn: build them now, that one first.
+            self.call_later(self._mount_other_tabs)
         # The pane is shown on the next refresh; a hidden widget cannot take focus. By then the user
         # may have typed into the tab and pressed Tab to the next field: leave a focus already there.
         self.call_after_refresh(self._focus_tab, event.pane.id or "", True)
@@ -278,9 +333,12 @@ class LmdoctorApp(App):
 
     @staticmethod
     def is_typing_target(widget: Optional["Widget"]) -> bool:
-        from textual.widgets import Input, TextArea
-
-        return isinstance(widget, (Input, TextArea)) and not getattr(widget, "read_only", False)
+        # By class name, not isinstance: the footer asks this for the first frame, and importing
+        # TextArea (its document model, its themes) just to answer "no" would delay that frame.
+        if widget is None or getattr(widget, "read_only", False):
+            return False
+        return any(c.__name__ in TYPING_WIDGETS and c.__module__.startswith("textual.widgets")
+                   for c in type(widget).__mro__)
 
     def focus_moved_from_typing(self) -> None:
         """The app moved the focus out of a field the user just typed in (Enter started something):

@@ -9,8 +9,9 @@ To add a tab (the Repair screen, say):
 3. write its Pilot test in ``tests/tui/`` and add its bindings (each with an ``id`` and a
    ``tooltip``) to the help screen test's list.
 
-Only the tab shown first is built before the first paint; the others are mounted just after it,
-so a tab's module is imported only then (keep heavy imports inside its workers anyway).
+The first frame holds no tab body at all (title, tab bar, keys); the visible tab's body is mounted
+right after it, and the others once that one is drawn, so a tab's module is imported only then (keep
+heavy imports inside its workers anyway).
 Modal screens (help, save, confirm, open, inputs) live in ``tui/screens/``.
 """
 from __future__ import annotations
@@ -87,6 +88,12 @@ class TabBody(Vertical):
 
     def on_unmount(self) -> None:
         self.cancel()
+
+    def on_show(self) -> None:
+        # Shown means laid out and drawn: the app builds the other tabs only once the first one is on screen.
+        drawn = getattr(self.app, "body_drawn", None)
+        if drawn is not None:
+            drawn(self)
 
     def default_focus(self) -> Optional["Widget"]:
         return None

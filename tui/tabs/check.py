@@ -102,7 +102,8 @@ class CheckPane(TabBody):
                          tooltip="Run every live probe and lint the license (r)")
             yield Button("Stop", id="stop-check", disabled=True, compact=True,
                          tooltip="Cancel the running check (escape)")
-            yield ProgressBar(total=None, show_eta=False, id="check-progress")
+            # Determinate while hidden: an indeterminate bar animates (a 15 Hz timer) even when not shown.
+            yield ProgressBar(total=100, show_eta=False, id="check-progress")
         yield Static("Press r to scan processes, ports, search path, SSH tunnels and the license.",
                      id="check-status", classes="status-line")
         with Vertical(id="welcome"):
@@ -281,6 +282,7 @@ class CheckPane(TabBody):
         bar = self.query_one(ProgressBar)
         if message.state is not RunState.FINISHED:
             bar.visible = False
+            bar.update(total=100, progress=0)  # no animation behind the hidden bar
             status.update("Check stopped by you; press r to run it again." if message.cancelled
                           else f"The check failed: {message.error}")
             if not message.cancelled:

@@ -122,7 +122,10 @@ class RepairPane(TabBody):
         self._busy = value
         for b in ("#repair-plan-btn", "#repair-apply-btn", "#repair-undo-btn"):
             self.query_one(b, Button).disabled = value
-        self.query_one(ProgressBar).visible = value
+        bar = self.query_one(ProgressBar)
+        bar.visible = value
+        # Indeterminate (animated) only while shown: a hidden indeterminate bar still ticks at 15 Hz.
+        bar.update(total=None if value else 100, progress=0)
         self.set_busy_flag()
 
     def check_action(self, action: str, parameters) -> Optional[bool]:
@@ -140,7 +143,7 @@ class RepairPane(TabBody):
                          tooltip="Apply the checked actions")
             yield Button("Undo last (u)", id="repair-undo-btn", compact=True,
                          tooltip="Take back the last repair run")
-            yield ProgressBar(total=None, show_eta=False, id="repair-progress")
+            yield ProgressBar(total=100, show_eta=False, id="repair-progress")
         yield Static("Press p to check this machine and plan; space ticks an action, a applies the ticked ones.",
                      id="repair-status", classes="status-line")
         yield SelectionList[str](id="repair-actions")
