@@ -135,13 +135,24 @@ class LogPane(TabBody):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="log-scan")
     def _scan(self, path: str, token: CancelToken, run: int) -> None:
-        from lmdoctor.checks.flexnet.logscan import scan_file, summary_findings
+        from lmdoctor.checks.flexnet.logscan import scan_stream, summary_findings
+
+        from ..pacing import PacedReader, Throttle, ui_first
+
+        throttle = Throttle()
 
         def progress(done: int, total) -> None:
-            self.post_message(ProgressChanged(done, total or 0, f"{done / 1e6:,.0f} MB", run=run))
+            if throttle.due():
+                self.post_message(ProgressChanged(done, total or 0, f"{done / 1e6:,.0f} MB", run=run))
 
         try:
-            summary = scan_file(path, token, progress)
+            # What scan_file does, read through PacedReader: keys stay quick while a 1 GB log is read.
+            with ui_first(), open(path, "rb") as fh:
+                try:
+                    total: Optional[int] = os.fstat(fh.fileno()).st_size
+                except OSError:
+                    total = None
+                summary = scan_stream(PacedReader(fh), token, progress, total=total, path=path)
             from ..widgets.usage_plot import ranked_series
 
             self.post_message(UsageReady(ranked_series(summary.usage), run=run))
@@ -225,12 +236,15 @@ class LogPane(TabBody):
     def _lines(self, path: str, finding_id: str, token: CancelToken, run: int) -> None:
         from lmdoctor.checks.loglines import catalogue_ids, find_lines
 
+        from ..pacing import ui_first
+
         ids = catalogue_ids(finding_id)
         if not ids:
             self.post_message(LinesReady(finding_id, [], 0, run))
             return
         try:
-            lines, total = find_lines(path, ids, cancel=token)
+            with ui_first():  # it reads the whole log again
+                lines, total = find_lines(path, ids, cancel=token)
         except (Cancelled, OSError):
             return
         self.post_message(LinesReady(finding_id, lines, total, run))
