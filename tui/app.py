@@ -195,6 +195,8 @@ class LmdoctorApp(App):
 
     async def _mount_body(self, tab_id: str) -> None:
         pane = self.query_one(f"#{tab_id}", TabPane)
+        if not pane.is_attached:
+            return  # the app is quitting (ctrl+q while the tabs are still being built): build nothing more
         if not pane.query(TabBody):
             await pane.mount(self._make_body(tab_id))
             # The tab on screen gets its cursor at once: keys typed next belong to its field, not to the
@@ -208,7 +210,9 @@ class LmdoctorApp(App):
         await self._mount_body(first)
         if self.autorun and self.initial == "check":
             await self._mount_body("check")
-            self.body("check").start_check()  # type: ignore[union-attr]
+            check = self.body("check")
+            if check is not None:  # None: quitting already
+                check.start_check()  # type: ignore[attr-defined]
         self._focus_tab(first)
         # The others once it is on screen (``body_drawn``), or when it cannot be (see OTHER_TABS_CHECKS).
         self._others_timer = self.set_timer(OTHER_TABS_CHECKS[0], lambda: self._others_check(1))
@@ -239,6 +243,8 @@ class LmdoctorApp(App):
         keys typed meanwhile are handled between two tabs, not after all of them."""
         active = self.query_one(Tabs).active
         todo = [t for t in [active, *TAB_IDS] if self.body(t) is None]
+        if todo and not self.query_one(Tabs).is_attached:
+            return  # quitting
         if todo:
             await self._mount_body(todo[0])
             self.call_after_refresh(self._mount_next_tab)

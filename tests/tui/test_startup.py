@@ -108,3 +108,26 @@ async def test_a_tab_picked_at_once_is_built_and_focused():
         await pilot.pause(0.1)
         assert app.query_one("Tabs").active == "explain"
         assert app.focused is app.body("explain").default_focus()
+
+
+@run_async
+async def test_ctrl_q_while_the_tabs_are_still_being_built_quits_with_status_0():
+    # Seen with the single-file build in tmux: ctrl+q on the first frame, while the bodies were still
+    # being mounted one per frame, ended in MountError and exit status 1. The user's ctrl+q is put at
+    # each moment of the build in turn (before the first body, before the second, ...).
+    for quit_at in (1, 2, 4):
+        app = LmdoctorApp(autorun=True, live=False)
+        mount = app._mount_body
+        calls: List[str] = []
+
+        async def mount_and_quit(tab_id: str, mount=mount, calls=calls, quit_at=quit_at, app=app) -> None:
+            calls.append(tab_id)
+            if len(calls) == quit_at:
+                await app.action_quit()  # nothing unsaved yet: it quits at once
+            await mount(tab_id)
+
+        app._mount_body = mount_and_quit  # type: ignore[method-assign]
+        async with app.run_test(size=(120, 40)) as pilot:
+            await wait_for(pilot, lambda app=app: app.return_code is not None, what="the app to quit")
+            await pilot.pause(0.2)
+        assert app.return_code == 0, (quit_at, calls)
