@@ -15,26 +15,12 @@ import pytest
 from lmdoctor.checks.flexnet.lmstat import MAX_LINE, UNPARSED, compare_versions, explain_ref, parse_lmstat
 from lmdoctor.checks.flexnet.lmutil import lmstat_findings
 
+from .test_lmstat_user_lines import HEAD as USER_LINES_HEAD
+
 TODAY = dt.date(2024, 12, 20)
 
-HEAD = """\
-License server status: 27000@licsrv01
-    License file(s) on licsrv01: /opt/sigasi/license.lic:
-
-  licsrv01: license server UP (MASTER) v11.19.5
-
-Vendor daemon status (on licsrv01):
-
-    sigasi: UP v11.19.5
-
-Feature usage info:
-
-Users of com.sigasi.hdt:  (Total of 10 licenses issued;  Total of 4 licenses in use)
-
-  "com.sigasi.hdt" v4.0, vendor: sigasi, expiry: 31-dec-2026
-  floating license
-
-"""
+# One server UP, sigasi UP, one feature with 10 seats: the head that user lines are added below.
+HEAD = USER_LINES_HEAD
 USERS_OF = "Users of com.sigasi.hdt:  (Total of 10 licenses issued;  Total of 1 license in use)\n"
 
 
