@@ -84,6 +84,32 @@ async def test_1_keys_typed_on_before_enter_is_handled_belong_to_the_next_messag
 
 
 @run_async
+async def test_1_enter_before_the_tree_is_loaded_is_matched_once_it_is(monkeypatch):
+    # A fast typist right after start-up (seen in tmux under load): Enter came while the tree was still
+    # loading and was dropped, so nothing ever happened. The tree's load is held back here (the one
+    # thing simulated) until the message has been submitted.
+    import threading
+
+    import lmdoctor.checks.tree.loader as loader
+
+    release = threading.Event()
+    real = loader.load_tree
+    monkeypatch.setattr(loader, "load_tree", lambda *a, **k: (release.wait(30), real(*a, **k))[1])
+    app = LmdoctorApp(autorun=False, live=False, initial="diagnose")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await started(pilot)
+        pane = app.query_one(DiagnosePane)
+        field = app.query_one("#diagnose-input", Input)
+        await wait_for(pilot, lambda: field.has_focus, what="the field focused")
+        await pilot.press(*"Exiting due to signal 32", "enter")
+        assert pane.ttree is None and "Loading the troubleshooting tree" in _text(app, "#match-status")
+        await pilot.press(*" (lmgrd)")  # typed on while it loads: stays in the field
+        release.set()
+        await wait_for(pilot, lambda: pane.walk is not None, what="the walk of the submitted message")
+        assert pane.walk.symptom.id == "another-server" and pane.message == "Exiting due to signal 32"
+
+
+@run_async
 async def test_1_a_path_typed_right_after_a_tab_switch_lands_in_that_tab_not_the_one_left():
     # Seen in tmux: a walk's probes answered just before F7, its focus on the choices was queued and
     # landed after the switch, on the hidden Diagnose tab; the path typed at once was lost there.

@@ -124,6 +124,7 @@ class DiagnosePane(TabBody):
         self.stopped = False  # the user pressed escape during the current measurement
         self.from_report = False  # probes answer from a report (lmdoctor view), not this machine
         self._replay: Optional[Tuple[Dict[str, Any], Dict[str, Any]]] = None
+        self._pending: Optional[Tuple[str, bool]] = None  # a message submitted before the tree was loaded
         self.ttree: Optional[Tree] = None
         self.walk: Optional[Walk] = None
         self._busy = False
@@ -229,6 +230,9 @@ class DiagnosePane(TabBody):
             symptoms.add_option(Option(_symptom_prompt(s), id=s.id))
         if self._replay is not None:
             self.replay(*self._replay)
+        elif self._pending is not None:
+            pending, self._pending = self._pending, None
+            self.match(*pending)
         elif self.symptom_text:
             self.match(self.symptom_text)
 
@@ -278,7 +282,13 @@ class DiagnosePane(TabBody):
         if not from_field and text != field.full_text:
             field.set_text(text)
         status = self.query_one("#match-status", Static)
-        if self.ttree is None or not text.strip():
+        if not text.strip():
+            return
+        if self.ttree is None:
+            if self.load_error is None:
+                # Enter before the tree is loaded (a fast typist right after start-up): matched when it is.
+                self._pending = (text, from_field)
+                status.update("Loading the troubleshooting tree; your message is matched as soon as it is.")
             return
         from lmdoctor.checks.tree.match import match_symptoms
 
