@@ -84,6 +84,25 @@ async def test_1_keys_typed_on_before_enter_is_handled_belong_to_the_next_messag
 
 
 @run_async
+async def test_1_explain_explains_what_enter_was_pressed_on_not_keys_typed_on_in_the_same_burst():
+    from textual import events
+
+    app = LmdoctorApp(autorun=False, live=False, initial="explain")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await started(pilot)
+        field = app.query_one("#explain-input", Input)
+        await wait_for(pilot, lambda: field.has_focus, what="the field focused")
+        for key in [*"-97", "enter", *" and more"]:  # one read from the terminal
+            app.post_message(events.Key(key, key if len(key) == 1 else "\r"))
+        pane = field.parent
+        while pane is not None and not hasattr(pane, "run_no"):
+            pane = pane.parent
+        await wait_for(pilot, lambda: getattr(pane, "text", "") != "", what="the explanation to start")
+        await pilot.pause()
+        assert pane.text == "-97" and field.value == "-97 and more"
+
+
+@run_async
 async def test_1_enter_before_the_tree_is_loaded_is_matched_once_it_is(monkeypatch):
     # A fast typist right after start-up (seen in tmux under load): Enter came while the tree was still
     # loading and was dropped, so nothing ever happened. The tree's load is held back here (the one

@@ -43,11 +43,12 @@ class ExplainPane(TabBody):
 
     @on(PasteInput.Submitted, "#explain-input")
     def do_explain(self, event: PasteInput.Submitted) -> None:
-        self.submit(self.query_one(PasteInput).full_text)
+        # What Enter was pressed on: keys typed on in the same burst are already in the field.
+        self.submit(self.query_one(PasteInput).text_of(event.value), from_field=True)
 
-    def submit(self, text: str) -> None:
+    def submit(self, text: str, from_field: bool = False) -> None:
         field = self.query_one(PasteInput)
-        if text != field.full_text:
+        if not from_field and text != field.full_text:
             field.set_text(text)
         self.text = text
         self.run_no += 1
