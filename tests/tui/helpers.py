@@ -76,3 +76,11 @@ async def started(pilot: Pilot) -> None:
     await wait_for(pilot, lambda: pilot.app.focused is not None and getattr(pilot.app, "tabs_ready", True),
                    what="the app to start")
     await pilot.pause()
+
+
+def post_burst(app, keys) -> None:
+    """Post ``keys`` as one read from the terminal delivers them: all queued before any is handled."""
+    from textual import events
+
+    for key in keys:
+        app.post_message(events.Key(key, key if len(key) == 1 else {"enter": "\r"}.get(key)))

@@ -25,7 +25,7 @@ from lmdoctor.tui.widgets.findings_view import (
     status_text,
 )
 
-from .helpers import LICENSES, REPO, Recorder, lint_options, run_async, started, wait_for
+from .helpers import LICENSES, REPO, Recorder, lint_options, post_burst, run_async, started, wait_for
 
 LOG = str(REPO / "tests" / "fixtures" / "logs" / "restarts_denied.log")
 
@@ -67,15 +67,12 @@ async def test_1_keys_typed_on_before_enter_is_handled_belong_to_the_next_messag
     # A terminal delivers "lmgrd", Enter and what is typed next in one burst: the field holds more
     # by the time its Submitted message is handled. The match is for what was submitted ("lmgrd":
     # no single symptom), not for the field's text then ("...quorum lost" would start S24).
-    from textual import events
 
     app = LmdoctorApp(autorun=False, live=False, initial="diagnose")
     async with app.run_test(size=(80, 24)) as pilot:
         await started(pilot)
         pane = await _tree(app, pilot)
-        burst = [*"lmgrd", "enter", *"quorum lost"]
-        for key in burst:  # posted together, as the driver does with one read from the terminal
-            app.post_message(events.Key(key, key if len(key) == 1 else ("\r" if key == "enter" else None)))
+        post_burst(app, [*"lmgrd", "enter", *"quorum lost"])
         field = app.query_one("#diagnose-input", Input)
         await wait_for(pilot, lambda: field.value.endswith("quorum lost"), what="the burst typed")
         await pilot.pause()
@@ -85,15 +82,13 @@ async def test_1_keys_typed_on_before_enter_is_handled_belong_to_the_next_messag
 
 @run_async
 async def test_1_explain_explains_what_enter_was_pressed_on_not_keys_typed_on_in_the_same_burst():
-    from textual import events
 
     app = LmdoctorApp(autorun=False, live=False, initial="explain")
     async with app.run_test(size=(80, 24)) as pilot:
         await started(pilot)
         field = app.query_one("#explain-input", Input)
         await wait_for(pilot, lambda: field.has_focus, what="the field focused")
-        for key in [*"-97", "enter", *" and more"]:  # one read from the terminal
-            app.post_message(events.Key(key, key if len(key) == 1 else "\r"))
+        post_burst(app, [*"-97", "enter", *" and more"])
         pane = field.parent
         while pane is not None and not hasattr(pane, "run_no"):
             pane = pane.parent
@@ -132,7 +127,6 @@ async def test_1_enter_before_the_tree_is_loaded_is_matched_once_it_is(monkeypat
 async def test_1_a_path_typed_right_after_a_tab_switch_lands_in_that_tab_not_the_one_left():
     # Seen in tmux: a walk's probes answered just before F7, its focus on the choices was queued and
     # landed after the switch, on the hidden Diagnose tab; the path typed at once was lost there.
-    from textual import events
 
     app = LmdoctorApp(autorun=False, live=False, initial="diagnose")
     async with app.run_test(size=(80, 24)) as pilot:
@@ -144,8 +138,7 @@ async def test_1_a_path_typed_right_after_a_tab_switch_lands_in_that_tab_not_the
         await wait_for(pilot, lambda: choices.display and choices.option_count > 0, what="a question")
         choices.focus()  # queued, as the walk's update does ...
         app.action_show_tab("daemon")  # ... and the user switches before it is applied
-        for ch in "/srv/flex/sigasi.lic":  # typed at once, in one burst from the terminal
-            app.post_message(events.Key(ch, ch))
+        post_burst(app, "/srv/flex/sigasi.lic")  # typed at once
         field = app.query_one("#daemon-license", Input)
         await wait_for(pilot, lambda: field.value, what="the path to land somewhere visible", timeout=5)
         await pilot.pause()
