@@ -197,6 +197,16 @@ class GatedStream:
             raise cap_error(self.path, self.kind, self.cap)
         return data
 
+    # A regular file's descriptor and position, for readers that cut it in parts (logparts).
+    def fileno(self) -> int:
+        return self.raw.fileno()
+
+    def tell(self) -> int:
+        return self.raw.tell()
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return self.raw.seek(offset, whence)
+
     def close(self) -> None:
         if self._owned:
             try:

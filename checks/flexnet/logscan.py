@@ -48,7 +48,7 @@ from ..license.dates import parse_mdy
 from ..runtime import NEVER_CANCELLED, CancelToken
 from .catalogue import Catalogue, CatalogueEntry, CatalogueMatch, Cause, load_catalogue
 from .events import EventKind, LinePrefix, UsageEvent, parse_usage, split_line
-from .usage import FeatureUsage, UsageSummary, UsageTracker
+from .usage import SEQ, FeatureUsage, UsageSummary, UsageTracker
 
 BLOCK = 16 * 1024 * 1024
 MAX_LINE = 64 * 1024          # longer lines are cut: constant memory on a file with no newline
@@ -200,6 +200,42 @@ class GoneFeature:
     line_no: int
     text: str
     served_again: Optional[str] = None   # a later checkout shows it is served again
+
+
+# What lines after a start-up do to it. Functions, so a part of a log read in another process
+# (logparts) can record them while the start-up they belong to is in an earlier part, and the
+# merge can apply them to it there.
+def _st_served(st: StartUp, daemon: str, when: Optional[str], line_no: int) -> None:
+    if st.outcome in (Outcome.UNKNOWN, Outcome.EXITED):
+        again = st.outcome is Outcome.EXITED
+        st.outcome = Outcome.SERVING
+        st.detail = (f"vendor daemon {daemon} serving at {when or '?'} (line {line_no})"
+                     .replace("  ", " ")) + (" again, after lmgrd restarted it" if again else "")
+    st.served_line = line_no
+
+
+def _st_stop_requested(st: StartUp, by: str) -> None:
+    st.stop_requested = by
+
+
+def _st_lmgrd_exit(st: StartUp, orderly: bool, by: str, name: str, meaning: str, when: Optional[str],
+                   line_no: int) -> None:
+    st.outcome = Outcome.STOPPED if orderly else Outcome.KILLED
+    what = f"stopped by {by}" if by and orderly else f"{name}: {meaning}"
+    st.detail = f"lmgrd {what} at {when or '?'} (line {line_no})"
+
+
+def _st_fatal(st: StartUp, title: str, decoded: str, daemon_exit: bool, when: Optional[str], line_no: int) -> None:
+    if st.outcome is Outcome.UNKNOWN:
+        st.outcome = Outcome.FAILED
+        st.detail = f"{title} at {when or '?'} (line {line_no})" + (f": {decoded}" if decoded else "")
+    elif st.outcome is Outcome.SERVING and daemon_exit:
+        st.outcome = Outcome.EXITED
+        st.detail = (f"served, then the vendor daemon exited at {when or '?'} (line {line_no})"
+                     + (f": {decoded}" if decoded else ""))
+
+
+STARTUP_STEPS = {f.__name__: f for f in (_st_served, _st_stop_requested, _st_lmgrd_exit, _st_fatal)}
 
 
 @dataclass
@@ -506,11 +542,22 @@ class LogScanner:
         self._peak_at: Dict[FeatureUsage, tuple] = {}
         self._timestamp_ok = self._check_timestamp_shortcut()
         self._slog_ok = self._check_slog_shortcut()
+        # Reading one part of a log in another process (logparts.read_part): what depends on the
+        # lines before the part is recorded for the merge, not done. The start-up those lines
+        # belong to (steps on it), the first checkout of each feature (a feature gone earlier is
+        # served again), the platforms exit codes were decoded for (the earlier parts may know it).
+        self._part = False
+        self._origin = 0             # file offset of the first byte fed (part mode)
+        self._at = 0                 # file offset of the data fed now
+        self.st_ops: List[tuple] = []
+        self.first_out: Dict[str, Optional[str]] = {}
+        self.platforms_used: Set[Optional[str]] = set()
 
     # ================================================================= input
     def feed(self, data: bytes) -> None:
         if not data:
             return
+        self._at = self._origin + self.summary.bytes_read
         self.summary.bytes_read += len(data)
         pos = 0
         if self._cutting:
@@ -968,8 +1015,10 @@ class LogScanner:
             self._bulk_tally(sm.unsupported_other_tally, other, b") UNSUPPORTED: ", buf, S, E, plan, False, hours)
         if sm.gone:
             self._served_again(keys, hours, buf)
+        if self._part:
+            self._first_outs(cc, codes, keys, hours, buf, specials)
         for f, dm in moves.items():
-            self._concurrency(f, dm, codes, keys, hours, (codes, keys, hours))
+            self._concurrency(f, dm, codes, keys, hours, (codes, keys, hours), E)
 
     def _place(self, cc: Dict[int, int], codes: bytes, keys: List[bytes], hours: List[_Hour],
                specials: Dict[bytes, int], mask: bytes) -> None:
@@ -999,7 +1048,7 @@ class LogScanner:
                     usage.place(h.ev, h.feat, n, date, hour)
 
     def _concurrency(self, f: FeatureUsage, dm: Optional[Dict[bytes, int]], codes: bytes, keys: List[bytes],
-                     hours: List[_Hour], ctx: tuple) -> None:
+                     hours: List[_Hour], ctx: tuple, end: int) -> None:
         """One feature's open count through a run, day by day (usage.step() is the line-by-line
         meaning): its steps come from its codes (C: translate, accumulate), or from its texts
         when some of its lines are special; line by line only when a checkin finds nothing open."""
@@ -1010,9 +1059,10 @@ class LogScanner:
             mask = frozenset(c for sl in slots for c in range(4 * sl, 4 * sl + 4))
             for k in set(compress(keys, map(mask.__contains__, codes))):
                 dm[k] = _STEP[self._codes[k]]
+        ops = self.usage.ops
         i = 0
         while i < len(hours):
-            date, k0 = hours[i][0], hours[i][2]
+            date, k0, i0 = hours[i][0], hours[i][2], i
             while i < len(hours) and hours[i][0] == date:
                 i += 1
             k1 = hours[i - 1][3]
@@ -1023,6 +1073,10 @@ class LogScanner:
                 seq = list(map(dm.get, keys[k0:k1], repeat(0)))
             if not any(seq):
                 continue  # no checkout or checkin of it this day (the line-by-line reading's day stays)
+            if ops is not None:  # part mode: this day's steps in order, and where their lines are
+                ops.append((SEQ, f.feature, date, seq if dm is None else array("q", filter(None, seq)),
+                            self._at + hours[i0][4], self._at + (hours[i][4] if i < len(hours) else end)))
+                continue
             f.enter_day(date)
             acc = list(accumulate(seq, initial=f.open))
             if min(acc) < 0:
@@ -1221,6 +1275,28 @@ class LogScanner:
             ls = self._nth(hours, keys, i)
             gone[feat].served_again = self._when_at(ls, buf, _date_at(hours, ls))
 
+    def _first_outs(self, cc: Dict[int, int], codes: bytes, keys: List[bytes], hours: List[_Hour], buf: bytes,
+                    specials: Dict[bytes, int]) -> None:
+        """Part mode: when each feature was first checked out in this part (what _served_again
+        would give a feature gone in an earlier part); looked up once per feature."""
+        fo, info = self.first_out, self._code_info
+        first: Dict[str, int] = {}
+        for c in cc:
+            h = info[c] if c < 4 * _MAX_SLOTS and c % 4 == 0 else None
+            if h is not None and h.ev.feature not in fo:
+                i = codes.find(c)
+                if i >= 0 and i < first.get(h.ev.feature, len(codes)):
+                    first[h.ev.feature] = i
+        for k in specials:
+            h = self._special[k]
+            if h.ev.kind is EventKind.OUT and h.ev.feature not in fo:
+                i = keys.index(k)
+                if i < first.get(h.ev.feature, len(codes)):
+                    first[h.ev.feature] = i
+        for feat, i in first.items():
+            ls = self._nth(hours, keys, i)
+            fo[feat] = self._when_at(ls, buf, _date_at(hours, ls))
+
     # ================================================================= one line
     def _line(self, raw: bytes, line_no: int) -> Optional[Tuple[str, str]]:
         """Read one line (no newline). Returns what a memo may keep for its text (noise or an
@@ -1315,6 +1391,8 @@ class LogScanner:
         k = ev.kind
         if k is EventKind.OUT:
             s.out_lines += 1
+            if self._part and ev.feature not in self.first_out:
+                self.first_out[ev.feature] = when
             g = s.gone.get(ev.feature)
             if g is not None and g.served_again is None:
                 g.served_again = when
@@ -1365,7 +1443,6 @@ class LogScanner:
             _bump(s.daemons, m.daemon, 1, mk)
         decoded = ""
         cause = e.cause
-        st = s.last_startup
         if eid == "log.startup":
             s.startup_count += 1
             s.startups.append(StartUp(line_no, when, m.groups.get("version"), m.groups.get("host")))
@@ -1373,13 +1450,7 @@ class LogScanner:
             self.usage.restart(None, when)
             self._stopping, self._stop_by = False, ""
         elif eid == "log.server-started":
-            if st is not None and st.outcome in (Outcome.UNKNOWN, Outcome.EXITED):
-                again = st.outcome is Outcome.EXITED
-                st.outcome = Outcome.SERVING
-                st.detail = (f"vendor daemon {m.daemon or ''} serving at {when or '?'} (line {line_no})"
-                             .replace("  ", " ")) + (" again, after lmgrd restarted it" if again else "")
-            if st is not None:
-                st.served_line = line_no
+            self._to_startup(_st_served, m.daemon or "", when, line_no)
             self.usage.restart(m.daemon, when)
         elif cause is Cause.SHUTDOWN:
             self._stopping = True
@@ -1387,8 +1458,7 @@ class LogScanner:
                 g = m.groups
                 self._stop_by = (f"{g.get('user', '?')} at node {g.get('node', '?')}" if g.get("node")
                                  else g.get("user", ""))
-                if st is not None:
-                    st.stop_requested = self._stop_by
+                self._to_startup(_st_stop_requested, self._stop_by)
         elif cause is Cause.LMGRD_EXIT:
             decoded = self._lmgrd_exit(m, when, text, line_no)
         elif cause is Cause.DAEMON_EXIT and eid != "log.vendor-restarted":
@@ -1402,14 +1472,8 @@ class LogScanner:
                     s.gone[feat] = GoneFeature(feat, how, when, line_no, text.strip())
             elif how == "expired":
                 gf.how = "expired"
-        if e.fatal and st is not None and not (cause is Cause.DAEMON_EXIT and self._stopping):
-            if st.outcome is Outcome.UNKNOWN:
-                st.outcome = Outcome.FAILED
-                st.detail = f"{e.title} at {when or '?'} (line {line_no})" + (f": {decoded}" if decoded else "")
-            elif st.outcome is Outcome.SERVING and cause is Cause.DAEMON_EXIT:
-                st.outcome = Outcome.EXITED
-                st.detail = (f"served, then the vendor daemon exited at {when or '?'} (line {line_no})"
-                             + (f": {decoded}" if decoded else ""))
+        if e.fatal and not (cause is Cause.DAEMON_EXIT and self._stopping):
+            self._to_startup(_st_fatal, e.title, decoded, cause is Cause.DAEMON_EXIT, when, line_no)
         if e.ignorable:
             s.ignorable[eid] = s.ignorable.get(eid, 0) + 1
         elif e.status in ("warn", "fail") and cause not in (Cause.DAEMON_EXIT, Cause.LMGRD_EXIT, Cause.FEATURE_EXPIRED,
@@ -1419,6 +1483,14 @@ class LogScanner:
                                           and eid in ("log.startup", "log.server-started") or cause in
                                           (Cause.SHUTDOWN, Cause.LMGRD_EXIT)):
             self.on_event(LogEvent(line_no, when, m, decoded))
+
+    def _to_startup(self, step: Callable[..., None], *args: object) -> None:
+        """A step on the last start-up; in part mode before the part's own first one, recorded."""
+        st = self.summary.last_startup
+        if st is not None:
+            step(st, *args)
+        elif self._part:
+            self.st_ops.append((step.__name__,) + args)
 
     def _lmgrd_exit(self, m: CatalogueMatch, when: Optional[str], text: str, line_no: int) -> str:
         s = self.summary
@@ -1430,11 +1502,7 @@ class LogScanner:
         by = self._stop_by if self._stopping else ""
         s.stops.append(Stop(line_no, when, sig, name, meaning, orderly, by, text.strip()))
         del s.stops[:-MAX_EVENTS]
-        st = s.last_startup
-        if st is not None:
-            st.outcome = Outcome.STOPPED if orderly else Outcome.KILLED
-            what = f"stopped by {by}" if by and orderly else f"{name}: {meaning}"
-            st.detail = f"lmgrd {what} at {when or '?'} (line {line_no})"
+        self._to_startup(_st_lmgrd_exit, orderly, by, name, meaning, when, line_no)
         return f"{name} ({meaning})"
 
     def _exit(self, m: CatalogueMatch, when: Optional[str], text: str, line_no: int) -> str:
@@ -1452,6 +1520,8 @@ class LogScanner:
                 return decoded
         else:
             decodes = decode_exit_signal(sig, reason, self.summary.platform)
+            if self._part:
+                self.platforms_used.add(self.summary.platform)
             if decodes:
                 decoded = " / ".join(f"{d.reason_text} ({d.platform or '?'}: {sig} = {d.base} + {d.reason})"
                                      for d in decodes)
@@ -1581,6 +1651,11 @@ def scan_stream(fh, cancel: CancelToken = NEVER_CANCELLED, on_progress: Optional
                 on_usage: Optional[UsageCallback] = None) -> LogSummary:
     """Scan a binary stream to its end. ``cancel`` is checked between blocks (raises Cancelled)."""
     sc = scanner or LogScanner(since=since, on_event=on_event, path=path, on_usage=on_usage)
+    if total is not None:
+        from .logparts import scan_in_parts  # a big regular file: one process per core
+
+        if scan_in_parts(fh, sc, total, cancel, on_progress):
+            return sc.finish()
     read = fh.read
     while True:
         cancel.check()

@@ -30,6 +30,10 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from .events import EventKind, UsageEvent
 
+# Recorded operations of a part of a log (UsageTracker.ops): (STEP, feature, date, delta, when),
+# (RESTART, daemon, when), (SEQ, feature, date, deltas, start, end) with the file offsets of the
+# lines the deltas come from (read again only if one of them sets the feature's peak).
+STEP, RESTART, SEQ = 1, 2, 3
 MAX_FEATURES = 5000   # distinct features tracked; later ones are pooled under OTHER
 MAX_DAYS = 3700       # day buckets kept per feature (ten years); the oldest go first
 OTHER = "(other)"
@@ -163,6 +167,10 @@ class UsageTracker:
     def __init__(self, max_features: int = MAX_FEATURES):
         self.summary = UsageSummary()
         self.max_features = max(2, max_features)
+        # A part of a log read in another process (logparts): the open counts depend on the
+        # lines before the part, so checkouts, checkins and restarts are recorded in order
+        # (STEP, RESTART ops; the scanner adds SEQ) for the merge to replay, not counted here.
+        self.ops: Optional[List[tuple]] = None
 
     # ------------------------------------------------------------------ features
     def feature(self, name: str, daemon: str = "") -> FeatureUsage:
@@ -237,12 +245,18 @@ class UsageTracker:
         self.tally(ev, f, 1, date, hour)
         delta = change(ev)
         if delta:
-            f.enter_day(date)
             when = f"{date} {_pad(time)}" if date and time else (_pad(time) if time else date)
+            if self.ops is not None:
+                self.ops.append((STEP, f.feature, date, delta, when))
+                return
+            f.enter_day(date)
             step(f, delta, when)
 
     def restart(self, daemon: Optional[str], when: Optional[str] = None) -> None:
         """lmgrd (``daemon`` None) or one vendor daemon restarted: its open checkouts are gone."""
+        if self.ops is not None:
+            self.ops.append((RESTART, daemon, when))
+            return
         closed = 0
         for f in self.summary.features.values():
             if f.open and (daemon is None or f.daemon == daemon):
