@@ -90,6 +90,8 @@ class _LazyWhen(str):
     """A peak reached inside a part: its time is read from the file once it is the final one.
     A str (empty) so it stands where ``peak_when`` does until then."""
 
+    where: Tuple[int, int, Optional[str], str, int]
+
     def __new__(cls, start: int, end: int, date: Optional[str], feature: str, index: int) -> "_LazyWhen":
         obj = super().__new__(cls, "")
         obj.where = (start, end, date, feature, index)
@@ -102,7 +104,7 @@ def processes() -> int:
     if env.isdigit():
         return max(1, min(int(env), MAX_PROCESSES))
     try:
-        cores = len(os.sched_getaffinity(0))  # type: ignore[attr-defined]
+        cores = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
         cores = os.cpu_count() or 1
     return max(1, min(cores, MAX_PROCESSES))
@@ -169,7 +171,7 @@ def read_part(fd: int, start: int, end: int, cancel: CancelToken = NEVER_CANCELL
     sc.finish()
     state = {k: getattr(sc, k) for k in _STATE}
     if isinstance(state["_prev"], _Before):
-        state["_prev"] = state["_prev"].prefix()   # type: ignore[union-attr]
+        state["_prev"] = state["_prev"].prefix()
     return Part(start, end, base, sc.summary, sc.usage.ops, sc.st_ops, sc.first_out, sc.platforms_used, state)
 
 
@@ -327,7 +329,7 @@ def date_peaks(summary: LogSummary, fd: int) -> None:
         lazy = f.peak_when
         if not isinstance(lazy, _LazyWhen):
             continue
-        start, end, date, feature, index = lazy.where   # type: ignore[attr-defined]
+        start, end, date, feature, index = lazy.where
         f.peak_when = None
         n = -1
         for line in os.pread(fd, end - start, start).split(b"\n"):
