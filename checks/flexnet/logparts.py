@@ -35,7 +35,6 @@ import struct
 import subprocess
 import sys
 from dataclasses import dataclass, field
-from itertools import accumulate
 from typing import Callable, Dict, List, Optional, Set, Tuple
 
 from ..runtime import NEVER_CANCELLED, CancelToken
@@ -293,18 +292,19 @@ def _merge_usage(sc: LogScanner, part: Part) -> None:
 
 
 def _replay_seq(f: FeatureUsage, op: tuple) -> None:
-    """One day's checkouts and checkins of a feature, as the scanner's _concurrency does them."""
-    _, name, date, seq, start, end = op
+    """One day's checkouts and checkins of a feature, as the scanner's _concurrency does them:
+    from the part's sums of them (lowest, highest and where, last) unless a checkin finds
+    nothing open (then step by step)."""
+    _, name, date, seq, start, end, low, high, at, total = op
     f.enter_day(date)
-    acc = list(accumulate(seq, initial=f.open))
-    if min(acc) >= 0:
-        top = max(acc)
+    if f.open + low >= 0:
+        top = f.open + high
         if top > f.day_peak:
             f.day_peak = top
             if top > f.peak:
                 f.peak = top
-                f.peak_when = _LazyWhen(start, end, date, name, acc.index(top) - 1)
-        f.open = acc[-1]
+                f.peak_when = _LazyWhen(start, end, date, name, at)
+        f.open += total
         return
     for i, d in enumerate(seq):
         v = f.open + d

@@ -1074,8 +1074,12 @@ class LogScanner:
             if not any(seq):
                 continue  # no checkout or checkin of it this day (the line-by-line reading's day stays)
             if ops is not None:  # part mode: this day's steps in order, and where their lines are
-                ops.append((SEQ, f.feature, date, seq if dm is None else array("q", filter(None, seq)),
-                            self._at + hours[i0][4], self._at + (hours[i][4] if i < len(hours) else end)))
+                steps = seq if dm is None else array("q", filter(None, seq))
+                sums = list(accumulate(steps))
+                top = max(sums)
+                ops.append((SEQ, f.feature, date, steps, self._at + hours[i0][4],
+                            self._at + (hours[i][4] if i < len(hours) else end),
+                            min(sums), top, sums.index(top), sums[-1]))
                 continue
             f.enter_day(date)
             acc = list(accumulate(seq, initial=f.open))
