@@ -9,11 +9,12 @@ concurrency hovers at the issued count and the server denies requests when it is
 UNSUPPORTED probes, SLOG statistics, TIMESTAMP every few hours, now and then a crash and restart);
 smaller sizes are its first bytes. The analyser's work includes the usage summary (peaks per
 feature with their time, checkouts per hour and day). For each size: runs the analyser in a
-child process (which reports its own time and peak RSS) and `grep -c -E -i -f PATTERNS` with the
-catalogue's patterns (converted to ERE) on the same file, alternating, best of N each; prints MB/s
-for both by wall clock and by CPU time (user + system: on a shared machine the wall clock mostly
-measures waiting for a core), the ratio of the bests and the median ratio of paired runs (steadier
-when the machine's load changes), and the analyser's peak RSS. Two sizes show whether memory
+child process as users run it (a big log is read in parts, one process per core: logparts), the
+same with LMDOCTOR_LOG_PROCESSES=1 (one pass, the baseline) and `grep -c -E -i -f PATTERNS` with
+the catalogue's patterns (converted to ERE) on the same file, alternating, best of N each; prints
+MB/s by wall clock and by CPU time of all processes (user + system: on a shared machine the wall
+clock also measures waiting for a core), the ratios of the bests and the median ratio of paired
+runs (steadier when the machine's load changes), and the peak RSS of each process. Two sizes show whether memory
 stays flat as the file grows. The files are deleted afterwards (--log keeps the generated one).
 """
 from __future__ import annotations
@@ -129,12 +130,14 @@ def generate(path: Path, size: int, seed: int = 1) -> int:
 
 CHILD = r"""
 import json, resource, sys, time
+from lmdoctor.checks.flexnet import logparts
 from lmdoctor.checks.flexnet.logscan import scan_file
 w, c = time.perf_counter(), time.process_time()
 s = scan_file(sys.argv[1])
 top = s.usage.ranked()[0] if s.usage.features else None
-print(json.dumps({"wall": time.perf_counter() - w, "cpu": time.process_time() - c,
+print(json.dumps({"wall": time.perf_counter() - w, "cpu": time.process_time() - c, "processes": logparts.processes(),
                   "maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+                  "child_rss_kb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
                   "lines": s.lines, "out": s.out_lines, "in": s.in_lines, "denied": s.denied.count,
                   "unsupported_harmless": sum(s.unsupported_harmless.values()), "startups": s.startup_count,
                   "recognised": s.recognised_share, "features": len(s.usage.features),
@@ -156,10 +159,19 @@ def _children_cpu() -> float:
     return ru.ru_utime + ru.ru_stime
 
 
-def run_analyser(path: Path) -> dict:
+def run_analyser(path: Path, processes: int = 0) -> dict:
+    """The analyser in a child (``processes``: LMDOCTOR_LOG_PROCESSES, 0 = its default, one per
+    core); CPU time is measured from here, so the analyser's own children are counted too."""
+    env = dict(os.environ)
+    env.pop("LMDOCTOR_LOG_PROCESSES", None)
+    if processes:
+        env["LMDOCTOR_LOG_PROCESSES"] = str(processes)
+    c0 = _children_cpu()
     out = subprocess.run([sys.executable, "-c", CHILD, str(path)], capture_output=True, text=True,
-                         cwd=str(REPO), check=True).stdout
-    return json.loads(out)
+                         cwd=str(REPO), check=True, env=env).stdout
+    r = json.loads(out)
+    r["cpu"] = _children_cpu() - c0
+    return r
 
 
 def run_grep(path: Path, patterns: Path) -> dict:
@@ -169,39 +181,53 @@ def run_grep(path: Path, patterns: Path) -> dict:
     return {"wall": time.perf_counter() - w0, "cpu": _children_cpu() - c0, "matches": g.stdout.strip()}
 
 
+def _best(runs: List[dict]) -> dict:
+    r = dict(runs[0])
+    r["wall"] = min(x["wall"] for x in runs)
+    r["cpu"] = min(x["cpu"] for x in runs)
+    r["maxrss_kb"] = max(x["maxrss_kb"] for x in runs)
+    r["child_rss_kb"] = max(x.get("child_rss_kb", 0) for x in runs)
+    return r
+
+
 def bench(path: Path, patterns: Path, n_patterns: int, runs: int) -> dict:
     mb = path.stat().st_size / 1e6
-    # Warm the page cache so both tools read from memory.
+    # Warm the page cache so every tool reads from memory.
     subprocess.run(["cat", str(path)], stdout=subprocess.DEVNULL, check=True)
-    # The machine may be shared: runs of the two tools alternate, and the best of each counts.
-    ana, gre = [], []
+    # The machine may be shared: runs of the three alternate, and the best of each counts.
+    par, one, gre = [], [], []
     for _ in range(runs):
-        ana.append(run_analyser(path))
+        par.append(run_analyser(path))
+        one.append(run_analyser(path, 1))
         gre.append(run_grep(path, patterns))
-    r = dict(ana[0])
-    r["wall"] = min(x["wall"] for x in ana)
-    r["cpu"] = min(x["cpu"] for x in ana)
-    r["maxrss_kb"] = max(x["maxrss_kb"] for x in ana)
+    r, o = _best(par), _best(one)
     g = {"wall": min(x["wall"] for x in gre), "cpu": min(x["cpu"] for x in gre), "matches": gre[0]["matches"]}
-    # Each analyser run against the grep run right after it: the median of these ratios moves
-    # less with the load of a shared machine than the ratio of two separate bests.
-    paired = statistics.median(y["wall"] / x["wall"] for x, y in zip(ana, gre))
-    paired_cpu = statistics.median(y["cpu"] / x["cpu"] for x, y in zip(ana, gre))
-    res = {"mb": mb, "a_wall": mb / r["wall"], "a_cpu": mb / r["cpu"], "g_wall": mb / g["wall"],
-           "g_cpu": mb / g["cpu"], "rss": r["maxrss_kb"] / 1024, "paired": paired, "paired_cpu": paired_cpu}
+    # Each analyser run against the runs right after it: the median of these ratios moves less
+    # with the load of a shared machine than the ratio of two separate bests.
+    paired = statistics.median(y["wall"] / x["wall"] for x, y in zip(par, gre))
+    paired_one = statistics.median(y["wall"] / x["wall"] for x, y in zip(par, one))
+    rss, child_rss = r["maxrss_kb"] / 1024, r["child_rss_kb"] / 1024
+    res = {"mb": mb, "a_wall": mb / r["wall"], "a_cpu": mb / r["cpu"], "o_wall": mb / o["wall"], "o_cpu": mb / o["cpu"],
+           "g_wall": mb / g["wall"], "g_cpu": mb / g["cpu"], "rss": rss, "child_rss": child_rss,
+           "one_rss": o["maxrss_kb"] / 1024, "paired": paired, "paired_one": paired_one,
+           "processes": r["processes"], "walls": [mb / x["wall"] for x in par]}
     load = " / ".join(f"{x:.1f}" for x in os.getloadavg())
-    print(f"\n== {mb:,.0f} MB, {r['lines']:,} lines (best of {runs} alternating runs each; one process, one "
-          f"thread; load average {load} on {os.cpu_count()} cores)")
+    print(f"\n== {mb:,.0f} MB, {r['lines']:,} lines (best of {runs} alternating runs each; load average {load} "
+          f"on {os.cpu_count()} cores)")
     print(f"analyser : {r['wall']:7.2f} s wall {res['a_wall']:7.1f} MB/s | {r['cpu']:7.2f} s CPU "
-          f"{res['a_cpu']:7.1f} MB/s | peak RSS {res['rss']:6.1f} MB")
-    print(f"           (OUT {r['out']:,}, IN {r['in']:,}, DENIED {r['denied']:,}, "
-          f"harmless UNSUPPORTED {r['unsupported_harmless']:,}, start-ups {r['startups']}; "
-          f"{100 * r['recognised']:.1f}% recognised; peak {r['peak']})")
+          f"{res['a_cpu']:7.1f} MB/s | {r['processes']} process(es); peak RSS {rss:5.1f} MB, its children "
+          f"{child_rss:5.1f} MB each at most")
+    print(f"           (wall MB/s of each run: {', '.join(f'{x:.1f}' for x in res['walls'])}; OUT {r['out']:,}, "
+          f"IN {r['in']:,}, DENIED {r['denied']:,}, harmless UNSUPPORTED {r['unsupported_harmless']:,}, "
+          f"start-ups {r['startups']}; {100 * r['recognised']:.1f}% recognised; peak {r['peak']})")
+    print(f"one pass : {o['wall']:7.2f} s wall {res['o_wall']:7.1f} MB/s | {o['cpu']:7.2f} s CPU "
+          f"{res['o_cpu']:7.1f} MB/s | LMDOCTOR_LOG_PROCESSES=1; peak RSS {res['one_rss']:5.1f} MB"
+          + ("" if (o["lines"], o["out"], o["peak"]) == (r["lines"], r["out"], r["peak"]) else "  RESULTS DIFFER"))
     print(f"grep -c  : {g['wall']:7.2f} s wall {res['g_wall']:7.1f} MB/s | {g['cpu']:7.2f} s CPU "
           f"{res['g_cpu']:7.1f} MB/s | ({n_patterns} catalogue patterns, -E -i, LC_ALL=C; {g['matches']} lines)")
-    print(f"ratio    : analyser/grep throughput {res['a_wall'] / res['g_wall']:.2f}x wall-clock, "
-          f"{res['a_cpu'] / res['g_cpu']:.2f}x CPU time (bests); median of paired runs "
-          f"{paired:.2f}x wall-clock, {paired_cpu:.2f}x CPU time")
+    print(f"ratio    : analyser/one pass {res['a_wall'] / res['o_wall']:.2f}x wall-clock (bests), median of "
+          f"paired runs {paired_one:.2f}x; analyser/grep {res['a_wall'] / res['g_wall']:.2f}x wall-clock, "
+          f"{res['a_cpu'] / res['g_cpu']:.2f}x CPU (bests), paired {paired:.2f}x wall-clock")
     return res
 
 
@@ -278,12 +304,12 @@ def main() -> None:
             results.append(bench(path, patterns, n, args.runs))
             if path != big:
                 path.unlink()
-    print("\n   size   analyser MB/s      grep MB/s     ratio of bests   paired ratio   peak RSS")
-    print("          (wall / CPU)       (wall / CPU)    (wall / CPU)     (wall / CPU)")
+    print("\n   size   analyser MB/s     one pass MB/s     grep MB/s      analyser/   processes  peak RSS")
+    print("          (wall / CPU)      (wall / CPU)     (wall / CPU)    one pass     (used)    (each, MB)")
     for r in results:
-        print(f"{r['mb']:6,.0f} MB   {r['a_wall']:6.1f} / {r['a_cpu']:5.1f}   {r['g_wall']:6.1f} / {r['g_cpu']:5.1f}"
-              f"    {r['a_wall'] / r['g_wall']:4.2f} / {r['a_cpu'] / r['g_cpu']:4.2f}      {r['paired']:4.2f} / "
-              f"{r['paired_cpu']:4.2f}    {r['rss']:6.1f} MB")
+        print(f"{r['mb']:6,.0f} MB   {r['a_wall']:6.1f} / {r['a_cpu']:5.1f}   {r['o_wall']:6.1f} / {r['o_cpu']:5.1f}"
+              f"   {r['g_wall']:6.1f} / {r['g_cpu']:5.1f}   {r['paired_one']:5.2f}x     {r['processes']:5d}     "
+              f"{max(r['rss'], r['child_rss']):6.1f}")
 
 
 if __name__ == "__main__":
