@@ -34,6 +34,8 @@ import select
 import struct
 import subprocess
 import sys
+import zlib
+from array import array
 from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional, Set, Tuple
 
@@ -310,7 +312,7 @@ def _replay_seq(f: FeatureUsage, op: tuple) -> None:
     """One day's checkouts and checkins of a feature, as the scanner's _concurrency does them:
     from the part's sums of them (lowest, highest and where, last) unless a checkin finds
     nothing open (then step by step)."""
-    _, name, date, seq, start, end, low, high, at, total = op
+    _, name, date, packed, start, end, low, high, at, total = op
     f.enter_day(date)
     if f.open + low >= 0:
         top = f.open + high
@@ -321,6 +323,7 @@ def _replay_seq(f: FeatureUsage, op: tuple) -> None:
                 f.peak_when = _LazyWhen(start, end, date, name, at)
         f.open += total
         return
+    seq = array(packed[0], zlib.decompress(packed[1]))
     for i, d in enumerate(seq):
         v = f.open + d
         if v > f.day_peak:

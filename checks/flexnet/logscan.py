@@ -33,6 +33,7 @@ import datetime as _dt
 import enum
 import os
 import re
+import zlib
 from array import array
 from bisect import bisect_left, bisect_right
 from collections import Counter
@@ -1077,7 +1078,10 @@ class LogScanner:
                 steps = seq if dm is None else array("q", filter(None, seq))
                 sums = list(accumulate(steps))
                 top = max(sums)
-                ops.append((SEQ, f.feature, date, steps, self._at + hours[i0][4],
+                # Kept packed (a few bytes per thousand steps): unpacked only when a checkin finds
+                # nothing open in the replay, so a child's memory hardly grows with its part.
+                packed = (steps.typecode, zlib.compress(steps.tobytes(), 1))  # type: ignore[union-attr]
+                ops.append((SEQ, f.feature, date, packed, self._at + hours[i0][4],
                             self._at + (hours[i][4] if i < len(hours) else end),
                             min(sums), top, sums.index(top), sums[-1]))
                 continue

@@ -31,9 +31,9 @@ from typing import Any, Dict, List, Optional, Tuple
 from .events import EventKind, UsageEvent
 
 # Recorded operations of a part of a log (UsageTracker.ops): (STEP, feature, date, delta, when),
-# (RESTART, daemon, when), (SEQ, feature, date, deltas, start, end, lowest, highest, index of the
-# highest, last of their running sums) with the file offsets of the lines the deltas come from
-# (read again only if one of them sets the feature's peak).
+# (RESTART, daemon, when), (SEQ, feature, date, deltas (typecode, zlib of the array), start, end,
+# lowest, highest, index of the highest, last of their running sums) with the file offsets of the
+# lines the deltas come from (read again only if one of them sets the feature's peak).
 STEP, RESTART, SEQ = 1, 2, 3
 MAX_FEATURES = 5000   # distinct features tracked; later ones are pooled under OTHER
 MAX_DAYS = 3700       # day buckets kept per feature (ten years); the oldest go first
