@@ -470,17 +470,30 @@ def _next_hour(buf: bytes, p: int, y: int, pre: bytes, hour: int) -> int:
     return best + 1 if best < y - 1 else y
 
 
-def _piece(buf: bytes, p: int, y: int) -> Tuple[int, int, bytes]:
+def _piece(buf: bytes, p: int, y: int, guess: int = 0) -> Tuple[int, int, bytes]:
     """(end, hour, how the hour is written) of the lines from p that start with the hour of the
     line at p (hour -1: read that line alone). Lines are in time order, so the next hour is
-    looked for; the caller proves there is no other hour inside."""
+    looked for; the caller proves there is no other hour inside. ``guess``: how long the last
+    hour was; the search starts from where this one probably ends (it then reads a few lines
+    around the change instead of the whole hour)."""
     m = _HOUR_AT.match(buf, p)
     if m is None:
         return buf.find(b"\n", p, y) + 1, -1, b""
     pre = m.group()
     hour = int(pre[:-1])
     last = buf.rfind(b"\n", p, y - 1) + 1
-    e = y if buf.startswith(pre, last) else _next_hour(buf, p, y, pre, hour)
+    if buf.startswith(pre, last):
+        e = y
+    elif p + guess < last:
+        nl = buf.rfind(b"\n", p, p + guess)
+        g = nl + 1 if nl >= 0 else p           # the line the guess falls in
+        if buf.startswith(pre, g):   # still this hour there: on from it
+            e = _next_hour(buf, g, y, pre, hour)
+        else:                        # past it: after the last line of this hour before the guess
+            q = buf.rfind(b"\n" + pre, max(p - 1, 0), g)
+            e = buf.find(b"\n", q + 1 if q >= 0 else p, y) + 1
+    else:
+        e = _next_hour(buf, p, y, pre, hour)
     return e, hour if hour < 24 else -1, pre
 
 
@@ -548,6 +561,7 @@ class LogScanner:
         # belong to (steps on it), the first checkout of each feature (a feature gone earlier is
         # served again), the platforms exit codes were decoded for (the earlier parts may know it).
         self._part = False
+        self._hour_len = 0           # bytes of the last hour piece (where to look for the next hour)
         self._origin = 0             # file offset of the first byte fed (part mode)
         self._at = 0                 # file offset of the data fed now
         self.st_ops: List[tuple] = []
@@ -691,12 +705,13 @@ class LogScanner:
                 self._flush(plan, buf, run)
                 pos = self._block_run(buf, pos, b)
                 continue
-            e, hour, pre = _piece(buf, pos, b)
+            e, hour, pre = _piece(buf, pos, b, self._hour_len)
             got = self._texts(buf, pos, e, hour, pre)
             if (got is None or got[1]) and hour >= 0:
                 e2 = _next_hour(buf, pos, e, pre, hour)   # the same hour of another day ends it
                 if e2 < e:
                     e, got = e2, self._texts(buf, pos, e2, hour, pre)
+            self._hour_len = e - pos
             if got is None:
                 self._flush(plan, buf, run)
                 self._slow_counted(buf, pos, e)
