@@ -379,6 +379,8 @@ _Piece = Tuple[int, int, int, List[bytes], bytes, int]
 # A run's hour piece: (date, hour, index of its first text, index after its last, start, width).
 _Hour = Tuple[Optional[str], int, int, int, int, int]
 _STAMP = -2
+# A run read at once: its code counts, codes, texts, hour pieces, the buffer, its special texts.
+_Run = Tuple[Dict[int, int], bytes, List[bytes], List[_Hour], bytes, Dict[bytes, int]]
 
 
 def _variant(ev: UsageEvent) -> Optional[int]:
@@ -1029,10 +1031,8 @@ class LogScanner:
             self._bulk_tally(sm.denied, denied, b") DENIED: ", buf, S, E, plan, None, hours)
         if other:
             self._bulk_tally(sm.unsupported_other_tally, other, b") UNSUPPORTED: ", buf, S, E, plan, False, hours)
-        if sm.gone:
-            self._served_again(keys, hours, buf)
-        if self._part:
-            self._first_outs(cc, codes, keys, hours, buf, specials)
+        if sm.gone or self._part:
+            self._served_again((cc, codes, keys, hours, buf, specials))
         for f, dm in moves.items():
             self._concurrency(f, dm, codes, keys, hours, (codes, keys, hours), E)
 
@@ -1284,41 +1284,42 @@ class LogScanner:
         self._cursor = (ls, no)
         return no + 1
 
-    def _served_again(self, keys: List[bytes], hours: List[_Hour], buf: bytes) -> None:
-        gone = self.summary.gone
-        first: Dict[str, int] = {}
-        for i, k in enumerate(keys):
-            ev = self._event_of(k)
-            if ev is None or ev.kind is not EventKind.OUT:
-                continue
-            g = gone.get(ev.feature)
-            if g is not None and g.served_again is None and ev.feature not in first:
-                first[ev.feature] = i
-        for feat, i in first.items():
-            ls = self._nth(hours, keys, i)
-            gone[feat].served_again = self._when_at(ls, buf, _date_at(hours, ls))
-
-    def _first_outs(self, cc: Dict[int, int], codes: bytes, keys: List[bytes], hours: List[_Hour], buf: bytes,
-                    specials: Dict[bytes, int]) -> None:
-        """Part mode: when each feature was first checked out in this part (what _served_again
-        would give a feature gone in an earlier part); looked up once per feature."""
-        fo, info = self.first_out, self._code_info
+    def _first_checkouts(self, run: "_Run", wanted: Callable[[str], bool]) -> Dict[str, str]:
+        """When each ``wanted`` feature was first checked out in a run: its plain checkouts found
+        by their code (bytes.find), its special ones by their text; no line walked in Python."""
+        cc, codes, keys, hours, buf, specials = run
+        info = self._code_info
         first: Dict[str, int] = {}
         for c in cc:
             h = info[c] if c < 4 * _MAX_SLOTS and c % 4 == 0 else None
-            if h is not None and h.ev.feature not in fo:
+            if h is not None and wanted(h.ev.feature):
                 i = codes.find(c)
-                if i >= 0 and i < first.get(h.ev.feature, len(codes)):
+                if 0 <= i < first.get(h.ev.feature, len(codes)):
                     first[h.ev.feature] = i
         for k in specials:
-            h = self._special[k]
-            if h.ev.kind is EventKind.OUT and h.ev.feature not in fo:
+            ev = self._special[k].ev
+            if ev.kind is EventKind.OUT and wanted(ev.feature):
                 i = keys.index(k)
-                if i < first.get(h.ev.feature, len(codes)):
-                    first[h.ev.feature] = i
+                if i < first.get(ev.feature, len(codes)):
+                    first[ev.feature] = i
+        out = {}
         for feat, i in first.items():
             ls = self._nth(hours, keys, i)
-            fo[feat] = self._when_at(ls, buf, _date_at(hours, ls))
+            out[feat] = self._when_at(ls, buf, _date_at(hours, ls))
+        return out
+
+    def _served_again(self, run: "_Run") -> None:
+        """A feature gone earlier is served again at its first checkout after it went."""
+        gone = self.summary.gone
+        if any(g.served_again is None for g in gone.values()):
+            def unserved(feat: str) -> bool:
+                g = gone.get(feat)
+                return g is not None and g.served_again is None
+            for feat, when in self._first_checkouts(run, unserved).items():
+                gone[feat].served_again = when
+        if self._part:   # what would serve again a feature gone in an earlier part
+            fo = self.first_out
+            fo.update(self._first_checkouts(run, lambda f: f not in fo))
 
     # ================================================================= one line
     def _line(self, raw: bytes, line_no: int) -> Optional[Tuple[str, str]]:

@@ -522,3 +522,26 @@ def test_timestamp_of_a_new_daemon_keeps_its_place_in_a_full_table():
     s = scan(data, [], max_keys=3)
     assert_same(s, reference(data, max_keys=3))
     assert set(s.daemons) == {"a", "b", "MLM", "(other)"}
+
+
+@pytest.mark.parametrize("first_out", ['OUT: "f9" ann@pc1 (2 licenses)', 'OUT: "f9" ann@pc1 [team-a]',
+                                       'OUT: "f9" ann@pc1  '])
+def test_a_gone_feature_is_served_again_at_its_first_checkout_read_in_bulk(first_out):
+    """Read in bulk, the first checkout after a feature went (a special line or a plain one) is when
+    it is served again, as line by line; later checkouts of it do not move that time."""
+    def hour(h, feats, extra=()):
+        return [f"{h:2d}:{m:02d}:00 (sigasi) {k}: \"{f}\" bob@pc2  " for m in range(1, 30) for f in feats
+                for k in ("OUT", "IN")] + list(extra)
+    lines = [" 7:00:00 (lmgrd) TIMESTAMP 1/2/2024"]
+    mlm = ['(MLM) OUT: "f9" dora@pc4  ', '(MLM) IN: "f9" dora@pc4  ']   # another daemon serves it too
+    lines += hour(8, ["f1", "f9"], [f" 8:59:00 (sigasi) {first_out}", ' 8:59:30 (sigasi) IN: "f9" ann@pc1  ']
+                  + [f" 8:{m:02d}:30 {t}" for m in range(1, 30) for t in mlm])
+    lines += hour(9, ["f1"], [" 9:59:00 (sigasi) Support removed for feature f9(ABCDEF)"])
+    lines += hour(10, ["f1"], [f"10:40:00 (sigasi) {first_out}", f"10:50:00 {mlm[0]}"]) + hour(11, ["f1", "f9"])
+    data = ("\n".join(lines) + "\n").encode()
+    sc = LogScanner()
+    sc.feed(data)
+    got = sc.finish()
+    assert sc._hot_read < 20   # most usage lines were read in bulk
+    assert got.gone["f9"].served_again == "2024-01-02 10:40:00"
+    assert_same(got, reference(data))
