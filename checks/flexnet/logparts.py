@@ -112,11 +112,13 @@ def processes() -> int:
     return max(1, min(cores, MAX_PROCESSES))
 
 
-def cuts(fd: int, start: int, size: int, n: int, min_part: int = MIN_PART) -> List[int]:
+def cuts(fd: int, start: int, size: int, n: int, min_part: Optional[int] = None) -> List[int]:
     """Up to n - 1 offsets in (start, size) where a TIMESTAMP line with a readable date starts,
-    near equal shares; each part at least ``min_part`` bytes."""
+    near equal shares; each part at least ``min_part`` bytes (MIN_PART, read when called)."""
     from ..license.dates import parse_mdy
 
+    if min_part is None:
+        min_part = MIN_PART
     n = min(n, (size - start) // max(min_part, 1))
     out: List[int] = []
     targets = _targets(start, size, n)
@@ -205,6 +207,11 @@ def refusal(sc: LogScanner, part: Part) -> str:
         return "a feature gone earlier goes again"
     if len(s.gone.keys() | p.gone.keys()) >= MAX_KEYS:
         return "the table of gone features is full"
+    # A full table pools the part's later keys under "(other)", though the lines before the
+    # part may have made some of them keys of their own (one pass counts those there).
+    if any(OTHER in t for t in (p.shapes, p.daemons, p.denied_by_feature, p.denied_by_user, p.denied_by_code,
+                                p.unsupported_harmless, p.unsupported_other)):
+        return "a table of the part is full"
     fs, pfs = sc.usage.summary.features, p.usage.features
     if OTHER in fs or OTHER in pfs or len(fs.keys() | pfs.keys()) >= sc.usage.max_features - 1:
         return "the feature table is full"
