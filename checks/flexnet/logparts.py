@@ -406,9 +406,16 @@ class _Child:
         self.finished = False
         self._buf = bytearray()
         code = _CHILD.format(mod=__name__)
-        self.proc = subprocess.Popen([sys.executable, "-c", code, json.dumps(sys.path), str(fd), str(start),
-                                      str(end), path, platform or ""], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                     stderr=subprocess.DEVNULL, pass_fds=(fd,), **session_kwargs())
+        self.proc: Optional["subprocess.Popen[bytes]"] = None
+        self.out = -1
+        try:
+            self.proc = subprocess.Popen([sys.executable, "-c", code, json.dumps(sys.path), str(fd), str(start),
+                                          str(end), path, platform or ""], stdin=subprocess.DEVNULL,
+                                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, pass_fds=(fd,),
+                                         **session_kwargs())
+        except OSError:  # no interpreter to start (embedded Python), a process limit: read here
+            self.failed = self.finished = True
+            return
         CHILDREN.add(self.proc.pid)
         assert self.proc.stdout is not None
         self.out = self.proc.stdout.fileno()
@@ -447,7 +454,7 @@ class _Child:
     def stop(self) -> None:
         from ..procs import CHILDREN, kill_tree
 
-        if self.finished:
+        if self.finished or self.proc is None:
             return
         self.finished = True
         if self.proc.poll() is None:

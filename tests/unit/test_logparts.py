@@ -15,19 +15,18 @@ import os
 import pickle
 import random
 import re
-import subprocess
 import sys
 import tempfile
-import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator, List, Optional, Tuple
+from typing import Iterator, List, Optional
 
 import psutil
 import pytest
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from lmdoctor.checks import procs
 from lmdoctor.checks.flexnet import logparts, logscan
 from lmdoctor.checks.flexnet.logscan import LogScanner, scan_file
 from lmdoctor.checks.license.dates import parse_mdy
@@ -231,6 +230,28 @@ def test_cut_at_every_timestamp_of_a_generated_log(every):
     assert len(starts) > 100
     merged = assert_parts_equal_one_pass(log, starts[::every])
     assert merged.count("") > len(merged) // 3
+
+
+@pytest.mark.parametrize("crlf", [False, True])
+def test_cuts_are_the_first_timestamp_lines_after_equal_shares(tmp_path, monkeypatch, crlf):
+    monkeypatch.setattr(logparts, "_WINDOW", 1000)   # TIMESTAMP lines across the windows read
+    log = make_log(5, 20000, crlf, stamps=0.01, odd=0.0)
+    path = tmp_path / "debug.log"
+    path.write_bytes(log)
+    starts = stamp_starts(log)
+    with open(path, "rb") as fh:
+        fd = fh.fileno()
+        for start, n, min_part in ((0, 2, 1000), (0, 3, 1000), (0, 7, len(log) // 10), (len(log) // 3, 4, 1000),
+                                   (0, 4, len(log) // 3), (0, 2, len(log) // 2 + 1)):
+            # Each cut: the first TIMESTAMP line from its share's end on, leaving min_part bytes
+            # to both sides.
+            at = logparts.cuts(fd, start, len(log), n, min_part)
+            n = min(n, (len(log) - start) // min_part)
+            want: List[int] = []
+            for k in range(1, n):
+                lo = max(start + (len(log) - start) * k // n, (want[-1] if want else start) + min_part)
+                want += [s for s in starts if lo <= s < len(log) - min_part][:1]
+            assert at == want and (at or n < 2)
 
 
 # ------------------------------------------------------------------ real logs
@@ -479,3 +500,143 @@ def test_refused_when_a_part_pooled_denied_users_under_other(monkeypatch):
                 '10:00:03 (sigasi) DENIED: "f1" ann@pc1  (x (-4,342))')
     refused(log, cut_at_stamps(log), "a table of the part is full", monkeypatch=monkeypatch)
     assert one_pass(log).denied_by_user["ann@pc1"] == 2
+
+
+# ------------------------------------------------------------------ the real path: child processes
+# A ~5 MB log with parts of at least 512 KB (the defaults would need a 100 MB log): children
+# really read the parts, send them through a pipe, and the result is still the one pass.
+@pytest.fixture(scope="module")
+def big_log(tmp_path_factory):
+    chunks = [make_log(seed, 12000, stamps=0.01, odd=0.01) for seed in range(4)]
+    data = b"".join(chunks[i % 4] for i in range(8))
+    # No SHUTDOWN request before a cut with no start-up after it: every part can be merged.
+    data = b"\n".join(line for line in data.split(b"\n") if b"SHUTDOWN request" not in line)
+    path = tmp_path_factory.mktemp("logparts") / "debug.log"
+    path.write_bytes(data)
+    sc = LogScanner(path=str(path))
+    sc.feed(data)
+    return str(path), dataclasses.asdict(sc.finish())
+
+
+@pytest.fixture
+def small_parts(monkeypatch):
+    monkeypatch.setattr(logparts, "MIN_PART", 512 * 1024)
+    monkeypatch.setattr(logparts, "HEAD", 64 * 1024)
+    merged: List[bool] = []
+    real = logparts.merge
+
+    def merge(sc, part):
+        merged.append(real(sc, part))
+        return merged[-1]
+    monkeypatch.setattr(logparts, "merge", merge)
+    return merged
+
+
+def children() -> List[psutil.Process]:
+    return psutil.Process().children(recursive=True)
+
+
+def assert_no_child_left() -> None:
+    assert children() == []
+    assert not set(procs.CHILDREN.live()) - BEFORE
+
+
+BEFORE = set(procs.CHILDREN.live())
+
+
+@pytest.mark.parametrize("n", [2, 3])
+def test_children_read_the_parts_and_the_result_is_the_one_pass(big_log, small_parts, monkeypatch, n):
+    path, want = big_log
+    monkeypatch.setenv("LMDOCTOR_LOG_PROCESSES", str(n))
+    seen: List[int] = []
+    kids = set()
+
+    def progress(done, total):
+        seen.append(done)
+        kids.update(c.pid for c in children())
+    got = dataclasses.asdict(scan_file(path, on_progress=progress))
+    assert got == want
+    assert len(small_parts) == n - 1 and all(small_parts)   # every part read by a child and merged
+    assert len(kids) == n - 1
+    size = os.path.getsize(path)
+    assert seen and all(0 < d <= size for d in seen)          # no part counted twice
+    assert_no_child_left()
+
+
+def test_one_process_reads_in_one_pass(big_log, small_parts, monkeypatch):
+    path, want = big_log
+    monkeypatch.setenv("LMDOCTOR_LOG_PROCESSES", "1")
+    assert dataclasses.asdict(scan_file(path)) == want
+    assert small_parts == []
+
+
+def test_cancel_while_children_read_stops_them(big_log, small_parts, monkeypatch):
+    path, _ = big_log
+    monkeypatch.setenv("LMDOCTOR_LOG_PROCESSES", "3")
+    token = CancelToken()
+    running: List[psutil.Process] = []
+
+    def progress(done, total):
+        running.extend(children())
+        token.cancel()
+    with pytest.raises(Cancelled):
+        scan_file(path, cancel=token, on_progress=progress)
+    assert len(running) == 2
+    assert_no_child_left()
+
+
+def test_a_child_killed_midway_is_read_here(big_log, small_parts, monkeypatch):
+    # The OOM killer, an admin's kill: the part is read in this process instead.
+    path, want = big_log
+    monkeypatch.setenv("LMDOCTOR_LOG_PROCESSES", "2")
+    killed: List[int] = []
+
+    def progress(done, total):
+        for c in children():
+            if not killed:
+                c.kill()
+                killed.append(c.pid)
+    assert dataclasses.asdict(scan_file(path, on_progress=progress)) == want
+    assert killed and small_parts == []
+    assert_no_child_left()
+
+
+@pytest.mark.parametrize("code", [
+    "import sys; sys.exit(1)",                                                       # dies at once
+    "import struct, sys; sys.stdout.buffer.write(struct.pack('<cQ', b'R', 3) + b'abc')",  # sends no Part
+    "import struct, sys; sys.stdout.buffer.write(struct.pack('<cQ', b'R', 99) + b'abc')",  # cut short
+])
+def test_a_failing_child_falls_back_to_this_process(big_log, small_parts, monkeypatch, code):
+    path, want = big_log
+    monkeypatch.setenv("LMDOCTOR_LOG_PROCESSES", "3")
+    monkeypatch.setattr(logparts, "_CHILD", code)
+    assert dataclasses.asdict(scan_file(path)) == want
+    assert small_parts == []
+    assert_no_child_left()
+
+
+def test_no_child_can_be_started(big_log, small_parts, monkeypatch):
+    # No interpreter to start (an embedded Python, a process limit): read here, not a crash.
+    path, want = big_log
+    monkeypatch.setenv("LMDOCTOR_LOG_PROCESSES", "2")
+    monkeypatch.setattr(sys, "executable", os.path.join(os.path.dirname(path), "no-such-python"))
+    assert dataclasses.asdict(scan_file(path)) == want
+    assert small_parts == []
+    assert_no_child_left()
+
+
+def test_log_command_output_is_the_same_with_children(big_log, small_parts, monkeypatch, capsys):
+    # The CLI's own reading (through the input gate, after sniffing the head) in parts, in this
+    # process: the JSON report is the one-process one. (A subprocess run would need a 100 MB log
+    # for the default part size: too slow for the unit suite.)
+    from lmdoctor.checks import cli
+
+    path, _ = big_log
+    out = {}
+    for n in ("1", "3"):
+        monkeypatch.setenv("LMDOCTOR_LOG_PROCESSES", n)
+        code = cli.main(["log", path, "--format", "json"])
+        out[n] = (code, json.loads(capsys.readouterr().out))
+    assert out["1"] == out["3"]
+    assert small_parts and all(small_parts)
+    assert_no_child_left()
