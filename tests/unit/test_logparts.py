@@ -96,13 +96,22 @@ def on_disk(data: bytes) -> Iterator[str]:
         yield p
 
 
-def assert_parts_equal_one_pass(data: bytes, at: List[int], head: int = logparts.HEAD) -> List[str]:
+def assert_same_in_order(a: logscan.LogSummary, b: logscan.LogSummary) -> None:
+    """Field for field, and the tables the findings list in their order in the same order
+    (the others are ranked by count and name)."""
+    assert_same(a, b)
+    for name in ("exits", "errors", "gone"):
+        assert list(getattr(a, name)) == list(getattr(b, name)), name
+
+
+def assert_parts_equal_one_pass(data: bytes, at: List[int], head: int = logparts.HEAD,
+                                want: Optional[logscan.LogSummary] = None) -> List[str]:
     merged: List[str] = []
     with on_disk(data) as p:
         got = read_in_parts(p, at, head, merged)
-        want = one_pass(data)
+        want = want or one_pass(data)
         want.path = p
-        assert_same(got, want)
+        assert_same_in_order(got, want)
     return merged
 
 
@@ -126,6 +135,7 @@ LIFE = [
     "(lmgrd) {d} exited with status 44 (Exited because another server was running)",
     "(lmgrd) {d} exited with status 25 (Invalid host)",
     "(lmgrd) {d} exited with status 34",
+    "(lmgrd) {d} exited with status 34 (said {w})",
     "({d}) {f} expired -- rereading to update",
     "({d}) Support removed for feature {f}(ABCDEF)",
     "(lmgrd) Wrong hostid on SERVER line for license file: /x.lic",
@@ -162,7 +172,7 @@ def make_log(seed: int, n: int, crlf: bool = False, stamps: float = 0.03, odd: f
         f, u = r.choice(["f1", "f1", "f2", "f3", "com.sigasi.hdt.custom"]), r.choice(["ann", "bob", "carl", "dora"])
         date = f"{1 + (day // 28) % 12}/{1 + day % 28}/{2020 + day // 336}"
         k = r.random()
-        if new_day or k < stamps:
+        if new_day and r.random() < 0.7 or k < stamps:   # else the day rolls over with no TIMESTAMP line
             line = f"({r.choice(['lmgrd', 'lmgrd', d])}) TIMESTAMP {date}"
         elif k < stamps + 0.38:
             line = f'({d}) OUT: "{f}" {u}@pc{r.randrange(3)}  '
@@ -254,6 +264,30 @@ def test_cuts_are_the_first_timestamp_lines_after_equal_shares(tmp_path, monkeyp
             assert at == want and (at or n < 2)
 
 
+def test_over_long_lines_in_parts_are_cut_and_counted_once():
+    # Lines over MAX_LINE in several parts, one just before a cut: each counted once as cut.
+    long = "x" * (logscan.MAX_LINE + 500)
+    log = lines(START, SERVED, f"10:00:00 (sigasi) {long}", *USE, f"10:59:00 (sigasi) Oops {long}",
+                "11:00:00 (lmgrd) TIMESTAMP 1/2/2024", *USE, f"{long} (sigasi)",
+                "12:00:00 (lmgrd) TIMESTAMP 1/2/2024", f"12:00:01 (sigasi) {long}")
+    assert assert_parts_equal_one_pass(log, cut_at_stamps(log)) == ["", ""]
+    assert one_pass(log).cut_lines == 4
+
+
+def test_a_peak_before_midnight_in_a_run_that_crosses_it_is_dated(monkeypatch):
+    # No TIMESTAMP at midnight: the day rolls over inside one bulk run, and the peak is reached
+    # in the last hour of the first day; date_peaks must look at that hour's lines too.
+    monkeypatch.setattr(logscan, "SUB_RANGE", 4000)
+    text = ["21:00:00 (lmgrd) TIMESTAMP 1/2/2024"]
+    text += [f'{21 + i // 60:2d}:{i % 60:02d}:00 (sigasi) OUT: "f1" u{i % 5}@pc1  ' for i in range(120)]
+    text += [f'{23 + i // 60:2d}:{i % 60:02d}:30 (sigasi) OUT: "f1" u{i % 5}@pc1  ' for i in range(60)]
+    text += [f' {i // 60}:{i % 60:02d}:00 (sigasi) IN: "f1" u{i % 5}@pc1  ' for i in range(150)]
+    log = lines(START, *USE, *text)
+    assert assert_parts_equal_one_pass(log, cut_at_stamps(log)) == [""]
+    f = one_pass(log).usage.features["f1"]
+    assert f.peak_when == "2024-01-02 23:59:30"
+
+
 # ------------------------------------------------------------------ real logs
 REAL = ["ImSukh__FlexLM-Log-Parser__debug.log", "sergioedo__flexlm-license-elk__sample.log"]
 
@@ -331,7 +365,8 @@ def refused(log: bytes, at: List[int], reason: str, head: int = logparts.HEAD, n
             monkeypatch=None) -> None:
     """The merge refuses a part for ``reason`` (and merges no part for another), the part read
     here instead gives the one-pass result; ``needed``: merging it anyway would not."""
-    merged = assert_parts_equal_one_pass(log, at, head)
+    one = one_pass(log)
+    merged = assert_parts_equal_one_pass(log, at, head, one)
     assert reason in merged and set(merged) <= {"", reason}, merged
     if needed:
         assert monkeypatch is not None
@@ -341,7 +376,7 @@ def refused(log: bytes, at: List[int], reason: str, head: int = logparts.HEAD, n
                 forced = dataclasses.asdict(read_in_parts(p, at, head))
             except KeyError:  # a feature pooled under "(other)" by one side only
                 return
-            want = dataclasses.asdict(one_pass(log))
+        want = dataclasses.asdict(one)
         want["path"] = forced["path"]
         assert forced != want
 
@@ -440,8 +475,10 @@ def test_refused_when_the_table_of_gone_features_is_full(monkeypatch):
 
 def test_refused_when_the_feature_table_is_full(monkeypatch):
     n = logscan.MAX_KEYS // 2 + 50
-    log = lines(*(f'10:00:00 (sigasi) OUT: "a{i}" u@h  ' for i in range(n)), "10:00:01 (lmgrd) TIMESTAMP 1/2/2024",
-                *(f'10:00:02 (sigasi) OUT: "b{i}" u@h  ' for i in range(n)))
+    # (Denials make the features: checkouts of thousands of features in one hour are slow.)
+    log = lines(*(f'10:00:00 (sigasi) DENIED: "a{i}" u@h  (x)' for i in range(n)),
+                "10:00:01 (lmgrd) TIMESTAMP 1/2/2024",
+                *(f'10:00:02 (sigasi) DENIED: "b{i}" u@h  (x)' for i in range(n)), f'10:00:03 (sigasi) OUT: "b{n - 1}" u@h')
     refused(log, cut_at_stamps(log), "the feature table is full", monkeypatch=monkeypatch)
     assert "(other)" in one_pass(log).usage.features
 
@@ -473,6 +510,9 @@ def test_refused_when_not_read_up_to_where_the_part_starts():
         sc.feed(log[:a - 1])                 # all but the last newline: a line not ended
         assert logparts.refusal(sc, p1) == "not where the part starts" and not logparts.merge(sc, p1)
         sc.feed(log[a - 1:a])
+        early = LogScanner(path=p)           # the part's first line begun: the line count is right
+        early.feed(log[:a + 5])
+        assert early._line_no == p1.line_base and logparts.refusal(early, p1) == "not where the part starts"
         assert logparts.refusal(sc, p2) == "not where the part starts" and not logparts.merge(sc, p2)
         assert logparts.merge(sc, p1) and logparts.merge(sc, p2)
         logparts.date_peaks(sc.summary, fd)
@@ -506,16 +546,29 @@ def test_refused_when_a_part_pooled_denied_users_under_other(monkeypatch):
 # A ~5 MB log with parts of at least 512 KB (the defaults would need a 100 MB log): children
 # really read the parts, send them through a pipe, and the result is still the one pass.
 @pytest.fixture(scope="module")
-def big_log(tmp_path_factory):
+def big_logs(tmp_path_factory):
     chunks = [make_log(seed, 12000, stamps=0.01, odd=0.01) for seed in range(4)]
     data = b"".join(chunks[i % 4] for i in range(8))
-    # No SHUTDOWN request before a cut with no start-up after it: every part can be merged.
-    data = b"\n".join(line for line in data.split(b"\n") if b"SHUTDOWN request" not in line)
-    path = tmp_path_factory.mktemp("logparts") / "debug.log"
-    path.write_bytes(data)
-    sc = LogScanner(path=str(path))
-    sc.feed(data)
-    return str(path), dataclasses.asdict(sc.finish())
+    plain = [line for line in data.split(b"\n") if b"SHUTDOWN request" not in line]
+    # The second half stops before each TIMESTAMP line: a part starting there cannot be merged.
+    stopping: List[bytes] = []
+    for i, line in enumerate(plain):
+        if i > len(plain) // 2 and b") TIMESTAMP " in line:
+            stopping.append(line[:8] + b" (lmgrd) SHUTDOWN request from admin at node srv")
+        stopping.append(line)
+    out = []
+    for log in (b"\n".join(stopping), b"\n".join(plain)):
+        path = tmp_path_factory.mktemp("logparts") / "debug.log"
+        path.write_bytes(log)
+        sc = LogScanner(path=str(path))
+        sc.feed(log)
+        out.append((str(path), dataclasses.asdict(sc.finish())))
+    return out
+
+
+@pytest.fixture
+def big_log(big_logs):
+    return big_logs[1]
 
 
 @pytest.fixture
@@ -560,6 +613,20 @@ def test_children_read_the_parts_and_the_result_is_the_one_pass(big_log, small_p
     assert len(kids) == n - 1
     size = os.path.getsize(path)
     assert seen and all(0 < d <= size for d in seen)          # no part counted twice
+    assert_no_child_left()
+
+
+def test_a_part_the_merge_refuses_is_read_here(big_logs, small_parts, monkeypatch):
+    path, want = big_logs[0]
+    monkeypatch.setenv("LMDOCTOR_LOG_PROCESSES", "3")
+    with open(path, "rb") as fh:
+        at = logparts.cuts(fh.fileno(), 0, os.path.getsize(path), 3)
+    refusals: List[str] = []
+    read_in_parts(path, at, logparts.HEAD, refusals)
+    assert refusals == ["", "lmgrd is shutting down across the cut"]
+    del small_parts[:]
+    assert dataclasses.asdict(scan_file(path)) == want
+    assert small_parts == [True, False]
     assert_no_child_left()
 
 
