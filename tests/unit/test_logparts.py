@@ -253,13 +253,17 @@ def test_cuts_are_the_first_timestamp_lines_after_equal_shares(tmp_path, monkeyp
         fd = fh.fileno()
         for start, n, min_part in ((0, 2, 1000), (0, 3, 1000), (0, 7, len(log) // 10), (len(log) // 3, 4, 1000),
                                    (0, 4, len(log) // 3), (0, 2, len(log) // 2 + 1)):
-            # Each cut: the first TIMESTAMP line from its share's end on, leaving min_part bytes
-            # to both sides.
+            # Each cut: the first TIMESTAMP line from its target on, leaving min_part bytes to
+            # both sides; the targets near equal shares (later ones a little shorter: a child
+            # counts the lines before its part first).
             at = logparts.cuts(fd, start, len(log), n, min_part)
             n = min(n, (len(log) - start) // min_part)
+            targets = logparts._targets(start, len(log), n)
+            share = (len(log) - start) / n
+            assert all(0.8 * share < b - a < 1.2 * share for a, b in zip([start] + targets, targets + [len(log)]))
             want: List[int] = []
-            for k in range(1, n):
-                lo = max(start + (len(log) - start) * k // n, (want[-1] if want else start) + min_part)
+            for target in targets:
+                lo = max(target, (want[-1] if want else start) + min_part)
                 want += [s for s in starts if lo <= s < len(log) - min_part][:1]
             assert at == want and (at or n < 2)
 
