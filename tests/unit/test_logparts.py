@@ -292,6 +292,31 @@ def test_a_peak_before_midnight_in_a_run_that_crosses_it_is_dated(monkeypatch):
     assert f.peak_when == "2024-01-02 23:59:30"
 
 
+def test_a_peak_after_a_checkin_of_nothing_open_is_dated(monkeypatch):
+    # A day of a part's bulk run where checkins find nothing open, then the peak: the merge
+    # replays it step by step (not from its sums) and date_peaks dates that peak. Runs begin at
+    # several places (the first lines of a part are learned, read one by one).
+    monkeypatch.setattr(logscan, "SUB_RANGE", 6000)
+    dated = 0
+    for lead in range(0, 160, 16):
+        text = ["10:00:00 (lmgrd) TIMESTAMP 1/2/2024"]
+        text += [f'10:{i // 60:02d}:{i % 60:02d} (sigasi) {"OUT" if i % 2 else "IN"}: "f1" u{i % 5}@pc1  '
+                 for i in range(lead)]
+        text += [f'11:00:{i:02d} (sigasi) OUT: "f1" u{i % 5}@pc1  ' for i in range(5)]
+        text += [f'11:01:{i:02d} (sigasi) IN: "f1" u{i % 5}@pc1  ' for i in range(30)]
+        text += [f'11:02:{i:02d} (sigasi) OUT: "f1" u{i % 5}@pc1  ' for i in range(40)]
+        log = lines(START, *USE[:30], *text)
+        lazy: List[str] = []
+        with on_disk(log) as p:
+            got = read_in_parts(p, cut_at_stamps(log), lazy=lazy)
+        want = one_pass(log)
+        want.path = got.path
+        assert_same(got, want)
+        assert want.usage.features["f1"].peak_when == "2024-01-02 11:02:39"
+        dated += "f1" in lazy
+    assert dated
+
+
 # ------------------------------------------------------------------ real logs
 REAL = ["ImSukh__FlexLM-Log-Parser__debug.log", "sergioedo__flexlm-license-elk__sample.log"]
 
@@ -446,6 +471,17 @@ def test_a_feature_gone_earlier_is_served_again_in_a_later_part():
     for at in (cut_at_stamps(log), cut_at_stamps(log, [1])):
         assert set(assert_parts_equal_one_pass(log, at)) == {""}
     assert one_pass(log).gone["f1"].served_again == "2024-01-02 09:01:00"
+
+
+def test_a_feature_gone_earlier_is_served_again_in_a_later_parts_bulk_run(monkeypatch):
+    # The first checkout after it went is read in bulk in the part.
+    monkeypatch.setattr(logscan, "SUB_RANGE", 4000)
+    churn = [f'11:{i // 60:02d}:{i % 60:02d} (sigasi) {"OUT" if i % 2 else "IN"}: "f{1 + (i < 200)}" u{i % 5}@pc1  '
+             for i in range(300)]
+    log = lines(START, SERVED, *USE, "10:00:00 (sigasi) f1 expired -- rereading to update",
+                "11:00:00 (lmgrd) TIMESTAMP 1/2/2024", *churn)
+    assert assert_parts_equal_one_pass(log, cut_at_stamps(log)) == [""]
+    assert one_pass(log).gone["f1"].served_again == "2024-01-02 11:03:21"
 
 
 def test_refused_when_exit_codes_were_decoded_for_another_platform(monkeypatch):
