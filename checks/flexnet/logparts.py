@@ -330,18 +330,9 @@ def _replay_seq(f: FeatureUsage, op: tuple) -> None:
                 f.peak_when = _LazyWhen(start, end, date, name, at)
         f.open += total
         return
-    seq = array(packed[0], zlib.decompress(packed[1]))
-    for i, d in enumerate(seq):
-        v = f.open + d
-        if v > f.day_peak:
-            f.day_peak = v
-            if v > f.peak:
-                f.peak = v
-                f.peak_when = _LazyWhen(start, end, date, name, i)
-        elif v < 0:
-            f.unmatched -= v
-            v = 0
-        f.open = v
+    for i, d in enumerate(array(packed[0], zlib.decompress(packed[1]))):
+        if step(f, d, None):
+            f.peak_when = _LazyWhen(start, end, date, name, i)
 
 
 _TIME = re.compile(rb"([ 0-9]?[0-9]:[0-9][0-9]:[0-9][0-9]) \(([^()]*)\) ")

@@ -31,7 +31,7 @@ from lmdoctor.checks.flexnet import logparts, logscan
 from lmdoctor.checks.flexnet.logscan import LogScanner, scan_file
 from lmdoctor.checks.license.dates import parse_mdy
 from lmdoctor.checks.runtime import Cancelled, CancelToken
-from tests.unit.test_logscan_bulk import ODD, _line, assert_same
+from tests.unit.test_logscan_bulk import ODD, _line, assert_same, walk_time
 
 _STAMP = re.compile(rb"([ \d]?\d:\d\d:\d\d) \(([^()\s]{1,64})\) TIMESTAMP (\d{1,2}/\d{1,2}/\d{2,4})\r*$")
 
@@ -159,15 +159,7 @@ def make_log(seed: int, n: int, crlf: bool = False, stamps: float = 0.03, odd: f
         out.append(" 0:00:01 " + r.choice(LIFE[:3]).format(date=f"1/{1 + day % 28}/2024"))
     words = WORDS[:r.choice([5, 40, len(WORDS)])]
     for _ in range(n):
-        secs += r.choice([0, 1, 2, 5, 30, 200, 900]) if r.random() < 0.97 else r.randrange(4000)
-        new_day = secs >= 86400
-        if new_day:
-            secs -= 86400
-            day += 1
-        if r.random() < 0.003:
-            secs = max(0, secs - r.randrange(7200))  # written a little out of order
-        h, rest = divmod(secs, 3600)
-        t = f"{h:2d}:{rest // 60:02d}:{rest % 60:02d}"
+        secs, day, new_day, t = walk_time(r, secs, day)
         d = r.choice(["sigasi", "sigasi", "sigasi", "MLM"])
         f, u = r.choice(["f1", "f1", "f2", "f3", "com.sigasi.hdt.custom"]), r.choice(["ann", "bob", "carl", "dora"])
         date = f"{1 + (day // 28) % 12}/{1 + day % 28}/{2020 + day // 336}"

@@ -364,19 +364,26 @@ ODD = [
 ]
 
 
+def walk_time(r: random.Random, secs: int, day: int):
+    """The next line's time in a busy log: mostly a little later, now and then past midnight,
+    rarely written a little out of order. (seconds of the day, day, a new day began, "hh:mm:ss")."""
+    secs += r.choice([0, 1, 2, 5, 30, 200, 900]) if r.random() < 0.97 else r.randrange(4000)
+    new_day = secs >= 86400
+    if new_day:
+        secs -= 86400
+        day += 1
+    if r.random() < 0.003:
+        secs = max(0, secs - r.randrange(7200))
+    h, rest = divmod(secs, 3600)
+    return secs, day, new_day, f"{h:2d}:{rest // 60:02d}:{rest % 60:02d}"
+
+
 def make_ordered_log(seed: int, n: int, crlf: bool) -> bytes:
     r = random.Random(seed)
     secs, day = r.randrange(86400), 0
     out = []
     for _ in range(n):
-        secs += r.choice([0, 1, 2, 5, 30, 200, 900]) if r.random() < 0.97 else r.randrange(4000)
-        if secs >= 86400:
-            secs -= 86400
-            day += 1
-        if r.random() < 0.003:
-            secs = max(0, secs - r.randrange(7200))  # written a little out of order
-        h, rest = divmod(secs, 3600)
-        t = f"{h:2d}:{rest // 60:02d}:{rest % 60:02d}"
+        secs, day, _, t = walk_time(r, secs, day)
         if r.random() < 0.005:
             t = t.strip()  # a one-digit hour without its pad
         d = r.choice(["sigasi", "sigasi", "sigasi", "MLM"])
