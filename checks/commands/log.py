@@ -17,7 +17,9 @@ DESCRIPTION = (
     "peak number of licenses out at once and when, checkouts, denials per day and the busiest hours. "
     "The report says how much of the log lmdoctor recognised and shows what it did not. "
     "--events writes one JSON object per usage line instead (NDJSON, for Elasticsearch, Loki or pandas). "
-    "'-' reads standard input. --follow keeps reading appended lines like tail -f."
+    "'-' reads standard input. --follow keeps reading appended lines like tail -f. "
+    "A log file of 96 MB or more is read in parts, one process per core, with the same result "
+    "(LMDOCTOR_LOG_PROCESSES=N sets the number of processes, 1 for one)."
 )
 
 
